@@ -1,0 +1,144 @@
+"""Command line: ``python -m lenet_viz train|evaluate ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from lenet_viz.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from lenet_viz.data import DATA_ENV, DATASETS, DataNotFound, load_dataset
+from lenet_viz.models import PRESETS, build_model
+from lenet_viz.training import Progress, TrainConfig, evaluate, pick_device, train
+
+
+def index_range(text: str) -> slice:
+    """``"5000:10000"`` → ``slice(5000, 10000)``; either end may be empty."""
+    try:
+        start, stop = (int(p) if p else None for p in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a range like 5000:10000") from None
+    if (start or 0) < 0 or (stop is not None and stop < (start or 0)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid range of indices")
+    return slice(start, stop)
+
+
+def positive(kind: type):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist", help="dataset (default: %(default)s)")
+    p.add_argument("--data-dir", help=f"folder with the IDX files (default: ${DATA_ENV}, then standard places)")
+    p.add_argument("--download", action="store_true", help="download with torchvision if not found (needs internet)")
+    p.add_argument("--test-range", "--range", dest="test_range", type=index_range, default=slice(None),
+                   help="use only these test images, by index, e.g. 5000:10000")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lenet_viz", description="Train and evaluate LeNet.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a LeNet and save a checkpoint",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _data_args(t)
+    t.add_argument("--model", choices=sorted(PRESETS), default="classic", help="network preset")
+    t.add_argument("--epochs", type=positive(int), default=10, help="passes over the training set")
+    t.add_argument("--lr", type=positive(float), default=0.9, help="learning rate")
+    t.add_argument("--batch-size", type=positive(int), default=256, help="examples per step")
+    t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="optimizer")
+    t.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
+    t.add_argument("--seed", type=int, default=0, help="random seed")
+    t.add_argument("--subset", type=positive(int), help="train on only this many random training images")
+    t.add_argument("--add-test-range", type=index_range,
+                   help="also train on these test images, e.g. 0:5000 (then evaluate on the rest)")
+    t.add_argument("--augment", action="store_true", help="random shifts, rotations, scale and stroke width")
+    t.add_argument("--out", type=Path, help="where to save the checkpoint (.pt)")
+
+    e = sub.add_parser("evaluate", help="test accuracy of a saved checkpoint",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    e.add_argument("checkpoint", type=Path, help="a .pt file saved by train or by the app")
+    _data_args(e)
+    return parser
+
+
+class ProgressPrinter:
+    """A one-line progress bar on a terminal, one line per epoch otherwise."""
+
+    def __init__(self, epochs: int, stream=sys.stderr):
+        self.epochs, self.stream, self.tty = epochs, stream, stream.isatty()
+
+    def __call__(self, p: Progress) -> None:
+        done = int(30 * p.step / p.total_steps)
+        line = (f"epoch {p.epoch:5.2f}/{self.epochs} [{'#' * done}{'.' * (30 - done)}] "
+                f"loss {p.train_loss:.3f}, train acc {p.train_acc:.3f}"
+                + (f", test acc {p.test_acc:.3f}" if p.test_acc is not None else "")
+                + f", {p.examples_per_sec:,.0f} ex/s")
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if p.test_acc is not None else ""))
+            self.stream.flush()
+        elif p.test_acc is not None:
+            print(line, file=self.stream, flush=True)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    data = load_dataset(args.dataset, args.data_dir, args.download)
+    test_images, test_labels = data.test_images[args.test_range], data.test_labels[args.test_range]
+    train_images, train_labels = data.train_images, data.train_labels
+    if args.subset:
+        keep = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(args.seed))[:args.subset]
+        train_images, train_labels = train_images[keep], train_labels[keep]
+    if args.add_test_range:
+        extra = args.add_test_range
+        overlap = range(len(data.test_images))[extra]
+        if set(overlap) & set(range(len(data.test_images))[args.test_range]):
+            raise ValueError("--add-test-range overlaps --test-range: never train on the images you test on")
+        train_images = torch.cat([train_images, data.test_images[extra]])
+        train_labels = torch.cat([train_labels, data.test_labels[extra]])
+    spec = PRESETS[args.model]
+    model = build_model(spec)
+    config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer,
+                         device=args.device, seed=args.seed, augment=args.augment)
+    pick_device(args.device)  # fail early on a device that is not there
+    print(f"training {args.model} on {len(train_images):,} {args.dataset} images "
+          f"({data.source}), testing on {len(test_images):,}", file=sys.stderr)
+    result = train(model, (train_images, train_labels), (test_images, test_labels), config,
+                   on_progress=ProgressPrinter(args.epochs))
+    if result.status != "finished":
+        print(result.message, file=sys.stderr)
+    print(result.summary())
+    if args.out and result.status != "diverged":
+        save_checkpoint(args.out, model, spec, args.dataset, data.classes, result.history,
+                        {**config.to_dict(), "model": args.model, "train_images": len(train_images)})
+        print(f"saved {args.out}", file=sys.stderr)
+    return 0 if result.status == "finished" else 1
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    data = load_dataset(args.dataset, args.data_dir, args.download)
+    images, labels = data.test_images[args.test_range], data.test_labels[args.test_range]
+    if not len(images):
+        raise ValueError("the test range selects no images")
+    acc = evaluate(ckpt.model, (images, labels), torch.device("cpu"))
+    print(f"test acc {acc:.4f} on {len(images)} images")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"train": cmd_train, "evaluate": cmd_evaluate}[args.command](args)
+    except (DataNotFound, CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,257 @@
+"""The training engine shared by the CLI and the app: d2l's ``train_ch6``, made fast.
+
+Same semantics as the seed (Xavier init, SGD, cross-entropy, train loss / train acc / test acc,
+examples/sec), but the data is held as one tensor on the training device, batches are indexed
+from a random permutation, the layout is channels-last, and the host only syncs with the device
+when it reports progress (a few times a second), never every step.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Literal
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from lenet_viz.data import to_input
+
+Split = tuple[torch.Tensor, torch.Tensor]  # uint8 images N×28×28, int64 labels N
+Status = Literal["finished", "stopped", "diverged"]
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters of one run (defaults: the seed's ``classic`` recipe)."""
+
+    epochs: int = 10
+    lr: float = 0.9
+    batch_size: int = 256
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    device: str = "auto"
+    seed: int = 0
+    augment: bool = False
+    report_every_s: float = 0.25
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event: metrics so far in the current epoch (d2l's Animator points)."""
+
+    epoch: float  # fractional epoch, e.g. 2.4
+    step: int
+    total_steps: int
+    train_loss: float
+    train_acc: float
+    test_acc: float | None  # set once per epoch, after evaluation
+    examples_per_sec: float
+    elapsed_s: float
+
+
+@dataclass
+class TrainResult:
+    status: Status
+    message: str
+    history: list[Progress] = field(default_factory=list)
+    device: str = "cpu"
+    examples_per_sec: float = 0.0
+
+    @property
+    def final(self) -> Progress | None:
+        return self.history[-1] if self.history else None
+
+    def summary(self) -> str:
+        """The seed's two closing lines."""
+        last = self.final
+        if last is None:
+            return self.message
+        test = next((p.test_acc for p in reversed(self.history) if p.test_acc is not None), None)
+        test_txt = f"{test:.3f}" if test is not None else "n/a"
+        return (f"loss {last.train_loss:.3f}, train acc {last.train_acc:.3f}, test acc {test_txt}\n"
+                f"{self.examples_per_sec:.1f} examples/sec on {self.device}")
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA, then Apple's MPS, then the CPU; other names are used as given."""
+    if name != "auto":
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available here.")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda:0")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def describe_device(device: torch.device) -> str:
+    """``cuda:0 (NVIDIA H100 80GB HBM3)``, ``mps`` or ``cpu``."""
+    if device.type == "cuda":
+        index = device.index or 0
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return str(device)
+
+
+def init_weights(model: nn.Module) -> None:
+    """Xavier-uniform weights for every conv and linear layer, as d2l's ``train_ch6``."""
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            nn.init.xavier_uniform_(m.weight)
+
+
+def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Hand-drawing augmentation of a float N×1×H×W batch: random rotation (±15°), scale
+    (0.85–1.15), shift (±2 px) and stroke width (thicker or thinner for a third each)."""
+    n, device = x.shape[0], x.device
+
+    def uniform(lo: float, hi: float) -> torch.Tensor:
+        return torch.rand(n, generator=generator, device=device) * (hi - lo) + lo
+
+    angle = uniform(-15, 15) * math.pi / 180
+    scale = uniform(0.85, 1.15)
+    shift = uniform(-2, 2), uniform(-2, 2)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([
+        torch.stack([cos, -sin, shift[0] * 2 / x.shape[-1]], 1),
+        torch.stack([sin, cos, shift[1] * 2 / x.shape[-2]], 1),
+    ], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    stroke = torch.rand(n, 1, 1, 1, generator=generator, device=device)
+    thick = F.max_pool2d(x, 3, 1, 1)
+    thin = -F.max_pool2d(-x, 2, 1, 0)
+    thin = F.pad(thin, (0, 1, 0, 1))
+    return torch.where(stroke < 1 / 3, thick, torch.where(stroke < 2 / 3, thin, x))
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, split: Split, device: torch.device | None = None, batch_size: int = 1024) -> float:
+    """Accuracy of ``model`` on a split."""
+    device = device or next(model.parameters()).device
+    images, labels = split
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    for start in range(0, len(images), batch_size):
+        x = to_input(images[start:start + batch_size].to(device))
+        if device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        correct += (model(x).argmax(1) == labels[start:start + batch_size].to(device)).sum()
+    model.train(was_training)
+    return correct.item() / max(len(images), 1)
+
+
+def _divergence_message(lr: float, epoch: float) -> str:
+    return (f"Training diverged at epoch {epoch:.2f}: the loss is no longer a finite number. "
+            f"The learning rate {lr:g} is too high for this network; try {lr / 10:g}.")
+
+
+def train(
+    model: nn.Module,
+    train_split: Split,
+    test_split: Split | None,
+    config: TrainConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+    fresh_weights: bool = True,
+) -> TrainResult:
+    """Train ``model`` in place and return its history; honours ``stop`` between steps.
+
+    ``on_progress`` gets a :class:`Progress` every ``config.report_every_s`` seconds, at the
+    end of each epoch and after each evaluation. A non-finite loss ends the run as
+    ``diverged``; a set ``stop`` event ends it as ``stopped``, keeping the weights learned so far.
+    """
+    device = pick_device(config.device)
+    torch.manual_seed(config.seed)
+    if fresh_weights:
+        init_weights(model)
+    memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
+    model.to(device=device, memory_format=memory_format).train()
+    images, labels = train_split[0].to(device), train_split[1].to(device)
+    test = (test_split[0].to(device), test_split[1].to(device)) if test_split is not None else None
+    if config.optimizer == "adam":
+        optimizer: torch.optim.Optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    n = len(images)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    result = TrainResult("finished", "", device=describe_device(device))
+    clock = {"train_s": 0.0, "segment_start": 0.0, "seen_total": 0, "seen_reported": 0}
+    started = time.perf_counter()
+
+    def report(epoch: int, step: int, loss_sum, correct, seen: int, test_acc: float | None) -> Progress:
+        loss_value = (loss_sum / seen).item()  # the only host-device sync of a training segment
+        accuracy = correct.item() / seen
+        now = time.perf_counter()
+        if test_acc is None:
+            clock["train_s"] += now - clock["segment_start"]
+            clock["seen_total"] += seen - clock["seen_reported"]
+            clock["seen_reported"] = seen
+            clock["segment_start"] = now
+        progress = Progress(
+            epoch=epoch + step / steps_per_epoch,
+            step=epoch * steps_per_epoch + step,
+            total_steps=total_steps,
+            train_loss=loss_value,
+            train_acc=accuracy,
+            test_acc=test_acc,
+            examples_per_sec=clock["seen_total"] / clock["train_s"] if clock["train_s"] else 0.0,
+            elapsed_s=now - started,
+        )
+        result.history.append(progress)
+        if on_progress:
+            on_progress(progress)
+        return progress
+
+    for epoch in range(config.epochs):
+        order = torch.randperm(n, device=device, generator=generator)
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        seen, last_report = 0, time.perf_counter()
+        clock["segment_start"], clock["seen_reported"] = last_report, 0
+        for step in range(steps_per_epoch):
+            if stop is not None and stop.is_set():
+                break
+            idx = order[step * config.batch_size:(step + 1) * config.batch_size]
+            x, y = to_input(images[idx]), labels[idx]
+            if config.augment:
+                x = augment_batch(x, generator)
+            x = x.contiguous(memory_format=memory_format)
+            y_hat = model(x)
+            loss = loss_fn(y_hat, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                loss_sum += loss.detach() * len(y)
+                correct += (y_hat.argmax(1) == y).sum()
+            seen += len(y)
+            if time.perf_counter() - last_report >= config.report_every_s or step == steps_per_epoch - 1:
+                progress = report(epoch, step + 1, loss_sum, correct, seen, None)
+                last_report = time.perf_counter()
+                if not math.isfinite(progress.train_loss):
+                    result.status, result.message = "diverged", _divergence_message(config.lr, progress.epoch)
+                    break
+        if result.status == "diverged":
+            break
+        if stop is not None and stop.is_set():
+            result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + seen / n:.2f}."
+            break
+        if test is not None:
+            report(epoch, steps_per_epoch, loss_sum, correct, seen, evaluate(model, test, device))
+    seen_total, train_s = clock["seen_total"], clock["train_s"]
+    result.examples_per_sec = seen_total / train_s if train_s else 0.0
+    if result.status == "finished":
+        result.message = f"Finished {config.epochs} epochs."
+    return result
