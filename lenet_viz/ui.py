@@ -11,7 +11,6 @@ from __future__ import annotations
 import streamlit as st
 
 from lenet_viz.checkpoints import Checkpoint, load_checkpoint
-from lenet_viz.model_store import BundledModel, bundled_models
 from lenet_viz.models import LeNetSpec
 
 SAVED_MODELS = "saved_models"
@@ -46,10 +45,6 @@ def add_saved_model(label: str, data: bytes) -> str:
         unique, n = f"{label} ({n})", n + 1
     store[unique] = data
     return unique
-
-
-def bundled() -> list[BundledModel]:
-    return bundled_models()
 
 
 def custom_spec() -> LeNetSpec | None:
