@@ -255,3 +255,17 @@ def train(
     if result.status == "finished":
         result.message = f"Finished {config.epochs} epochs."
     return result
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, device: torch.device | None = None,
+            batch_size: int = 1024) -> torch.Tensor:
+    """Predicted class of each uint8 image (int64, on the CPU), in batches."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
+    out = [model(to_input(images[start:start + batch_size].to(device)).contiguous(memory_format=memory_format))
+           .argmax(1).cpu() for start in range(0, len(images), batch_size)]
+    model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
