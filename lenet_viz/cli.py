@@ -10,6 +10,7 @@ import torch
 
 from lenet_viz.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from lenet_viz.data import DATA_ENV, DATASETS, DataNotFound, load_dataset
+from lenet_viz.model_store import save_samples
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.training import Progress, TrainConfig, evaluate, pick_device, train
 
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     e.add_argument("checkpoint", type=Path, help="a .pt file saved by train or by the app")
     _data_args(e)
+
+    s = sub.add_parser("samples", help="pick a few test images per class for the app's sample picker",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _data_args(s)
+    s.add_argument("--per-class", type=positive(int), default=3, help="images per class (the first ones in range)")
+    s.add_argument("--out", type=Path, required=True, help="the .npz file to write (images, labels, classes)")
     return parser
 
 
@@ -132,10 +139,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_samples(args: argparse.Namespace) -> int:
+    data = load_dataset(args.dataset, args.data_dir, args.download)
+    offset = args.test_range.start or 0
+    labels = data.test_labels[args.test_range]
+    picked = [offset + int(i) for c in range(len(data.classes))
+              for i in (labels == c).nonzero().flatten()[:args.per_class]]
+    save_samples(args.out, data.test_images[picked], data.test_labels[picked], data.classes, picked)
+    print(f"saved {len(picked)} {args.dataset} test images to {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": cmd_train, "evaluate": cmd_evaluate}[args.command](args)
+        return {"train": cmd_train, "evaluate": cmd_evaluate, "samples": cmd_samples}[args.command](args)
     except (DataNotFound, CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

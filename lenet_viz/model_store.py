@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 MODELS_DIR = ASSETS / "models"
 SAMPLES_DIR = ASSETS / "samples"
@@ -36,3 +38,29 @@ def bundled_models() -> list[BundledModel]:
     models = [BundledModel(e["key"], e["label"], MODELS_DIR / e["file"], e["dataset"], e["description"])
               for e in entries]
     return [m for m in models if m.path.exists()]
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Bundled test images of one dataset: uint8 N×28×28, labels, class names, test-set indices."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    classes: tuple[str, ...]
+    indices: np.ndarray
+
+
+def save_samples(path: Path, images, labels, classes: tuple[str, ...], indices: list[int]) -> None:
+    """Write sample images to an ``.npz`` file (no pickles: plain arrays only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, images=np.asarray(images, dtype=np.uint8), labels=np.asarray(labels, dtype=np.int64),
+                        classes=np.asarray(classes, dtype=str), indices=np.asarray(indices, dtype=np.int64))
+
+
+def load_samples(dataset: str) -> Samples | None:
+    """The bundled samples of a dataset (``assets/samples/<dataset>.npz``), or None."""
+    path = SAMPLES_DIR / f"{dataset}.npz"
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        return Samples(f["images"], f["labels"], tuple(str(c) for c in f["classes"]), f["indices"])

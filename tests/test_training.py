@@ -1,0 +1,83 @@
+"""The training engine on small synthetic data."""
+
+import threading
+
+import torch
+
+from conftest import synthetic_digits
+from lenet_viz.models import PRESETS, build_model
+from lenet_viz.training import TrainConfig, augment_batch, evaluate, pick_device, train
+
+
+def splits(n_train: int = 1024, n_test: int = 256):
+    tr, trl = synthetic_digits(n_train, 0)
+    te, tel = synthetic_digits(n_test, 1)
+    return (torch.from_numpy(tr), torch.from_numpy(trl)), (torch.from_numpy(te), torch.from_numpy(tel))
+
+
+def test_modern_lenet_learns_a_learnable_task():
+    train_split, test_split = splits()
+    model = build_model(PRESETS["modern"])
+    before = evaluate(model, test_split, torch.device("cpu"))
+    events = []
+    result = train(model, train_split, test_split, TrainConfig(epochs=3, lr=0.003, batch_size=64, optimizer="adam"),
+                   on_progress=events.append)
+    assert result.status == "finished"
+    tested = [e for e in events if e.test_acc is not None]
+    assert [e.epoch for e in tested] == [1.0, 2.0, 3.0]
+    assert tested[-1].test_acc > 0.9 > before + 0.5
+    assert events[-1].train_loss < events[0].train_loss
+    assert result.examples_per_sec > 0 and "examples/sec on cpu" in result.summary()
+    assert all(b.epoch >= a.epoch for a, b in zip(events, events[1:]))
+
+
+def test_classic_defaults_are_the_seeds():
+    config = TrainConfig()
+    assert (config.lr, config.batch_size, config.epochs, config.optimizer) == (0.9, 256, 10, "sgd")
+
+
+def test_stop_request_ends_the_run_and_keeps_the_weights():
+    train_split, test_split = splits(4096)
+    model = build_model(PRESETS["classic"])
+    stop = threading.Event()
+    seen = []
+
+    def on_progress(p):
+        seen.append(p)
+        stop.set()
+
+    result = train(model, train_split, test_split, TrainConfig(epochs=5, report_every_s=0.0), on_progress, stop)
+    assert result.status == "stopped" and "Stopped" in result.message
+    assert len(seen) == 1 and seen[0].epoch < 1
+    assert not any(p.grad is None for p in model.parameters())  # it did train some steps
+
+
+def test_divergence_is_detected():
+    train_split, test_split = splits(512)
+    model = build_model(PRESETS["modern"])
+    result = train(model, train_split, test_split, TrainConfig(epochs=3, lr=1e6, report_every_s=0.0))
+    assert result.status == "diverged"
+    assert "too high" in result.message and "100000" in result.message
+
+
+def test_continue_training_keeps_weights():
+    train_split, test_split = splits(256)
+    model = build_model(PRESETS["modern"])
+    train(model, train_split, None, TrainConfig(epochs=1, lr=0.01, optimizer="adam"))
+    before = [p.detach().clone() for p in model.parameters()]
+    train(model, train_split, None, TrainConfig(epochs=1, lr=0.0), fresh_weights=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_augmentation_keeps_shape_and_range():
+    x = torch.zeros(64, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1.0
+    y = augment_batch(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and 0.0 <= y.min() and y.max() <= 1.0
+    assert not torch.equal(x, y)
+    assert (y.sum((1, 2, 3)) > 0).all()  # the ink never leaves the image
+
+
+def test_auto_device_on_this_machine():
+    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else pick_device("auto").type)
+    assert pick_device("cpu") == torch.device("cpu")
