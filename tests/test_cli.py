@@ -1,0 +1,78 @@
+"""``python -m lenet_viz``: train, evaluate, samples, and its errors."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lenet_viz import data
+from lenet_viz.cli import main
+from lenet_viz.model_store import Samples
+
+
+def test_help_documents_every_flag(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--dataset", "--model", "--epochs", "--lr", "--batch-size", "--device", "--out", "--data-dir",
+                 "--download", "--optimizer", "--subset", "--augment", "--add-test-range", "--test-range"):
+        assert flag in text
+
+
+def test_train_then_evaluate_a_range(idx_folder: Path, tmp_path: Path, capsys):
+    out = tmp_path / "run.pt"
+    code = main(["train", "--dataset", "mnist", "--data-dir", str(idx_folder), "--model", "modern", "--epochs", "2",
+                 "--optimizer", "adam", "--lr", "0.003", "--batch-size", "64", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and out.exists()
+    assert re.search(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}\n[\d.]+ examples/sec on cpu", printed)
+    assert main(["evaluate", str(out), "--dataset", "mnist", "--data-dir", str(idx_folder), "--range", "50:150"]) == 0
+    match = re.fullmatch(r"test acc (\d\.\d{4}) on 100 images\n", capsys.readouterr().out)
+    assert match and float(match.group(1)) > 0.5
+
+
+def test_add_test_range_must_not_overlap_the_test_range(idx_folder: Path, capsys):
+    code = main(["train", "--dataset", "mnist", "--data-dir", str(idx_folder), "--epochs", "1",
+                 "--add-test-range", "0:100", "--test-range", "50:200"])
+    assert code == 2 and "overlaps" in capsys.readouterr().err
+
+
+def test_samples_picks_per_class(idx_folder: Path, tmp_path: Path, monkeypatch):
+    out = tmp_path / "s.npz"
+    assert main(["samples", "--dataset", "mnist", "--data-dir", str(idx_folder), "--range", "100:200",
+                 "--per-class", "2", "--out", str(out)]) == 0
+    import numpy as np
+
+    with np.load(out) as f:
+        samples = Samples(f["images"], f["labels"], tuple(f["classes"]), f["indices"])
+    assert sorted(samples.labels.tolist()) == sorted(list(range(10)) * 2)
+    assert all(100 <= i < 200 for i in samples.indices)
+
+
+def test_missing_data_and_bad_checkpoint_fail_cleanly(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setattr(data, "DEFAULT_ROOT", tmp_path / "nothing")
+    monkeypatch.delenv(data.DATA_ENV, raising=False)
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: mnist not found.") and "Traceback" not in err
+    bad = tmp_path / "bad.pt"
+    bad.write_text("not a checkpoint")
+    assert main(["evaluate", str(bad), "--dataset", "mnist"]) == 2
+    assert "is not a readable checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["train", "--epochs", "0"], ["train", "--model", "alexnet"], ["evaluate"],
+                                  ["frobnicate"], ["train", "--test-range", "9:3"]])
+def test_wrong_flags_exit_non_zero(args, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    assert "error:" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_runs_as_a_module():
+    proc = subprocess.run([sys.executable, "-m", "lenet_viz", "train", "--lr", "-1"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "--lr: must be positive" in proc.stderr and "Traceback" not in proc.stderr
