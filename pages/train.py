@@ -1,5 +1,229 @@
-"""Placeholder until its issue lands."""
+"""Train: LeNet on Fashion-MNIST or MNIST in the browser, with d2l's live curves."""
+
+import os
+from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-st.info("This page is being built.")
+from lenet_viz import ui
+from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
+from lenet_viz.models import PRESETS, SpecError
+from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
+from lenet_viz.training import TrainConfig, describe_device, pick_device
+from lenet_viz.training_session import (
+    SLOTS,
+    RunRefused,
+    TrainingSession,
+    available_devices,
+    load_run_data,
+    max_runs,
+    remaining_s,
+    trainable_problem,
+)
+
+SESSION, NOTICE = "training_session", "train_notice"
+MAX_EPOCHS = 50  # also bounds how long the run of a closed tab can go on
+DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
+NETWORKS = {
+    "classic": "classic: the seed's LeNet (sigmoid, average pooling)",
+    "modern": "modern: ReLU and max pooling",
+    "seed-nopad": "seed-nopad: no padding, max pooling",
+    "custom": "custom: built on the Output size page",
+}
+LR_DEFAULTS = {"sgd": (0.9, 0.1), "adam": (0.001, 0.0005)}  # (default, step)
+
+
+def kept(key: str, default: Any, options: list | None = None) -> dict[str, Any]:
+    """Widget kwargs that keep its value while the user is on other pages."""
+    store = f"_{key}"
+    value = st.session_state.get(store, default)
+    st.session_state[key] = default if options is not None and value not in options else value
+
+    def remember() -> None:
+        st.session_state[store] = st.session_state[key]
+
+    return {"key": key, "on_change": remember}
+
+
+def alive_check():
+    """Whether this browser session is still connected, for the worker's abandoned-run watchdog."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not st.runtime.exists():
+        return None
+    runtime, session_id = st.runtime.get_instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def notice(kind: str, text: str) -> None:
+    """A message shown once, on the next run of the page."""
+    st.session_state[NOTICE] = (kind, text)
+
+
+def start(fresh: bool) -> None:
+    try:
+        if fresh:
+            data = load_run_data(dataset, data_dir, subset if use_subset else None)
+            run = TrainingSession(spec, data, network)
+        else:
+            run = session
+        run.start(config, fresh=fresh, is_alive=alive_check())
+        st.session_state[SESSION] = run
+    except (DataNotFound, RunRefused, ValueError) as exc:
+        notice("error", str(exc))
+    st.rerun()
+
+
+session: TrainingSession | None = st.session_state.get(SESSION)
+snap = session.snapshot() if session else None
+busy = bool(snap and snap.busy)
+
+st.title("Train LeNet")
+st.markdown("Train a LeNet as the seed's `train_ch6` does and watch d2l's three curves grow, live. "
+            "**Start** trains a fresh network; **Continue** trains the current one further.")
+
+left, middle, right = st.columns(3)
+with left:
+    dataset = st.selectbox("Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
+                           **kept("train_dataset", "fashion-mnist"))
+    data_dir = st.text_input("Data folder", disabled=busy, placeholder="standard places",
+                             help=f"A folder with the train/t10k idx3 and idx1 files (default: ${DATA_ENV}).",
+                             **kept("train_data_dir", os.environ.get(DATA_ENV, ""))).strip()
+    use_subset = st.checkbox("Quick run on a subset of the training images", disabled=busy,
+                             **kept("train_use_subset", False))
+    subset = int(st.number_input("Training images", min_value=100, max_value=60000, step=1000,
+                                 disabled=busy or not use_subset, **kept("train_subset", 5000)))
+with middle:
+    try:
+        custom = ui.custom_spec()
+    except SpecError as exc:
+        custom = None
+        st.warning(f"The network of the Output size page cannot be built: {exc}")
+    networks = [n for n in NETWORKS if n != "custom" or custom]
+    network = st.selectbox("Network", networks, format_func=NETWORKS.get, disabled=busy,
+                           **kept("train_network", "classic", networks))
+    optimizer = st.radio("Optimizer", list(LR_DEFAULTS), format_func=str.upper, horizontal=True, disabled=busy,
+                         **kept("train_optimizer", "sgd"))
+    lr_default, lr_step = LR_DEFAULTS[optimizer]
+    lr = st.number_input("Learning rate", min_value=1e-6, max_value=10.0, step=lr_step, format="%g",
+                         disabled=busy, **kept(f"train_lr_{optimizer}", lr_default))
+with right:
+    batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
+                                  **kept("train_batch_size", 256))
+    epochs = int(st.number_input("Epochs", min_value=1, max_value=MAX_EPOCHS, disabled=busy,
+                                 **kept("train_epochs", 10)))
+    device = st.selectbox("Device", available_devices(), disabled=busy, **kept("train_device", "auto"))
+    st.caption(f"auto picks **{describe_device(pick_device('auto'))}** here. "
+               f"Server: {SLOTS.active} of {max_runs()} training run(s) going on.")
+
+spec = custom if network == "custom" else PRESETS[network]
+config = TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
+problem = trainable_problem(spec)
+
+try:
+    found = locate(dataset, data_dir or None)[0]
+except DataNotFound as exc:
+    found = None
+    with st.container(border=True):
+        st.warning(f"{DATASET_NAMES[dataset]} is not on this machine.")
+        st.code(str(exc), language=None, wrap_lines=True)
+        st.markdown("Type a folder above, or download it (needs internet), here or in a terminal:")
+        st.code(f'python -c "from lenet_viz.data import download; download(\'{dataset}\')"', language="bash")
+        if st.button("Download with torchvision", disabled=busy):
+            with st.spinner(f"Downloading {DATASET_NAMES[dataset]}…"):
+                try:
+                    load_dataset(dataset, data_dir or None, allow_download=True)
+                    notice("success", f"Downloaded {DATASET_NAMES[dataset]}.")
+                except Exception as exc:  # noqa: BLE001 - offline, proxy, disk: all reported the same way
+                    notice("error", f"The download failed ({type(exc).__name__}: {exc}). Are you offline? "
+                           "Copy the four IDX files into a folder and type it above.")
+            st.rerun()
+else:
+    st.caption(f"{DATASET_NAMES[dataset]} found in `{found}`.")
+if problem:
+    st.warning(problem)
+
+same_model = bool(session and session.data.dataset == dataset and session.network == network
+                  and session.spec == spec)
+b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+if b1.button("Start", type="primary", icon=":material/play_arrow:", width="stretch",
+             disabled=busy or found is None or bool(problem)):
+    start(fresh=True)
+if b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not busy or snap.stop_requested):
+    session.stop()
+    st.rerun()
+if b3.button("Continue", icon=":material/fast_forward:", width="stretch",
+             disabled=busy or not same_model or not snap.history or snap.status == "diverged",
+             help=f"Train the current network {epochs} more epoch(s) with these settings."):
+    start(fresh=False)
+
+if NOTICE in st.session_state:
+    kind, text = st.session_state.pop(NOTICE)
+    getattr(st, kind)(text)
+
+
+def draw_live(run: TrainingSession, polling: bool) -> None:
+    now = run.snapshot()
+    if polling and not now.busy:
+        st.rerun()  # the run ended: redraw the whole page (buttons, results)
+    current, last = now.current, (now.history[-1] if now.history else None)
+    if now.running and current and last:
+        label = "stopping…" if now.stop_requested else f"epoch {last.epoch:.2f} of {now.end_epoch:g}"
+        st.progress(min(current.step / current.total_steps, 1.0), text=label)
+    elif now.running:
+        st.progress(0.0, text="starting…")
+    if last:
+        test = next((p.test_acc for p in reversed(now.history) if p.test_acc is not None), None)
+        cells = st.columns(6)
+        cells[0].metric("train loss", f"{last.train_loss:.3f}")
+        cells[1].metric("train acc", f"{last.train_acc:.3f}")
+        cells[2].metric("test acc", f"{test:.3f}" if test is not None else "–")
+        cells[3].metric("examples/sec", f"{last.examples_per_sec:,.0f}")
+        cells[4].metric("elapsed", clock(last.elapsed_s))
+        cells[5].metric("remaining", clock(remaining_s(current) if now.running and current else 0.0))
+    if last or now.running:
+        x_end = now.end_epoch if now.running or not last else last.epoch
+        st.plotly_chart(live_curves(now.history, x_end), width="stretch", key="train_curves")
+    if now.hint and now.status in ("running", "finished", "stopped"):
+        st.info(now.hint, icon=":material/lightbulb:")
+
+
+if session:
+    st.subheader(f"{session.network} on {len(session.data.train[0]):,} {DATASET_NAMES[session.data.dataset]} images")
+    st.fragment(run_every=0.5 if busy else None)(draw_live)(session, busy)
+
+if session and not busy and snap.status != "idle":
+    {"finished": st.success, "stopped": st.info}.get(snap.status, st.error)(snap.message)
+    if snap.summary and snap.status != "error":
+        st.code(snap.summary, language=None)
+    if snap.predictions is not None:
+        labels, classes = session.data.test[1], session.data.classes
+        matrix, gallery = st.columns([2, 3])
+        with matrix:
+            st.markdown("**Confusion matrix** (test set)")
+            st.plotly_chart(confusion_figure(labels, snap.predictions, classes), width="stretch")
+        with gallery:
+            st.markdown("**Misclassified test images** (true → predicted)")
+            figure = misclassified_figure(session.data.test[0], labels, snap.predictions, classes)
+            if figure is None:
+                st.write("None: every test image is classified correctly.")
+            else:
+                st.plotly_chart(figure, width="stretch")
+        st.markdown("**Keep this network**")
+        test_acc = next((p.test_acc for p in reversed(snap.history) if p.test_acc is not None), None)
+        default_label = (f"{session.network} · {DATASET_NAMES[session.data.dataset]} · "
+                         f"{snap.history[-1].epoch:.1f} epochs" + (f" · test {test_acc:.3f}" if test_acc else ""))
+        name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+        label = name_col.text_input("Name", value=default_label, key="train_save_label").strip() or default_label
+        if save_col.button("Save", icon=":material/save:", width="stretch"):
+            saved = ui.add_saved_model(label, session.checkpoint())
+            st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
+        download_col.download_button("Download .pt", data=session.checkpoint(), file_name="lenet.pt",
+                                     mime="application/octet-stream", icon=":material/download:", width="stretch")

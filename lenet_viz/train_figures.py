@@ -1,0 +1,100 @@
+"""Plotly figures of the training page: live curves, confusion matrix, misclassified images."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from lenet_viz.training import Progress
+
+CURVE_COLORS = {"train loss": "#1f77b4", "train acc": "#ff7f0e", "test acc": "#2ca02c"}
+
+
+def live_curves(history: Sequence[Progress], epochs: float) -> go.Figure:
+    """d2l's Animator: train loss, train accuracy and test accuracy against fractional epoch.
+
+    The x axis spans the whole run (``epochs``) so the curves grow into a fixed frame; non-finite
+    losses (a diverging run) are left out.
+    """
+    train_points = [p for p in history if p.test_acc is None and math.isfinite(p.train_loss)]
+    test_points = [p for p in history if p.test_acc is not None]
+    fig = go.Figure()
+    for name, points, values, mode in (
+        ("train loss", train_points, [p.train_loss for p in train_points], "lines"),
+        ("train acc", train_points, [p.train_acc for p in train_points], "lines"),
+        ("test acc", test_points, [p.test_acc for p in test_points], "lines+markers"),
+    ):
+        fig.add_trace(go.Scatter(
+            x=[p.epoch for p in points], y=values, name=name, mode=mode,
+            line={"color": CURVE_COLORS[name], "dash": "dash" if name == "train acc" else "solid"},
+            hovertemplate=f"{name} %{{y:.4f}}<br>epoch %{{x:.2f}}<extra></extra>",
+        ))
+    top = max([1.0] + [p.train_loss for p in train_points])
+    fig.update_layout(
+        xaxis={"title": "epoch", "range": [0, max(epochs, 1e-9)]},
+        yaxis={"range": [0, top * 1.05]},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=360,
+        uirevision="live",
+    )
+    return fig
+
+
+def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int) -> np.ndarray:
+    """Counts: row = true class, column = predicted class."""
+    index = labels.long() * num_classes + predictions.long()
+    counts = torch.bincount(index, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes).numpy()
+
+
+def confusion_figure(labels: torch.Tensor, predictions: torch.Tensor, classes: Sequence[str]) -> go.Figure:
+    """A heatmap of the confusion matrix with class names and counts in the cells."""
+    counts = confusion_matrix(labels, predictions, len(classes))
+    names = list(classes)
+    fig = go.Figure(go.Heatmap(
+        z=counts, x=names, y=names, colorscale="Blues", texttemplate="%{z}", showscale=False,
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+    ))
+    fig.update_layout(
+        xaxis={"title": "predicted", "side": "bottom", "type": "category"},
+        yaxis={"title": "true", "autorange": "reversed", "type": "category"},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=460,
+    )
+    return fig
+
+
+def misclassified(labels: torch.Tensor, predictions: torch.Tensor, limit: int) -> list[int]:
+    """Indices of the first ``limit`` wrongly classified examples."""
+    return torch.nonzero(labels != predictions).flatten()[:limit].tolist()
+
+
+def misclassified_figure(images: torch.Tensor, labels: torch.Tensor, predictions: torch.Tensor,
+                         classes: Sequence[str], limit: int = 16, columns: int = 8) -> go.Figure | None:
+    """One figure of small test images the network got wrong, titled 'true → predicted'.
+
+    None when every image is right.
+    """
+    wrong = misclassified(labels, predictions, limit)
+    if not wrong:
+        return None
+    rows = math.ceil(len(wrong) / columns)
+    titles = [f"{classes[int(labels[i])]} → {classes[int(predictions[i])]}" for i in wrong]
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
+                        horizontal_spacing=0.01, vertical_spacing=0.12 / rows)
+    for k, i in enumerate(wrong):
+        fig.add_trace(go.Heatmap(z=images[i].numpy(), colorscale="gray", zmin=0, zmax=255, showscale=False,
+                                 hovertemplate="x %{x}, y %{y}: %{z}<extra></extra>"),
+                      row=k // columns + 1, col=k % columns + 1)
+        fig.update_yaxes(scaleanchor=f"x{k + 1 if k else ''}", row=k // columns + 1, col=k % columns + 1)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
+    fig.update_annotations(font_size=11)
+    fig.update_layout(height=150 * rows + 20, margin={"l": 0, "r": 0, "t": 30, "b": 0})
+    return fig

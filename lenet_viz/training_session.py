@@ -1,0 +1,312 @@
+"""A training run in a background thread, with live state that a page polls.
+
+The worker thread never touches Streamlit: it appends :class:`~lenet_viz.training.Progress`
+events to a :class:`TrainingSession` under a lock, and the page draws :meth:`TrainingSession.snapshot`
+a few times a second. A server-wide :class:`RunSlots` caps how many runs train at once
+(``LENET_VIZ_MAX_RUNS``; default 1 on the CPU, 2 with a CUDA GPU).
+
+No run outlives its usefulness: the page caps the epochs, Stop ends a run within a training step,
+and a run whose browser session has been gone for :data:`ABANDON_AFTER_S` seconds (the caller's
+``is_alive`` check) is stopped. The slot is released when the worker ends, whatever the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import torch
+from torch import nn
+
+from lenet_viz.checkpoints import checkpoint_bytes
+from lenet_viz.data import load_dataset, to_input
+from lenet_viz.models import LeNetSpec, build_model
+from lenet_viz.training import Progress, Split, TrainConfig, predict, train
+
+MAX_RUNS_ENV = "LENET_VIZ_MAX_RUNS"
+ABANDON_AFTER_S = 120.0  # Streamlit's default server.disconnectedSessionTTL
+CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over 10 classes
+CHECK_EVERY_S = 2.0  # how often the worker checks for a stuck network and an abandoned session
+DEAD_SPREAD = 1e-6  # output spread across images below which the network ignores its input
+
+RunStatus = Literal["idle", "running", "finished", "stopped", "diverged", "error"]
+
+
+def default_max_runs() -> int:
+    """1 concurrent run on the CPU, 2 with a CUDA GPU."""
+    return 2 if torch.cuda.is_available() else 1
+
+
+def max_runs() -> int:
+    """The server-wide cap on concurrent runs: ``$LENET_VIZ_MAX_RUNS`` if a positive int, else the default."""
+    try:
+        value = int(os.environ.get(MAX_RUNS_ENV, ""))
+    except ValueError:
+        return default_max_runs()
+    return value if value > 0 else default_max_runs()
+
+
+class RunRefused(RuntimeError):
+    """A run that cannot start now; the message says why."""
+
+
+class RunSlots:
+    """A counter of running trainings, shared by every session of the server process."""
+
+    def __init__(self, limit: Callable[[], int] = max_runs):
+        self._limit, self._lock, self._active = limit, threading.Lock(), 0
+
+    @property
+    def active(self) -> int:
+        with self._lock:
+            return self._active
+
+    def acquire(self) -> None:
+        """Take a slot or raise :class:`RunRefused`."""
+        with self._lock:
+            limit = self._limit()
+            if self._active >= limit:
+                raise RunRefused(
+                    f"The server is already training {self._active} network(s), its limit "
+                    f"(${MAX_RUNS_ENV}={limit}). Please try again when that run ends."
+                )
+            self._active += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._active = max(self._active - 1, 0)
+
+
+SLOTS = RunSlots()
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The images a session trains and tests on."""
+
+    dataset: str
+    classes: tuple[str, ...]
+    train: Split
+    test: Split
+    source: str = ""
+
+
+def take_subset(split: Split, size: int | None, seed: int = 0) -> Split:
+    """``size`` random examples of a split (all of it when ``size`` is None or too large)."""
+    images, labels = split
+    if size is None or size >= len(images):
+        return split
+    keep = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:size]
+    return images[keep], labels[keep]
+
+
+def load_run_data(dataset: str, data_dir: str | None = None, subset: int | None = None,
+                  seed: int = 0, allow_download: bool = False) -> RunData:
+    """A dataset from disk, its training split optionally cut to ``subset`` random images.
+
+    Raises :class:`lenet_viz.data.DataNotFound` when the files are not there.
+    """
+    data = load_dataset(dataset, data_dir or None, allow_download)
+    train_split = take_subset((data.train_images, data.train_labels), subset, seed)
+    return RunData(dataset, data.classes, train_split, (data.test_images, data.test_labels), str(data.source))
+
+
+def trainable_problem(spec: LeNetSpec) -> str:
+    """Why a network cannot be trained on MNIST-style data ('' when it can)."""
+    wrong = [f"{what} {got} (needs {need})" for what, got, need in (
+        ("input channels", spec.in_channels, 1), ("input size", spec.input_size, 28),
+        ("outputs", spec.num_classes, 10)) if got != need]
+    return f"This network cannot be trained on 28×28 grey images of 10 classes: {', '.join(wrong)}." if wrong else ""
+
+
+def available_devices() -> list[str]:
+    """Device choices for a run: ``auto``, ``cpu``, and ``cuda`` / ``mps`` where present."""
+    mps = getattr(torch.backends, "mps", None)
+    return (["auto", "cpu"] + ["cuda"] * torch.cuda.is_available()
+            + ["mps"] * bool(mps and mps.is_available()))
+
+
+def remaining_s(progress: Progress) -> float | None:
+    """Time left in a run, extrapolated from its elapsed time and steps done."""
+    if progress.step <= 0:
+        return None
+    return progress.elapsed_s * (progress.total_steps - progress.step) / progress.step
+
+
+@torch.no_grad()
+def output_spread(model: nn.Module, probe: torch.Tensor) -> float:
+    """The largest standard deviation of an output across a batch of images.
+
+    Zero means the network gives every image the same answer (all ReLUs of a layer dead): no
+    gradient reaches the earlier layers, so the loss stays at chance level for good.
+    """
+    device = next(model.parameters()).device
+    return model(probe.to(device)).std(0).max().item()
+
+
+def _stuck_message(lr: float, epoch: float) -> str:
+    return (f"Training is stuck at epoch {epoch:.2f}: the network now gives the same output for every "
+            f"image, so the loss stays at chance level (ln 10 ≈ {CHANCE_LOSS:.3f}) and no gradient flows "
+            f"back. The learning rate {lr:g} is too high for this network (its ReLUs died); try {lr / 10:g}"
+            f" (or Adam with 0.001).")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a session's state for drawing."""
+
+    status: RunStatus
+    busy: bool  # the worker thread is alive (training, or computing the final predictions)
+    stop_requested: bool
+    message: str
+    history: tuple[Progress, ...]  # every run of this model, epochs and times continued
+    current: Progress | None  # the latest event of the current run, as the engine reported it
+    end_epoch: float  # where the current run will end, counting the epochs of earlier runs
+    summary: str  # the seed's closing lines
+    hint: str  # advice while the loss sits at chance level
+    predictions: torch.Tensor | None  # test-set predictions after the last run
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+class TrainingSession:
+    """One network, its data and its runs; lives in a browser session's state.
+
+    :meth:`start` trains in a daemon thread; a second start while it runs raises
+    :class:`RunRefused` (one run per session), and so does a full server (:class:`RunSlots`).
+    """
+
+    def __init__(self, spec: LeNetSpec, data: RunData, network: str, slots: RunSlots = SLOTS):
+        self.spec, self.data, self.network, self.slots = spec, data, network, slots
+        self.model = build_model(spec)
+        self.config: TrainConfig | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status: RunStatus = "idle"
+        self._message = self._summary = self._hint = ""
+        self._history: list[Progress] = []
+        self._current: Progress | None = None
+        self._offset = (0.0, 0.0)  # epoch and elapsed time at which the current run started
+        self._predictions: torch.Tensor | None = None
+        self._checkpoint: bytes | None = None
+
+    # -- control (page thread) ------------------------------------------------------------
+
+    def start(self, config: TrainConfig, *, fresh: bool = True,
+              is_alive: Callable[[], bool] | None = None) -> None:
+        """Train in the background: from fresh weights, or on from the current ones."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                raise RunRefused("This session is already training; stop that run first.")
+            if not fresh and not self._history:
+                raise RunRefused("There is nothing to continue yet; start a run first.")
+            self.slots.acquire()
+            if fresh:
+                self._history = []
+            self.config = config
+            self._stop.clear()
+            self._status, self._message, self._summary, self._hint = "running", "", "", ""
+            self._current, self._predictions, self._checkpoint = None, None, None
+            self._offset = (self._history[-1].epoch, self._history[-1].elapsed_s) if self._history else (0.0, 0.0)
+            self._thread = threading.Thread(target=self._work, args=(config, fresh, self._offset, is_alive),
+                                            name="lenet-viz-train", daemon=True)
+            try:
+                self._thread.start()
+            except RuntimeError as exc:
+                self.slots.release()
+                self._status = "idle"
+                raise RunRefused(f"Could not start a training thread ({exc}).") from exc
+
+    def stop(self) -> None:
+        """Ask the run to end after the current step, keeping what it learned."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker to end; True if it has."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            busy = self._thread is not None and self._thread.is_alive()
+            return Snapshot(self._status, busy, self._stop.is_set(), self._message, tuple(self._history),
+                            self._current, self._offset[0] + (self.config.epochs if self.config else 0), self._summary,
+                            self._hint, self._predictions)
+
+    def checkpoint(self) -> bytes:
+        """The trained network as checkpoint bytes (made once per run; not while training)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                raise RunRefused("The network is still training; stop or wait for the run to end.")
+            if self._checkpoint is None:
+                config = {**(self.config.to_dict() if self.config else {}), "model": self.network,
+                          "train_images": len(self.data.train[0])}
+                self._checkpoint = checkpoint_bytes(self.model, self.spec, self.data.dataset, self.data.classes,
+                                                    self._history, config)
+            return self._checkpoint
+
+    # -- worker thread ----------------------------------------------------------------------
+
+    def _work(self, config: TrainConfig, fresh: bool, offset: tuple[float, float],
+              is_alive: Callable[[], bool] | None) -> None:
+        probe = to_input(self.data.test[0][:128])
+        state = {"checked": time.monotonic(), "gone_since": None, "stuck": ""}
+
+        def check(epoch: float) -> None:
+            state["checked"] = time.monotonic()
+            if is_alive is not None:
+                if is_alive():
+                    state["gone_since"] = None
+                elif state["gone_since"] is None:
+                    state["gone_since"] = state["checked"]
+                elif state["checked"] - state["gone_since"] > ABANDON_AFTER_S:
+                    self._stop.set()
+            if output_spread(self.model, probe) < DEAD_SPREAD:
+                state["stuck"] = _stuck_message(config.lr, epoch)
+                self._stop.set()
+
+        def on_progress(p: Progress) -> None:
+            shown = replace(p, epoch=offset[0] + p.epoch, elapsed_s=offset[1] + p.elapsed_s)
+            with self._lock:
+                self._history.append(shown)
+                self._current = p
+                if p.test_acc is not None:
+                    self._hint = (f"The loss is still at chance level (ln 10 ≈ {CHANCE_LOSS:.2f}) after epoch "
+                                  f"{shown.epoch:.0f}. Sigmoid networks trained with SGD often take a few epochs "
+                                  "to get going; if it stays there, lower the learning rate."
+                                  if p.train_loss >= CHANCE_LOSS - 0.05 else "")
+            if p.test_acc is not None or time.monotonic() - state["checked"] >= CHECK_EVERY_S:
+                check(shown.epoch)
+
+        try:
+            result = train(self.model, self.data.train, self.data.test, config, on_progress, self._stop,
+                           fresh_weights=fresh)
+            status: RunStatus = result.status
+            message = result.message
+            if status != "diverged" and not state["stuck"] and output_spread(self.model, probe) < DEAD_SPREAD:
+                state["stuck"] = _stuck_message(config.lr, offset[0] + (self._current.epoch if self._current else 0))
+            if state["stuck"]:
+                status, message = "diverged", state["stuck"]
+            elif status == "stopped" and state["gone_since"] is not None:
+                message = "Stopped: the browser session that started this run was closed."
+            with self._lock:
+                self._status, self._message, self._summary = status, message, result.summary()
+            if status != "diverged":
+                predictions = predict(self.model, self.data.test[0])
+                with self._lock:
+                    self._predictions = predictions
+        except Exception as exc:  # noqa: BLE001 - any failure must reach the page, not kill the thread silently
+            with self._lock:
+                self._status, self._message = "error", f"Training failed: {type(exc).__name__}: {exc}"
+        finally:
+            self.slots.release()

@@ -1,0 +1,122 @@
+"""The training page in AppTest, on a tiny synthetic dataset written as IDX files."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from conftest import synthetic_digits, write_idx
+from streamlit.testing.v1 import AppTest
+
+from lenet_viz import data
+from lenet_viz.checkpoints import load_checkpoint
+from lenet_viz.training_session import MAX_RUNS_ENV, SLOTS
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
+
+
+@pytest.fixture
+def tiny_folder(tmp_path: Path) -> Path:
+    for split, n, seed in (("train", 512, 0), ("t10k", 128, 1)):
+        images, labels = synthetic_digits(n, seed)
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels)
+    return tmp_path
+
+
+@pytest.fixture
+def no_data_anywhere(tmp_path: Path, monkeypatch) -> Path:
+    """MNIST nowhere: not in the env folder, not in the default download root."""
+    monkeypatch.delenv(data.DATA_ENV, raising=False)
+    monkeypatch.setattr(data, "DEFAULT_ROOT", tmp_path / "cache")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    return empty
+
+
+def page(folder: Path) -> AppTest:
+    at = AppTest.from_file(PAGE).run(timeout=30)
+    at.text_input(key="train_data_dir").set_value(str(folder))
+    at.selectbox(key="train_dataset").set_value("mnist")
+    return at.run(timeout=30)
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def curve_points(at: AppTest) -> int:
+    chart = next(c for c in at.get("plotly_chart") if "train loss" in c.proto.spec)
+    return len(json.loads(chart.proto.spec)["data"][0]["x"])
+
+
+def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tiny_folder):
+    at = page(tiny_folder)
+    assert not at.exception
+    assert any("MNIST found in" in c.value for c in at.caption)
+    at.selectbox(key="train_network").set_value("modern")
+    at.radio(key="train_optimizer").set_value("adam")
+    at.select_slider(key="train_batch_size").set_value(16)
+    at.number_input(key="train_epochs").set_value(50)
+    button(at.run(), "Start").click().run(timeout=30)
+    assert not at.exception and not at.error
+    session = at.session_state["training_session"]
+    try:
+        assert button(at, "Start").disabled and not button(at, "Stop").disabled
+        deadline, counts = time.monotonic() + 20, []
+        while len(set(counts)) < 2 or counts[-1] == 0:  # two different, growing point counts
+            assert time.monotonic() < deadline, f"the chart did not grow: {counts}"
+            time.sleep(0.3)
+            counts.append(curve_points(at.run(timeout=30)))
+        assert counts == sorted(counts)
+        assert at.get("progress") and "of 50" in at.get("progress")[0].proto.text
+        assert [m.label for m in at.metric] == ["train loss", "train acc", "test acc", "examples/sec",
+                                                "elapsed", "remaining"]
+        button(at, "Stop").click().run(timeout=30)
+    finally:
+        session.stop()
+    assert session.join(10)
+    at.run(timeout=30)
+    assert not at.exception
+    assert session.snapshot().status == "stopped"
+    assert any("Stopped by request" in i.value for i in at.info)
+    assert any("examples/sec on cpu" in c.value for c in at.code)
+    assert len(at.get("plotly_chart")) == 3  # curves, confusion matrix, misclassified gallery
+    assert not button(at, "Continue").disabled and not button(at, "Start").disabled
+    assert at.get("download_button")
+
+    at.text_input(key="train_save_label").set_value("my tiny net")
+    button(at.run(), "Save").click().run(timeout=30)
+    saved = at.session_state["saved_models"]
+    assert list(saved) == ["my tiny net"]
+    assert load_checkpoint(saved["my tiny net"]).dataset == "mnist"
+    assert any("Saved as “my tiny net”" in s.value for s in at.success)
+
+
+def test_missing_data_says_where_it_looked_and_a_failed_download_is_reported(no_data_anywhere, monkeypatch):
+    def offline(name, root=None):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(data, "download", offline)
+    at = page(no_data_anywhere)
+    assert not at.exception
+    assert any("MNIST is not on this machine" in w.value for w in at.warning)
+    assert any(str(no_data_anywhere) in c.value and "Looked for" in c.value for c in at.code)
+    assert any("download('mnist')" in c.value for c in at.code)
+    assert button(at, "Start").disabled
+    button(at, "Download with torchvision").click().run(timeout=30)
+    assert not at.exception
+    assert any("download failed" in e.value and "network is unreachable" in e.value for e in at.error)
+
+
+def test_a_full_server_refuses_with_a_clear_message(tiny_folder, monkeypatch):
+    monkeypatch.setenv(MAX_RUNS_ENV, "1")
+    at = page(tiny_folder)
+    SLOTS.acquire()  # another session's run
+    try:
+        button(at, "Start").click().run(timeout=30)
+    finally:
+        SLOTS.release()
+    assert not at.exception
+    assert any("already training 1 network(s)" in e.value for e in at.error)
+    assert "training_session" not in at.session_state

@@ -1,0 +1,196 @@
+"""The background training session: live progress, stop, continue, the run cap, stuck runs."""
+
+import time
+
+import pytest
+import torch
+from conftest import synthetic_digits
+
+from lenet_viz import training_session as ts
+from lenet_viz.checkpoints import load_checkpoint
+from lenet_viz.models import PRESETS, LeNetSpec
+from lenet_viz.training import Progress, TrainConfig
+from lenet_viz.training_session import RunData, RunRefused, RunSlots, TrainingSession
+
+
+def tiny_data(n_train: int = 512, n_test: int = 128) -> RunData:
+    (xi, yi), (xt, yt) = synthetic_digits(n_train, 0), synthetic_digits(n_test, 1)
+    return RunData("mnist", tuple(str(d) for d in range(10)),
+                   (torch.from_numpy(xi), torch.from_numpy(yi).long()),
+                   (torch.from_numpy(xt), torch.from_numpy(yt).long()))
+
+
+def session(slots: RunSlots | None = None, network: str = "modern") -> TrainingSession:
+    return TrainingSession(PRESETS[network], tiny_data(), network, slots or RunSlots(lambda: 8))
+
+
+def quick(epochs: int = 2, **kw) -> TrainConfig:
+    return TrainConfig(epochs=epochs, lr=kw.pop("lr", 0.001), optimizer=kw.pop("optimizer", "adam"),
+                       batch_size=kw.pop("batch_size", 64), device="cpu", report_every_s=0.05, **kw)
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_run_reports_progress_then_finishes_with_predictions():
+    s = session()
+    s.start(quick(epochs=2))
+    assert s.join(30)
+    snap = s.snapshot()
+    assert snap.status == "finished" and not snap.busy
+    assert len(snap.history) >= 4  # at least one step report and one test report per epoch
+    assert [p.epoch for p in snap.history] == sorted(p.epoch for p in snap.history)
+    assert snap.history[-1].epoch == pytest.approx(2.0)
+    assert sum(p.test_acc is not None for p in snap.history) == 2
+    assert snap.predictions is not None and snap.predictions.shape == (128,)
+    assert "examples/sec on cpu" in snap.summary
+    assert snap.end_epoch == 2
+
+
+def test_stop_ends_the_run_within_a_second_and_continue_goes_on_from_there():
+    s = session()
+    s.start(quick(epochs=50))
+    wait_for(lambda: len(s.snapshot().history) >= 3)
+    asked = time.monotonic()
+    s.stop()
+    wait_for(lambda: s.snapshot().status != "running", timeout=5)
+    assert time.monotonic() - asked < 1.0
+    assert s.join(10)
+    stopped = s.snapshot()
+    assert stopped.status == "stopped" and stopped.predictions is not None
+    weights = s.model.fc3.weight.detach().clone()
+
+    s.start(quick(epochs=1), fresh=False)
+    assert s.join(30)
+    after = s.snapshot()
+    assert after.status == "finished"
+    assert after.history[:len(stopped.history)] == stopped.history  # earlier curve kept
+    new = after.history[len(stopped.history):]
+    assert new and min(p.epoch for p in new) > stopped.history[-1].epoch  # epochs continue
+    assert after.history[-1].epoch == pytest.approx(stopped.history[-1].epoch + 1)
+    assert after.end_epoch == pytest.approx(stopped.history[-1].epoch + 1)
+    assert not torch.equal(weights, s.model.fc3.weight.detach())
+
+
+def test_one_run_per_session_and_a_server_wide_cap():
+    slots = RunSlots(lambda: 1)
+    first, second = session(slots), session(slots)
+    first.start(quick(epochs=50))
+    with pytest.raises(RunRefused, match="already training; stop"):
+        first.start(quick())
+    with pytest.raises(RunRefused, match="LENET_VIZ_MAX_RUNS=1"):
+        second.start(quick())
+    assert slots.active == 1 and second.snapshot().status == "idle"
+    first.stop()
+    assert first.join(10)
+    assert slots.active == 0  # the worker released its slot
+    second.start(quick(epochs=1))
+    assert second.join(30) and second.snapshot().status == "finished" and slots.active == 0
+
+
+def test_continue_needs_a_run_first():
+    with pytest.raises(RunRefused, match="nothing to continue"):
+        session().start(quick(), fresh=False)
+
+
+def test_max_runs_from_the_environment(monkeypatch):
+    monkeypatch.setenv(ts.MAX_RUNS_ENV, "3")
+    assert ts.max_runs() == 3
+    for bad in ("0", "-2", "many", ""):
+        monkeypatch.setenv(ts.MAX_RUNS_ENV, bad)
+        assert ts.max_runs() == ts.default_max_runs()
+
+
+def kill_relus(model: torch.nn.Module) -> None:
+    """Make every fc2 unit negative for every input: a ReLU network that ignores its input."""
+    with torch.no_grad():
+        model.fc2.weight.zero_()
+        model.fc2.bias.fill_(-10.0)
+
+
+def test_output_spread_is_zero_only_for_a_dead_network():
+    s = session()
+    probe = torch.rand(32, 1, 28, 28)
+    assert ts.output_spread(s.model, probe) > ts.DEAD_SPREAD
+    kill_relus(s.model)
+    assert ts.output_spread(s.model, probe) == 0.0
+
+
+def test_a_stuck_network_is_stopped_and_explained():
+    s = session()
+    s.start(quick(epochs=1, optimizer="sgd", lr=0.9))
+    assert s.join(30)
+    kill_relus(s.model)  # what SGD at lr 0.9 does to the modern LeNet on Fashion-MNIST
+    s.start(quick(epochs=50, optimizer="sgd", lr=0.9), fresh=False)
+    assert s.join(30)
+    snap = s.snapshot()
+    assert snap.status == "diverged"
+    assert "stuck" in snap.message and "try 0.09" in snap.message
+    assert snap.history[-1].epoch <= 2.0  # stopped at the first check, not after its 50 epochs
+    assert snap.predictions is None
+
+
+def test_a_run_of_a_closed_browser_session_stops(monkeypatch):
+    monkeypatch.setattr(ts, "ABANDON_AFTER_S", 0.0)
+    monkeypatch.setattr(ts, "CHECK_EVERY_S", 0.0)
+    s = session()
+    s.start(quick(epochs=50), is_alive=lambda: False)
+    assert s.join(20)
+    snap = s.snapshot()
+    assert snap.status == "stopped" and "closed" in snap.message
+    assert snap.history[-1].epoch < 50
+
+
+def test_checkpoint_holds_the_trained_network_and_its_history():
+    s = session()
+    s.start(quick(epochs=1))
+    assert s.join(30)
+    ckpt = load_checkpoint(s.checkpoint())
+    assert ckpt.spec == PRESETS["modern"] and ckpt.dataset == "mnist"
+    assert len(ckpt.history) == len(s.snapshot().history)
+    assert ckpt.config["model"] == "modern" and ckpt.config["train_images"] == 512
+    for name, value in s.model.state_dict().items():
+        assert torch.equal(ckpt.model.state_dict()[name], value.cpu())
+    assert s.checkpoint() is s.checkpoint()  # made once per run
+
+
+def test_checkpoint_is_refused_while_training():
+    s = session()
+    s.start(quick(epochs=50))
+    try:
+        with pytest.raises(RunRefused, match="still training"):
+            s.checkpoint()
+    finally:
+        s.stop()
+        s.join(10)
+
+
+def test_worker_errors_reach_the_page_and_free_the_slot():
+    slots = RunSlots(lambda: 1)
+    s = TrainingSession(PRESETS["modern"], tiny_data(), "modern", slots)
+    s.start(TrainConfig(epochs=1, device="no-such-device"))
+    assert s.join(10)
+    snap = s.snapshot()
+    assert snap.status == "error" and snap.message.startswith("Training failed")
+    assert slots.active == 0
+
+
+def test_helpers():
+    p = Progress(epoch=0.5, step=10, total_steps=40, train_loss=1.0, train_acc=0.5, test_acc=None,
+                 examples_per_sec=100.0, elapsed_s=3.0)
+    assert ts.remaining_s(p) == pytest.approx(9.0)
+    assert ts.remaining_s(Progress(0, 0, 40, 1, 0, None, 0, 0)) is None
+    images, labels = torch.arange(100).repeat_interleave(784).reshape(100, 28, 28), torch.arange(100)
+    sub = ts.take_subset((images, labels), 10, seed=1)
+    assert len(sub[0]) == 10 and len(set(sub[1].tolist())) == 10
+    assert torch.equal(sub[0][:, 0, 0], sub[1])  # images stay with their labels
+    assert ts.take_subset((images, labels), None)[0] is images
+    assert ts.trainable_problem(PRESETS["classic"]) == ""
+    wide = LeNetSpec(conv=PRESETS["classic"].conv, input_size=32, num_classes=5)
+    assert "input size 32 (needs 28)" in ts.trainable_problem(wide)
+    assert "outputs 5 (needs 10)" in ts.trainable_problem(wide)
+    assert ts.available_devices()[:2] == ["auto", "cpu"]
