@@ -1,0 +1,115 @@
+"""Shared pieces for browser tests: a private Streamlit server and a headless Chromium page.
+
+Use in a test module::
+
+    from tests.browser_support import browser_page, streamlit_server  # noqa: F401 (fixtures)
+
+    @pytest.mark.browser
+    def test_something(browser_page, streamlit_server):
+        browser_page.goto(streamlit_server + "/feature_maps")
+
+Both fixtures skip (with the reason) when Chromium or Playwright is missing. The server runs the
+whole app on a free port and is stopped, by its process, when the module's tests are done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(os.environ.get("LENET_VIZ_SHOTS", ROOT / "tests" / "screenshots"))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _streamlit() -> list[str]:
+    exe = Path(sys.executable).with_name("streamlit")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "streamlit"]
+
+
+def start_server(port: int, timeout: float = 60.0) -> subprocess.Popen:
+    """Start ``streamlit run streamlit_app.py`` on ``port`` and wait until it answers its health check."""
+    cmd = [*_streamlit(), "run", "streamlit_app.py", "--server.port", str(port), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError(f"streamlit did not answer on port {port} within {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop the server process we started (terminate, then kill if it lingers)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def skip_without_browser() -> None:
+    """Skip the calling test when Chromium or Playwright is not installed."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"browser test: {CHROMIUM} is not installed")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("browser test: the playwright package is not installed")
+
+
+@pytest.fixture(scope="module")
+def streamlit_server() -> Iterator[str]:
+    """Base URL of a private app server, for this test module."""
+    skip_without_browser()
+    proc = start_server(free_port())
+    port = proc.args[proc.args.index("--server.port") + 1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    """A headless Chromium page, 1400×1000."""
+    skip_without_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield page
+        finally:
+            browser.close()
