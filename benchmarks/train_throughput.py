@@ -1,0 +1,191 @@
+"""Training throughput: the seed's loop (d2l ``train_ch6``) against lenet_viz's engine.
+
+Each run is a fresh process doing one full Fashion-MNIST epoch plus evaluation of the 10,000
+test images; seed and engine runs are interleaved (A B A B ...) and medians reported. Also
+measured: examples/s of the training steps alone, and the compute ceiling (forward + backward +
+step on one fixed, preloaded batch: no data handling at all).
+
+    python benchmarks/train_throughput.py                 # classic and modern, 3 pairs each
+    python benchmarks/train_throughput.py --pairs 5 --models classic
+    python benchmarks/train_throughput.py --epochs 10     # also compare final accuracy
+
+Writes ``benchmarks/results/train_throughput.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT))
+
+
+# --- the seed's loop, kept faithful (d2l's train_ch6 with its DataLoader), for comparison only ---
+
+def seed_loop(model_name: str, epochs: int, data_root: str) -> dict:
+    import torch
+    import torchvision
+    from torch import nn
+    from torch.utils import data
+    from torchvision import transforms
+
+    from lenet_viz.models import PRESETS, build_model
+
+    trans = transforms.ToTensor()
+    train = torchvision.datasets.FashionMNIST(root=data_root, train=True, transform=trans, download=False)
+    test = torchvision.datasets.FashionMNIST(root=data_root, train=False, transform=trans, download=False)
+    train_iter = data.DataLoader(train, 256, shuffle=True, num_workers=4)
+    test_iter = data.DataLoader(test, 256, shuffle=False, num_workers=4)
+    net = build_model(PRESETS[model_name])
+
+    def init_weights(m):
+        if type(m) in (nn.Linear, nn.Conv2d):
+            nn.init.xavier_uniform_(m.weight)
+
+    net.apply(init_weights)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.9 if model_name == "classic" else 0.1)
+    loss = nn.CrossEntropyLoss()
+    step_time = 0.0
+    for _ in range(epochs):
+        metric = [0.0, 0.0, 0]
+        net.train()
+        for X, y in train_iter:
+            t0 = time.perf_counter()
+            optimizer.zero_grad()
+            y_hat = net(X)
+            l = loss(y_hat, y)
+            l.backward()
+            optimizer.step()
+            with torch.no_grad():  # d2l's Accumulator: float() of each term, a sync every step
+                metric[0] += float(l * X.shape[0])
+                metric[1] += float((y_hat.argmax(axis=1) == y).sum())
+                metric[2] += X.shape[0]
+            step_time += time.perf_counter() - t0
+        net.eval()
+        correct = total = 0
+        with torch.no_grad():
+            for X, y in test_iter:
+                correct += float((net(X).argmax(axis=1) == y).sum())
+                total += y.numel()
+    return {"train_loss": metric[0] / metric[2], "train_acc": metric[1] / metric[2], "test_acc": correct / total,
+            "steps_ex_per_s": metric[2] * epochs / step_time}
+
+
+def engine_loop(model_name: str, epochs: int, data_root: str) -> dict:
+    from lenet_viz.data import load_dataset
+    from lenet_viz.models import PRESETS, build_model
+    from lenet_viz.training import TrainConfig, train
+
+    ds = load_dataset("fashion-mnist")
+    lr = 0.9 if model_name == "classic" else 0.1
+    result = train(build_model(PRESETS[model_name]), (ds.train_images, ds.train_labels),
+                   (ds.test_images, ds.test_labels), TrainConfig(epochs=epochs, lr=lr, device="cpu"))
+    last = result.final
+    return {"train_loss": last.train_loss, "train_acc": last.train_acc, "test_acc": last.test_acc,
+            "steps_ex_per_s": result.examples_per_sec}
+
+
+def ceiling(model_name: str, steps: int = 60) -> float:
+    """Examples/s of forward+backward+step on one fixed, preloaded batch of 256 (no data handling)."""
+    import torch
+    from torch import nn
+
+    from lenet_viz.models import PRESETS, build_model
+
+    model = build_model(PRESETS[model_name]).to(memory_format=torch.channels_last)
+    x = torch.rand(256, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (256,))
+    opt, loss_fn = torch.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss()
+    for i in range(steps + 10):
+        if i == 10:
+            t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return 256 * steps / (time.perf_counter() - t0)
+
+
+# --- the driver ---
+
+def torchvision_root() -> str:
+    """A temporary torchvision layout (FashionMNIST/raw, uncompressed) of Debian's files."""
+    from lenet_viz.data import locate
+
+    _, files = locate("fashion-mnist")
+    root = Path(tempfile.mkdtemp(prefix="fmnist-"))
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for path in files.values():
+        name = path.name.removesuffix(".gz")
+        with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as src, open(raw / name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return str(root)
+
+
+def run_child(which: str, model: str, epochs: int, data_root: str) -> dict:
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--child", which, "--models", model, "--epochs", str(epochs),
+                          "--data-root", data_root], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process_s"] = time.perf_counter() - start
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", nargs="+", default=["classic", "modern"])
+    p.add_argument("--pairs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--child", choices=["seed", "engine"])
+    p.add_argument("--data-root")
+    args = p.parse_args()
+    if args.child:
+        fn = seed_loop if args.child == "seed" else engine_loop
+        print(json.dumps(fn(args.models[0], args.epochs, args.data_root)))
+        return
+
+    import torch
+
+    data_root = torchvision_root()
+    report = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "models": {}}
+    for model in args.models:
+        runs: dict[str, list[dict]] = {"seed": [], "engine": []}
+        for _ in range(args.pairs):
+            for which in ("seed", "engine"):
+                runs[which].append(run_child(which, model, args.epochs, data_root))
+        med = {w: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for w, rs in runs.items()}
+        med["ceiling_ex_per_s"] = ceiling(model)
+        med["process_speedup"] = med["seed"]["process_s"] / med["engine"]["process_s"]
+        med["steps_speedup"] = med["engine"]["steps_ex_per_s"] / med["seed"]["steps_ex_per_s"]
+        report["models"][model] = {**med, "runs": runs}
+    shutil.rmtree(data_root, ignore_errors=True)
+
+    print(f"{report['machine']}, torch {report['torch']}, {args.epochs} epoch(s) + evaluation, "
+          f"medians of {args.pairs} interleaved runs")
+    print(f"{'model':8} {'loop':7} {'process s':>10} {'steps ex/s':>11} {'test acc':>9}")
+    for model, med in report["models"].items():
+        for which in ("seed", "engine"):
+            r = med[which]
+            print(f"{model:8} {which:7} {r['process_s']:10.1f} {r['steps_ex_per_s']:11,.0f} {r['test_acc']:9.3f}")
+        print(f"{model:8} speed-up: whole process {med['process_speedup']:.2f}×, training steps "
+              f"{med['steps_speedup']:.2f}×; ceiling (fixed batch) {med['ceiling_ex_per_s']:,.0f} ex/s")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "train_throughput.json").write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
