@@ -186,3 +186,142 @@ def receptive_fields(layers: Iterable[tuple[int, int, int, int]]) -> list[Recept
         jump = jump * stride
         fields.append(ReceptiveField(size, jump, start))
     return fields
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer's hyperparameters, the same along height and width (stride ``None``: pooling
+    defaults to the kernel size, convolutions to 1)."""
+
+    kind: LayerKind = "conv"
+    kernel: int = 5
+    stride: int | None = 1
+    padding: int = 0
+    dilation: int = 1
+    ceil_mode: bool = False
+    output_padding: int = 0
+
+    @property
+    def step(self) -> int:
+        """The stride actually used."""
+        if self.stride is not None:
+            return self.stride
+        return self.kernel if self.kind in ("maxpool", "avgpool") else 1
+
+    @property
+    def span(self) -> int:
+        """Cells covered by the (dilated) kernel: D·(F−1)+1."""
+        return _effective_kernel(self.kernel, self.dilation)
+
+    def output(self, size: int) -> int:
+        """Output size along one axis; ``ValueError`` if the layer cannot be built."""
+        return output_size(self.kind, size, self.kernel, self.step, self.padding, self.dilation,
+                           self.ceil_mode, self.output_padding)
+
+    def taps(self, index: int) -> list[int]:
+        """The cells one kernel placement touches along one axis.
+
+        For convolution and pooling: the input cells that output ``index`` reads (below 0 or
+        past the input: padding). For transposed convolution: the output cells that input
+        ``index`` writes (below 0 or past the output: cropped by the padding). Both are
+        ``index·S − P + k·D`` for k = 0…F−1.
+        """
+        start = index * self.step - self.padding
+        return [start + k * self.dilation for k in range(self.kernel)]
+
+
+def missed_cells(layer: Layer, size: int) -> list[int]:
+    """Cells of one axis that no kernel placement touches.
+
+    Convolution and pooling: real input cells no window reads (their content is lost).
+    Transposed convolution: output cells no input writes (they hold only the bias).
+    """
+    out = layer.output(size)
+    if layer.kind == "convtranspose":
+        touched = {t for i in range(size) for t in layer.taps(i)}
+        return [o for o in range(out) if o not in touched]
+    touched = {t for o in range(out) for t in layer.taps(o)}
+    return [i for i in range(size) if i not in touched]
+
+
+def _cell_list(cells: list[int], limit: int = 8) -> str:
+    shown = ", ".join(str(c) for c in cells[:limit])
+    return shown + (", …" if len(cells) > limit else "")
+
+
+def _why_skipped(layer: Layer) -> str:
+    if layer.step > layer.span:
+        return f"stride {layer.step} jumps further than the kernel's span of {layer.span} cells"
+    return f"the kernel's taps, {layer.dilation} cells apart, and stride {layer.step} never land there"
+
+
+def _fix_skipped(layer: Layer) -> str:
+    if layer.step > layer.span:
+        return f"use a stride of at most {layer.span}"
+    return "use dilation 1" + (" or a smaller stride" if layer.step > 1 else "")
+
+
+def coverage_warning(layer: Layer, size: int, axis: str) -> str | None:
+    """Plain-words warning when cells of one axis (``axis``: "rows", "columns") are missed, saying
+    why and what to change; ``None`` when every cell is covered. Needs a buildable layer."""
+    missed = missed_cells(layer, size)
+    if not missed:
+        return None
+    s, span = layer.step, layer.span
+    if layer.kind == "convtranspose":
+        return (f"Output {axis} {_cell_list(missed)} get no input at all ({_why_skipped(layer)}), so they "
+                f"hold only the bias. To reach every cell, {_fix_skipped(layer)}.")
+    # Cells past the last window: in floor mode they do not fill a window; in ceil mode every window
+    # starting inside the input exists, so they fall in a gap like the others.
+    last_read = max(t for o in range(layer.output(size)) for t in layer.taps(o))
+    skipped = [c for c in missed if c < last_read or layer.ceil_mode]
+    dropped = [c for c in missed if c > last_read and not layer.ceil_mode]
+    parts = []
+    if skipped:
+        parts.append(f"Input {axis} {_cell_list(skipped)} are never read: {_why_skipped(layer)}. "
+                     f"To read every cell, {_fix_skipped(layer)}.")
+    if dropped:
+        leftover = size + 2 * layer.padding - span
+        fix = "turn on ceil mode, " if layer.kind in ("maxpool", "avgpool") else ""
+        parts.append(
+            f"The last input {axis} ({_cell_list(dropped)}) are dropped: W + 2P − span = {leftover} is not a "
+            f"multiple of the stride {s}, so they do not fill a whole window. To keep them, {fix}add padding, "
+            f"change the input size, or pick a stride that divides {leftover}."
+        )
+    return " ".join(parts)
+
+
+def ceil_drops_last_window(layer: Layer, size: int) -> bool:
+    """True when ceil-mode pooling removes a last window that would start in the right padding."""
+    if layer.kind not in ("maxpool", "avgpool") or not layer.ceil_mode:
+        return False
+    numerator = size + 2 * layer.padding - layer.span + layer.step - 1
+    return (numerator // layer.step) * layer.step >= size + layer.padding
+
+
+def formula_line(layer: Layer, size: int, symbol: str) -> str:
+    """LaTeX for one axis, on two aligned lines: the formula with the numbers substituted, then
+    evaluated step by step to the result, e.g. ``H_{out} &= ⌊(28 + 2·2 − 1·(5−1) − 1)/1⌋ + 1``
+    and ``&= ⌊27/1⌋ + 1 = 27 + 1 = 28``.
+
+    The value is computed even when it is not a valid size (zero or negative), to show why."""
+    _, substituted = formula_latex(layer.kind, size, layer.kernel, layer.step, layer.padding, layer.dilation,
+                                   layer.ceil_mode, layer.output_padding)
+    substituted = substituted.replace("O =", f"{symbol}_{{out}} &=", 1)
+    s, p, d, f = layer.step, layer.padding, layer.dilation, layer.kernel
+    if layer.kind == "convtranspose":
+        result = (size - 1) * s - 2 * p + d * (f - 1) + layer.output_padding + 1
+        steps = rf"{(size - 1) * s} - {2 * p} + {d * (f - 1)} + {layer.output_padding} + 1 = {result}"
+    else:
+        numerator = size + 2 * p - d * (f - 1) - 1
+        if layer.ceil_mode:
+            rounded, bracket = -(-numerator // s), (r"\left\lceil", r"\right\rceil")
+        else:
+            rounded, bracket = numerator // s, (r"\left\lfloor", r"\right\rfloor")
+        steps = rf"{bracket[0]} \frac{{{numerator}}}{{{s}}} {bracket[1]} + 1 = {rounded} + 1"
+        if ceil_drops_last_window(layer, size):
+            note = r"\text{last window would start in the padding}"
+            steps += rf" \underbrace{{-\,1}}_{{{note}}} = {rounded}"
+        else:
+            steps += rf" = {rounded + 1}"
+    return rf"\begin{{aligned}} {substituted} \\ &= {steps} \end{{aligned}}"
