@@ -1,0 +1,246 @@
+"""Figures and tables of the output-size page: the sliding window and the LeNet layer table.
+
+Pure plotly (no Streamlit, no torch). :func:`window_figure` draws a layer's input and output grids
+side by side for one placement of the kernel, picked by a step number that runs over every
+output cell (convolution, pooling) or every input cell (transposed convolution).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lenet_viz.arithmetic import Layer, missed_cells
+from lenet_viz.models import LayerTable
+
+MAX_DRAWN = 96
+"""Largest grid side drawn; beyond it the cells would be under a few pixels."""
+
+# Cell categories: (name shown in the legend, colour). The heatmaps' z holds the index.
+CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("padding", "#d4d4d4"),
+    ("input cell", "#9ecae1"),
+    ("input cell never read", "#c6dbef"),
+    ("past the padding (ignored)", "#f2f2f2"),
+    ("read by the window", "#fd8d3c"),
+    ("padding read by the window", "#fdd0a2"),
+    ("output cell", "#a1d99b"),
+    ("output cell being written", "#fd8d3c"),
+    ("cropped by the padding", "#d4d4d4"),
+    ("output cell no input reaches (bias only)", "#d9f0d3"),
+    ("written by the input cell", "#fd8d3c"),
+    ("cropped cell written by the input cell", "#fdd0a2"),
+    ("input cell being scattered", "#fd8d3c"),
+)
+(PADDING, INPUT, UNREAD, OVERHANG, TAP, TAP_PADDING, OUTPUT, CURRENT, CROPPED, BIAS_ONLY, WRITTEN,
+ WRITTEN_CROPPED, SOURCE) = range(len(CATEGORIES))
+EXPECTED_WIDTH = 650
+"""Typical width in pixels of the figure on the page, to size its height."""
+OUTLINE = "#a63603"
+MISSED = "#cb181d"
+
+
+def _colorscale() -> list[tuple[float, str]]:
+    """A stepped colour scale mapping each integer category to its colour."""
+    n = len(CATEGORIES)
+    scale = []
+    for i, (_, colour) in enumerate(CATEGORIES):
+        scale += [(i / n, colour), ((i + 1) / n, colour)]
+    return scale
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One grid: cell categories by row, the coordinates of its first row/column, hover texts."""
+
+    title: str
+    z: list[list[int]]
+    first: tuple[int, int]
+    hover: list[list[str]]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.z), len(self.z[0])
+
+
+def step_count(layer: Layer, height: int, width: int) -> int:
+    """Number of kernel placements: output cells (conv, pooling) or input cells (transposed)."""
+    if layer.kind == "convtranspose":
+        return height * width
+    return layer.output(height) * layer.output(width)
+
+
+def step_position(layer: Layer, height: int, width: int, step: int) -> tuple[int, int]:
+    """(row, column) of the cell a step stands for: output cell, or input cell if transposed."""
+    columns = width if layer.kind == "convtranspose" else layer.output(width)
+    return divmod(step, columns)
+
+
+def describe_step(layer: Layer, height: int, width: int, step: int) -> str:
+    """One sentence saying which cells this placement reads and writes."""
+    row, col = step_position(layer, height, width, step)
+    rows, cols = layer.taps(row), layer.taps(col)
+    gap = f", taps {layer.dilation} apart" if layer.dilation > 1 else ""
+    span = f"rows {rows[0]}…{rows[-1]}, columns {cols[0]}…{cols[-1]}{gap}"
+    if layer.kind == "convtranspose":
+        return (f"Input cell ({row}, {col}) is multiplied by the {layer.kernel}×{layer.kernel} kernel and added "
+                f"into output {span}; indices below 0 or past the edge are cropped by the padding.")
+    verb, pad = {"conv": ("weighted sum of", "zeros"), "maxpool": ("maximum of", "ignored, never the maximum"),
+                 "avgpool": ("average of", "zeros, counted in the average")}[layer.kind]
+    return (f"Output cell ({row}, {col}) is the {verb} input {span}; indices below 0 or past the edge are "
+            f"padding ({pad}).")
+
+
+def drawable(layer: Layer, height: int, width: int) -> bool:
+    """Whether the grids are small enough to draw cell by cell."""
+    if layer.kind == "convtranspose":
+        sides = [_transposed_extent(layer, n)[1] - _transposed_extent(layer, n)[0] for n in (height, width)]
+    else:
+        sides = [_input_extent(layer, n)[1] - _input_extent(layer, n)[0] for n in (height, width)]
+    return max(sides) <= MAX_DRAWN
+
+
+def _input_extent(layer: Layer, size: int) -> tuple[int, int]:
+    """Input coordinates drawn along one axis, [first, stop): padding plus any ceil-mode overhang."""
+    last_tap = max(layer.taps(layer.output(size) - 1))
+    return -layer.padding, max(size + layer.padding, last_tap + 1)
+
+
+def _transposed_extent(layer: Layer, size: int) -> tuple[int, int]:
+    """Output coordinates drawn along one axis, [first, stop): the cells written before cropping."""
+    out = layer.output(size)
+    return -layer.padding, max(out + layer.padding, max(layer.taps(size - 1)) + 1)
+
+
+def _conv_panels(layer: Layer, height: int, width: int, step: int) -> tuple[Panel, Panel, list[int], list[int]]:
+    oh, ow = layer.output(height), layer.output(width)
+    row, col = divmod(step, ow)
+    tap_rows, tap_cols = set(layer.taps(row)), set(layer.taps(col))
+    missed_rows, missed_cols = set(missed_cells(layer, height)), set(missed_cells(layer, width))
+    (r0, r1), (c0, c1) = _input_extent(layer, height), _input_extent(layer, width)
+    z, hover = [], []
+    for r in range(r0, r1):
+        z_row, hover_row = [], []
+        for c in range(c0, c1):
+            inside = 0 <= r < height and 0 <= c < width
+            in_padding = -layer.padding <= r < height + layer.padding and -layer.padding <= c < width + layer.padding
+            read = r in tap_rows and c in tap_cols
+            if read:
+                category = TAP if inside else TAP_PADDING
+            elif inside:
+                category = UNREAD if r in missed_rows or c in missed_cols else INPUT
+            else:
+                category = PADDING if in_padding else OVERHANG
+            z_row.append(category)
+            hover_row.append(f"{'input' if inside else 'padding'} ({r}, {c})<br>{CATEGORIES[category][0]}")
+        z.append(z_row)
+        hover.append(hover_row)
+    pad = f" + padding {layer.padding}" if layer.padding else ""
+    source = Panel(f"Input {height}×{width}{pad}", z, (r0, c0), hover)
+    out_z = [[CURRENT if (r, c) == (row, col) else OUTPUT for c in range(ow)] for r in range(oh)]
+    out_hover = [[f"output ({r}, {c})" for c in range(ow)] for r in range(oh)]
+    target = Panel(f"Output {oh}×{ow}", out_z, (0, 0), out_hover)
+    return source, target, layer.taps(row), layer.taps(col)
+
+
+def _transposed_panels(layer: Layer, height: int, width: int, step: int) -> tuple[Panel, Panel, list[int], list[int]]:
+    oh, ow = layer.output(height), layer.output(width)
+    row, col = divmod(step, width)
+    in_z = [[SOURCE if (r, c) == (row, col) else INPUT for c in range(width)] for r in range(height)]
+    in_hover = [[f"input ({r}, {c})" for c in range(width)] for r in range(height)]
+    source = Panel(f"Input {height}×{width}", in_z, (0, 0), in_hover)
+    tap_rows, tap_cols = set(layer.taps(row)), set(layer.taps(col))
+    missed_rows, missed_cols = set(missed_cells(layer, height)), set(missed_cells(layer, width))
+    (r0, r1), (c0, c1) = _transposed_extent(layer, height), _transposed_extent(layer, width)
+    z, hover = [], []
+    for r in range(r0, r1):
+        z_row, hover_row = [], []
+        for c in range(c0, c1):
+            kept = 0 <= r < oh and 0 <= c < ow
+            if r in tap_rows and c in tap_cols:
+                category = WRITTEN if kept else WRITTEN_CROPPED
+            elif not kept:
+                category = CROPPED
+            else:
+                category = BIAS_ONLY if r in missed_rows or c in missed_cols else OUTPUT
+            z_row.append(category)
+            hover_row.append(f"output ({r}, {c})<br>{CATEGORIES[category][0]}")
+        z.append(z_row)
+        hover.append(hover_row)
+    crop = f", {layer.padding} cropped per side" if layer.padding else ""
+    target = Panel(f"Output {oh}×{ow}{crop}", z, (r0, c0), hover)
+    return source, target, layer.taps(row), layer.taps(col)
+
+
+def window_figure(layer: Layer, height: int, width: int, step: int) -> go.Figure:
+    """Input grid (with padding) and output grid for kernel placement ``step``.
+
+    Convolution and pooling: the window over the padded input, its taps highlighted (dilation
+    holes left plain), and the output cell it writes. Transposed convolution: the input cell
+    being scattered and the output cells it writes, on the output before the padding crops it,
+    with dots where each input cell lands (stride spacing). The layer must be buildable.
+    """
+    transposed = layer.kind == "convtranspose"
+    build = _transposed_panels if transposed else _conv_panels
+    source, target, tap_rows, tap_cols = build(layer, height, width, step)
+    panels = (source, target)
+    widths = [max(p.shape[1], 4) for p in panels]
+    fig = make_subplots(rows=1, cols=2, column_widths=widths, horizontal_spacing=0.06)
+    n = len(CATEGORIES)
+    for i, panel in enumerate(panels, start=1):
+        rows, cols = panel.shape
+        fig.add_trace(go.Heatmap(
+            z=panel.z, x=list(range(panel.first[1], panel.first[1] + cols)),
+            y=list(range(panel.first[0], panel.first[0] + rows)), text=panel.hover,
+            hovertemplate="%{text}<extra></extra>", colorscale=_colorscale(), zmin=-0.5, zmax=n - 0.5,
+            showscale=False, xgap=1, ygap=1,
+        ), row=1, col=i)
+        fig.update_xaxes(row=1, col=i, side="top", showgrid=False, zeroline=False, constrain="domain",
+                         constraintoward="left", range=[panel.first[1] - 0.5, panel.first[1] + cols - 0.5],
+                         title={"text": panel.title, "standoff": 6})
+        fig.update_yaxes(row=1, col=i, autorange="reversed", showgrid=False, zeroline=False,
+                         scaleanchor=f"x{'' if i == 1 else i}", scaleratio=1, constrain="domain",
+                         constraintoward="top")
+        crossed = [(panel.first[0] + r, panel.first[1] + c) for r in range(rows) for c in range(cols)
+                   if panel.z[r][c] in (UNREAD, BIAS_ONLY)]
+        if crossed:
+            name = "never read" if i == 1 else "no input reaches it"
+            fig.add_trace(go.Scatter(x=[c for _, c in crossed], y=[r for r, _ in crossed], mode="markers",
+                                     marker={"symbol": "x-thin", "size": 7, "line": {"color": MISSED, "width": 1.5}},
+                                     hoverinfo="skip", name=f"× {name}", showlegend=False), row=1, col=i)
+    outlined = 2 if transposed else 1
+    fig.add_shape(type="rect", row=1, col=outlined, x0=tap_cols[0] - 0.5, x1=tap_cols[-1] + 0.5,
+                  y0=tap_rows[0] - 0.5, y1=tap_rows[-1] + 0.5, line={"color": OUTLINE, "width": 2})
+    if transposed:
+        anchors = [(r * layer.step - layer.padding, c * layer.step - layer.padding)
+                   for r in range(height) for c in range(width)]
+        fig.add_trace(go.Scatter(x=[a[1] for a in anchors], y=[a[0] for a in anchors], mode="markers",
+                                 marker={"size": 5, "color": "#08519c"}, hoverinfo="skip",
+                                 name="where each input cell lands (stride spacing)"), row=1, col=2)
+    present = {v for panel in panels for row in panel.z for v in row}
+    for i, (name, colour) in enumerate(CATEGORIES):
+        if i in present:
+            crossed = {"symbol": "x-thin", "line": {"color": MISSED, "width": 2}}
+            plain = {"symbol": "square", "color": colour, "line": {"color": "#888", "width": 1}}
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+                                     marker={"size": 12, **(crossed if i in (UNREAD, BIAS_ONLY) else plain)}))
+    # Cells come out about EXPECTED_WIDTH / (columns drawn) pixels wide; fit the height to that.
+    cell = min(24.0, EXPECTED_WIDTH / (1.1 * sum(widths)))
+    tallest = max(p.shape[0] for p in panels)
+    fig.update_layout(
+        height=int(tallest * cell) + 150, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "xanchor": "left", "x": 0},
+        plot_bgcolor="white", showlegend=True,
+    )
+    return fig
+
+
+def layer_rows(table: LayerTable) -> list[dict[str, str | int]]:
+    """The layer table as rows for ``st.dataframe``."""
+    return [
+        {"layer": r.name, "type": r.kind, "hyperparameters": r.hyper,
+         "output shape": " × ".join(str(d) for d in r.output_shape), "parameters": r.params}
+        for r in table.rows
+    ]
