@@ -76,18 +76,17 @@ def misclassified(labels: torch.Tensor, predictions: torch.Tensor, limit: int) -
 
 
 def misclassified_figure(images: torch.Tensor, labels: torch.Tensor, predictions: torch.Tensor,
-                         classes: Sequence[str], limit: int = 16, columns: int = 8) -> go.Figure | None:
-    """One figure of small test images the network got wrong, titled 'true → predicted'.
-
-    None when every image is right.
+                         classes: Sequence[str], limit: int = 18, columns: int = 6) -> go.Figure | None:
+    """One figure of small test images the network got wrong, titled 'true → predicted'
+    (on two lines, so that long class names fit). None when every image is right.
     """
     wrong = misclassified(labels, predictions, limit)
     if not wrong:
         return None
     rows = math.ceil(len(wrong) / columns)
-    titles = [f"{classes[int(labels[i])]} → {classes[int(predictions[i])]}" for i in wrong]
+    titles = [f"{classes[int(labels[i])]} →<br>{classes[int(predictions[i])]}" for i in wrong]
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
-                        horizontal_spacing=0.01, vertical_spacing=0.12 / rows)
+                        horizontal_spacing=0.02, vertical_spacing=0.25 / rows)
     for k, i in enumerate(wrong):
         fig.add_trace(go.Heatmap(z=images[i].numpy(), colorscale="gray", zmin=0, zmax=255, showscale=False,
                                  hovertemplate="x %{x}, y %{y}: %{z}<extra></extra>"),
@@ -96,5 +95,5 @@ def misclassified_figure(images: torch.Tensor, labels: torch.Tensor, predictions
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
     fig.update_annotations(font_size=11)
-    fig.update_layout(height=150 * rows + 20, margin={"l": 0, "r": 0, "t": 30, "b": 0})
+    fig.update_layout(height=160 * rows + 20, margin={"l": 0, "r": 0, "t": 40, "b": 0})
     return fig

@@ -31,8 +31,11 @@ from lenet_viz.training import Progress, Split, TrainConfig, predict, train
 MAX_RUNS_ENV = "LENET_VIZ_MAX_RUNS"
 ABANDON_AFTER_S = 120.0  # Streamlit's default server.disconnectedSessionTTL
 CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over 10 classes
+CHANCE_MARGIN = 0.05  # a loss within this of CHANCE_LOSS counts as "at chance level"
 CHECK_EVERY_S = 2.0  # how often the worker checks for a stuck network and an abandoned session
 DEAD_SPREAD = 1e-6  # output spread across images below which the network ignores its input
+NEARLY_DEAD_SPREAD = 1e-3  # ... and below which a ReLU network at chance level is taken as stuck
+FLAT_EPOCHS = 2  # epochs at chance level with a nearly dead output before a ReLU network is stopped
 
 RunStatus = Literal["idle", "running", "finished", "stopped", "diverged", "error"]
 
@@ -149,11 +152,35 @@ def output_spread(model: nn.Module, probe: torch.Tensor) -> float:
     return model(probe.to(device)).std(0).max().item()
 
 
-def _stuck_message(lr: float, epoch: float) -> str:
-    return (f"Training is stuck at epoch {epoch:.2f}: the network now gives the same output for every "
-            f"image, so the loss stays at chance level (ln 10 ≈ {CHANCE_LOSS:.3f}) and no gradient flows "
-            f"back. The learning rate {lr:g} is too high for this network (its ReLUs died); try {lr / 10:g}"
-            f" (or Adam with 0.001).")
+class StuckDetector:
+    """Spots a run that can no longer learn although its loss stays finite (dead ReLUs).
+
+    Stuck: the network gives every probe image the same output, or (ReLU networks only, as a
+    sigmoid LeNet can sit at chance level for a few epochs and then learn) an almost identical
+    output with the loss at chance level for :data:`FLAT_EPOCHS` epoch ends in a row.
+    """
+
+    def __init__(self, model: nn.Module, probe: torch.Tensor, relu: bool):
+        self.model, self.probe, self.relu, self.flat_epochs = model, probe, relu, 0
+
+    def stuck(self, epoch_loss: float | None = None) -> bool:
+        """Check now; pass the epoch's train loss at the end of an epoch."""
+        spread = output_spread(self.model, self.probe)
+        if spread < DEAD_SPREAD:
+            return True
+        if epoch_loss is None or not self.relu:
+            return False
+        flat = spread < NEARLY_DEAD_SPREAD and epoch_loss >= CHANCE_LOSS - CHANCE_MARGIN
+        self.flat_epochs = self.flat_epochs + 1 if flat else 0
+        return self.flat_epochs >= FLAT_EPOCHS
+
+
+def _stuck_message(lr: float, epoch: float, relu: bool) -> str:
+    cause = "its ReLUs have died" if relu else "its units have saturated"
+    return (f"Training is stuck at epoch {epoch:.2f}: the network gives (almost) the same output for every "
+            f"image, so the loss stays at chance level (ln 10 ≈ {CHANCE_LOSS:.3f}) and hardly any gradient "
+            f"flows back: {cause}. The learning rate {lr:g} is too high for this network; try {lr / 10:g}"
+            + (" (or Adam with 0.001)." if relu else "."))
 
 
 @dataclass(frozen=True)
@@ -170,10 +197,16 @@ class Snapshot:
     summary: str  # the seed's closing lines
     hint: str  # advice while the loss sits at chance level
     predictions: torch.Tensor | None  # test-set predictions after the last run
+    run: int  # how many runs this session has started
 
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+    @property
+    def phase(self) -> tuple[bool, str, bool]:
+        """Changes when the page must be redrawn as a whole: a run ends or its results arrive."""
+        return self.busy, self.status, self.predictions is not None
 
 
 class TrainingSession:
@@ -195,6 +228,7 @@ class TrainingSession:
         self._history: list[Progress] = []
         self._current: Progress | None = None
         self._offset = (0.0, 0.0)  # epoch and elapsed time at which the current run started
+        self._runs = 0
         self._predictions: torch.Tensor | None = None
         self._checkpoint: bytes | None = None
 
@@ -213,6 +247,7 @@ class TrainingSession:
                 self._history = []
             self.config = config
             self._stop.clear()
+            self._runs += 1
             self._status, self._message, self._summary, self._hint = "running", "", "", ""
             self._current, self._predictions, self._checkpoint = None, None, None
             self._offset = (self._history[-1].epoch, self._history[-1].elapsed_s) if self._history else (0.0, 0.0)
@@ -241,7 +276,7 @@ class TrainingSession:
             busy = self._thread is not None and self._thread.is_alive()
             return Snapshot(self._status, busy, self._stop.is_set(), self._message, tuple(self._history),
                             self._current, self._offset[0] + (self.config.epochs if self.config else 0), self._summary,
-                            self._hint, self._predictions)
+                            self._hint, self._predictions, self._runs)
 
     def checkpoint(self) -> bytes:
         """The trained network as checkpoint bytes (made once per run; not while training)."""
@@ -259,10 +294,11 @@ class TrainingSession:
 
     def _work(self, config: TrainConfig, fresh: bool, offset: tuple[float, float],
               is_alive: Callable[[], bool] | None) -> None:
-        probe = to_input(self.data.test[0][:128])
+        relu = self.spec.activation == "relu"
+        detector = StuckDetector(self.model, to_input(self.data.test[0][:128]), relu)
         state = {"checked": time.monotonic(), "gone_since": None, "stuck": ""}
 
-        def check(epoch: float) -> None:
+        def check(epoch: float, epoch_loss: float | None) -> None:
             state["checked"] = time.monotonic()
             if is_alive is not None:
                 if is_alive():
@@ -271,8 +307,8 @@ class TrainingSession:
                     state["gone_since"] = state["checked"]
                 elif state["checked"] - state["gone_since"] > ABANDON_AFTER_S:
                     self._stop.set()
-            if output_spread(self.model, probe) < DEAD_SPREAD:
-                state["stuck"] = _stuck_message(config.lr, epoch)
+            if detector.stuck(epoch_loss):
+                state["stuck"] = _stuck_message(config.lr, epoch, relu)
                 self._stop.set()
 
         def on_progress(p: Progress) -> None:
@@ -282,19 +318,22 @@ class TrainingSession:
                 self._current = p
                 if p.test_acc is not None:
                     self._hint = (f"The loss is still at chance level (ln 10 ≈ {CHANCE_LOSS:.2f}) after epoch "
-                                  f"{shown.epoch:.0f}. Sigmoid networks trained with SGD often take a few epochs "
-                                  "to get going; if it stays there, lower the learning rate."
-                                  if p.train_loss >= CHANCE_LOSS - 0.05 else "")
-            if p.test_acc is not None or time.monotonic() - state["checked"] >= CHECK_EVERY_S:
-                check(shown.epoch)
+                                  f"{shown.epoch:.0f}. The seed's sigmoid LeNet often needs a few epochs of SGD "
+                                  "to get going (more on a small subset); if it stays there, lower the learning "
+                                  "rate." if p.train_loss >= CHANCE_LOSS - CHANCE_MARGIN else "")
+            if p.test_acc is not None:
+                check(shown.epoch, p.train_loss)
+            elif time.monotonic() - state["checked"] >= CHECK_EVERY_S:
+                check(shown.epoch, None)
 
         try:
             result = train(self.model, self.data.train, self.data.test, config, on_progress, self._stop,
                            fresh_weights=fresh)
             status: RunStatus = result.status
             message = result.message
-            if status != "diverged" and not state["stuck"] and output_spread(self.model, probe) < DEAD_SPREAD:
-                state["stuck"] = _stuck_message(config.lr, offset[0] + (self._current.epoch if self._current else 0))
+            if status != "diverged" and not state["stuck"] and detector.stuck():
+                last_epoch = self._history[-1].epoch if self._history else 0.0
+                state["stuck"] = _stuck_message(config.lr, last_epoch, relu)
             if state["stuck"]:
                 status, message = "diverged", state["stuck"]
             elif status == "stopped" and state["gone_since"] is not None:

@@ -151,12 +151,13 @@ if problem:
     st.warning(problem)
 
 same_model = bool(session and session.data.dataset == dataset and session.network == network
-                  and session.spec == spec)
+                  and session.spec.to_dict() == spec.to_dict())  # by value: a module reload makes new classes
 b1, b2, b3, _ = st.columns([1, 1, 1, 3])
 if b1.button("Start", type="primary", icon=":material/play_arrow:", width="stretch",
              disabled=busy or found is None or bool(problem)):
     start(fresh=True)
-if b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not busy or snap.stop_requested):
+if b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not (snap and snap.running)
+             or snap.stop_requested):
     session.stop()
     st.rerun()
 if b3.button("Continue", icon=":material/fast_forward:", width="stretch",
@@ -169,10 +170,10 @@ if NOTICE in st.session_state:
     getattr(st, kind)(text)
 
 
-def draw_live(run: TrainingSession, polling: bool) -> None:
+def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
     now = run.snapshot()
-    if polling and not now.busy:
-        st.rerun()  # the run ended: redraw the whole page (buttons, results)
+    if polling and now.phase != phase:
+        st.rerun()  # the run stopped, or its results are ready: redraw the whole page
     current, last = now.current, (now.history[-1] if now.history else None)
     if now.running and current and last:
         label = "stopping…" if now.stop_requested else f"epoch {last.epoch:.2f} of {now.end_epoch:g}"
@@ -187,7 +188,7 @@ def draw_live(run: TrainingSession, polling: bool) -> None:
         cells[2].metric("test acc", f"{test:.3f}" if test is not None else "–")
         cells[3].metric("examples/sec", f"{last.examples_per_sec:,.0f}")
         cells[4].metric("elapsed", clock(last.elapsed_s))
-        cells[5].metric("remaining", clock(remaining_s(current) if now.running and current else 0.0))
+        cells[5].metric("remaining", clock(remaining_s(current) if now.running and current else None))
     if last or now.running:
         x_end = now.end_epoch if now.running or not last else last.epoch
         st.plotly_chart(live_curves(now.history, x_end), width="stretch", key="train_curves")
@@ -197,33 +198,32 @@ def draw_live(run: TrainingSession, polling: bool) -> None:
 
 if session:
     st.subheader(f"{session.network} on {len(session.data.train[0]):,} {DATASET_NAMES[session.data.dataset]} images")
-    st.fragment(run_every=0.5 if busy else None)(draw_live)(session, busy)
+    st.fragment(run_every=0.5 if busy else None)(draw_live)(session, busy, snap.phase)
 
-if session and not busy and snap.status != "idle":
+if session and snap.status not in ("idle", "running"):
     {"finished": st.success, "stopped": st.info}.get(snap.status, st.error)(snap.message)
     if snap.summary and snap.status != "error":
         st.code(snap.summary, language=None)
-    if snap.predictions is not None:
+    if snap.busy:
+        st.info("Computing the test-set predictions for the confusion matrix…", icon=":material/hourglass_top:")
+    elif snap.predictions is not None:
         labels, classes = session.data.test[1], session.data.classes
-        matrix, gallery = st.columns([2, 3])
-        with matrix:
-            st.markdown("**Confusion matrix** (test set)")
-            st.plotly_chart(confusion_figure(labels, snap.predictions, classes), width="stretch")
-        with gallery:
-            st.markdown("**Misclassified test images** (true → predicted)")
-            figure = misclassified_figure(session.data.test[0], labels, snap.predictions, classes)
-            if figure is None:
-                st.write("None: every test image is classified correctly.")
-            else:
-                st.plotly_chart(figure, width="stretch")
+        st.markdown("**Confusion matrix** (test set)")
+        st.plotly_chart(confusion_figure(labels, snap.predictions, classes), width="stretch")
+        st.markdown("**Misclassified test images** (true → predicted)")
+        figure = misclassified_figure(session.data.test[0], labels, snap.predictions, classes)
+        if figure is None:
+            st.write("None: every test image is classified correctly.")
+        else:
+            st.plotly_chart(figure, width="stretch")
         st.markdown("**Keep this network**")
         test_acc = next((p.test_acc for p in reversed(snap.history) if p.test_acc is not None), None)
         default_label = (f"{session.network} · {DATASET_NAMES[session.data.dataset]} · "
                          f"{snap.history[-1].epoch:.1f} epochs" + (f" · test {test_acc:.3f}" if test_acc else ""))
         name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
-        label = name_col.text_input("Name", value=default_label, key="train_save_label").strip() or default_label
+        label = name_col.text_input("Name", value=default_label, key=f"train_save_label_{snap.run}").strip()
         if save_col.button("Save", icon=":material/save:", width="stretch"):
-            saved = ui.add_saved_model(label, session.checkpoint())
+            saved = ui.add_saved_model(label or default_label, session.checkpoint())
             st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
         download_col.download_button("Download .pt", data=session.checkpoint(), file_name="lenet.pt",
                                      mime="application/octet-stream", icon=":material/download:", width="stretch")

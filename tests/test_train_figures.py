@@ -50,7 +50,7 @@ def test_misclassified_gallery_is_one_figure_titled_true_to_predicted():
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
     preds = torch.tensor([0, 2, 2, 1, 1, 0])
     fig = misclassified_figure(images, labels, preds, ["cat", "dog", "owl"], limit=16, columns=2)
-    titles = [a.text for a in fig.layout.annotations]
+    titles = [a.text.replace("<br>", " ") for a in fig.layout.annotations]
     assert titles == ["dog → owl", "cat → dog", "owl → cat"]
     assert len(fig.data) == 3
     assert [int(np.asarray(t.z)[0, 0]) for t in fig.data] == [1, 3, 5]  # the wrong images, in order

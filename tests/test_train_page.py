@@ -81,11 +81,12 @@ def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tin
     assert session.snapshot().status == "stopped"
     assert any("Stopped by request" in i.value for i in at.info)
     assert any("examples/sec on cpu" in c.value for c in at.code)
-    assert len(at.get("plotly_chart")) == 3  # curves, confusion matrix, misclassified gallery
+    everything_right = any("every test image is classified correctly" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 3 - everything_right  # curves, confusion matrix, gallery
     assert not button(at, "Continue").disabled and not button(at, "Start").disabled
     assert at.get("download_button")
 
-    at.text_input(key="train_save_label").set_value("my tiny net")
+    at.text_input(key="train_save_label_1").set_value("my tiny net")
     button(at.run(), "Save").click().run(timeout=30)
     saved = at.session_state["saved_models"]
     assert list(saved) == ["my tiny net"]
@@ -120,3 +121,19 @@ def test_a_full_server_refuses_with_a_clear_message(tiny_folder, monkeypatch):
     assert not at.exception
     assert any("already training 1 network(s)" in e.value for e in at.error)
     assert "training_session" not in at.session_state
+
+
+def test_the_network_of_the_output_size_page_can_be_trained_and_a_wrong_one_is_refused(tiny_folder):
+    from lenet_viz.models import PRESETS, LeNetSpec
+
+    at = AppTest.from_file(PAGE)
+    at.session_state["custom_spec"] = PRESETS["seed-nopad"].to_dict()
+    at.run(timeout=30)
+    assert "custom" in at.selectbox(key="train_network").options[-1]
+    at.selectbox(key="train_network").set_value("custom").run(timeout=30)
+    assert not at.warning and not button(at, "Start").disabled
+
+    at.session_state["custom_spec"] = LeNetSpec(conv=PRESETS["classic"].conv, input_size=32).to_dict()
+    at.run(timeout=30)
+    assert any("input size 32 (needs 28)" in w.value for w in at.warning)
+    assert button(at, "Start").disabled

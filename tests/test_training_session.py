@@ -134,6 +134,38 @@ def test_a_stuck_network_is_stopped_and_explained():
     assert snap.predictions is None
 
 
+def nearly_dead(model: torch.nn.Module, probe: torch.Tensor) -> None:
+    """One live fc2 unit feeding tiny logits: outputs spread by 1e-4, loss at chance level."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        kill_relus(model)
+        model.fc2.weight[0] = torch.randn(model.fc2.weight.shape[1], generator=generator).abs() * 0.1
+        model.fc2.bias[0] = 0.0
+        model.fc3.weight.zero_()
+        model.fc3.weight[:, 0] = torch.randn(10, generator=generator)
+        model.fc3.bias.zero_()
+        model.fc3.weight *= 1e-4 / ts.output_spread(model, probe)
+
+
+@pytest.mark.parametrize("network, stopped", [("modern", True), ("classic", False)])
+def test_a_relu_network_flat_at_chance_level_is_stuck_but_a_slow_sigmoid_one_is_not(network, stopped):
+    s = session(network=network)
+    s.start(quick(epochs=1))
+    assert s.join(30)
+    probe = ts.to_input(s.data.test[0][:128])  # the worker's probe
+    nearly_dead(s.model, probe)
+    assert ts.output_spread(s.model, probe) == pytest.approx(1e-4, rel=1e-3)
+    s.start(quick(epochs=4, optimizer="sgd", lr=0.0), fresh=False)  # lr 0: it stays as it is
+    assert s.join(30)
+    snap = s.snapshot()
+    if stopped:
+        assert snap.status == "diverged" and "stuck at epoch 3.00" in snap.message
+        assert "ReLUs have died" in snap.message
+    else:
+        assert snap.status == "finished" and snap.history[-1].epoch == pytest.approx(5)
+        assert "chance level" in snap.hint
+
+
 def test_a_run_of_a_closed_browser_session_stops(monkeypatch):
     monkeypatch.setattr(ts, "ABANDON_AFTER_S", 0.0)
     monkeypatch.setattr(ts, "CHECK_EVERY_S", 0.0)
