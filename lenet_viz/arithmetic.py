@@ -320,7 +320,7 @@ def formula_line(layer: Layer, size: int, symbol: str) -> str:
             rounded, bracket = numerator // s, (r"\left\lfloor", r"\right\rfloor")
         steps = rf"{bracket[0]} \frac{{{numerator}}}{{{s}}} {bracket[1]} + 1 = {rounded} + 1"
         if ceil_drops_last_window(layer, size):
-            note = r"\text{last window would start in the padding}"
+            note = r"\substack{\text{the last window would}\\ \text{start in the padding}}"
             steps += rf" \underbrace{{-\,1}}_{{{note}}} = {rounded}"
         else:
             steps += rf" = {rounded + 1}"
