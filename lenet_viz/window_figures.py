@@ -23,7 +23,7 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("padding", "#d4d4d4"),
     ("input cell", "#9ecae1"),
     ("input cell never read", "#c6dbef"),
-    ("past the padding (ignored)", "#f2f2f2"),
+    ("past the edge (ignored)", "#f2f2f2"),
     ("read by the window", "#fd8d3c"),
     ("padding read by the window", "#fdd0a2"),
     ("output cell", "#a1d99b"),
@@ -126,13 +126,14 @@ def _conv_panels(layer: Layer, height: int, width: int, step: int) -> tuple[Pane
         for c in range(c0, c1):
             inside = 0 <= r < height and 0 <= c < width
             in_padding = -layer.padding <= r < height + layer.padding and -layer.padding <= c < width + layer.padding
-            read = r in tap_rows and c in tap_cols
-            if read:
+            if not (inside or in_padding):
+                category = OVERHANG  # ceil mode: a window may hang past the padding; those taps are ignored
+            elif r in tap_rows and c in tap_cols:
                 category = TAP if inside else TAP_PADDING
             elif inside:
                 category = UNREAD if r in missed_rows or c in missed_cols else INPUT
             else:
-                category = PADDING if in_padding else OVERHANG
+                category = PADDING
             z_row.append(category)
             hover_row.append(f"{'input' if inside else 'padding'} ({r}, {c})<br>{CATEGORIES[category][0]}")
         z.append(z_row)

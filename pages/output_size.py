@@ -84,7 +84,7 @@ def window_stepper(layer: Layer, height: int, width: int) -> None:
     steps = step_count(layer, height, width)
     playing = st.session_state.get("os_playing", False)
 
-    @st.fragment(run_every=0.5 if playing else None)
+    @st.fragment(run_every=0.3 if playing else None)
     def stepper() -> None:
         step = min(st.session_state.get("os_step", 0), steps - 1)
         if st.session_state.get("os_playing", False):
@@ -178,7 +178,10 @@ def whole_lenet() -> None:
         "where a wrong size shows up: the seed's two networks differ there (16×5×5 = 400 with padding, "
         "16×4×4 = 256 without)."
     )
-    start = ui.custom_spec() or PRESETS["classic"]
+    try:
+        start = ui.custom_spec() or PRESETS["classic"]
+    except SpecError:  # a stale or foreign value: start afresh
+        start = PRESETS["classic"]
     top = st.columns([1, 1, 3])
     with top[0]:
         preset = st.selectbox("Preset", list(PRESETS), key="os_preset", on_change=load_preset, persist_state=SESSION,

@@ -135,7 +135,8 @@ def test_ceil_mode_overhang_is_drawn_as_ignored_cells():
     layer = Layer("maxpool", 2, 2, 0, 1, True)
     assert layer.output(5) == 3
     source = window_figure(layer, 5, 5, 8).data[0]
-    assert len(source.x) == 6 and source.z[5][0] == OVERHANG and source.z[5][5] == TAP_PADDING
+    assert len(source.x) == 6 and source.z[5][0] == OVERHANG and source.z[5][5] == OVERHANG
+    assert source.z[4][4] == TAP and "rows 4…5" in describe_step(layer, 5, 5, 8)
 
 
 def test_transposed_figure_scatters_one_input_cell_onto_the_output():
