@@ -65,11 +65,11 @@ def seed_loop(model_name: str, epochs: int, data_root: str) -> dict:
             t0 = time.perf_counter()
             optimizer.zero_grad()
             y_hat = net(X)
-            l = loss(y_hat, y)
-            l.backward()
+            batch_loss = loss(y_hat, y)
+            batch_loss.backward()
             optimizer.step()
             with torch.no_grad():  # d2l's Accumulator: float() of each term, a sync every step
-                metric[0] += float(l * X.shape[0])
+                metric[0] += float(batch_loss * X.shape[0])
                 metric[1] += float((y_hat.argmax(axis=1) == y).sum())
                 metric[2] += X.shape[0]
             step_time += time.perf_counter() - t0

@@ -8,8 +8,9 @@ empty output.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 LayerKind = Literal["conv", "maxpool", "avgpool", "convtranspose"]
 

@@ -12,7 +12,7 @@ import io
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,7 +55,7 @@ def checkpoint_dict(model: nn.Module, spec: LeNetSpec, dataset: str, classes: tu
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
         "history": [h if isinstance(h, dict) else asdict(h) for h in history],
         "config": dict(config or {}),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -36,7 +36,7 @@ def positive(kind: type):
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist", help="dataset (default: %(default)s)")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist", help="dataset")
     p.add_argument("--data-dir", help=f"folder with the IDX files (default: ${DATA_ENV}, then standard places)")
     p.add_argument("--download", action="store_true", help="download with torchvision if not found (needs internet)")
     p.add_argument("--test-range", "--range", dest="test_range", type=index_range, default=slice(None),

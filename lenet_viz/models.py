@@ -55,7 +55,7 @@ class LeNetSpec:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LeNetSpec":
+    def from_dict(cls, d: dict[str, Any]) -> LeNetSpec:
         """Inverse of :meth:`to_dict`; raises :class:`SpecError` on malformed input."""
         try:
             conv = tuple(ConvBlock(**dict(b)) for b in d["conv"])
@@ -67,7 +67,7 @@ class LeNetSpec:
         validate_spec(spec)
         return spec
 
-    def with_block(self, index: int, **changes: Any) -> "LeNetSpec":
+    def with_block(self, index: int, **changes: Any) -> LeNetSpec:
         """A copy with one conv block changed."""
         blocks = list(self.conv)
         blocks[index] = replace(blocks[index], **changes)
