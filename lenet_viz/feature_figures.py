@@ -27,6 +27,12 @@ KIND_TEXT = {"conv": "convolution", "sigmoid": "sigmoid", "relu": "ReLU", "tanh"
 _AXIS = dict(showgrid=False, zeroline=False, showline=False, ticks="", fixedrange=True)
 
 
+def _figure(data: list, layout: dict) -> go.Figure:
+    """A figure on plotly's empty template: several times faster to build and serialise than the
+    default one, and Streamlit's theme styles it in the browser anyway."""
+    return go.Figure(data=data, layout={**layout, "template": "none"})
+
+
 def grid_columns(count: int, max_columns: int = 8) -> int:
     """Columns for ``count`` tiles: one row up to ``max_columns``, then balanced rows."""
     rows = math.ceil(count / max_columns)
@@ -118,17 +124,16 @@ def layer_grid(layer: LayerOutput, per_map: bool = False, width_hint: int = WIDT
         hovertemplate="map %{customdata[0]}, row %{customdata[1]}, col %{customdata[2]}"
                       "<br>%{customdata[3]:.4g}<extra></extra>",
     )
-    labels = []
-    for k in range(count):
-        y, x = grid.origin(k)
-        labels.append(dict(text=str(k), x=x + (width - 1) / 2, y=y + height - 0.5, yanchor="top", showarrow=False,
-                           font=dict(size=11, color="#808495")))
+    origins = np.array([grid.origin(k) for k in range(count)], dtype=np.float32)
+    labels = dict(type="scatter", mode="text", x=origins[:, 1] + (width - 1) / 2, y=origins[:, 0] + height - 0.5,
+                  text=[str(k) for k in range(count)], textposition="bottom center", hoverinfo="skip",
+                  showlegend=False, textfont=dict(size=11, color="#808495"), cliponaxis=False)
     axis = dict(_AXIS, showticklabels=False, constrain="domain")
     layout = dict(title=dict(text=layer_title(layer), x=0, xanchor="left", font=dict(size=15)),
                   height=int(grid.shape[0] * cell + 75), margin=dict(l=10, r=10, t=40, b=20),
-                  xaxis=axis, yaxis=dict(axis, autorange="reversed", scaleanchor="x"), annotations=labels,
+                  xaxis=axis, yaxis=dict(axis, autorange="reversed", scaleanchor="x"),
                   plot_bgcolor="rgba(0,0,0,0)")
-    return go.Figure(data=[trace], layout=layout)
+    return _figure([trace, labels], layout)
 
 
 def dense_strips(acts: Activations, classes: tuple[str, ...]) -> go.Figure:
@@ -162,7 +167,7 @@ def dense_strips(acts: Activations, classes: tuple[str, ...]) -> go.Figure:
                                         anchor=f"x{suffix}")
         layout["annotations"].append(dict(text=title, x=0, y=top - 0.02 * step, xref="paper", yref="paper",
                                           xanchor="left", yanchor="top", showarrow=False, font=dict(size=13)))
-    return go.Figure(data=traces, layout=layout)
+    return _figure(traces, layout)
 
 
 def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT) -> go.Figure:
@@ -186,7 +191,7 @@ def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT) ->
     title = f"<b>{name}</b> kernels · {out_ch} maps × {in_ch} input{'s' if in_ch > 1 else ''} · {kh}×{kw}"
     layout = dict(title=dict(text=title, x=0, xanchor="left", font=dict(size=15)), xaxis=xaxis, yaxis=yaxis,
                   height=int(grid.shape[0] * cell + 110), margin=dict(l=50, r=10, t=40, b=45))
-    return go.Figure(data=[trace], layout=layout)
+    return _figure([trace], layout)
 
 
 def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...]) -> go.Figure:
@@ -199,7 +204,7 @@ def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...]) -> go.
     layout = dict(height=320, margin=dict(l=10, r=30, t=10, b=10),
                   xaxis=dict(range=[0, 1.0], showticklabels=False, showgrid=False, fixedrange=True),
                   yaxis=dict(autorange="reversed", type="category", fixedrange=True, tickfont=dict(size=13)))
-    return go.Figure(data=[trace], layout=layout)
+    return _figure([trace], layout)
 
 
 def _rect(top: float, left: float, bottom: float, right: float, xref: str, yref: str, colour: str) -> dict:
@@ -237,7 +242,7 @@ def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
         shapes=[_rect(*clipped, "x", "y", "#ffb000"),
                 _rect(unit.row, unit.col, unit.row + 1, unit.col + 1, "x2", "y2", "#ffb000")],
     )
-    return go.Figure(data=traces, layout=layout)
+    return _figure(traces, layout)
 
 
 def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT) -> go.Figure:
@@ -280,4 +285,4 @@ def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT) -> go.F
                                         title=dict(text=label, font=dict(size=13), standoff=6))
         layout[f"yaxis{suffix}"] = dict(_AXIS, showticklabels=False, autorange="reversed", anchor=f"x{suffix}",
                                         domain=ydomain, constrain="domain")
-    return go.Figure(data=traces, layout=layout)
+    return _figure(traces, layout)

@@ -123,12 +123,14 @@ def _first_frame_gray(img: Image.Image) -> np.ndarray:
 
 
 def light_on_dark(gray: np.ndarray) -> np.ndarray:
-    """Invert a dark-on-light picture (judged by its border) and stretch the ink to 0…255."""
+    """Invert a dark-on-light picture (judged by its border), drop the paper's level and noise, and
+    stretch the ink to 0…255."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) > 127:
         gray = 255 - gray
         border = 255 - border
-    background = float(np.percentile(border, 98))  # above the paper's noise
+    median = float(np.median(border))
+    background = median + 3.7 * float(np.median(np.abs(border - median)))  # 2.5 σ above the paper, robustly
     ink = gray.astype(np.float32) - background
     peak = float(ink.max(initial=0))
     if peak < EMPTY_LEVEL:

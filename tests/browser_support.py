@@ -8,7 +8,8 @@ Use in a test module::
     def test_something(browser_page, streamlit_server):
         browser_page.goto(streamlit_server + "/feature_maps")
 
-Both fixtures skip (with the reason) when Chromium or Playwright is missing. The server runs the
+Both fixtures skip (with the reason) when Chromium or Playwright is missing; :func:`screenshot`
+keeps pictures when ``LENET_VIZ_SHOTS`` names a folder. The server runs the
 whole app on a free port and is stopped, by its process, when the module's tests are done.
 """
 
@@ -30,7 +31,30 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(os.environ.get("LENET_VIZ_SHOTS", ROOT / "tests" / "screenshots"))
+SHOTS_ENV = "LENET_VIZ_SHOTS"  # set to a folder to keep screenshots of browser tests
+
+
+def screenshot(page, name: str, full: bool = False) -> Path | None:
+    """Save a screenshot to ``$LENET_VIZ_SHOTS/<name>.png`` when that variable is set.
+
+    ``full`` grows the viewport to the whole app first (Streamlit scrolls inside the page, so
+    Playwright's ``full_page`` sees only one screen).
+    """
+    folder = os.environ.get(SHOTS_ENV)
+    if not folder:
+        return None
+    path = Path(folder) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    if full:
+        height = page.evaluate(
+            "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? document.body.scrollHeight")
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], int(height) + 40)})
+        page.wait_for_timeout(1500)
+    page.screenshot(path=str(path))
+    if full:
+        page.set_viewport_size(size)
+    return path
 
 
 def free_port() -> int:

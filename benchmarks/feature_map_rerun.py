@@ -1,0 +1,130 @@
+"""How long the feature-maps page's server side takes after a stroke ends.
+
+Times each step of one rerun on a synthetic 280×280 canvas drawing of a 7: decoding the canvas PNG,
+MNIST-style preprocessing, the forward pass, building every figure the page shows, and serialising
+them to JSON as ``st.plotly_chart`` does (``to_dict`` then ``to_json``). Uses the bundled models
+when present, otherwise untrained presets. Prints a table and writes ``benchmarks/results/feature_map_rerun.json``.
+
+Run: ``.venv/bin/python benchmarks/feature_map_rerun.py [--repeats 30]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.io as pio
+import plotly.tools
+import torch
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lenet_viz import activations, preprocess  # noqa: E402
+from lenet_viz import feature_figures as ff  # noqa: E402
+from lenet_viz.checkpoints import load_checkpoint  # noqa: E402
+from lenet_viz.model_store import bundled_models  # noqa: E402
+from lenet_viz.models import PRESETS, build_model, layer_table  # noqa: E402
+
+BUDGET_MS = 150.0
+RESULTS = ROOT / "benchmarks" / "results" / "feature_map_rerun.json"
+
+
+def canvas_png() -> bytes:
+    """A white-on-black 7 as the canvas sends it (RGBA PNG, 280×280)."""
+    img = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(img).line([(70, 60), (210, 60), (120, 240)], fill=(255, 255, 255, 255), width=20, joint="curve")
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def models() -> list[tuple[str, torch.nn.Module, object, tuple[str, ...]]]:
+    found = [(m.key, load_checkpoint(m.path)) for m in bundled_models()]
+    if found:
+        return [(key, c.model, c.spec, c.classes) for key, c in found]
+    return [(f"{name} (untrained)", build_model(PRESETS[name]).eval(), PRESETS[name], tuple("0123456789"))
+            for name in ("classic", "modern")]
+
+
+def rerun(png_url: str, model, spec, classes, per_map: bool) -> dict[str, float]:
+    """One page rerun's server work, timed per step (ms)."""
+    times, t0 = {}, time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        times[name] = (now - t0) * 1e3
+        t0 = now
+
+    _, encoded = png_url.split(";base64,", 1)
+    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
+    lap("decode canvas")
+    prepared = preprocess.mnist_style(preprocess.rgba_to_gray(pixels), spec.input_size)
+    x = preprocess.to_tensor(prepared.image, spec.in_channels)
+    lap("preprocess")
+    acts = activations.run(model, spec, x)
+    lap("forward")
+    figures = [ff.probability_bars(acts.probabilities, classes)]
+    figures += [ff.layer_grid(layer, per_map) for layer in acts.spatial]
+    figures.append(ff.dense_strips(acts, classes))
+    lap("layer figures")
+    for name in (row.name for row in layer_table(spec).rows if row.kind == "conv"):
+        figures.append(ff.kernel_grid(name, getattr(model, name).weight.detach().numpy()))
+    layer = acts.spatial[3].name if len(acts.spatial) > 3 else acts.spatial[0].name
+    _, h, w = acts[layer].values.shape
+    unit = activations.explain_unit(model, spec, acts, layer, 0, h // 2, w // 2)
+    figures += [ff.unit_location(acts, unit), ff.unit_arithmetic(unit, 640)]
+    activations.formula_latex(unit)
+    lap("kernels + unit figures")
+    for fig in figures:  # what st.plotly_chart does with a figure
+        pio.to_json(plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False)
+    lap("to JSON")
+    times["total"] = sum(times.values())
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    url = "data:image/png;base64," + base64.b64encode(canvas_png()).decode()
+    results = {}
+    for key, model, spec, classes in models():
+        for per_map in (False, True):
+            rerun(url, model, spec, classes, per_map)  # warm-up: imports, caches
+            runs = [rerun(url, model, spec, classes, per_map) for _ in range(args.repeats)]
+            steps = {name: {"median_ms": statistics.median(r[name] for r in runs),
+                            "p90_ms": float(np.percentile([r[name] for r in runs], 90))} for name in runs[0]}
+            results[f"{key}, scale per {'map' if per_map else 'layer'}"] = steps
+    width = max(len(k) for k in results) + 2
+    steps = list(next(iter(results.values())))
+    print(f"{'model':<{width}}" + "".join(f"{s:>24}" for s in steps))
+    for key, row in results.items():
+        print(f"{key:<{width}}" + "".join(f"{row[s]['median_ms']:>13.1f} (p90 {row[s]['p90_ms']:5.1f})"
+                                          for s in steps))
+    worst = max(row["total"]["median_ms"] for row in results.values())
+    verdict = "within" if worst < BUDGET_MS else "OVER"
+    print(f"\nworst median total {worst:.1f} ms: {verdict} the {BUDGET_MS:.0f} ms budget "
+          f"({args.repeats} repeats, {torch.get_num_threads()} torch threads)")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "feature_map_rerun", "budget_ms": BUDGET_MS, "repeats": args.repeats,
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "torch": torch.__version__, "threads": torch.get_num_threads()},
+        "worst_median_total_ms": worst, "within_budget": worst < BUDGET_MS, "results": results,
+    }, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
