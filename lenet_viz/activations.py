@@ -130,6 +130,14 @@ def run(model: torch.nn.Module, spec: LeNetSpec, x: torch.Tensor) -> Activations
     return Activations(x[0].numpy(), layers, torch.softmax(logits, 0).numpy())
 
 
+def strongest_unit(acts: Activations, layer: str, map_: int) -> tuple[int, int]:
+    """(row, column) of the largest value in one map of a spatial layer (the first map if out of range)."""
+    maps = acts[layer].values
+    values = maps[map_] if 0 <= map_ < len(maps) else maps[0]
+    row, col = np.unravel_index(int(np.argmax(values)), values.shape)
+    return int(row), int(col)
+
+
 @dataclass(frozen=True)
 class UnitExplanation:
     """How one unit's value comes about."""

@@ -38,6 +38,14 @@ class Prepared:
     offset: tuple[int, int]  # where ``scaled`` was placed (row, column)
     image: np.ndarray  # size×size, the network input
 
+    def boxed(self) -> np.ndarray:
+        """``scaled`` centred in a black square as large as its longest side (the 20×20 box)."""
+        h, w = self.scaled.shape
+        side = max(h, w)
+        out = np.zeros((side, side), np.uint8)
+        out[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = self.scaled
+        return out
+
 
 def rgba_to_gray(pixels: np.ndarray) -> np.ndarray:
     """A canvas image (H×W×4 RGBA, H×W×3 or H×W) → H×W ``uint8`` ink, composited over black."""

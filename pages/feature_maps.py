@@ -133,7 +133,7 @@ with prep_col:
         a, b = st.columns(2)
         _show(a, preprocess.outline(prepared.source, prepared.bbox, 112), "1. crop to the ink")
         h, w = prepared.scaled.shape
-        _show(b, preprocess.enlarge(prepared.scaled, 112), f"2. longest side → {max(h, w)} px ({w}×{h})")
+        _show(b, preprocess.enlarge(prepared.boxed(), 112), f"2. scaled into {max(h, w)}×{max(h, w)} ({w}×{h})")
         _show(st, preprocess.enlarge(prepared.image, 196),
               f"3. {size}×{size} input, centred by centre of mass, pixels in [0, 1]")
 
@@ -165,8 +165,9 @@ names = {layer.name: ff.layer_title(layer).replace("<b>", "").replace("</b>", ""
 l_col, m_col, r_col, c_col = st.columns(4)
 layer_name = l_col.selectbox("Layer", list(names), format_func=names.get, key="fm_unit_layer")
 channels, height, width = acts[layer_name].values.shape
-for key, limit, default in (("fm_unit_map", channels, 0), ("fm_unit_row", height, height // 2),
-                            ("fm_unit_col", width, width // 2)):
+strong_row, strong_col = activations.strongest_unit(acts, layer_name, st.session_state.get("fm_unit_map", 0))
+for key, limit, default in (("fm_unit_map", channels, 0), ("fm_unit_row", height, strong_row),
+                            ("fm_unit_col", width, strong_col)):
     st.session_state[key] = min(st.session_state.get(key, default), limit - 1)
 map_ = m_col.number_input("Map", 0, channels - 1, key="fm_unit_map")
 row = r_col.slider("Row", 0, height - 1, key="fm_unit_row")

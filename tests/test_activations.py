@@ -120,3 +120,11 @@ def test_single_thread_is_local_to_the_calling_thread():
     assert seen["inside"] == 1
     assert seen["other"] == outside
     assert torch.get_num_threads() == outside
+
+
+def test_strongest_unit(network):
+    _, _, _, acts = network
+    layer = acts.spatial[0]
+    row, col = activations.strongest_unit(acts, layer.name, 1)
+    assert layer.values[1, row, col] == layer.values[1].max()
+    assert activations.strongest_unit(acts, layer.name, 999) == activations.strongest_unit(acts, layer.name, 0)

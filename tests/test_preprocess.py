@@ -200,3 +200,9 @@ def test_bundled_samples_cover_every_class(dataset):
         pytest.skip(f"no bundled samples for {dataset} yet")
     images, labels = samples
     assert images.shape[1:] == (28, 28) and set(labels.tolist()) == set(range(10))
+
+
+def test_boxed_shows_the_scaled_digit_in_its_square():
+    prepared = mnist_style(preprocess.rgba_to_gray(canvas([(140, 30), (140, 250)], width=24)))
+    boxed = prepared.boxed()
+    assert boxed.shape == (20, 20) and boxed.sum() == prepared.scaled.astype(np.int64).sum()
