@@ -318,9 +318,9 @@ class TrainingSession:
                 self._current = p
                 if p.test_acc is not None:
                     self._hint = (f"The loss is still at chance level (ln 10 ≈ {CHANCE_LOSS:.2f}) after epoch "
-                                  f"{shown.epoch:.0f}. The seed's sigmoid LeNet often needs a few epochs of SGD "
-                                  "to get going (more on a small subset); if it stays there, lower the learning "
-                                  "rate." if p.train_loss >= CHANCE_LOSS - CHANCE_MARGIN else "")
+                                  f"{round(shown.epoch, 2):g}. The seed's sigmoid LeNet often needs a few epochs "
+                                  "of SGD to get going (more on a small subset); if it stays there, lower the "
+                                  "learning rate." if p.train_loss >= CHANCE_LOSS - CHANCE_MARGIN else "")
             if p.test_acc is not None:
                 check(shown.epoch, p.train_loss)
             elif time.monotonic() - state["checked"] >= CHECK_EVERY_S:

@@ -93,9 +93,9 @@ left, middle, right = st.columns(3)
 with left:
     dataset = st.selectbox("Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
                            **kept("train_dataset", "fashion-mnist"))
-    data_dir = st.text_input("Data folder", disabled=busy, placeholder="standard places",
+    data_dir = st.text_input(f"{DATASET_NAMES[dataset]} data folder", disabled=busy, placeholder="standard places",
                              help=f"A folder with the train/t10k idx3 and idx1 files (default: ${DATA_ENV}).",
-                             **kept("train_data_dir", os.environ.get(DATA_ENV, ""))).strip()
+                             **kept(f"train_data_dir_{dataset}", os.environ.get(DATA_ENV, ""))).strip()
     use_subset = st.checkbox("Quick run on a subset of the training images", disabled=busy,
                              **kept("train_use_subset", False))
     subset = int(st.number_input("Training images", min_value=100, max_value=60000, step=1000,

@@ -36,8 +36,8 @@ def no_data_anywhere(tmp_path: Path, monkeypatch) -> Path:
 
 def page(folder: Path) -> AppTest:
     at = AppTest.from_file(PAGE).run(timeout=30)
-    at.text_input(key="train_data_dir").set_value(str(folder))
-    at.selectbox(key="train_dataset").set_value("mnist")
+    at.selectbox(key="train_dataset").set_value("mnist").run(timeout=30)
+    at.text_input(key="train_data_dir_mnist").set_value(str(folder))
     return at.run(timeout=30)
 
 
@@ -137,3 +137,15 @@ def test_the_network_of_the_output_size_page_can_be_trained_and_a_wrong_one_is_r
     at.run(timeout=30)
     assert any("input size 32 (needs 28)" in w.value for w in at.warning)
     assert button(at, "Start").disabled
+
+
+def test_each_dataset_has_its_own_data_folder(tiny_folder, monkeypatch):
+    """A folder of MNIST files typed for MNIST must not be read as Fashion-MNIST."""
+    monkeypatch.delenv(data.DATA_ENV, raising=False)
+    at = page(tiny_folder)
+    assert any(f"MNIST found in `{tiny_folder}`" in c.value for c in at.caption)
+    at.selectbox(key="train_dataset").set_value("fashion-mnist").run(timeout=30)
+    assert at.text_input(key="train_data_dir_fashion-mnist").value == ""
+    assert not any(str(tiny_folder) in c.value for c in at.caption)
+    at.selectbox(key="train_dataset").set_value("mnist").run(timeout=30)
+    assert at.text_input(key="train_data_dir_mnist").value == str(tiny_folder)
