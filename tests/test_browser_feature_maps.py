@@ -56,6 +56,9 @@ def test_drawing_a_seven_shows_prediction_and_all_layer_grids(page):
     page.wait_for_timeout(1000)
     screenshot(page, "drawn_7")
     screenshot(page, "drawn_7_full", full=True)
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Draw a digit on the black square").wait_for()  # a fresh canvas: the hint again
+    assert page.get_by_test_id("stMetric").count() == 0
 
 
 def test_fashion_sample(page):
