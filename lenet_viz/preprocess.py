@@ -172,7 +172,7 @@ def load_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int 
 
 def to_tensor(image: np.ndarray, in_channels: int = 1) -> torch.Tensor:
     """A ``uint8`` H×W input → float 1×C×H×W in [0, 1] (the gray repeated for C > 1)."""
-    x = to_input(torch.from_numpy(np.ascontiguousarray(image))[None])
+    x = to_input(torch.tensor(image, dtype=torch.uint8)[None])
     return x.repeat(1, in_channels, 1, 1) if in_channels > 1 else x
 
 
