@@ -9,7 +9,7 @@ Use in a test module::
         browser_page.goto(streamlit_server + "/feature_maps")
 
 Both fixtures skip (with the reason) when Chromium or Playwright is missing; :func:`screenshot`
-keeps pictures when ``LENET_VIZ_SHOTS`` names a folder. The server runs the
+saves pictures in test-output/screenshots (or ``$LENET_VIZ_SHOTS``). The server runs the
 whole app on a free port and is stopped, by its process, when the module's tests are done.
 """
 
@@ -31,18 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS_ENV = "LENET_VIZ_SHOTS"  # set to a folder to keep screenshots of browser tests
+SHOTS_ENV = "LENET_VIZ_SHOTS"  # where browser tests save screenshots (default: test-output/screenshots)
 
 
-def screenshot(page, name: str, full: bool = False) -> Path | None:
-    """Save a screenshot to ``$LENET_VIZ_SHOTS/<name>.png`` when that variable is set.
+def screenshot(page, name: str, full: bool = False) -> Path:
+    """Save a screenshot to ``$LENET_VIZ_SHOTS/<name>.png`` (default ``test-output/screenshots/``).
 
     ``full`` grows the viewport to the whole app first (Streamlit scrolls inside the page, so
     Playwright's ``full_page`` sees only one screen).
     """
-    folder = os.environ.get(SHOTS_ENV)
-    if not folder:
-        return None
+    folder = os.environ.get(SHOTS_ENV) or ROOT / "test-output" / "screenshots"
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size

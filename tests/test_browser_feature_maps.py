@@ -1,6 +1,6 @@
 """The feature-maps page in headless Chromium: draw a 7 with the mouse, pick a sample, upload a picture.
 
-Run with ``LENET_VIZ_SHOTS=/some/folder`` to keep screenshots.
+Screenshots go to test-output/screenshots (or ``$LENET_VIZ_SHOTS``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ OUTPUT = "Output size (H × W)"
 @pytest.fixture
 def at() -> AppTest:
     app = AppTest.from_file(APP, default_timeout=30).run()
-    app.switch_page("pages/output_size.py").run()
+    app.switch_page("app_pages/output_size.py").run()
     assert not app.exception
     return app
 

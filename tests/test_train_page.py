@@ -12,7 +12,7 @@ from lenet_viz import data
 from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.training_session import MAX_RUNS_ENV, SLOTS
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "train.py")
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ left, middle, right = st.columns(3)
 with left:
     st.subheader("Feature maps")
     st.write("Draw a digit (or pick a clothing image) and watch every layer of the network respond.")
-    st.page_link("pages/feature_maps.py", label="Draw a digit", icon=":material/draw:")
+    st.page_link("app_pages/feature_maps.py", label="Draw a digit", icon=":material/draw:")
 with middle:
     st.subheader("Output size")
     st.write("Play with kernel size, stride, padding and dilation; see the formula and the sliding window.")
-    st.page_link("pages/output_size.py", label="Explore the arithmetic", icon=":material/straighten:")
+    st.page_link("app_pages/output_size.py", label="Explore the arithmetic", icon=":material/straighten:")
 with right:
     st.subheader("Train")
     st.write("Train LeNet on Fashion-MNIST or MNIST and watch the loss and accuracy curves live.")
-    st.page_link("pages/train.py", label="Train a network", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Train a network", icon=":material/model_training:")

@@ -210,7 +210,7 @@ def whole_lenet() -> None:
         st.session_state[ui.CUSTOM_SPEC] = spec.to_dict()
     if st.session_state.get(ui.CUSTOM_SPEC) == spec.to_dict():
         st.success("This network is ready on the training page.")
-        st.page_link("pages/train.py", label="Go to the training page", icon=":material/arrow_forward:")
+        st.page_link("app_pages/train.py", label="Go to the training page", icon=":material/arrow_forward:")
 
 
 st.title("Output size")

@@ -1,0 +1,38 @@
+"""The whole app in headless Chromium: every page through the sidebar, no exception, no console error."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+
+PAGES = [  # sidebar link text, a text each page shows once rendered
+    ("Feature maps", "Prediction"),
+    ("Output size", "Output size"),
+    ("Train", "Start"),
+    ("Home", "lenet-viz"),
+]
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished running the page script."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+@pytest.mark.browser
+def test_every_page_renders_without_errors(browser_page, streamlit_server):  # noqa: F811
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(streamlit_server)
+    page.get_by_role("heading", name="lenet-viz").wait_for(timeout=60_000)
+    for link, marker in PAGES:
+        page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+        page.get_by_text(marker).first.wait_for(timeout=60_000)
+        wait_idle(page)
+        assert page.get_by_test_id("stException").count() == 0, f"{link} shows an exception"
+        screenshot(page, f"page-{link.lower().replace(' ', '-')}", full=True)
+    app_errors = [e for e in errors if "net::ERR" not in e]
+    assert not app_errors, app_errors
