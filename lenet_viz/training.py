@@ -8,6 +8,7 @@ when it reports progress (a few times a second), never every step.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import threading
 import time
@@ -79,6 +80,22 @@ class TrainResult:
                 f"{self.examples_per_sec:.1f} examples/sec on {self.device}")
 
 
+def tune_memory_allocator() -> bool:
+    """Ask glibc to keep freed memory for reuse instead of returning it to the system at once.
+
+    The same as ``GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=…``
+    but settable at run time: training allocates and frees the same buffers every step, and
+    without this each step pays page faults for them (8-15% of a CPU epoch here, see
+    ``benchmarks/README.md``). Returns False where it does not apply (not glibc).
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, 32 * 2**20) and libc.mallopt(m_trim_threshold, 2**31 - 1))
+
+
 def pick_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then Apple's MPS, then the CPU; other names are used as given."""
     if name != "auto":
@@ -134,14 +151,18 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None) -> 
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, split: Split, device: torch.device | None = None, batch_size: int = 1024) -> float:
-    """Accuracy of ``model`` on a split."""
+def evaluate(model: nn.Module, split: Split, device: torch.device | None = None, batch_size: int = 1024,
+             stop: threading.Event | None = None) -> float | None:
+    """Accuracy of ``model`` on a split, or None if ``stop`` was set before it finished."""
     device = device or next(model.parameters()).device
     images, labels = split
     was_training = model.training
     model.eval()
     correct = torch.zeros((), dtype=torch.long, device=device)
     for start in range(0, len(images), batch_size):
+        if stop is not None and stop.is_set():
+            model.train(was_training)
+            return None
         x = to_input(images[start:start + batch_size].to(device))
         if device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
@@ -171,6 +192,8 @@ def train(
     ``diverged``; a set ``stop`` event ends it as ``stopped``, keeping the weights learned so far.
     """
     device = pick_device(config.device)
+    if device.type == "cpu":
+        tune_memory_allocator()
     torch.manual_seed(config.seed)
     if fresh_weights:
         init_weights(model)
@@ -250,11 +273,15 @@ def train(
             result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + seen / n:.2f}."
             break
         if test is not None:
-            report(epoch, steps_per_epoch, loss_sum, correct, seen, evaluate(model, test, device))
+            test_acc = evaluate(model, test, device, stop=stop)
+            if test_acc is None:
+                result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + 1}."
+                break
+            report(epoch, steps_per_epoch, loss_sum, correct, seen, test_acc)
     seen_total, train_s = clock["seen_total"], clock["train_s"]
     result.examples_per_sec = seen_total / train_s if train_s else 0.0
     if result.status == "finished":
-        result.message = f"Finished {config.epochs} epochs."
+        result.message = f"Finished {config.epochs} epoch{'s' if config.epochs > 1 else ''}."
     return result
 
 

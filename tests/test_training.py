@@ -81,3 +81,21 @@ def test_augmentation_keeps_shape_and_range():
 def test_auto_device_on_this_machine():
     assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else pick_device("auto").type)
     assert pick_device("cpu") == torch.device("cpu")
+
+
+def test_evaluation_honours_stop():
+    _, test_split = splits(16, 2048)
+    stop = threading.Event()
+    model = build_model(PRESETS["classic"])
+    assert evaluate(model, test_split, torch.device("cpu"), batch_size=256, stop=stop) is not None
+    stop.set()
+    assert evaluate(model, test_split, torch.device("cpu"), batch_size=256, stop=stop) is None
+    assert model.training  # left as it was found
+
+
+def test_allocator_tuning_applies_on_glibc():
+    import platform
+
+    from lenet_viz.training import tune_memory_allocator
+
+    assert tune_memory_allocator() == (platform.libc_ver()[0] == "glibc")
