@@ -5,7 +5,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from lenet_viz import activations, preprocess, ui
 from lenet_viz import feature_figures as ff
-from lenet_viz.checkpoints import Checkpoint, CheckpointError
+from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
 from lenet_viz.model_store import SAMPLES_DIR, BundledModel, bundled_models
 from lenet_viz.models import layer_table
 
@@ -21,6 +21,7 @@ def _on_checkpoint_upload() -> None:
         return
     data = file.getvalue()
     try:
+        check_upload(data)
         ui.load_saved(data)
     except CheckpointError as exc:
         st.session_state["fm_checkpoint_error"] = str(exc)

@@ -9,8 +9,10 @@ message fit for the user.
 from __future__ import annotations
 
 import io
+import math
 import os
 import tempfile
+import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +21,13 @@ from typing import Any, BinaryIO
 import torch
 from torch import nn
 
-from lenet_viz.models import LeNetSpec, SpecError, build_model
+from lenet_viz.models import LeNetSpec, SpecError, build_model, layer_table
 
 FORMAT = "lenet-viz/1"
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # a checkpoint's zip entries, uncompressed (no zip bombs)
+MAX_PARAMS = 50_000_000  # LeNets have ~60 thousand; the widest Output-size-page network ~6 million
+MAX_INPUT_SIZE = 256  # pixels per side: the app draws and upsamples inputs of this size
 
 
 class CheckpointError(ValueError):
@@ -84,13 +90,62 @@ def checkpoint_bytes(*args: Any, **kwargs: Any) -> bytes:
     return buffer.getvalue()
 
 
+def check_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+    """Refuse an uploaded file larger than the app accepts (Streamlit checks it too)."""
+    if len(data) > max_bytes:
+        raise CheckpointError(f"The file is {len(data) / 1e6:.1f} MB; checkpoints up to "
+                              f"{max_bytes / 1e6:.0f} MB are accepted.")
+
+
+def _unpacked_size(source: BinaryIO) -> int:
+    """Total uncompressed size of a zip file's entries (0 for other files)."""
+    if not zipfile.is_zipfile(source):
+        return 0
+    source.seek(0)
+    with zipfile.ZipFile(source) as z:
+        return sum(info.file_size for info in z.infolist())
+
+
+def _check_spec_size(name: str, spec: LeNetSpec, state: dict[str, torch.Tensor]) -> None:
+    """Refuse a spec that would build a huge network, or one its weights do not fill, before building it."""
+    if spec.input_size > MAX_INPUT_SIZE:
+        raise CheckpointError(f"{name}: inputs of {spec.input_size}×{spec.input_size} pixels; "
+                              f"at most {MAX_INPUT_SIZE} are supported.")
+    params = layer_table(spec).total_params
+    stored = sum(math.prod(t.shape) for t in state.values())
+    if params > MAX_PARAMS or params != stored:
+        raise CheckpointError(f"{name}: its network spec has {params:,} parameters but the file holds "
+                              f"{stored:,} weights." if params <= MAX_PARAMS else
+                              f"{name}: its network has {params:,} parameters; at most {MAX_PARAMS:,} are supported.")
+
+
+def _history(raw: Any) -> list[dict[str, Any]]:
+    """The history entries, each a dict whose numbers are numbers (a hostile file may say otherwise)."""
+    history = [dict(h) for h in raw]
+    for h in history:
+        for key in ("epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec", "elapsed_s"):
+            if h.get(key) is not None and (isinstance(h[key], bool) or not isinstance(h[key], (int, float))):
+                raise TypeError(f"history value {key}={h[key]!r} is not a number")
+    return history
+
+
 def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
     """Read and validate a checkpoint from a path, bytes or a file object (on the CPU)."""
     name = str(source) if isinstance(source, (str, Path)) else "the uploaded file"
-    if isinstance(source, bytes):
-        source = io.BytesIO(source)
     try:
+        if isinstance(source, (str, Path)):
+            with open(source, "rb") as f:
+                unpacked = _unpacked_size(f)
+        else:
+            source = io.BytesIO(source) if isinstance(source, bytes) else source
+            unpacked = _unpacked_size(source)
+            source.seek(0)
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise CheckpointError(f"{name} unpacks to {unpacked / 1e6:,.0f} MB; a lenet-viz checkpoint is far "
+                                  "smaller.")
         raw = torch.load(source, map_location="cpu", weights_only=True)
+    except CheckpointError:
+        raise
     except FileNotFoundError:
         raise CheckpointError(f"{name} does not exist.") from None
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for bad files
@@ -99,25 +154,29 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise CheckpointError(f"{name} is not a lenet-viz checkpoint (no '{FORMAT}' format tag).")
     try:
+        if not isinstance(raw["spec"], dict):
+            raise CheckpointError(f"{name}: the network spec is not a dict.")
         spec = LeNetSpec.from_dict(raw["spec"])
-        model = build_model(spec)
         state = raw["state_dict"]
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise CheckpointError(f"{name}: the weights are not a dict of tensors.")
+        _check_spec_size(name, spec, state)
+        model = build_model(spec)
         model.load_state_dict(state)
         if not all(torch.isfinite(p).all() for p in model.parameters()):
             raise CheckpointError(f"{name}: some weights are NaN or infinite.")
         classes = tuple(str(c) for c in raw["classes"])
         if len(classes) != spec.num_classes:
             raise CheckpointError(f"{name}: {len(classes)} class names for {spec.num_classes} outputs.")
-        history = [dict(h) for h in raw.get("history", [])]
+        history = _history(raw.get("history", []))
+        config = dict(raw.get("config", {}))
     except CheckpointError:
         raise
     except SpecError as exc:
         raise CheckpointError(f"{name}: {exc}") from exc
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        reason = str(exc).splitlines()[0]
+    except Exception as exc:  # noqa: BLE001 - a hostile file can break the rebuild in many ways
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise CheckpointError(f"{name} does not match its network spec ({reason[:200]}).") from exc
     model.eval()
-    return Checkpoint(model, spec, str(raw.get("dataset", "")), classes, history,
-                      dict(raw.get("config", {})), str(raw.get("created", "")))
+    return Checkpoint(model, spec, str(raw.get("dataset", "")), classes, history, config,
+                      str(raw.get("created", "")))

@@ -9,6 +9,7 @@ the middle. Every step is kept in :class:`Prepared` so the page can show it. Pix
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from lenet_viz.data import to_input
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 MAX_UPLOAD_PIXELS = 40_000_000
+MAX_SIDE = 1024  # larger pictures are first reduced by a whole factor: cheap, and the input is 28 px anyway
 INK_LEVEL = 0.2  # share of the brightest pixel above which a pixel counts as ink when cropping
 EMPTY_LEVEL = 16  # a picture whose brightest pixel is dimmer than this (of 255) is empty
 
@@ -114,7 +116,8 @@ def _first_frame_gray(img: Image.Image) -> np.ndarray:
     """Any PIL mode → ``uint8`` gray, with transparency composited behind the ink."""
     img.seek(0)
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img.convert("F") if img.mode != "F" else img, dtype=np.float32)
+        arr = np.asarray(img.convert("F") if img.mode != "F" else img, dtype=np.float64)
+        arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
         low, high = float(arr.min()), float(arr.max())
         return np.zeros(arr.shape, np.uint8) if high <= low else ((arr - low) * (255 / (high - low))).astype(np.uint8)
     if img.mode == "P" and "transparency" in img.info:
@@ -128,6 +131,18 @@ def _first_frame_gray(img: Image.Image) -> np.ndarray:
         behind = 255.0 if ink_is_dark else 0.0  # a background the ink stands out from
         return np.clip(gray * alpha[..., 0] + behind * (1 - alpha[..., 0]) + 0.5, 0, 255).astype(np.uint8)
     return np.asarray(img.convert("L"))
+
+
+def _reduced(img: Image.Image) -> Image.Image:
+    """A picture whose longest side exceeds :data:`MAX_SIDE`, shrunk by a whole factor (box average)
+    before any float conversion: a small PNG of a huge flat picture must not cost gigabytes."""
+    factor = math.ceil(max(img.size) / MAX_SIDE)
+    if factor <= 1:
+        return img
+    if img.mode in ("1", "P", "PA") or img.mode.startswith("I;16"):  # averaging needs real levels
+        alpha = "A" in img.mode or "transparency" in img.info
+        img = img.convert("I" if img.mode.startswith("I;16") else "RGBA" if alpha else "L")
+    return img.reduce(factor)
 
 
 def light_on_dark(gray: np.ndarray) -> np.ndarray:
@@ -157,15 +172,18 @@ def load_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int 
             if img.width * img.height > max_pixels:
                 raise ImageError(f"The picture is {img.width}×{img.height} pixels; "
                                  f"at most {max_pixels / 1e6:.0f} million pixels are accepted.")
-            img = ImageOps.exif_transpose(img) or img
-            gray = _first_frame_gray(img)
+            if img.format == "JPEG":
+                img.draft(img.mode, (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale when that is enough
+            img.seek(0)
+            small = _reduced(img)
+            gray = _first_frame_gray(ImageOps.exif_transpose(small) or small)
     except ImageError:
         raise
     except UnidentifiedImageError:
         raise ImageError("That file is not a picture Pillow can read: upload a PNG or JPEG.") from None
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, MemoryError):
         raise ImageError("The picture is too large to open safely.") from None
-    except (OSError, ValueError, SyntaxError) as exc:
+    except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many kinds for damaged files
         raise ImageError(f"The picture could not be decoded ({str(exc)[:120] or type(exc).__name__}).") from None
     return light_on_dark(gray)
 
