@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lenet_viz import ui
+from lenet_viz.checkpoints import CheckpointError, check_upload
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
 from lenet_viz.models import PRESETS, SpecError
 from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
@@ -18,6 +19,7 @@ from lenet_viz.training_session import (
     available_devices,
     load_run_data,
     max_runs,
+    preset_name,
     remaining_s,
     trainable_problem,
 )
@@ -78,6 +80,28 @@ def start(fresh: bool) -> None:
         st.session_state[SESSION] = run
     except (DataNotFound, RunRefused, ValueError) as exc:
         notice("error", str(exc))
+    st.rerun()
+
+
+def load_to_continue(data: bytes, uploaded: bool) -> None:
+    """Make a saved or uploaded network the current one, so that Continue trains it further."""
+    try:
+        if uploaded:
+            check_upload(data)
+        ckpt = ui.load_saved(data)
+        name = preset_name(ckpt.spec) or "custom"
+        run_data = load_run_data(dataset, data_dir, subset if use_subset else None)
+        run = TrainingSession.from_checkpoint(ckpt, run_data, name)
+    except (CheckpointError, DataNotFound, RunRefused, ValueError) as exc:
+        notice("error", str(exc))
+    else:
+        if name == "custom":
+            st.session_state[ui.CUSTOM_SPEC] = ckpt.spec.to_dict()
+        st.session_state["_train_network"] = name  # the Network box shows it on the next run
+        st.session_state[SESSION] = run
+        notice("success", f"Loaded a {name} network after {run.snapshot().history[-1].epoch:.1f} epochs: "
+               "press Continue to train it further." if run.snapshot().history else
+               f"Loaded a {name} network: press Continue to train it further.")
     st.rerun()
 
 
@@ -161,9 +185,18 @@ if b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not (snap
     session.stop()
     st.rerun()
 if b3.button("Continue", icon=":material/fast_forward:", width="stretch",
-             disabled=busy or not same_model or not snap.history or snap.status == "diverged",
+             disabled=busy or not same_model or not (snap.history or snap.resumed) or snap.status == "diverged",
              help=f"Train the current network {epochs} more epoch(s) with these settings."):
     start(fresh=False)
+with st.expander("Continue training a saved network"):
+    stored = ui.saved_models()
+    pick = st.selectbox("Saved in this session", list(stored), index=None, key="train_resume_pick",
+                        placeholder="none saved yet" if not stored else "choose one", disabled=busy or not stored)
+    upload = st.file_uploader("…or a checkpoint file (.pt)", type=["pt", "pth"], key="train_resume_file",
+                              disabled=busy)
+    st.caption("It trains on the dataset chosen above, which must be the one it was trained on.")
+    if st.button("Load, then press Continue", icon=":material/upload:", disabled=busy or not (pick or upload)):
+        load_to_continue(upload.getvalue() if upload else stored[pick], upload is not None)
 
 if NOTICE in st.session_state:
     kind, text = st.session_state.pop(NOTICE)
@@ -206,7 +239,7 @@ if session and snap.status not in ("idle", "running"):
         st.code(snap.summary, language=None)
     if snap.busy:
         st.info("Computing the test-set predictions for the confusion matrix…", icon=":material/hourglass_top:")
-    elif snap.predictions is not None:
+    elif snap.predictions is not None and snap.history:
         labels, classes = session.data.test[1], session.data.classes
         st.markdown("**Confusion matrix** (test set)")
         st.plotly_chart(confusion_figure(labels, snap.predictions, classes), width="stretch")
@@ -216,6 +249,7 @@ if session and snap.status not in ("idle", "running"):
             st.write("None: every test image is classified correctly.")
         else:
             st.plotly_chart(figure, width="stretch")
+    if not snap.busy and snap.history and snap.status != "diverged":
         st.markdown("**Keep this network**")
         test_acc = next((p.test_acc for p in reversed(snap.history) if p.test_acc is not None), None)
         default_label = (f"{session.network} · {DATASET_NAMES[session.data.dataset]} · "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -61,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--add-test-range", type=index_range,
                    help="also train on these test images, e.g. 0:5000 (then evaluate on the rest)")
     t.add_argument("--augment", action="store_true", help="random shifts, rotations, scale and stroke width")
-    t.add_argument("--out", type=Path, help="where to save the checkpoint (.pt)")
+    t.add_argument("--out", type=Path, help="where to save the checkpoint (.pt); written at every epoch end")
+    t.add_argument("--resume", type=Path, help="continue training this checkpoint (its network and weights; "
+                   "--model is ignored, the history goes on)")
 
     e = sub.add_parser("evaluate", help="test accuracy of a saved checkpoint",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -109,21 +112,40 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ValueError("--add-test-range overlaps --test-range: never train on the images you test on")
         train_images = torch.cat([train_images, data.test_images[extra]])
         train_labels = torch.cat([train_labels, data.test_labels[extra]])
-    spec = PRESETS[args.model]
-    model = build_model(spec)
+    earlier: list = []
+    if args.resume:
+        ckpt = load_checkpoint(args.resume)
+        if ckpt.dataset and ckpt.dataset != args.dataset:
+            raise ValueError(f"{args.resume} was trained on {ckpt.dataset}; pass --dataset {ckpt.dataset}")
+        spec, model, earlier = ckpt.spec, ckpt.model, ckpt.history
+        name = str(ckpt.config.get("model", "checkpoint"))
+        print(f"resuming {args.resume} after {earlier[-1]['epoch'] if earlier else 0:g} epochs", file=sys.stderr)
+    else:
+        spec, name = PRESETS[args.model], args.model
+        model = build_model(spec)
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer,
                          device=args.device, seed=args.seed, augment=args.augment)
     pick_device(args.device)  # fail early on a device that is not there
-    print(f"training {args.model} on {len(train_images):,} {args.dataset} images "
+    print(f"training {name} on {len(train_images):,} {args.dataset} images "
           f"({data.source}), testing on {len(test_images):,}", file=sys.stderr)
+    offset = (earlier[-1].get("epoch", 0.0), earlier[-1].get("elapsed_s", 0.0)) if earlier else (0.0, 0.0)
+    history: list[dict] = list(earlier)
+    printer = ProgressPrinter(args.epochs)
+    meta = {**config.to_dict(), "model": name, "train_images": len(train_images)}
+
+    def on_progress(p: Progress) -> None:
+        printer(p)
+        history.append({**asdict(p), "epoch": offset[0] + p.epoch, "elapsed_s": offset[1] + p.elapsed_s})
+        if args.out and p.test_acc is not None:  # every epoch end: a killed run resumes from here
+            save_checkpoint(args.out, model, spec, args.dataset, data.classes, history, meta)
+
     result = train(model, (train_images, train_labels), (test_images, test_labels), config,
-                   on_progress=ProgressPrinter(args.epochs))
+                   on_progress=on_progress, fresh_weights=not args.resume)
     if result.status != "finished":
         print(result.message, file=sys.stderr)
     print(result.summary())
     if args.out and result.status != "diverged":
-        save_checkpoint(args.out, model, spec, args.dataset, data.classes, result.history,
-                        {**config.to_dict(), "model": args.model, "train_images": len(train_images)})
+        save_checkpoint(args.out, model, spec, args.dataset, data.classes, history, meta)
         print(f"saved {args.out}", file=sys.stderr)
     return 0 if result.status == "finished" else 1
 

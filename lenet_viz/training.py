@@ -23,7 +23,7 @@ from torch.nn import functional as F
 from lenet_viz.data import to_input
 
 Split = tuple[torch.Tensor, torch.Tensor]  # uint8 images N×28×28, int64 labels N
-Status = Literal["finished", "stopped", "diverged"]
+Status = Literal["finished", "stopped", "diverged", "error"]
 
 
 @dataclass
@@ -171,6 +171,14 @@ def evaluate(model: nn.Module, split: Split, device: torch.device | None = None,
     return correct.item() / max(len(images), 1)
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether an exception says the device ran out of memory (CUDA, MPS or the CPU allocator)."""
+    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
 def _divergence_message(lr: float, epoch: float) -> str:
     return (f"Training diverged at epoch {epoch:.2f}: the loss is no longer a finite number. "
             f"The learning rate {lr:g} is too high for this network; try {lr / 10:g}.")
@@ -238,46 +246,58 @@ def train(
             on_progress(progress)
         return progress
 
-    for epoch in range(config.epochs):
-        order = torch.randperm(n, device=device, generator=generator)
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), dtype=torch.long, device=device)
-        seen, last_report = 0, time.perf_counter()
-        clock["segment_start"], clock["seen_reported"] = last_report, 0
-        for step in range(steps_per_epoch):
-            if stop is not None and stop.is_set():
-                break
-            idx = order[step * config.batch_size:(step + 1) * config.batch_size]
-            x, y = to_input(images[idx]), labels[idx]
-            if config.augment:
-                x = augment_batch(x, generator)
-            x = x.contiguous(memory_format=memory_format)
-            y_hat = model(x)
-            loss = loss_fn(y_hat, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            with torch.no_grad():
-                loss_sum += loss.detach() * len(y)
-                correct += (y_hat.argmax(1) == y).sum()
-            seen += len(y)
-            if time.perf_counter() - last_report >= config.report_every_s or step == steps_per_epoch - 1:
-                progress = report(epoch, step + 1, loss_sum, correct, seen, None)
-                last_report = time.perf_counter()
-                if not math.isfinite(progress.train_loss):
-                    result.status, result.message = "diverged", _divergence_message(config.lr, progress.epoch)
+    try:
+        for epoch in range(config.epochs):
+            order = torch.randperm(n, device=device, generator=generator)
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), dtype=torch.long, device=device)
+            seen, last_report = 0, time.perf_counter()
+            clock["segment_start"], clock["seen_reported"] = last_report, 0
+            for step in range(steps_per_epoch):
+                if stop is not None and stop.is_set():
                     break
-        if result.status == "diverged":
-            break
-        if stop is not None and stop.is_set():
-            result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + seen / n:.2f}."
-            break
-        if test is not None:
-            test_acc = evaluate(model, test, device, stop=stop)
-            if test_acc is None:
-                result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + 1}."
+                idx = order[step * config.batch_size:(step + 1) * config.batch_size]
+                x, y = to_input(images[idx]), labels[idx]
+                if config.augment:
+                    x = augment_batch(x, generator)
+                x = x.contiguous(memory_format=memory_format)
+                y_hat = model(x)
+                loss = loss_fn(y_hat, y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                with torch.no_grad():
+                    loss_sum += loss.detach() * len(y)
+                    correct += (y_hat.argmax(1) == y).sum()
+                seen += len(y)
+                if time.perf_counter() - last_report >= config.report_every_s or step == steps_per_epoch - 1:
+                    progress = report(epoch, step + 1, loss_sum, correct, seen, None)
+                    last_report = time.perf_counter()
+                    if not math.isfinite(progress.train_loss):
+                        result.status, result.message = "diverged", _divergence_message(config.lr, progress.epoch)
+                        break
+            if result.status == "diverged":
                 break
-            report(epoch, steps_per_epoch, loss_sum, correct, seen, test_acc)
+            if stop is not None and stop.is_set():
+                result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + seen / n:.2f}."
+                break
+            if test is not None:
+                test_acc = evaluate(model, test, device, stop=stop)
+                if test_acc is None:
+                    result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + 1}."
+                    break
+                report(epoch, steps_per_epoch, loss_sum, correct, seen, test_acc)
+    except Exception as exc:  # noqa: BLE001 - only out-of-memory is handled here; the rest is re-raised
+        if not out_of_memory(exc):
+            raise
+        at = result.history[-1].epoch if result.history else 0.0
+        result.status = "error"
+        result.message = (f"Out of memory on {device} with batch {config.batch_size} at epoch {at:.2f}: try a "
+                          "smaller batch. The weights learned so far are kept.")
+    finally:
+        model.train()
+        if device.type == "cuda":
+            torch.cuda.empty_cache()  # give the failed step's memory back to other runs
     seen_total, train_s = clock["seen_total"], clock["train_s"]
     result.examples_per_sec = seen_total / train_s if train_s else 0.0
     if result.status == "finished":

@@ -23,9 +23,9 @@ from typing import Literal
 import torch
 from torch import nn
 
-from lenet_viz.checkpoints import checkpoint_bytes
+from lenet_viz.checkpoints import Checkpoint, checkpoint_bytes
 from lenet_viz.data import load_dataset, to_input
-from lenet_viz.models import LeNetSpec, build_model
+from lenet_viz.models import PRESETS, LeNetSpec, build_model
 from lenet_viz.training import Progress, Split, TrainConfig, predict, train
 
 MAX_RUNS_ENV = "LENET_VIZ_MAX_RUNS"
@@ -127,11 +127,22 @@ def trainable_problem(spec: LeNetSpec) -> str:
     return f"This network cannot be trained on 28×28 grey images of 10 classes: {', '.join(wrong)}." if wrong else ""
 
 
+def preset_name(spec: LeNetSpec) -> str | None:
+    """The preset a spec is (compared by value), if any."""
+    return next((name for name, preset in PRESETS.items() if preset.to_dict() == spec.to_dict()), None)
+
+
 def available_devices() -> list[str]:
     """Device choices for a run: ``auto``, ``cpu``, and ``cuda`` / ``mps`` where present."""
     mps = getattr(torch.backends, "mps", None)
     return (["auto", "cpu"] + ["cuda"] * torch.cuda.is_available()
             + ["mps"] * bool(mps and mps.is_available()))
+
+
+def resumed_history(entries: list[dict]) -> list[Progress]:
+    """A checkpoint's history as progress events (entries that are not complete events are left out)."""
+    names = Progress.__dataclass_fields__
+    return [Progress(**{k: h[k] for k in names}) for h in entries if all(k in h for k in names)]
 
 
 def remaining_s(progress: Progress) -> float | None:
@@ -198,6 +209,7 @@ class Snapshot:
     hint: str  # advice while the loss sits at chance level
     predictions: torch.Tensor | None  # test-set predictions after the last run
     run: int  # how many runs this session has started
+    resumed: bool = False  # the network came from a checkpoint: Continue can go on without a run here
 
     @property
     def running(self) -> bool:
@@ -231,6 +243,25 @@ class TrainingSession:
         self._runs = 0
         self._predictions: torch.Tensor | None = None
         self._checkpoint: bytes | None = None
+        self._resumed = False  # loaded from a checkpoint: Continue goes on from its weights
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint, data: RunData, network: str,
+                        slots: RunSlots = SLOTS) -> TrainingSession:
+        """A session holding a saved network (a copy: the checkpoint may be shared), ready to Continue.
+
+        Raises :class:`RunRefused` when the network cannot go on training on ``data``.
+        """
+        if problem := trainable_problem(ckpt.spec):
+            raise RunRefused(problem)
+        if ckpt.dataset and ckpt.dataset != data.dataset:
+            raise RunRefused(f"This network was trained on {ckpt.dataset}, not {data.dataset}: "
+                             "continue it on the same dataset.")
+        session = cls(ckpt.spec, data, network, slots)
+        session.model.load_state_dict(ckpt.model.state_dict())
+        session._history = resumed_history(ckpt.history)
+        session._resumed = True
+        return session
 
     # -- control (page thread) ------------------------------------------------------------
 
@@ -240,7 +271,7 @@ class TrainingSession:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise RunRefused("This session is already training; stop that run first.")
-            if not fresh and not self._history:
+            if not fresh and not (self._history or self._resumed):
                 raise RunRefused("There is nothing to continue yet; start a run first.")
             self.slots.acquire()
             if fresh:
@@ -276,7 +307,7 @@ class TrainingSession:
             busy = self._thread is not None and self._thread.is_alive()
             return Snapshot(self._status, busy, self._stop.is_set(), self._message, tuple(self._history),
                             self._current, self._offset[0] + (self.config.epochs if self.config else 0), self._summary,
-                            self._hint, self._predictions, self._runs)
+                            self._hint, self._predictions, self._runs, self._resumed)
 
     def checkpoint(self) -> bytes:
         """The trained network as checkpoint bytes (made once per run; not while training)."""
@@ -331,7 +362,7 @@ class TrainingSession:
                            fresh_weights=fresh)
             status: RunStatus = result.status
             message = result.message
-            if status != "diverged" and not state["stuck"] and detector.stuck():
+            if status not in ("diverged", "error") and not state["stuck"] and detector.stuck():
                 last_epoch = self._history[-1].epoch if self._history else 0.0
                 state["stuck"] = _stuck_message(config.lr, last_epoch, relu)
             if state["stuck"]:
@@ -341,9 +372,14 @@ class TrainingSession:
             with self._lock:
                 self._status, self._message, self._summary = status, message, result.summary()
             if status != "diverged":
-                predictions = predict(self.model, self.data.test[0])
-                with self._lock:
-                    self._predictions = predictions
+                try:
+                    predictions = predict(self.model, self.data.test[0])
+                except Exception as exc:  # noqa: BLE001 - the weights stay usable without the confusion matrix
+                    with self._lock:
+                        self._message += f" The test-set predictions failed ({type(exc).__name__}: {exc})."
+                else:
+                    with self._lock:
+                        self._predictions = predictions
         except Exception as exc:  # noqa: BLE001 - any failure must reach the page, not kill the thread silently
             with self._lock:
                 self._status, self._message = "error", f"Training failed: {type(exc).__name__}: {exc}"
