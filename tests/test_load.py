@@ -1,0 +1,131 @@
+"""Load: several real browser sessions at once against one local server while one of them trains.
+
+Six separate browser contexts (six Streamlit sessions) on localhost: one trains (1 epoch at a time
+on 2,000 synthetic images, the server capped at one run), one tries to train too and must get the
+cap message, one uploads a checkpoint that another must not see, and the rest use the other pages.
+Every session must still answer, with no exception shown. Bounded: 6 sessions, under 90 s.
+"""
+
+import os
+import re
+import time
+
+import pytest
+from conftest import synthetic_digits, write_idx
+
+from lenet_viz.data import DATA_ENV
+from lenet_viz.model_store import bundled_models
+from lenet_viz.training_session import MAX_RUNS_ENV
+from tests.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    screenshot,
+    skip_without_browser,
+    start_server,
+    stop_server,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SESSIONS = 6
+BUDGET_S = 90
+
+
+@pytest.fixture(scope="module")
+def loaded_server(tmp_path_factory):
+    """A private server capped at one training run, its data folder 2,000 synthetic images."""
+    skip_without_browser()
+    folder = tmp_path_factory.mktemp("load-data")
+    for split, n, seed in (("train", 2000, 0), ("t10k", 200, 1)):
+        images, labels = synthetic_digits(n, seed)
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
+    saved = {k: os.environ.get(k) for k in (MAX_RUNS_ENV, DATA_ENV, "OMP_NUM_THREADS")}
+    os.environ.update({MAX_RUNS_ENV: "1", DATA_ENV: str(folder), "OMP_NUM_THREADS": "1"})
+    try:
+        proc = start_server(free_port())
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    try:
+        yield f"http://127.0.0.1:{proc.args[proc.args.index('--server.port') + 1]}"
+    finally:
+        stop_server(proc)
+
+
+def settle(page, timeout: float = 30.0) -> None:
+    """Wait until the app has drawn and its script is not running."""
+    page.wait_for_selector("[data-testid=stMain] h1", timeout=timeout * 1000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget] button')",
+                           timeout=timeout * 1000)
+
+
+SHOWS = """text => [...document.querySelectorAll('[data-testid=stSelectbox]')].some(box =>
+    box.innerText.includes(text) || [...box.querySelectorAll('input')].some(i => (i.value || '').includes(text)))"""
+
+
+def no_exception(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0, page.locator("[data-testid=stException]").first
+
+
+def test_many_sessions_while_one_trains(loaded_server, tmp_path):
+    if not bundled_models():
+        pytest.skip("no bundled model to upload")
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = [browser.new_context(viewport={"width": 1300, "height": 900}).new_page() for _ in range(SESSIONS)]
+            trainer, rival, uploader, viewer, sizes, home = pages
+            for page, path in zip(pages, ["/train", "/train", "/feature_maps", "/feature_maps", "/output_size", "/"]):
+                page.goto(loaded_server + path)
+            for page in pages:
+                settle(page)
+
+            # one session trains (long enough for the others to meet it) ...
+            trainer.get_by_label("Epochs").fill("30")
+            trainer.get_by_label("Epochs").press("Enter")
+            settle(trainer)
+            trainer.get_by_role("button", name=re.compile("Start")).click()
+            trainer.get_by_text(re.compile(r"epoch [\d.]+ of 30")).wait_for(timeout=30_000)
+
+            # ... a second one is refused, with the reason ...
+            rival.get_by_role("button", name=re.compile("Start")).click()
+            rival.get_by_text("already training 1 network(s)").wait_for(timeout=20_000)
+            assert "LENET_VIZ_MAX_RUNS=1" in rival.locator("[data-testid=stAlert]").first.inner_text()
+
+            # ... one uploads a model that another session must never see ...
+            secret = tmp_path / "secret-upload.pt"
+            secret.write_bytes(bundled_models()[0].path.read_bytes())
+            uploader.get_by_text("Upload a checkpoint (.pt)").click()
+            uploader.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(secret))
+            uploader.wait_for_function(SHOWS, arg="Uploaded: secret-upload.pt", timeout=20_000)
+            viewer.locator("[data-testid=stSelectbox]").first.click()
+            options = viewer.get_by_role("option").all_inner_texts()
+            viewer.keyboard.press("Escape")
+            assert options and not any("secret-upload" in o for o in options), options
+
+            # ... and everyone else keeps working while it trains.
+            sizes.get_by_label("Kernel size F").fill("3")
+            sizes.get_by_label("Kernel size F").press("Enter")
+            for page in pages:
+                settle(page)
+                no_exception(page)
+            assert trainer.get_by_text(re.compile(r"epoch [\d.]+ of 30")).count()  # still training
+
+            trainer.get_by_role("button", name=re.compile("Stop")).click()
+            trainer.get_by_text("Stopped by request").wait_for(timeout=30_000)
+            rival.get_by_role("button", name=re.compile("Start")).click()  # the slot is free again
+            rival.get_by_text(re.compile(r"epoch [\d.]+ of")).first.wait_for(timeout=30_000)
+            rival.get_by_role("button", name=re.compile("Stop")).click()
+            rival.get_by_text("Stopped by request").wait_for(timeout=30_000)
+            for i, page in enumerate(pages):
+                settle(page)
+                no_exception(page)
+                assert page.locator("[data-testid=stMain] h1").first.inner_text()
+                screenshot(page, f"load-session-{i}")
+        finally:
+            browser.close()
+    assert time.monotonic() - started < BUDGET_S
