@@ -103,11 +103,13 @@ def ceiling(model_name: str, steps: int = 60) -> float:
     from torch import nn
 
     from lenet_viz.models import PRESETS, build_model
+    from lenet_viz.training import PlainSGD, tune_memory_allocator
 
+    tune_memory_allocator()
     model = build_model(PRESETS[model_name]).to(memory_format=torch.channels_last)
     x = torch.rand(256, 1, 28, 28).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 10, (256,))
-    opt, loss_fn = torch.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss()
+    opt, loss_fn = PlainSGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss()
     for i in range(steps + 10):
         if i == 10:
             t0 = time.perf_counter()

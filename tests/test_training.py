@@ -99,3 +99,19 @@ def test_allocator_tuning_applies_on_glibc():
     from lenet_viz.training import tune_memory_allocator
 
     assert tune_memory_allocator() == (platform.libc_ver()[0] == "glibc")
+
+
+def test_plain_sgd_makes_torch_sgd_updates():
+    from lenet_viz.training import PlainSGD
+
+    torch.manual_seed(0)
+    ours, theirs = build_model(PRESETS["classic"]), build_model(PRESETS["classic"])
+    theirs.load_state_dict(ours.state_dict())
+    x, y = torch.rand(32, 1, 28, 28), torch.randint(0, 10, (32,))
+    for model, opt in ((ours, PlainSGD(ours.parameters(), 0.9)), (theirs, torch.optim.SGD(theirs.parameters(), 0.9))):
+        for _ in range(3):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(a, b)
