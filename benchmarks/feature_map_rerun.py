@@ -101,7 +101,7 @@ def page_reruns(url: str, repeats: int) -> list[float]:
 
     if not bundled_models():
         return []
-    at = AppTest.from_file(str(ROOT / "pages" / "feature_maps.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "feature_maps.py"), default_timeout=60).run()
     times = []
     for i in range(repeats + 1):
         img = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))

@@ -8,18 +8,14 @@ and for a convolution the kernel and bias), and finds its receptive field on the
 
 from __future__ import annotations
 
-import ctypes
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from lenet_viz.arithmetic import receptive_fields
 from lenet_viz.models import LeNetSpec, forward_all, layer_table
+from lenet_viz.threads import thread_limit
 
 SPATIAL_KINDS = ("conv", "sigmoid", "relu", "tanh", "avgpool", "maxpool")
 
@@ -73,57 +69,15 @@ def lecun_labels(spec: LeNetSpec) -> dict[str, str]:
     return labels
 
 
-@cache
-def _openmp() -> ctypes.CDLL | None:
-    """The OpenMP runtime torch ships (libgomp on Linux), if there is one."""
-    for path in sorted((Path(torch.__file__).parent / "lib").glob("lib*omp*.so*")):
-        try:
-            lib = ctypes.CDLL(str(path))
-            lib.omp_get_max_threads, lib.omp_set_num_threads  # noqa: B018 - both must exist
-            return lib
-        except (OSError, AttributeError):
-            continue
-    return None
-
-
-@contextmanager
-def _without_onednn() -> Iterator[None]:
-    """oneDNN off (a process-wide switch; only speed depends on it), without the TF32 warning that
-    ``torch.backends.mkldnn.flags`` prints."""
-    before = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.enabled = before
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """One intra-op thread for torch ops run by *this* thread only (other threads, e.g. a training
-    run, keep theirs). Waking a second OpenMP thread costs more than a tiny single-image layer,
-    and on a busy machine it can take tens of milliseconds."""
-    lib = _openmp()
-    if lib is None:
-        yield
-        return
-    before = lib.omp_get_max_threads()
-    lib.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        lib.omp_set_num_threads(before)
-
-
 def run(model: torch.nn.Module, spec: LeNetSpec, x: torch.Tensor) -> Activations:
     """Forward one input (1×C×H×W) and keep every layer's output.
 
-    Tuned for one small image: oneDNN off (its plain kernels are several times faster here) and a
-    single thread (see :func:`single_thread`).
+    Tuned for one small image: a single thread (see :mod:`lenet_viz.threads`). oneDNN stays on: its
+    switch is process-wide, and turning it off here would slow a training run on another thread.
     """
     kinds = {row.name: row.kind for row in layer_table(spec).rows}
     labels = lecun_labels(spec)
-    with torch.inference_mode(), _without_onednn(), single_thread():
+    with torch.inference_mode(), thread_limit(1):
         outputs = forward_all(model, x)
     layers = tuple(LayerOutput(name, kinds[name], labels.get(name, ""), out[0].numpy()) for name, out in outputs)
     logits = torch.from_numpy(layers[-1].values)

@@ -26,6 +26,7 @@ from torch import nn
 from lenet_viz.checkpoints import Checkpoint, checkpoint_bytes
 from lenet_viz.data import load_dataset, to_input
 from lenet_viz.models import PRESETS, LeNetSpec, build_model
+from lenet_viz.threads import app_training_threads, thread_limit
 from lenet_viz.training import Progress, Split, TrainConfig, predict, train
 
 MAX_RUNS_ENV = "LENET_VIZ_MAX_RUNS"
@@ -358,8 +359,9 @@ class TrainingSession:
                 check(shown.epoch, None)
 
         try:
-            result = train(self.model, self.data.train, self.data.test, config, on_progress, self._stop,
-                           fresh_weights=fresh)
+            with thread_limit(app_training_threads()):
+                result = train(self.model, self.data.train, self.data.test, config, on_progress, self._stop,
+                               fresh_weights=fresh)
             status: RunStatus = result.status
             message = result.message
             if status not in ("diverged", "error") and not state["stuck"] and detector.stuck():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 import torch
@@ -107,24 +105,10 @@ def test_formula_shows_the_value(network):
         assert f"{unit.computed:.4f}" in activations.formula_latex(unit)
 
 
-def test_single_thread_is_local_to_the_calling_thread():
-    if activations._openmp() is None:
-        pytest.skip("torch ships no OpenMP runtime here")
-    outside = torch.get_num_threads()
-    seen = {}
-    with activations.single_thread():
-        seen["inside"] = torch.get_num_threads()
-        other = threading.Thread(target=lambda: seen.update(other=torch.get_num_threads()))
-        other.start()
-        other.join()
-    assert seen["inside"] == 1
-    assert seen["other"] == outside
-    assert torch.get_num_threads() == outside
-
-
 def test_strongest_unit(network):
     _, _, _, acts = network
     layer = acts.spatial[0]
     row, col = activations.strongest_unit(acts, layer.name, 1)
     assert layer.values[1, row, col] == layer.values[1].max()
     assert activations.strongest_unit(acts, layer.name, 999) == activations.strongest_unit(acts, layer.name, 0)
+

@@ -1,0 +1,63 @@
+"""Draw each digit 0-9 with the mouse on the Feature maps page and count what the bundled model says.
+
+This is the check a newcomer makes first: does the default model read my handwriting?
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.browser_support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+
+# Pen strokes on the 280×280 canvas, one list of (x, y) points per stroke.
+ZERO = [(140 + 55 * math.sin(t / 12 * 2 * math.pi), 140 - 85 * math.cos(t / 12 * 2 * math.pi)) for t in range(13)]
+DIGITS = {
+    0: [ZERO],
+    1: [[(120, 75), (145, 50), (145, 235)]],
+    2: [[(85, 95), (110, 55), (160, 50), (192, 85), (180, 125), (90, 225), (205, 225)]],
+    3: [[(85, 65), (150, 48), (190, 85), (140, 135), (195, 175), (165, 225), (85, 215)]],
+    4: [[(165, 50), (80, 170), (210, 170)], [(170, 100), (170, 235)]],
+    5: [[(190, 55), (105, 55), (98, 130), (150, 118), (195, 160), (175, 215), (90, 222)]],
+    6: [[(180, 55), (120, 90), (92, 160), (105, 215), (150, 230), (190, 195), (175, 145), (120, 140), (96, 170)]],
+    7: [[(80, 60), (200, 60), (120, 235)]],
+    8: [[(140, 135), (95, 100), (110, 55), (170, 55), (185, 100), (140, 135), (90, 180), (110, 230), (170, 230),
+         (190, 180), (140, 135)]],
+    9: [[(185, 85), (150, 50), (100, 70), (100, 120), (150, 135), (185, 90), (185, 150), (172, 235)]],
+}
+
+
+def wait_idle(page) -> None:
+    page.wait_for_timeout(400)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_bundled_model_reads_drawn_digits(browser_page, streamlit_server):  # noqa: F811
+    page = browser_page
+    page.set_default_timeout(60_000)
+    page.goto(streamlit_server + "/")
+    page.get_by_test_id("stSidebarNav").get_by_text("Feature maps").click()
+    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
+    predictions = {}
+    for digit, strokes in DIGITS.items():
+        canvas.wait_for()
+        page.get_by_text("Draw a digit on the black square").wait_for()
+        box = canvas.bounding_box()
+        for stroke in strokes:
+            page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+            page.mouse.down()
+            for x, y in stroke[1:]:
+                page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+            page.mouse.up()
+            wait_idle(page)
+        page.get_by_test_id("stMetricValue").wait_for()
+        predictions[digit] = page.get_by_test_id("stMetricValue").inner_text().strip()
+        screenshot(page, f"digit-{digit}")
+        page.get_by_role("button", name="Clear").click()
+        wait_idle(page)
+    right = sum(predictions[d] == str(d) for d in DIGITS)
+    print(f"drawn digits read correctly: {right}/10 {predictions}")
+    assert right >= 9, predictions

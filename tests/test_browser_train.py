@@ -1,0 +1,53 @@
+"""Training in headless Chromium: start a short run, watch the curves grow, stop, save, use the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+
+POINTS = "() => [...document.querySelectorAll('.js-plotly-plot')].reduce((n, el) => n + (el.data || [])" \
+         ".reduce((m, trace) => m + (trace.x ? trace.x.length : 0), 0), 0)"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_train_watch_stop_save(browser_page, streamlit_server):  # noqa: F811
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(streamlit_server)
+    page.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
+    page.get_by_role("heading", name="Train LeNet").wait_for(timeout=60_000)
+    page.get_by_text("Quick run on a subset of the training images").click()
+    images = page.get_by_role("spinbutton", name="Training images")
+    images.fill("3000")
+    images.press("Enter")
+    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("20")
+    epochs.press("Enter")
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Start").click()
+
+    page.wait_for_function(f"({POINTS})() >= 2", timeout=60_000)
+    first = page.evaluate(POINTS)
+    page.wait_for_function(f"({POINTS})() > {first}", timeout=30_000)  # the chart grows while we watch
+    screenshot(page, "train-running", full=True)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped by request").wait_for(timeout=30_000)
+    stopped_at = page.evaluate(POINTS)
+    page.wait_for_timeout(1500)
+    assert page.evaluate(POINTS) == stopped_at  # nothing more arrives after Stop
+
+    page.get_by_role("button", name="Save").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("the Feature maps page lists it").wait_for(timeout=30_000)
+    screenshot(page, "train-stopped-saved", full=True)
+    assert page.get_by_test_id("stException").count() == 0
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Feature maps", exact=True).click()
+    page.get_by_text("Prediction").first.wait_for(timeout=60_000)
+    page.get_by_test_id("stSelectbox").first.click()
+    assert page.get_by_role("option", name="classic").count() >= 1  # the saved model is offered
+    page.keyboard.press("Escape")
+    assert not errors, errors
