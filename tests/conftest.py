@@ -40,11 +40,16 @@ def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def write_dataset(folder: Path, splits: tuple[tuple[str, int, int], ...]) -> Path:
+    """Synthetic IDX files in ``folder``: ``(file prefix, count, seed)`` per split."""
+    for prefix, n, seed in splits:
+        images, labels = synthetic_digits(n, seed)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
 @pytest.fixture
 def idx_folder(tmp_path: Path) -> Path:
     """A folder with a small synthetic dataset under non-standard file names."""
-    for split, n, seed in (("train-small", 600, 0), ("t10k", 200, 1)):
-        images, labels = synthetic_digits(n, seed)
-        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", images)
-        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels)
-    return tmp_path
+    return write_dataset(tmp_path, (("train-small", 600, 0), ("t10k", 200, 1)))

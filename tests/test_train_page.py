@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import synthetic_digits, write_idx
+from conftest import write_dataset
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import data
@@ -17,11 +17,7 @@ PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "train.py")
 
 @pytest.fixture
 def tiny_folder(tmp_path: Path) -> Path:
-    for split, n, seed in (("train", 512, 0), ("t10k", 128, 1)):
-        images, labels = synthetic_digits(n, seed)
-        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", images)
-        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels)
-    return tmp_path
+    return write_dataset(tmp_path, (("train", 512, 0), ("t10k", 128, 1)))
 
 
 @pytest.fixture
