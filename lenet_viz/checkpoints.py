@@ -8,6 +8,7 @@ message fit for the user.
 
 from __future__ import annotations
 
+import glob
 import io
 import math
 import os
@@ -67,9 +68,14 @@ def checkpoint_dict(model: nn.Module, spec: LeNetSpec, dataset: str, classes: tu
 
 def save_checkpoint(path: str | Path, model: nn.Module, spec: LeNetSpec, dataset: str,
                     classes: tuple[str, ...], history: list = (), config: dict | None = None) -> Path:
-    """Write a checkpoint atomically: a temporary file in the same folder, then a rename."""
+    """Write a checkpoint atomically: a temporary file in the same folder, then a rename.
+
+    Temporary files that a killed writer left beside ``path`` are removed first.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -39,6 +39,14 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == original and len(list(tmp_path.iterdir())) == 1
 
 
+def test_temp_files_of_a_killed_writer_are_cleaned_up(tmp_path):
+    spec = PRESETS["classic"]
+    (tmp_path / ".m.pt.abc123.tmp").write_bytes(b"half a checkpoint")
+    (tmp_path / ".other.pt.abc123.tmp").write_bytes(b"not ours")
+    save_checkpoint(tmp_path / "m.pt", build_model(spec), spec, "mnist", CLASSES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.pt.abc123.tmp", "m.pt"]
+
+
 class Payload:
     def __reduce__(self):
         return (print, ("pwned",))
