@@ -1,5 +1,7 @@
 """Feature maps: draw a digit, pick a sample or upload a picture, and watch every layer respond."""
 
+from functools import partial
+
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
@@ -30,6 +32,16 @@ def _on_checkpoint_upload() -> None:
     st.session_state.setdefault(UPLOADED, {})[label] = data
     st.session_state["fm_model"] = label
     st.session_state.pop("fm_checkpoint_error", None)
+
+
+def _select_clicked_unit(layer_name: str, shape: tuple[int, int, int]) -> None:
+    """A click on a cell of a layer's grid: inspect that unit below."""
+    event = st.session_state.get(f"fm_grid_{layer_name}")
+    points = event.selection.points if event else []
+    unit = ff.unit_at(shape, points[0]["x"], points[0]["y"]) if points else None
+    if unit is not None:
+        st.session_state["fm_unit_layer"] = layer_name
+        st.session_state["fm_unit_map"], st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = unit
 
 
 def _clear_canvas() -> None:
@@ -150,8 +162,10 @@ st.subheader("Every layer")
 per_map = st.radio("Colour scale", ["per layer", "per map"], horizontal=True, key="fm_scale",
                    help="Per layer: one scale for all maps of a layer, so maps compare. "
                         "Per map: each map stretched to its own maximum, to see faint maps.") == "per map"
+st.caption("Click any cell of a map to inspect that unit below.")
 for layer in acts.spatial:
-    st.plotly_chart(ff.layer_grid(layer, per_map), key=f"fm_grid_{layer.name}", config=PLOT)
+    st.plotly_chart(ff.layer_grid(layer, per_map), key=f"fm_grid_{layer.name}", config=PLOT, on_select=partial(
+        _select_clicked_unit, layer.name, layer.values.shape), selection_mode="points")
 st.plotly_chart(ff.dense_strips(acts, ckpt.classes), key="fm_dense", config=PLOT)
 
 st.subheader("Learned kernels")

@@ -64,6 +64,14 @@ class Grid:
         r, c = divmod(k, self.columns)
         return r * (self.height + self.row_gap), c * (self.width + self.gap)
 
+    def locate(self, y: int, x: int) -> tuple[int, int, int] | None:
+        """(tile, row, column) of tiled cell (y, x), or None in a gap or outside."""
+        tile_row, r = divmod(y, self.height + self.row_gap)
+        tile_col, c = divmod(x, self.width + self.gap)
+        k = tile_row * self.columns + tile_col
+        inside = 0 <= y and 0 <= x and r < self.height and c < self.width and tile_col < self.columns
+        return (k, r, c) if inside and k < self.count else None
+
 
 def tile(maps: np.ndarray, grid: Grid) -> np.ndarray:
     """C×H×W maps → one 2-D float array, tiles in row-major order separated by NaN gaps."""
@@ -124,16 +132,29 @@ def layer_grid(layer: LayerOutput, per_map: bool = False, width_hint: int = WIDT
         hovertemplate="map %{customdata[0]}, row %{customdata[1]}, col %{customdata[2]}"
                       "<br>%{customdata[3]:.4g}<extra></extra>",
     )
+    cells_y, cells_x = np.nonzero(~np.isnan(real))
+    clickable = dict(  # invisible markers on every cell: a click on one selects that unit (heatmaps take no clicks)
+        type="scatter", mode="markers", x=cells_x, y=cells_y, hoverinfo="none", showlegend=False,
+        marker=dict(symbol="square", size=max(cell, 3), opacity=0),
+        selected=dict(marker=dict(opacity=0.9, color="#ff8c00")), unselected=dict(marker=dict(opacity=0)))
     origins = np.array([grid.origin(k) for k in range(count)], dtype=np.float32)
     labels = dict(type="scatter", mode="text", x=origins[:, 1] + (width - 1) / 2, y=origins[:, 0] + height - 0.5,
                   text=[str(k) for k in range(count)], textposition="bottom center", hoverinfo="skip",
-                  showlegend=False, textfont=dict(size=11, color="#808495"), cliponaxis=False)
+                  showlegend=False, textfont=dict(size=11, color="#808495"), cliponaxis=False,
+                  unselected=dict(textfont=dict(color="#808495")))  # not dimmed when a cell is clicked
     axis = dict(_AXIS, showticklabels=False, constrain="domain")
     layout = dict(title=dict(text=layer_title(layer), x=0, xanchor="left", font=dict(size=15)),
                   height=int(grid.shape[0] * cell + 75), margin=dict(l=10, r=10, t=40, b=20),
                   xaxis=axis, yaxis=dict(axis, autorange="reversed", scaleanchor="x"),
                   plot_bgcolor="rgba(0,0,0,0)")
-    return _figure([trace, labels], layout)
+    return _figure([trace, clickable, labels], layout)
+
+
+def unit_at(shape: tuple[int, int, int], x: float, y: float,
+            width_hint: int = WIDTH_HINT) -> tuple[int, int, int] | None:
+    """The (map, row, column) drawn at point (x, y) of :func:`layer_grid`'s figure for maps of ``shape``."""
+    grid, _ = layer_grid_shape(*shape, width_hint=width_hint)
+    return grid.locate(round(y), round(x))
 
 
 def dense_strips(acts: Activations, classes: tuple[str, ...]) -> go.Figure:

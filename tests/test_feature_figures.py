@@ -72,7 +72,7 @@ def test_hover_data_names_map_row_column_and_value(classic):
     grid, _ = ff.layer_grid_shape(*layer.values.shape)
     y, x = grid.origin(11)
     assert custom[y + 3, x + 7].tolist() == pytest.approx([11, 3, 7, layer.values[11, 3, 7]])
-    labels = next(t for t in fig.data if t.type == "scatter")
+    labels = next(t for t in fig.data if t.type == "scatter" and t.mode == "text")
     assert list(labels.text) == [str(k) for k in range(16)]
 
 
@@ -143,3 +143,19 @@ def test_all_figures_of_a_rerun_are_fast(classic):
     for fig in figures:
         pio.to_json(fig, validate=False)
     assert time.perf_counter() - start < 1.0
+
+
+def test_every_cell_is_clickable_and_maps_back_to_its_unit(classic):
+    _, _, acts = classic
+    for layer in acts.spatial:
+        fig = ff.layer_grid(layer)
+        targets = next(t for t in fig.data if t.type == "scatter" and t.mode == "markers")
+        count, height, width = layer.values.shape
+        assert len(targets.x) == count * height * width
+        units = {ff.unit_at(layer.values.shape, x, y) for x, y in zip(targets.x, targets.y)}
+        assert units == {(k, r, c) for k in range(count) for r in range(height) for c in range(width)}
+    grid = ff.Grid(5, 2, 3, columns=3, gap=1, row_gap=2)
+    assert grid.locate(*grid.origin(4)) == (4, 0, 0)
+    assert grid.locate(0, 3) is None and grid.locate(2, 0) is None  # the gaps between tiles
+    assert grid.locate(4, 8) is None  # where a sixth tile would be
+    assert grid.locate(-1, 0) is None and grid.locate(0, 11) is None
