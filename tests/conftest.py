@@ -53,3 +53,11 @@ def write_dataset(folder: Path, splits: tuple[tuple[str, int, int], ...]) -> Pat
 def idx_folder(tmp_path: Path) -> Path:
     """A folder with a small synthetic dataset under non-standard file names."""
     return write_dataset(tmp_path, (("train-small", 600, 0), ("t10k", 200, 1)))
+
+
+@pytest.fixture(autouse=True)
+def _unpacked_cache_in_tmp(tmp_path_factory, monkeypatch):
+    """Tests unpack gzipped IDX files into a temporary cache, not the user's ~/.cache."""
+    from lenet_viz import data
+
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path_factory.getbasetemp() / "unpacked")

@@ -69,3 +69,27 @@ def test_real_fashion_mnist_from_debian():
     ds = data.load_dataset("fashion-mnist")
     assert len(ds.train_images) == 60000 and len(ds.test_images) == 10000
     assert ds.classes[9] == "Ankle boot"
+
+
+def test_gzipped_files_are_unpacked_once_into_the_cache(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
+    images, _ = synthetic_digits(20)
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    write_idx(path, images)
+    assert np.array_equal(data.load_idx(path), images)
+    cached = list((tmp_path / "cache").iterdir())
+    assert len(cached) == 1 and cached[0].suffix == ".npy"
+    np.save(cached[0], np.zeros_like(images))  # the cached copy is what is read the second time
+    assert not data.load_idx(path).any()
+    write_idx(path, images[:10])  # a changed file is unpacked again
+    assert np.array_equal(data.load_idx(path), images[:10])
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path: Path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(data, "CACHE_DIR", blocker / "cache")
+    images, _ = synthetic_digits(5)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    write_idx(path, images)
+    assert np.array_equal(data.load_idx(path), images)
