@@ -1,8 +1,11 @@
 """lenet-viz: the Streamlit entry point. Run with ``streamlit run streamlit_app.py``."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="lenet-viz", page_icon=":material/grid_on:", layout="wide")
+# A local icon: a Material icon name here would make the browser fetch it from the internet.
+st.set_page_config(page_title="lenet-viz", page_icon=str(Path(__file__).parent / "assets" / "icon.png"), layout="wide")
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -59,8 +59,8 @@ def _samples(dataset: str):
 
 
 st.title("Feature maps")
-st.caption("Draw a digit and the whole network reruns when you lift the pen: every feature map, "
-           "the fully connected layers and the prediction. Hover any map to read its values.")
+st.caption("Draw, and the whole network reruns when you lift the pen: every feature map, the fully "
+           "connected layers and the prediction. Hover any map to read its values; click one to inspect it.")
 
 # --- Model -------------------------------------------------------------------------------------
 sources: dict[str, object] = {m.label: m for m in bundled_models()}
@@ -91,10 +91,13 @@ with model_col:
     st.caption(f"Trained on **{ckpt.dataset or 'unknown data'}** · {ckpt.spec.activation} · "
                f"{layer_table(ckpt.spec).total_params:,} parameters{acc}")
 spec, size = ckpt.spec, ckpt.spec.input_size
+fashion = ckpt.dataset == "fashion-mnist"
+thing = "a piece of clothing" if fashion else "a digit"
+fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 
 # --- Input -------------------------------------------------------------------------------------
 mode = st.radio("Input", ["Draw", "Sample", "Upload"], horizontal=True, key="fm_source",
-                captions=["white on black, like MNIST", "bundled test images", "a PNG or JPEG"])
+                captions=["white on black, like the dataset", "bundled test images", "a PNG, JPEG, GIF…"])
 draw_col, prep_col, pred_col = st.columns([1.3, 1.1, 1.2], gap="medium")
 prepared = None
 with draw_col:
@@ -107,7 +110,7 @@ with draw_col:
         st.button("Clear", icon=":material/delete:", on_click=_clear_canvas, key="fm_clear")
         st.caption("Hover the canvas for undo, redo and reset.")
         if canvas.image_data is not None:
-            prepared = preprocess.mnist_style(preprocess.rgba_to_gray(canvas.image_data), size)
+            prepared = preprocess.mnist_style(preprocess.rgba_to_gray(canvas.image_data), size, fill)
     elif mode == "Sample":
         samples = _samples(ckpt.dataset)
         if samples is None:
@@ -119,7 +122,7 @@ with draw_col:
             st.caption(f"{len(images)} images from the {ckpt.dataset} test set, a few per class.")
             prepared = preprocess.as_input(images[index], size)
     else:
-        picture = st.file_uploader("Picture of a digit", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif",
+        picture = st.file_uploader(f"Picture of {thing}", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif",
                                                                "tiff"], key="fm_picture")
         if picture is not None:
             try:
@@ -127,13 +130,13 @@ with draw_col:
             except preprocess.ImageError as exc:
                 st.error(str(exc))
             else:
-                prepared = preprocess.mnist_style(gray, size)
+                prepared = preprocess.mnist_style(gray, size, fill)
                 if prepared is None:
-                    st.warning("No digit found in this picture: it looks blank.")
+                    st.warning(f"No {thing.removeprefix('a ')} found in this picture: it looks blank.")
 
 if prepared is None:
     with prep_col:
-        st.info("Draw a digit on the black square: the network runs as soon as you lift the pen."
+        st.info(f"Draw {thing} on the black square: the network runs as soon as you lift the pen."
                 if mode == "Draw" else "Choose an input to see the network at work.", icon=":material/draw:")
     st.stop()
 

@@ -207,7 +207,7 @@ def whole_lenet() -> None:
     st.dataframe(rows, hide_index=True, key="os_table", height=35 * (len(rows) + 1) + 3,
                  column_config={"parameters": st.column_config.NumberColumn(format="localized")})
     if st.button("Train this network", key="os_send", icon=":material/model_training:"):
-        st.session_state[ui.CUSTOM_SPEC] = spec.to_dict()
+        ui.send_to_training(spec)
     if st.session_state.get(ui.CUSTOM_SPEC) == spec.to_dict():
         st.success("This network is ready on the training page.")
         st.page_link("app_pages/train.py", label="Go to the training page", icon=":material/arrow_forward:")

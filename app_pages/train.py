@@ -132,7 +132,7 @@ with middle:
         st.warning(f"The network of the Output size page cannot be built: {exc}")
     networks = [n for n in NETWORKS if n != "custom" or custom]
     network = st.selectbox("Network", networks, format_func=NETWORKS.get, disabled=busy,
-                           **kept("train_network", "classic", networks))
+                           **kept(ui.TRAIN_NETWORK.removeprefix("_"), "classic", networks))
     optimizer = st.radio("Optimizer", list(LR_DEFAULTS), format_func=str.upper, horizontal=True, disabled=busy,
                          **kept("train_optimizer", "sgd"))
     lr_default, lr_step = LR_DEFAULTS[optimizer]

@@ -135,6 +135,15 @@ def _history(raw: Any) -> list[dict[str, Any]]:
     return history
 
 
+def _unreadable_reason(exc: Exception) -> str:
+    """A short, plain reason for a file ``torch.load`` refused."""
+    text = str(exc)
+    if "weights_only" in text or "Unsupported global" in text or "Unsupported operand" in text:
+        return ("it holds Python objects that could run code, which lenet-viz never loads "
+                "(a lenet-viz checkpoint holds only numbers, text and tensors)")
+    return "it is not a file saved by PyTorch, or it is damaged or incomplete"
+
+
 def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
     """Read and validate a checkpoint from a path, bytes or a file object (on the CPU)."""
     name = str(source) if isinstance(source, (str, Path)) else "the uploaded file"
@@ -155,8 +164,7 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
     except FileNotFoundError:
         raise CheckpointError(f"{name} does not exist.") from None
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for bad files
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"{name} is not a readable checkpoint ({reason[:200]}).") from exc
+        raise CheckpointError(f"{name} is not a readable checkpoint: {_unreadable_reason(exc)}.") from exc
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise CheckpointError(f"{name} is not a lenet-viz checkpoint (no '{FORMAT}' format tag).")
     try:

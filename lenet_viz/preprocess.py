@@ -84,14 +84,19 @@ def center_of_mass(image: np.ndarray) -> tuple[float, float]:
     return float(rows), float(cols)
 
 
-def mnist_style(gray: np.ndarray, size: int = 28) -> Prepared | None:
-    """Crop to the ink, scale into a 20/28 box, centre by centre of mass; ``None`` if empty."""
+MNIST_FILL = 20 / 28  # MNIST digits fill a 20×20 box of the 28×28 image
+FASHION_FILL = 1.0  # Fashion-MNIST items fill the image along their longest side
+
+
+def mnist_style(gray: np.ndarray, size: int = 28, fill: float = MNIST_FILL) -> Prepared | None:
+    """Crop to the ink, scale the longest side to ``fill`` of the image (20 of 28 px as MNIST),
+    centre by centre of mass; ``None`` if empty."""
     bbox = ink_bbox(gray)
     if bbox is None:
         return None
     top, left, bottom, right = bbox
     crop = gray[top:bottom, left:right]
-    box = max(1, round(size * 20 / 28))
+    box = max(1, round(size * fill))
     h, w = crop.shape
     scale = box / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))

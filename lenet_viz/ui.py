@@ -3,7 +3,8 @@
 The only library module that imports Streamlit. Keys of ``st.session_state`` used across pages:
 
 - ``saved_models``: ``{label: checkpoint bytes}`` saved on the training page, this session only;
-- ``custom_spec``: the network built on the output-size page, as ``LeNetSpec.to_dict()``.
+- ``custom_spec``: the network built on the output-size page, as ``LeNetSpec.to_dict()``;
+- ``_train_network``: the network chosen on the Train page (the output-size page sets it to ``custom``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from lenet_viz.models import LeNetSpec
 
 SAVED_MODELS = "saved_models"
 CUSTOM_SPEC = "custom_spec"
+TRAIN_NETWORK = "_train_network"  # the Train page's remembered network choice
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,6 +47,12 @@ def add_saved_model(label: str, data: bytes) -> str:
         unique, n = f"{label} ({n})", n + 1
     store[unique] = data
     return unique
+
+
+def send_to_training(spec: LeNetSpec) -> None:
+    """Offer ``spec`` on the Train page as the ``custom`` network, and select it there."""
+    st.session_state[CUSTOM_SPEC] = spec.to_dict()
+    st.session_state[TRAIN_NETWORK] = "custom"
 
 
 def custom_spec() -> LeNetSpec | None:

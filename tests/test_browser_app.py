@@ -1,4 +1,5 @@
-"""The whole app in headless Chromium: every page through the sidebar, no exception, no console error."""
+"""The whole app in headless Chromium: every page through the sidebar, no exception, no console error,
+nothing fetched from the internet."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ def test_every_page_renders_without_errors(browser_page, streamlit_server):  # n
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    outside: list[str] = []  # the app works offline: nothing may be fetched from another host
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:",
+                                                                                 "blob:")) else None)
     page.goto(streamlit_server)
     page.get_by_role("heading", name="lenet-viz").wait_for(timeout=60_000)
     for link, marker in PAGES:
@@ -34,5 +38,5 @@ def test_every_page_renders_without_errors(browser_page, streamlit_server):  # n
         wait_idle(page)
         assert page.get_by_test_id("stException").count() == 0, f"{link} shows an exception"
         screenshot(page, f"page-{link.lower().replace(' ', '-')}", full=True)
-    app_errors = [e for e in errors if "net::ERR" not in e]
-    assert not app_errors, app_errors
+    assert not errors, errors
+    assert not outside, outside

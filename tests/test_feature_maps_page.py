@@ -61,6 +61,17 @@ def test_empty_canvas_shows_a_hint_not_a_prediction():
 
 
 @needs_bundled
+def test_fashion_model_asks_for_clothing_and_fills_the_image():
+    fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
+    at = start(fm_model=fashion)
+    assert any("Draw a piece of clothing" in info.value for info in at.info)
+    at.radio(key="fm_source").set_value("Upload").run()
+    assert "Picture of a piece of clothing" in [u.label for u in at.get("file_uploader")]
+    at = start(fm_model=fashion, **{CANVAS: drawing()})
+    assert any("scaled into 28×28" in i.caption for element in at.get("image") for i in element.proto.imgs)
+
+
+@needs_bundled
 def test_drawn_seven_is_predicted_and_every_layer_shown():
     at = start()
     at.session_state[CANVAS] = drawing()

@@ -170,6 +170,8 @@ def test_lenet_table_matches_the_torch_model(at):
     at.button(key="os_send").click().run()
     assert at.session_state[ui.CUSTOM_SPEC] == spec.to_dict()
     assert any("training page" in s.value for s in at.success)
+    at.switch_page("app_pages/train.py").run()
+    assert at.selectbox(key="train_network").value == "custom"  # what was sent is what Start trains
 
 
 def test_impossible_lenet_names_the_broken_layer(at):

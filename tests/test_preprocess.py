@@ -68,6 +68,13 @@ def test_aspect_ratio_is_kept():
     assert height == 20 and 1 <= width <= 4
 
 
+def test_fashion_fill_uses_the_whole_image():
+    """Fashion-MNIST items fill the image along their longest side, not a 20 px box."""
+    prepared = mnist_style(preprocess.rgba_to_gray(canvas([(140, 30), (140, 250)], width=24)),
+                           fill=preprocess.FASHION_FILL)
+    assert prepared.scaled.shape[0] == 28 and (prepared.image > 0).any(axis=1).all()  # ink in every row
+
+
 def test_ink_in_a_corner_is_moved_to_the_centre_whole():
     prepared = mnist_style(preprocess.rgba_to_gray(canvas([(5, 5), (60, 5), (30, 70)])))
     assert prepared.image.sum() == prepared.scaled.astype(np.int64).sum()  # nothing cut off
