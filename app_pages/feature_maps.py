@@ -180,13 +180,15 @@ for name in (row.name for row in layer_table(spec).rows if row.kind == "conv"):
 # --- Inspect one unit --------------------------------------------------------------------------
 st.subheader("Inspect a unit")
 names = {layer.name: ff.layer_title(layer).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
-l_col, m_col, r_col, c_col = st.columns(4)
+l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
 layer_name = l_col.selectbox("Layer", list(names), format_func=names.get, key="fm_unit_layer")
 channels, height, width = acts[layer_name].values.shape
-strong_row, strong_col = activations.strongest_unit(acts, layer_name, st.session_state.get("fm_unit_map", 0))
-for key, limit, default in (("fm_unit_map", channels, 0), ("fm_unit_row", height, strong_row),
-                            ("fm_unit_col", width, strong_col)):
-    st.session_state[key] = min(st.session_state.get(key, default), limit - 1)
+if st.session_state.setdefault("fm_unit_map", 0) >= channels:
+    st.session_state["fm_unit_map"] = 0
+if st.session_state.get("fm_unit_row", height) >= height or st.session_state.get("fm_unit_col", width) >= width:
+    # a new layer that the old position does not fit: start on its strongest unit, not a corner
+    strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
+    st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
 map_ = m_col.number_input("Map", 0, channels - 1, key="fm_unit_map")
 row = r_col.slider("Row", 0, height - 1, key="fm_unit_row")
 col_ = c_col.slider("Column", 0, width - 1, key="fm_unit_col")

@@ -51,16 +51,25 @@ def layer_controls() -> tuple[Layer, int, int]:
             height = number("Input height H", "os_height", 1, 64, 28, size_note)
         with right:
             width = number("Input width W", "os_width", 1, 64, 28, "Rows and columns can differ.")
+    pooling, transposed = kind in ("maxpool", "avgpool"), kind == "convtranspose"
     kernel = number("Kernel size F", "os_kernel", 1, 11, 5,
+                    "Each input cell stamps an F×F kernel onto the output, which so gains F − 1 rows and "
+                    "columns." if transposed else
                     "The window is F×F cells. Without padding each layer loses F − 1 rows and columns.")
     stride = number("Stride S", "os_stride", 1, 6, 1,
                     "How far the window jumps between outputs. Stride 2 about halves the size; a stride "
                     "larger than the window skips cells.")
     padding = number("Padding P", "os_padding", 0, 6, 2,
+                     "Here padding works backwards: P rows and columns are cropped from each edge of the "
+                     "output." if transposed else
+                     "Rings of padding around the input, so windows can start at the edge; pooling may pad "
+                     "at most half the window." if pooling else
                      "Rings of zeros around the input, so edge cells get centred too. P = (F − 1)/2 keeps the "
                      "size: the seed pads 2 with a 5×5 kernel so a 28×28 digit gives 28×28 maps, the size "
                      "LeNet-5 had after its first layer on 32×32 images.")
     dilation = number("Dilation D", "os_dilation", 1, 4, 1,
+                      "Spreads the window's cells D apart: an F×F window covers D(F − 1) + 1 cells, with "
+                      "holes in between (average pooling has no dilation)." if pooling else
                       "Spreads the kernel's taps D cells apart: the same F×F weights cover D(F − 1) + 1 "
                       "cells, with holes in between. A wider view for free.")
     ceil_mode, output_padding = False, 0

@@ -364,6 +364,9 @@ class TrainingSession:
                                fresh_weights=fresh)
             status: RunStatus = result.status
             message = result.message
+            if status == "finished" and offset[0]:
+                message = (f"Finished {config.epochs} more epoch{'s' if config.epochs > 1 else ''}: "
+                           f"{offset[0] + config.epochs:g} epochs in all.")
             if status not in ("diverged", "error") and not state["stuck"] and detector.stuck():
                 last_epoch = self._history[-1].epoch if self._history else 0.0
                 state["stuck"] = _stuck_message(config.lr, last_epoch, relu)

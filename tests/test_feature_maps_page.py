@@ -94,9 +94,16 @@ def test_colour_scale_and_unit_inspector_follow_the_widgets():
     at.radio(key="fm_scale").set_value("per map").run()
     colorbar = json.loads(at.get("plotly_chart")[1].proto.spec)["data"][0]["colorbar"]
     assert colorbar["title"]["text"] == "÷ map max"
+    at.slider(key="fm_unit_row").set_value(11).run()
+    at.slider(key="fm_unit_col").set_value(11).run()
     at.selectbox(key="fm_unit_layer").set_value("pool2").run()
     assert not at.exception
     assert at.slider(key="fm_unit_row").max == 4  # the sliders follow the 5×5 maps of pool2
+    # the position jumps to the strongest unit of the map, not to the clamped corner (4, 4)
+    caption = next(c.value for c in at.caption if c.value.startswith("The network computed"))
+    row, col = at.slider(key="fm_unit_row").value, at.slider(key="fm_unit_col").value
+    assert f"pool2[{at.number_input(key='fm_unit_map').value}, {row}, {col}]" in caption
+    assert float(caption.split()[3]) > 0
     assert at.number_input(key="fm_unit_map").max == 15
     assert "max" in at.latex[0].value
 
