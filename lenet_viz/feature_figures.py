@@ -191,8 +191,14 @@ def dense_strips(acts: Activations, classes: tuple[str, ...]) -> go.Figure:
     return _figure(traces, layout)
 
 
+MAX_KERNEL_INPUTS = 16
+
+
 def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT) -> go.Figure:
-    """A convolution's kernels (out×in×k×k): one column per output map, one row per input channel."""
+    """A convolution's kernels (out×in×k×k): one column per output map, one row per input channel
+    (the first ``MAX_KERNEL_INPUTS`` inputs of a wide layer, so the grid stays on a screen)."""
+    all_inputs = weights.shape[1]
+    weights = weights[:, :MAX_KERNEL_INPUTS]
     out_ch, in_ch, kh, kw = weights.shape
     grid = Grid(in_ch * out_ch, kh, kw, out_ch)
     z = tile(weights.transpose(1, 0, 2, 3).reshape(in_ch * out_ch, kh, kw), grid)
@@ -209,9 +215,12 @@ def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT) ->
                  tickvals=[grid.origin(r * out_ch)[0] + (kh - 1) / 2 for r in range(in_ch)],
                  ticktext=[str(r) for r in range(in_ch)], title=dict(text="input", font=dict(size=11)))
     cell = min(18.0, _cell_px(grid.shape[1], width_hint))
-    title = f"<b>{name}</b> kernels · {out_ch} maps × {in_ch} input{'s' if in_ch > 1 else ''} · {kh}×{kw}"
+    inputs = f"{all_inputs} input{'s' if all_inputs > 1 else ''}"
+    if all_inputs > in_ch:
+        inputs += f" (first {in_ch} shown)"
+    title = f"<b>{name}</b> kernels · {out_ch} maps × {inputs} · {kh}×{kw}"
     layout = dict(title=dict(text=title, x=0, xanchor="left", font=dict(size=15)), xaxis=xaxis, yaxis=yaxis,
-                  height=int(grid.shape[0] * cell + 110), margin=dict(l=50, r=10, t=40, b=45))
+                  height=max(int(grid.shape[0] * cell + 110), 220), margin=dict(l=50, r=10, t=40, b=45))
     return _figure([trace], layout)
 
 

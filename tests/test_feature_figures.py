@@ -159,3 +159,12 @@ def test_every_cell_is_clickable_and_maps_back_to_its_unit(classic):
     assert grid.locate(0, 3) is None and grid.locate(2, 0) is None  # the gaps between tiles
     assert grid.locate(4, 8) is None  # where a sixth tile would be
     assert grid.locate(-1, 0) is None and grid.locate(0, 11) is None
+
+
+def test_kernel_grid_of_a_wide_layer_shows_the_first_inputs():
+    weights = np.random.default_rng(0).normal(size=(16, 32, 3, 3)).astype(np.float32)
+    fig = ff.kernel_grid("conv2", weights)
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert np.count_nonzero(~np.isnan(z)) == 16 * ff.MAX_KERNEL_INPUTS * 9
+    assert "32 inputs (first 16 shown)" in fig.layout.title.text
+    assert ff.kernel_grid("conv1", weights[:, :1]).layout.height >= 220  # room for the colour bar
