@@ -6,7 +6,7 @@ import streamlit as st
 
 from lenet_viz import ui
 from lenet_viz.arithmetic import Layer, coverage_warning, formula_latex, formula_line
-from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, layer_table
+from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, coverage_warnings, layer_table
 from lenet_viz.window_figures import describe_step, drawable, layer_rows, step_count, window_figure
 
 KINDS = {
@@ -213,6 +213,8 @@ def whole_lenet() -> None:
                 delta_color="off", border=True)
     middle.metric("Flatten size", f"{table.flatten_size:,}", border=True)
     rows = layer_rows(table)
+    for warning in coverage_warnings(spec):
+        st.warning(warning, icon=":material/visibility_off:")
     st.dataframe(rows, hide_index=True, key="os_table", height=35 * (len(rows) + 1) + 3,
                  column_config={"parameters": st.column_config.NumberColumn(format="localized")})
     if st.button("Train this network", key="os_send", icon=":material/model_training:"):

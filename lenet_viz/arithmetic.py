@@ -129,19 +129,6 @@ def output_size(kind: LayerKind, size: int, kernel: int, stride: int | None = No
     raise ValueError(f"unknown layer kind {kind!r}")
 
 
-def unread_input_cells(size: int, kernel: int, stride: int, padding: int = 0, dilation: int = 1) -> int:
-    """Number of real input cells (of one row) that no window of a conv/pool layer reads.
-
-    Non-zero when the stride skips over cells, or the last cells do not fill a window.
-    """
-    out = conv_output_size(size, kernel, stride, padding, dilation)
-    read: set[int] = set()
-    for o in range(out):
-        start = o * stride - padding
-        read.update(start + k * dilation for k in range(kernel))
-    return sum(1 for i in range(size) if i not in read)
-
-
 def formula_latex(kind: LayerKind, size: int, kernel: int, stride: int | None = None, padding: int = 0,
                   dilation: int = 1, ceil_mode: bool = False, output_padding: int = 0) -> tuple[str, str]:
     """The formula of a layer kind in symbols and with the numbers substituted (no result).

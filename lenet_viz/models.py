@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from lenet_viz.arithmetic import conv_output_size, pool_output_size
+from lenet_viz.arithmetic import Layer, conv_output_size, coverage_warning, pool_output_size
 
 Activation = Literal["sigmoid", "relu", "tanh"]
 Pooling = Literal["avg", "max", "none"]
@@ -150,6 +150,22 @@ def layer_table(spec: LeNetSpec) -> LayerTable:
         if j < len(widths):
             rows.append(LayerInfo(_block_name("act", len(spec.conv) + j), spec.activation, "", (width,), 0))
     return LayerTable(tuple(rows))
+
+
+def coverage_warnings(spec: LeNetSpec) -> list[str]:
+    """For each conv/pool layer that leaves input cells unread (a stride that skips cells, or a
+    last row that fills no window), the layer's name and a plain-words warning. Needs a
+    buildable spec."""
+    warnings, size = [], spec.input_size
+    for i, block in enumerate(spec.conv, start=1):
+        layers = [(f"conv{i}", Layer("conv", block.kernel, block.stride, block.padding))]
+        if block.pool != "none":
+            layers.append((f"pool{i}", Layer(f"{block.pool}pool", block.pool_kernel, block.pool_stride)))
+        for name, layer in layers:
+            if warning := coverage_warning(layer, size, "rows and columns"):
+                warnings.append(f"{name} ({size}×{size} in): {warning}")
+            size = layer.output(size)
+    return warnings
 
 
 def validate_spec(spec: LeNetSpec) -> None:

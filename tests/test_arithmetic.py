@@ -13,7 +13,6 @@ from lenet_viz.arithmetic import (
     output_size,
     pool_output_size,
     receptive_fields,
-    unread_input_cells,
 )
 
 SETTINGS = 400
@@ -120,12 +119,6 @@ def test_conv_transpose_matches_torch():
 def test_errors_name_the_parameter(call, words):
     with pytest.raises(ValueError, match=words):
         call()
-
-
-def test_unread_cells():
-    assert unread_input_cells(28, 5, 1, padding=2) == 0
-    assert unread_input_cells(7, 2, 3) == 3  # windows read 0,1 and 3,4: cells 2, 5, 6 are skipped
-    assert unread_input_cells(6, 3, 3) == 0
 
 
 def test_formula_substitutes_the_numbers():

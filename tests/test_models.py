@@ -6,7 +6,16 @@ import pytest
 import torch
 from torch import nn
 
-from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, SpecError, build_model, forward_all, layer_table
+from lenet_viz.models import (
+    PRESETS,
+    ConvBlock,
+    LeNetSpec,
+    SpecError,
+    build_model,
+    coverage_warnings,
+    forward_all,
+    layer_table,
+)
 
 
 def test_classic_is_the_seeds_first_network():
@@ -85,3 +94,13 @@ def test_spec_round_trips_through_a_dict():
         LeNetSpec.from_dict({"conv": [{"out_channels": 6, "colour": "red"}]})
     with pytest.raises(SpecError):
         LeNetSpec.from_dict({**spec.to_dict(), "activation": "gelu"})
+
+
+def test_coverage_warnings_name_layers_that_drop_cells():
+    assert coverage_warnings(PRESETS["classic"]) == []
+    odd = PRESETS["classic"].with_block(1, kernel=4)  # conv2 gives 11×11, pool2 drops the last row
+    warnings = coverage_warnings(odd)
+    assert len(warnings) == 1 and warnings[0].startswith("pool2 (11×11 in): ")
+    assert "10" in warnings[0]  # the dropped row and column, by index
+    skipping = PRESETS["classic"].with_block(0, kernel=2, stride=3, padding=0).with_block(1, kernel=3)
+    assert any(w.startswith("conv1 (28×28 in)") for w in coverage_warnings(skipping))

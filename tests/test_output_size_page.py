@@ -187,3 +187,10 @@ def test_presets_load_into_the_editor(at):
     assert at.selectbox(key="os_activation").value == "relu"
     assert at.selectbox(key="os_b1_pool").value == "max"
     assert metric(at, "Parameters") == "61,706"
+
+
+def test_lenet_table_warns_about_dropped_rows(at):
+    assert not [w for w in at.warning if w.value.startswith("pool2")]
+    lenet_block(at, 1, kernel=4)  # conv2 gives 11×11; pool2 (2, stride 2) drops row and column 10
+    warnings = [w.value for w in at.warning if w.value.startswith("pool2")]
+    assert len(warnings) == 1 and "(10)" in warnings[0] and "ceil mode" in warnings[0]
