@@ -135,3 +135,32 @@ def browser_page():
             yield page
         finally:
             browser.close()
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished running the page's script."""
+    page.wait_for_timeout(400)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def open_page(page, base_url: str, link: str) -> None:
+    """Open the app and go to a page through the sidebar, as a user does."""
+    page.goto(base_url + "/")
+    page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+
+
+SEVEN = [[(70, 60), (210, 60), (120, 240)]]  # pen strokes on the 280×280 canvas, as (x, y) points
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw strokes with the mouse on the Feature maps canvas, letting the page rerun after each."""
+    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=10)
+        page.mouse.up()
+        wait_idle(page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+from tests.browser_support import browser_page, screenshot, streamlit_server, wait_idle  # noqa: F401
 
 PAGES = [  # sidebar link text, a text each page shows once rendered
     ("Feature maps", "Prediction"),
@@ -13,12 +13,6 @@ PAGES = [  # sidebar link text, a text each page shows once rendered
     ("Train", "Start"),
     ("Home", "lenet-viz"),
 ]
-
-
-def wait_idle(page) -> None:
-    """Wait until Streamlit has finished running the page script."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
 @pytest.mark.browser

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from tests.browser_support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+from tests.browser_support import browser_page, draw, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
 
 # Pen strokes on the 280×280 canvas, one list of (x, y) points per stroke.
 ZERO = [(140 + 55 * math.sin(t / 12 * 2 * math.pi), 140 - 85 * math.cos(t / 12 * 2 * math.pi)) for t in range(13)]
@@ -28,31 +28,16 @@ DIGITS = {
 }
 
 
-def wait_idle(page) -> None:
-    page.wait_for_timeout(400)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 def test_bundled_model_reads_drawn_digits(browser_page, streamlit_server):  # noqa: F811
     page = browser_page
     page.set_default_timeout(60_000)
-    page.goto(streamlit_server + "/")
-    page.get_by_test_id("stSidebarNav").get_by_text("Feature maps").click()
-    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
+    open_page(page, streamlit_server, "Feature maps")
     predictions = {}
     for digit, strokes in DIGITS.items():
-        canvas.wait_for()
         page.get_by_text("Draw a digit on the black square").wait_for()
-        box = canvas.bounding_box()
-        for stroke in strokes:
-            page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-            page.mouse.down()
-            for x, y in stroke[1:]:
-                page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
-            page.mouse.up()
-            wait_idle(page)
+        draw(page, strokes)
         page.get_by_test_id("stMetricValue").wait_for()
         predictions[digit] = page.get_by_test_id("stMetricValue").inner_text().strip()
         screenshot(page, f"digit-{digit}")

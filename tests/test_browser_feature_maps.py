@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from lenet_viz.model_store import bundled_models
-from tests.browser_support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+from tests.browser_support import SEVEN, browser_page, draw, open_page, screenshot, streamlit_server  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,8 +26,7 @@ TIMEOUT = 60_000
 @pytest.fixture(scope="module")
 def page(browser_page, streamlit_server):  # noqa: F811 (fixtures imported above)
     browser_page.set_default_timeout(TIMEOUT)
-    browser_page.goto(streamlit_server + "/")
-    browser_page.get_by_test_id("stSidebarNav").get_by_text("Feature maps").click()
+    open_page(browser_page, streamlit_server, "Feature maps")
     return browser_page
 
 
@@ -38,16 +37,10 @@ def prediction(page) -> str:
 
 
 def test_drawing_a_seven_shows_prediction_and_all_layer_grids(page):
-    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
-    canvas.wait_for()
+    page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas").wait_for()
     assert page.get_by_text("Draw a digit on the black square").is_visible()  # the hint, no prediction
     assert page.get_by_test_id("stMetric").count() == 0
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 70, box["y"] + 60)
-    page.mouse.down()
-    for x, y in ((210, 60), (120, 240)):
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=15)
-    page.mouse.up()
+    draw(page, SEVEN)
     assert prediction(page) == "7"
     for title in LAYER_TITLES:
         page.locator("svg text", has_text=title).first.wait_for()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lenet_viz import feature_figures as ff
-from tests.browser_support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+from tests.browser_support import SEVEN, browser_page, draw, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
 
 # page coordinates of tiled cell (y, x) in the plotly chart whose title contains `title`
 CELL_TO_PIXELS = """([title, y, x]) => {
@@ -15,27 +15,13 @@ CELL_TO_PIXELS = """([title, y, x]) => {
 }"""
 
 
-def wait_idle(page) -> None:
-    page.wait_for_timeout(400)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-
-
 @pytest.mark.browser
 def test_clicking_a_map_cell_inspects_that_unit(browser_page, streamlit_server):  # noqa: F811
     page = browser_page
     page.set_default_timeout(60_000)
-    page.goto(streamlit_server + "/")
-    page.get_by_test_id("stSidebarNav").get_by_text("Feature maps").click()
-    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 70, box["y"] + 60)
-    page.mouse.down()
-    for x, y in ((210, 60), (120, 240)):
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=15)
-    page.mouse.up()
+    open_page(page, streamlit_server, "Feature maps")
+    draw(page, SEVEN)
     page.get_by_test_id("stMetricValue").wait_for()
-    wait_idle(page)
 
     for layer, shape, unit in (("conv1 (C1)", (6, 28, 28), (3, 10, 12)), ("pool2 (S4)", (16, 5, 5), (9, 2, 4))):
         grid, _ = ff.layer_grid_shape(*shape)
