@@ -8,7 +8,7 @@ from streamlit_drawable_canvas import st_canvas
 from lenet_viz import activations, preprocess, ui
 from lenet_viz import feature_figures as ff
 from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
-from lenet_viz.model_store import SAMPLES_DIR, BundledModel, bundled_models
+from lenet_viz.model_store import BundledModel, Samples, bundled_models, load_samples
 from lenet_viz.models import layer_table
 
 CANVAS_PX = 280
@@ -54,8 +54,8 @@ def _show(where, image, caption: str) -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _samples(dataset: str):
-    return preprocess.load_samples(SAMPLES_DIR / f"{dataset}.npz")
+def _samples(dataset: str) -> Samples | None:
+    return load_samples(dataset)
 
 
 st.title("Feature maps")
@@ -116,9 +116,9 @@ with draw_col:
         if samples is None:
             st.info(f"No bundled samples for {ckpt.dataset or 'this model'}'s dataset. Draw or upload instead.")
         else:
-            images, labels = samples
+            images, labels = samples.images, samples.labels
             index = st.selectbox("Test image", range(len(images)), key="fm_sample",
-                                 format_func=lambda i: f"{ckpt.classes[labels[i]]} · #{i}")
+                                 format_func=lambda i: f"{ckpt.classes[labels[i]]} · test image #{samples.indices[i]}")
             st.caption(f"{len(images)} images from the {ckpt.dataset} test set, a few per class.")
             prepared = preprocess.as_input(images[index], size)
     else:

@@ -58,9 +58,14 @@ def save_samples(path: Path, images, labels, classes: tuple[str, ...], indices: 
 
 
 def load_samples(dataset: str) -> Samples | None:
-    """The bundled samples of a dataset (``assets/samples/<dataset>.npz``), or None."""
+    """The bundled samples of a dataset (``assets/samples/<dataset>.npz``), or None if absent."""
     path = SAMPLES_DIR / f"{dataset}.npz"
     if not path.exists():
         return None
     with np.load(path, allow_pickle=False) as f:
-        return Samples(f["images"], f["labels"], tuple(str(c) for c in f["classes"]), f["indices"])
+        samples = Samples(f["images"], f["labels"].astype(np.int64), tuple(str(c) for c in f["classes"]),
+                          f["indices"])
+    if samples.images.ndim != 3 or samples.images.dtype != np.uint8 or len(samples.images) != len(samples.labels):
+        raise ValueError(f"{path.name}: expected uint8 images N×H×W and N labels, got {samples.images.dtype} "
+                         f"{samples.images.shape} and {samples.labels.shape}.")
+    return samples

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -213,16 +212,3 @@ def outline(gray: np.ndarray, bbox: tuple[int, int, int, int], size: int = 140) 
     top, left, bottom, right = (round(v * scale) for v in bbox)
     ImageDraw.Draw(img).rectangle((left, top, max(left, right - 1), max(top, bottom - 1)), outline=(255, 176, 0))
     return np.asarray(img)
-
-
-def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """Bundled test images (``images`` uint8 N×28×28, ``labels`` int N) from an ``.npz``; ``None`` if absent."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    with np.load(path) as data:
-        images, labels = data["images"], data["labels"]
-    if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(labels):
-        raise ValueError(f"{path.name}: expected uint8 images N×H×W and N labels, "
-                         f"got {images.dtype} {images.shape} and {labels.shape}.")
-    return images, labels.astype(np.int64)

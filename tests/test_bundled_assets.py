@@ -34,3 +34,17 @@ def test_bundled_models_classify_bundled_samples(key, dataset, least):
     # All 30 held-out digits right. The classic Fashion model is an 80% model (it gets 23 of these 30:
     # every shirt is taken for something else), so 21 of 30 or more.
     assert accuracy(model, samples) >= least
+
+
+def test_samples_files_are_checked(tmp_path, monkeypatch):
+    from lenet_viz import model_store
+
+    monkeypatch.setattr(model_store, "SAMPLES_DIR", tmp_path)
+    assert load_samples("mnist") is None
+    model_store.save_samples(tmp_path / "mnist.npz", np.zeros((3, 28, 28)), [1, 2, 3], tuple("0123456789"), [7, 8, 9])
+    samples = load_samples("mnist")
+    assert samples.images.dtype == np.uint8 and samples.labels.dtype == np.int64 and list(samples.indices) == [7, 8, 9]
+    np.savez(tmp_path / "mnist.npz", images=np.zeros((3, 28, 28), np.float32), labels=np.array([1, 2, 3]),
+             classes=np.array(list("0123456789")), indices=np.arange(3))
+    with pytest.raises(ValueError, match="uint8"):
+        load_samples("mnist")

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from lenet_viz import preprocess
-from lenet_viz.model_store import SAMPLES_DIR
 from lenet_viz.preprocess import ImageError, center_of_mass, load_upload, mnist_style
 
 
@@ -187,26 +186,6 @@ def test_display_helpers():
     assert preprocess.enlarge(np.ones((28, 28), np.uint8), 140).shape == (140, 140)
     shown = preprocess.outline(np.zeros((280, 200), np.uint8), (10, 20, 100, 120), 140)
     assert shown.shape == (140, 100, 3) and tuple(shown[5, 20]) == (255, 176, 0)
-
-
-def test_load_samples(tmp_path):
-    assert preprocess.load_samples(tmp_path / "missing.npz") is None
-    path = tmp_path / "s.npz"
-    np.savez(path, images=np.zeros((3, 28, 28), np.uint8), labels=np.array([1, 2, 3]))
-    images, labels = preprocess.load_samples(path)
-    assert images.shape == (3, 28, 28) and labels.dtype == np.int64
-    np.savez(path, images=np.zeros((3, 28, 28), np.float32), labels=np.array([1, 2, 3]))
-    with pytest.raises(ValueError, match="uint8"):
-        preprocess.load_samples(path)
-
-
-@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
-def test_bundled_samples_cover_every_class(dataset):
-    samples = preprocess.load_samples(SAMPLES_DIR / f"{dataset}.npz")
-    if samples is None:
-        pytest.skip(f"no bundled samples for {dataset} yet")
-    images, labels = samples
-    assert images.shape[1:] == (28, 28) and set(labels.tolist()) == set(range(10))
 
 
 def test_boxed_shows_the_scaled_digit_in_its_square():
