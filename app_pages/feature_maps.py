@@ -44,6 +44,14 @@ def _select_clicked_unit(layer_name: str, shape: tuple[int, int, int]) -> None:
         st.session_state["fm_unit_map"], st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = unit
 
 
+def _position(where, label: str, size: int, key: str) -> int:
+    """A slider over a map's rows or columns (a map one cell wide has only position 0)."""
+    if size == 1:
+        where.caption(f"{label}: 0 (the map is one cell {'high' if label == 'Row' else 'wide'})")
+        return 0
+    return where.slider(label, 0, size - 1, key=key)
+
+
 def _clear_canvas() -> None:
     st.session_state["fm_canvas_n"] = st.session_state.get("fm_canvas_n", 0) + 1
 
@@ -190,8 +198,8 @@ if st.session_state.get("fm_unit_row", height) >= height or st.session_state.get
     strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
     st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
 map_ = m_col.number_input("Map", 0, channels - 1, key="fm_unit_map")
-row = r_col.slider("Row", 0, height - 1, key="fm_unit_row")
-col_ = c_col.slider("Column", 0, width - 1, key="fm_unit_col")
+row = _position(r_col, "Row", height, "fm_unit_row")
+col_ = _position(c_col, "Column", width, "fm_unit_col")
 unit = activations.explain_unit(ckpt.model, spec, acts, layer_name, int(map_), int(row), int(col_))
 st.latex(activations.formula_latex(unit))
 st.caption(f"The network computed {unit.value:.4f} for {layer_name}[{unit.map}, {unit.row}, {unit.col}]; "

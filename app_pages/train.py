@@ -69,7 +69,16 @@ def notice(kind: str, text: str) -> None:
     st.session_state[NOTICE] = (kind, text)
 
 
+def refuse_while_busy() -> None:
+    """One run per browser session: a second click while a run goes on only says so."""
+    current = st.session_state.get(SESSION)
+    if current is not None and current.snapshot().busy:
+        notice("warning", "A run is still going on in this session: stop it first.")
+        st.rerun()
+
+
 def start(fresh: bool) -> None:
+    refuse_while_busy()
     try:
         if fresh:
             data = load_run_data(dataset, data_dir, subset if use_subset else None)
@@ -85,6 +94,7 @@ def start(fresh: bool) -> None:
 
 def load_to_continue(data: bytes, uploaded: bool) -> None:
     """Make a saved or uploaded network the current one, so that Continue trains it further."""
+    refuse_while_busy()
     try:
         if uploaded:
             check_upload(data)
@@ -97,7 +107,7 @@ def load_to_continue(data: bytes, uploaded: bool) -> None:
     else:
         if name == "custom":
             st.session_state[ui.CUSTOM_SPEC] = ckpt.spec.to_dict()
-        st.session_state["_train_network"] = name  # the Network box shows it on the next run
+        st.session_state[ui.TRAIN_NETWORK] = name  # the Network box shows it on the next run
         st.session_state[SESSION] = run
         notice("success", f"Loaded a {name} network after {run.snapshot().history[-1].epoch:.1f} epochs: "
                "press Continue to train it further." if run.snapshot().history else

@@ -17,8 +17,6 @@ from lenet_viz.arithmetic import receptive_fields
 from lenet_viz.models import LeNetSpec, forward_all, layer_table
 from lenet_viz.threads import thread_limit
 
-SPATIAL_KINDS = ("conv", "sigmoid", "relu", "tanh", "avgpool", "maxpool")
-
 
 @dataclass(frozen=True)
 class LayerOutput:

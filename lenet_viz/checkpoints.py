@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from lenet_viz.models import LeNetSpec, SpecError, build_model, layer_table
+from lenet_viz.preprocess import MAX_UPLOAD_BYTES
 
 FORMAT = "lenet-viz/1"
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # a checkpoint's zip entries, uncompressed (no zip bombs)
 MAX_PARAMS = 50_000_000  # LeNets have ~60 thousand; the widest Output-size-page network ~6 million
 MAX_INPUT_SIZE = 256  # pixels per side: the app draws and upsamples inputs of this size

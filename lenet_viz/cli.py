@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from lenet_viz.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from lenet_viz.data import DATA_ENV, DATASETS, DataNotFound, load_dataset
+from lenet_viz.data import DATA_ENV, DATASETS, DataNotFound, load_dataset, take_subset
 from lenet_viz.model_store import save_samples
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.training import Progress, TrainConfig, evaluate, pick_device, train
@@ -101,10 +101,7 @@ class ProgressPrinter:
 def cmd_train(args: argparse.Namespace) -> int:
     data = load_dataset(args.dataset, args.data_dir, args.download)
     test_images, test_labels = data.test_images[args.test_range], data.test_labels[args.test_range]
-    train_images, train_labels = data.train_images, data.train_labels
-    if args.subset:
-        keep = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(args.seed))[:args.subset]
-        train_images, train_labels = train_images[keep], train_labels[keep]
+    train_images, train_labels = take_subset((data.train_images, data.train_labels), args.subset, args.seed)
     if args.add_test_range:
         extra = args.add_test_range
         overlap = range(len(data.test_images))[extra]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,16 @@ def to_input(images: torch.Tensor) -> torch.Tensor:
     if images.dim() == 3:
         images = images.unsqueeze(1)
     return images.float().div_(255.0)
+
+
+def take_subset(split: tuple[torch.Tensor, torch.Tensor], size: int | None,
+                seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``size`` random examples of a split (all of it when ``size`` is None or too large)."""
+    images, labels = split
+    if size is None or size >= len(images):
+        return split
+    keep = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:size]
+    return images[keep], labels[keep]
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -132,8 +143,11 @@ def locate(name: str, data_dir: str | Path | None = None) -> tuple[Path, dict[st
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     searched = candidate_dirs(name, data_dir)
     for folder in searched:
-        if folder.is_dir() and (files := _idx_files(folder)):
-            return folder, files
+        try:
+            if folder.is_dir() and (files := _idx_files(folder)):
+                return folder, files
+        except OSError:  # unreadable (permissions): not here
+            continue
     where = "\n  ".join(str(p) for p in searched)
     raise DataNotFound(
         f"{name} not found. Looked for train/t10k idx3 and idx1 files in:\n  {where}\n"
@@ -183,4 +197,7 @@ def load_dataset(name: str, data_dir: str | Path | None = None, allow_download: 
         if not allow_download:
             raise
         folder = download(name)
-    return _load_cached(name, folder.resolve())
+    try:
+        return _load_cached(name, folder.resolve())
+    except (OSError, EOFError, zlib.error) as exc:  # a damaged or truncated .gz, a file that vanished
+        raise ValueError(f"the {name} files in {folder} could not be read ({exc}); get them again.") from exc

@@ -300,6 +300,8 @@ def train(
             if result.status == "diverged":
                 break
             if stop is not None and stop.is_set():
+                if seen > clock["seen_reported"]:  # the steps since the last report count too
+                    report(epoch, math.ceil(seen / config.batch_size), loss_sum, correct, seen, None)
                 result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + seen / n:.2f}."
                 break
             if test is not None:

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from lenet_viz.checkpoints import Checkpoint, checkpoint_bytes
-from lenet_viz.data import load_dataset, to_input
+from lenet_viz.data import load_dataset, take_subset, to_input
 from lenet_viz.models import PRESETS, LeNetSpec, build_model
 from lenet_viz.threads import app_training_threads, thread_limit
 from lenet_viz.training import Progress, Split, TrainConfig, predict, train
@@ -100,15 +100,6 @@ class RunData:
     source: str = ""
 
 
-def take_subset(split: Split, size: int | None, seed: int = 0) -> Split:
-    """``size`` random examples of a split (all of it when ``size`` is None or too large)."""
-    images, labels = split
-    if size is None or size >= len(images):
-        return split
-    keep = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:size]
-    return images[keep], labels[keep]
-
-
 def load_run_data(dataset: str, data_dir: str | None = None, subset: int | None = None,
                   seed: int = 0, allow_download: bool = False) -> RunData:
     """A dataset from disk, its training split optionally cut to ``subset`` random images.
@@ -141,9 +132,15 @@ def available_devices() -> list[str]:
 
 
 def resumed_history(entries: list[dict]) -> list[Progress]:
-    """A checkpoint's history as progress events (entries that are not complete events are left out)."""
+    """A checkpoint's history as progress events; entries that are not complete events with
+    finite numbers (``test_acc`` may be None) are left out."""
     names = Progress.__dataclass_fields__
-    return [Progress(**{k: h[k] for k in names}) for h in entries if all(k in h for k in names)]
+
+    def usable(h: dict) -> bool:
+        return all(k in h and (isinstance(h[k], (int, float)) and not isinstance(h[k], bool)
+                               and math.isfinite(h[k]) or (k == "test_acc" and h[k] is None)) for k in names)
+
+    return [Progress(**{k: h[k] for k in names}) for h in entries if usable(h)]
 
 
 def remaining_s(progress: Progress) -> float | None:
@@ -326,9 +323,6 @@ class TrainingSession:
 
     def _work(self, config: TrainConfig, fresh: bool, offset: tuple[float, float],
               is_alive: Callable[[], bool] | None) -> None:
-        relu = self.spec.activation == "relu"
-        detector = StuckDetector(self.model, to_input(self.data.test[0][:128]), relu)
-        state = {"checked": time.monotonic(), "gone_since": None, "stuck": ""}
 
         def check(epoch: float, epoch_loss: float | None) -> None:
             state["checked"] = time.monotonic()
@@ -359,6 +353,9 @@ class TrainingSession:
                 check(shown.epoch, None)
 
         try:
+            relu = self.spec.activation == "relu"
+            detector = StuckDetector(self.model, to_input(self.data.test[0][:128]), relu)
+            state = {"checked": time.monotonic(), "gone_since": None, "stuck": ""}
             with thread_limit(app_training_threads()):
                 result = train(self.model, self.data.train, self.data.test, config, on_progress, self._stop,
                                fresh_weights=fresh)
@@ -366,7 +363,7 @@ class TrainingSession:
             message = result.message
             if status == "finished" and offset[0]:
                 message = (f"Finished {config.epochs} more epoch{'s' if config.epochs > 1 else ''}: "
-                           f"{offset[0] + config.epochs:g} epochs in all.")
+                           f"{round(offset[0] + config.epochs, 2):g} epochs in all.")
             if status not in ("diverged", "error") and not state["stuck"] and detector.stuck():
                 last_epoch = self._history[-1].epoch if self._history else 0.0
                 state["stuck"] = _stuck_message(config.lr, last_epoch, relu)

@@ -93,3 +93,10 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path: Path, monkeypatch):
     path = tmp_path / "train-images-idx3-ubyte.gz"
     write_idx(path, images)
     assert np.array_equal(data.load_idx(path), images)
+
+
+def test_damaged_gzip_gives_a_clear_error(idx_folder: Path):
+    path = idx_folder / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:40])  # cut short
+    with pytest.raises(ValueError, match="could not be read"):
+        data.load_dataset("mnist", idx_folder)

@@ -177,3 +177,15 @@ def test_classic_preset_checkpoint_runs_end_to_end():
     assert not at.exception
     assert at.metric[0].value in {f"c{i}" for i in range(10)}
     assert "pool2</b> (S4) · average pooling · 16×5×5" in " | ".join(chart_titles(at))
+
+
+def test_one_cell_maps_can_be_inspected():
+    """A network whose last pooling leaves 1×1 maps: no slider over a single position, no error."""
+    spec = LeNetSpec(conv=(ConvBlock(4, 5, pool="max", pool_kernel=4, pool_stride=4), ConvBlock(6, 6, pool="none")),
+                     hidden=(16,), activation="relu")
+    data = checkpoint_bytes(build_model(spec), spec, "mnist", tuple("0123456789"))
+    at = start(saved_models={"tiny": data}, fm_model="Saved: tiny", **{CANVAS: drawing()})
+    at.selectbox(key="fm_unit_layer").set_value("conv2").run()
+    assert not at.exception
+    assert any("Row: 0 (the map is one cell high)" in c.value for c in at.caption)
+    assert any("conv2[" in c.value and ", 0, 0]" in c.value for c in at.caption)

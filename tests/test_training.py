@@ -115,3 +115,22 @@ def test_plain_sgd_makes_torch_sgd_updates():
             opt.step()
     for a, b in zip(ours.parameters(), theirs.parameters()):
         torch.testing.assert_close(a, b)
+
+
+def test_stop_reports_the_steps_since_the_last_report():
+    class StopAfter:
+        """A stop request that arrives after ``n`` checks (one check per step)."""
+
+        def __init__(self, n: int):
+            self.checks, self.n = 0, n
+
+        def is_set(self) -> bool:
+            self.checks += 1
+            return self.checks > self.n
+
+    train_split, test_split = splits(4096)
+    config = TrainConfig(epochs=2, batch_size=64, report_every_s=100.0)  # no report before the stop
+    result = train(build_model(PRESETS["classic"]), train_split, test_split, config, stop=StopAfter(5))
+    assert result.status == "stopped"
+    assert [p.step for p in result.history] == [5]  # the five steps done are in the history
+    assert f"{result.history[-1].epoch:.2f}" in result.message

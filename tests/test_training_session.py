@@ -6,6 +6,7 @@ import pytest
 import torch
 from conftest import synthetic_digits
 
+from lenet_viz import data
 from lenet_viz import training_session as ts
 from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.models import PRESETS, LeNetSpec
@@ -218,12 +219,21 @@ def test_helpers():
     assert ts.remaining_s(p) == pytest.approx(9.0)
     assert ts.remaining_s(Progress(0, 0, 40, 1, 0, None, 0, 0)) is None
     images, labels = torch.arange(100).repeat_interleave(784).reshape(100, 28, 28), torch.arange(100)
-    sub = ts.take_subset((images, labels), 10, seed=1)
+    sub = data.take_subset((images, labels), 10, seed=1)
     assert len(sub[0]) == 10 and len(set(sub[1].tolist())) == 10
     assert torch.equal(sub[0][:, 0, 0], sub[1])  # images stay with their labels
-    assert ts.take_subset((images, labels), None)[0] is images
+    assert data.take_subset((images, labels), None)[0] is images
     assert ts.trainable_problem(PRESETS["classic"]) == ""
     wide = LeNetSpec(conv=PRESETS["classic"].conv, input_size=32, num_classes=5)
     assert "input size 32 (needs 28)" in ts.trainable_problem(wide)
     assert "outputs 5 (needs 10)" in ts.trainable_problem(wide)
     assert ts.available_devices()[:2] == ["auto", "cpu"]
+
+
+def test_resumed_history_keeps_only_complete_numeric_events():
+    good = {"epoch": 1.0, "step": 4, "total_steps": 8, "train_loss": 0.5, "train_acc": 0.8, "test_acc": None,
+            "examples_per_sec": 100.0, "elapsed_s": 2.0}
+    bad = [{**good, "epoch": None}, {**good, "train_loss": float("nan")}, {**good, "train_acc": "high"},
+           {k: v for k, v in good.items() if k != "step"}, {**good, "test_acc": True}]
+    kept = ts.resumed_history([good, *bad, {**good, "test_acc": 0.7}])
+    assert [p.test_acc for p in kept] == [None, 0.7]
