@@ -69,7 +69,7 @@ def test_stop_ends_the_run_within_a_second_and_continue_goes_on_from_there():
     assert s.join(30)
     after = s.snapshot()
     assert after.status == "finished"
-    assert after.message == f"Finished 1 more epoch: {stopped.history[-1].epoch + 1:g} epochs in all."
+    assert after.message == f"Finished 1 more epoch: {round(stopped.history[-1].epoch + 1, 2):g} epochs in all."
     assert after.history[:len(stopped.history)] == stopped.history  # earlier curve kept
     new = after.history[len(stopped.history):]
     assert new and min(p.epoch for p in new) > stopped.history[-1].epoch  # epochs continue
