@@ -11,7 +11,7 @@ from lenet_viz.checkpoints import CheckpointError, check_upload
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
 from lenet_viz.models import PRESETS, SpecError
 from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
-from lenet_viz.training import TrainConfig, describe_device, pick_device
+from lenet_viz.training import TrainConfig, describe_device, last_test_acc, pick_device
 from lenet_viz.training_session import (
     SLOTS,
     RunRefused,
@@ -224,7 +224,7 @@ def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
     elif now.running:
         st.progress(0.0, text="starting…")
     if last:
-        test = next((p.test_acc for p in reversed(now.history) if p.test_acc is not None), None)
+        test = last_test_acc(now.history)
         cells = st.columns(6)
         cells[0].metric("train loss", f"{last.train_loss:.3f}")
         cells[1].metric("train acc", f"{last.train_acc:.3f}")
@@ -261,9 +261,10 @@ if session and snap.status not in ("idle", "running"):
             st.plotly_chart(figure, width="stretch")
     if not snap.busy and snap.history and snap.status != "diverged":
         st.markdown("**Keep this network**")
-        test_acc = next((p.test_acc for p in reversed(snap.history) if p.test_acc is not None), None)
+        test_acc = last_test_acc(snap.history)
+        tested = f" · test {test_acc:.3f}" if test_acc is not None else ""
         default_label = (f"{session.network} · {DATASET_NAMES[session.data.dataset]} · "
-                         f"{snap.history[-1].epoch:.1f} epochs" + (f" · test {test_acc:.3f}" if test_acc else ""))
+                         f"{snap.history[-1].epoch:.1f} epochs{tested}")
         name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
         label = name_col.text_input("Name", value=default_label, key=f"train_save_label_{snap.run}").strip()
         if save_col.button("Save", icon=":material/save:", width="stretch"):

@@ -110,10 +110,6 @@ class LayerTable:
         return next(r.output_shape[0] for r in self.rows if r.kind == "flatten")
 
 
-def _block_name(kind: str, index: int) -> str:
-    return f"{kind}{index}"
-
-
 def layer_table(spec: LeNetSpec) -> LayerTable:
     """Each layer's name, hyperparameters, output shape (C, H, W) and parameter count.
 
@@ -123,7 +119,7 @@ def layer_table(spec: LeNetSpec) -> LayerTable:
     rows: list[LayerInfo] = []
     channels, size = spec.in_channels, spec.input_size
     for i, block in enumerate(spec.conv, start=1):
-        name = _block_name("conv", i)
+        name = f"conv{i}"
         try:
             size = conv_output_size(size, block.kernel, block.stride, block.padding)
         except ValueError as exc:
@@ -132,9 +128,9 @@ def layer_table(spec: LeNetSpec) -> LayerTable:
         channels = block.out_channels
         hyper = f"{block.kernel}×{block.kernel}, stride {block.stride}, pad {block.padding}"
         rows.append(LayerInfo(name, "conv", hyper, (channels, size, size), params))
-        rows.append(LayerInfo(_block_name("act", i), spec.activation, "", (channels, size, size), 0))
+        rows.append(LayerInfo(f"act{i}", spec.activation, "", (channels, size, size), 0))
         if block.pool != "none":
-            name = _block_name("pool", i)
+            name = f"pool{i}"
             try:
                 size = pool_output_size(size, block.pool_kernel, block.pool_stride)
             except ValueError as exc:
@@ -148,7 +144,7 @@ def layer_table(spec: LeNetSpec) -> LayerTable:
         rows.append(LayerInfo(f"fc{j}", "linear", f"{features}→{width}", (width,), features * width + width))
         features = width
         if j < len(widths):
-            rows.append(LayerInfo(_block_name("act", len(spec.conv) + j), spec.activation, "", (width,), 0))
+            rows.append(LayerInfo(f"act{len(spec.conv) + j}", spec.activation, "", (width,), 0))
     return LayerTable(tuple(rows))
 
 

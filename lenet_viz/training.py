@@ -74,7 +74,7 @@ class TrainResult:
         last = self.final
         if last is None:
             return self.message
-        test = next((p.test_acc for p in reversed(self.history) if p.test_acc is not None), None)
+        test = last_test_acc(self.history)
         test_txt = f"{test:.3f}" if test is not None else "n/a"
         return (f"loss {last.train_loss:.3f}, train acc {last.train_acc:.3f}, test acc {test_txt}\n"
                 f"{self.examples_per_sec:.1f} examples/sec on {self.device}")
@@ -94,6 +94,11 @@ def tune_memory_allocator() -> bool:
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
     return bool(libc.mallopt(m_mmap_threshold, 32 * 2**20) and libc.mallopt(m_trim_threshold, 2**31 - 1))
+
+
+def last_test_acc(history: list[Progress] | tuple[Progress, ...]) -> float | None:
+    """The most recent test accuracy in a history, if any epoch was evaluated."""
+    return next((p.test_acc for p in reversed(history) if p.test_acc is not None), None)
 
 
 def pick_device(name: str = "auto") -> torch.device:

@@ -97,18 +97,16 @@ class RunData:
     classes: tuple[str, ...]
     train: Split
     test: Split
-    source: str = ""
 
 
-def load_run_data(dataset: str, data_dir: str | None = None, subset: int | None = None,
-                  seed: int = 0, allow_download: bool = False) -> RunData:
+def load_run_data(dataset: str, data_dir: str | None = None, subset: int | None = None) -> RunData:
     """A dataset from disk, its training split optionally cut to ``subset`` random images.
 
     Raises :class:`lenet_viz.data.DataNotFound` when the files are not there.
     """
-    data = load_dataset(dataset, data_dir or None, allow_download)
-    train_split = take_subset((data.train_images, data.train_labels), subset, seed)
-    return RunData(dataset, data.classes, train_split, (data.test_images, data.test_labels), str(data.source))
+    data = load_dataset(dataset, data_dir or None)
+    train_split = take_subset((data.train_images, data.train_labels), subset)
+    return RunData(dataset, data.classes, train_split, (data.test_images, data.test_labels))
 
 
 def trainable_problem(spec: LeNetSpec) -> str:
@@ -141,6 +139,15 @@ def resumed_history(entries: list[dict]) -> list[Progress]:
                                and math.isfinite(h[k]) or (k == "test_acc" and h[k] is None)) for k in names)
 
     return [Progress(**{k: h[k] for k in names}) for h in entries if usable(h)]
+
+
+def _slow_start_advice(activation: str, config: TrainConfig) -> str:
+    """What to expect from a run whose loss has not left chance level yet."""
+    if activation == "sigmoid" and config.optimizer == "sgd":
+        return ("The seed's sigmoid LeNet often needs a few epochs of SGD to get going (more on a small "
+                "subset); if it stays there, lower the learning rate.")
+    return (f"A {activation} network with {config.optimizer.upper()} usually leaves it within an epoch: "
+            f"if it stays there, lower the learning rate ({config.lr:g} now).")
 
 
 def remaining_s(progress: Progress) -> float | None:
@@ -344,9 +351,8 @@ class TrainingSession:
                 self._current = p
                 if p.test_acc is not None:
                     self._hint = (f"The loss is still at chance level (ln 10 ≈ {CHANCE_LOSS:.2f}) after epoch "
-                                  f"{round(shown.epoch, 2):g}. The seed's sigmoid LeNet often needs a few epochs "
-                                  "of SGD to get going (more on a small subset); if it stays there, lower the "
-                                  "learning rate." if p.train_loss >= CHANCE_LOSS - CHANCE_MARGIN else "")
+                                  f"{round(shown.epoch, 2):g}. {_slow_start_advice(self.spec.activation, config)}"
+                                  if p.train_loss >= CHANCE_LOSS - CHANCE_MARGIN else "")
             if p.test_acc is not None:
                 check(shown.epoch, p.train_loss)
             elif time.monotonic() - state["checked"] >= CHECK_EVERY_S:

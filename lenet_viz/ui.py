@@ -26,13 +26,9 @@ def load_bundled(path: str) -> Checkpoint:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _load_bytes(data: bytes) -> Checkpoint:
-    return load_checkpoint(data)
-
-
 def load_saved(data: bytes) -> Checkpoint:
     """A checkpoint held as bytes (saved or uploaded); cached by content."""
-    return _load_bytes(data)
+    return load_checkpoint(data)
 
 
 def saved_models() -> dict[str, bytes]:

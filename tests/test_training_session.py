@@ -237,3 +237,9 @@ def test_resumed_history_keeps_only_complete_numeric_events():
            {k: v for k, v in good.items() if k != "step"}, {**good, "test_acc": True}]
     kept = ts.resumed_history([good, *bad, {**good, "test_acc": 0.7}])
     assert [p.test_acc for p in kept] == [None, 0.7]
+
+
+def test_slow_start_advice_fits_the_run():
+    assert "seed's sigmoid LeNet" in ts._slow_start_advice("sigmoid", TrainConfig(optimizer="sgd"))
+    advice = ts._slow_start_advice("relu", TrainConfig(optimizer="adam", lr=0.001))
+    assert "relu network with ADAM" in advice and "0.001 now" in advice and "sigmoid" not in advice
