@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -170,6 +171,10 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The hundreds of thousands of objects that importing torch creates live until exit: moved
+    # out of the garbage collector's sight, they cost no more full collections, and the exit is
+    # 0.3 s quicker (a quarter of the whole-process gain in benchmarks/README.md).
+    gc.freeze()
     args = build_parser().parse_args(argv)
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "samples": cmd_samples}[args.command](args)
