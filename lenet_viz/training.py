@@ -144,11 +144,23 @@ class PlainSGD:
             torch._foreach_add_(with_grad, [p.grad for p in with_grad], alpha=-self.lr)
 
 
-def init_weights(model: nn.Module) -> None:
-    """Xavier-uniform weights for every conv and linear layer, as d2l's ``train_ch6``."""
+@torch.no_grad()
+def init_weights(model: nn.Module, seed: int) -> None:
+    """Fresh parameters for every conv and linear layer: Xavier-uniform weights, as d2l's
+    ``train_ch6``, and PyTorch's default biases (uniform in ±1/√fan-in).
+
+    Drawn from a generator of their own, so the same seed gives the same network whatever other
+    threads do with torch's global random state (the app trains beside other sessions), and into
+    plain contiguous tensors, so a model already in channels-last layout gets the same values.
+    """
+    generator = torch.Generator().manual_seed(seed)
     for m in model.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d)):
-            nn.init.xavier_uniform_(m.weight)
+            weight = nn.init.xavier_uniform_(torch.empty(m.weight.shape), generator=generator)
+            m.weight.copy_(weight)
+            if m.bias is not None:
+                bound = 1 / math.sqrt(weight[0].numel())
+                m.bias.copy_(nn.init.uniform_(torch.empty(m.bias.shape), -bound, bound, generator=generator))
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -228,9 +240,8 @@ def train(
     device = pick_device(config.device)
     if device.type == "cpu":
         tune_memory_allocator()
-    torch.manual_seed(config.seed)
     if fresh_weights:
-        init_weights(model)
+        init_weights(model, config.seed)
     memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
     model.to(device=device, memory_format=memory_format).train()
     images, labels = train_split[0].to(device), train_split[1].to(device)

@@ -134,3 +134,34 @@ def test_stop_reports_the_steps_since_the_last_report():
     assert result.status == "stopped"
     assert [p.step for p in result.history] == [5]  # the five steps done are in the history
     assert f"{result.history[-1].epoch:.2f}" in result.message
+
+
+def test_a_fresh_start_redraws_every_parameter_from_the_seed_alone():
+    train_split, _ = splits(256)
+    config = TrainConfig(epochs=1, lr=0.5, batch_size=64)
+
+    def run(model):
+        torch.manual_seed(torch.randint(0, 1000, ()).item())  # as if other threads drew from the global state
+        train(model, train_split, None, config)
+        return [p.detach().clone() for p in model.parameters()]
+
+    model = build_model(PRESETS["classic"])
+    first = run(model)
+    second = run(model)  # the same model again: its trained biases must not carry over
+    third = run(build_model(PRESETS["classic"]))
+    for a, b, c in zip(first, second, third):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        torch.testing.assert_close(a, c, rtol=0, atol=0)
+    other_seed = build_model(PRESETS["classic"])
+    train(other_seed, train_split, None, TrainConfig(epochs=1, lr=0.5, batch_size=64, seed=1))
+    assert not torch.equal(other_seed.conv1.bias, first[1])
+
+
+def test_fresh_biases_follow_pytorchs_default_range():
+    from lenet_viz.training import init_weights
+
+    model = build_model(PRESETS["classic"])
+    init_weights(model, 0)
+    assert model.conv1.bias.abs().max() <= 1 / 5  # fan-in 1·5·5
+    assert model.fc1.bias.abs().max() <= 1 / 20  # fan-in 400
+    assert model.fc1.bias.std() > 0.2 / 20  # spread over the range, not zeros

@@ -243,3 +243,14 @@ def test_slow_start_advice_fits_the_run():
     assert "seed's sigmoid LeNet" in ts._slow_start_advice("sigmoid", TrainConfig(optimizer="sgd"))
     advice = ts._slow_start_advice("relu", TrainConfig(optimizer="adam", lr=0.001))
     assert "relu network with ADAM" in advice and "0.001 now" in advice and "sigmoid" not in advice
+
+
+def test_two_sessions_training_at_once_with_one_seed_learn_the_same_weights():
+    a, b = session(), session()
+    torch.manual_seed(123)  # whatever the global random state, and other threads drawing from it
+    a.start(quick(epochs=1))
+    b.start(quick(epochs=1))
+    assert a.join(30) and b.join(30)
+    for p, q in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(p, q)
+    assert [p.train_loss for p in a.snapshot().history][-1] == [p.train_loss for p in b.snapshot().history][-1]
