@@ -33,8 +33,9 @@ DATASETS: dict[str, dict] = {
     },
 }
 DATA_ENV = "LENET_VIZ_DATA"
-DEFAULT_ROOT = Path.home() / ".cache" / "lenet-viz" / "data"
-CACHE_DIR = Path.home() / ".cache" / "lenet-viz" / "unpacked"
+CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lenet-viz"
+DEFAULT_ROOT = CACHE_ROOT / "data"
+CACHE_DIR = CACHE_ROOT / "unpacked"
 
 
 class DataNotFound(FileNotFoundError):
@@ -88,14 +89,16 @@ def load_idx(path: Path) -> np.ndarray:
     """:func:`read_idx`, but a gzipped file is unpacked once into ``CACHE_DIR`` as ``.npy``.
 
     Gunzipping Fashion-MNIST takes 0.4 s per process; reading the unpacked copy, 0.03 s. The cache
-    is keyed by the file's path, size and modification time; if it cannot be written, nothing
-    changes but the speed.
+    is keyed by the file's path, size and modification time, and holds one copy per path: a
+    changed file replaces its old copy. If the cache cannot be written, nothing changes but the speed.
     """
     if path.suffix != ".gz":
         return read_idx(path)
     stat = path.stat()
-    key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    cached = CACHE_DIR / f"{path.name.removesuffix('.gz')}-{key}.npy"
+    name = path.name.removesuffix(".gz")
+    source = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    version = hashlib.sha1(f"{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:8]
+    cached = CACHE_DIR / f"{name}-{source}-{version}.npy"
     try:
         return np.load(cached, allow_pickle=False)
     except (OSError, ValueError):
@@ -107,6 +110,9 @@ def load_idx(path: Path) -> np.ndarray:
         with open(tmp, "wb") as f:
             np.save(f, array, allow_pickle=False)
         os.replace(tmp, cached)
+        for old in CACHE_DIR.glob(f"{name}-{source}-*.npy"):
+            if old != cached:
+                old.unlink(missing_ok=True)
     except OSError:
         pass
     return array

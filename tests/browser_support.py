@@ -67,12 +67,14 @@ def _streamlit() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "streamlit"]
 
 
-def start_server(port: int, timeout: float = 60.0) -> subprocess.Popen:
-    """Start ``streamlit run streamlit_app.py`` on ``port`` and wait until it answers its health check."""
+def start_server(port: int, timeout: float = 60.0, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``streamlit run streamlit_app.py`` on ``port`` (``env`` added to this process's
+    environment) and wait until it answers its health check."""
     cmd = [*_streamlit(), "run", "streamlit_app.py", "--server.port", str(port), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

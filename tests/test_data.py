@@ -81,8 +81,16 @@ def test_gzipped_files_are_unpacked_once_into_the_cache(tmp_path: Path, monkeypa
     assert len(cached) == 1 and cached[0].suffix == ".npy"
     np.save(cached[0], np.zeros_like(images))  # the cached copy is what is read the second time
     assert not data.load_idx(path).any()
-    write_idx(path, images[:10])  # a changed file is unpacked again
+    write_idx(path, images[:10])  # a changed file is unpacked again, replacing its old copy
     assert np.array_equal(data.load_idx(path), images[:10])
+    assert [p.name for p in (tmp_path / "cache").iterdir()] != [cached[0].name]
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    other = tmp_path / "other" / path.name  # the same name elsewhere is another dataset: both kept
+    other.parent.mkdir()
+    write_idx(other, images[:5])
+    assert np.array_equal(data.load_idx(other), images[:5])
+    assert np.array_equal(data.load_idx(path), images[:10])
+    assert len(list((tmp_path / "cache").iterdir())) == 2
 
 
 def test_an_unwritable_cache_only_costs_speed(tmp_path: Path, monkeypatch):
@@ -100,3 +108,14 @@ def test_damaged_gzip_gives_a_clear_error(idx_folder: Path):
     path.write_bytes(path.read_bytes()[:40])  # cut short
     with pytest.raises(ValueError, match="could not be read"):
         data.load_dataset("mnist", idx_folder)
+
+
+def test_the_cache_follows_xdg_cache_home(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    code = "from lenet_viz import data; print(data.CACHE_DIR); print(data.DEFAULT_ROOT)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)}).stdout.split()
+    assert out == [str(tmp_path / "lenet-viz" / "unpacked"), str(tmp_path / "lenet-viz" / "data")]

@@ -6,7 +6,6 @@ cap message, one uploads a checkpoint that another must not see, and the rest us
 Every session must still answer, with no exception shown. Bounded: 6 sessions, under 90 s.
 """
 
-import os
 import re
 import time
 
@@ -40,13 +39,9 @@ def loaded_server(tmp_path_factory):
         images, labels = synthetic_digits(n, seed)
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
         write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
-    saved = {k: os.environ.get(k) for k in (MAX_RUNS_ENV, DATA_ENV, "OMP_NUM_THREADS")}
-    os.environ.update({MAX_RUNS_ENV: "1", DATA_ENV: str(folder), "OMP_NUM_THREADS": "1"})
-    try:
-        proc = start_server(free_port())
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    cache = tmp_path_factory.mktemp("load-cache")  # its unpacked copies stay out of the user's ~/.cache
+    proc = start_server(free_port(), env={MAX_RUNS_ENV: "1", DATA_ENV: str(folder), "OMP_NUM_THREADS": "1",
+                                          "XDG_CACHE_HOME": str(cache)})
     try:
         yield f"http://127.0.0.1:{proc.args[proc.args.index('--server.port') + 1]}"
     finally:
