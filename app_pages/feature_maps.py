@@ -8,7 +8,7 @@ from streamlit_drawable_canvas import st_canvas
 from lenet_viz import activations, preprocess, ui
 from lenet_viz import feature_figures as ff
 from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
-from lenet_viz.model_store import BundledModel, Samples, bundled_models, load_samples
+from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_table
 
 CANVAS_PX = 280
@@ -107,7 +107,7 @@ fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 mode = st.radio("Input", ["Draw", "Sample", "Upload"], horizontal=True, key="fm_source",
                 captions=["white on black, like the dataset", "bundled test images", "a PNG, JPEG, GIF…"])
 draw_col, prep_col, pred_col = st.columns([1.3, 1.1, 1.2], gap="medium")
-prepared = None
+prepared = shown_sample = None  # shown_sample: index of the bundled test image on show
 with draw_col:
     if mode == "Draw":
         tool = st.radio("Tool", ["Pen", "Eraser"], horizontal=True, key="fm_tool", label_visibility="collapsed")
@@ -119,16 +119,18 @@ with draw_col:
         st.caption("Hover the canvas for undo, redo and reset.")
         if canvas.image_data is not None:
             prepared = preprocess.mnist_style(preprocess.rgba_to_gray(canvas.image_data), size, fill)
+        samples = _samples(ckpt.dataset)
+        if prepared is None and samples is not None:  # nothing drawn yet: show the network at work on an example
+            shown_sample = example_index(samples)
     elif mode == "Sample":
         samples = _samples(ckpt.dataset)
         if samples is None:
             st.info(f"No bundled samples for {ckpt.dataset or 'this model'}'s dataset. Draw or upload instead.")
         else:
-            images, labels = samples.images, samples.labels
-            index = st.selectbox("Test image", range(len(images)), key="fm_sample",
-                                 format_func=lambda i: f"{ckpt.classes[labels[i]]} · test image #{samples.indices[i]}")
-            st.caption(f"{len(images)} images from the {ckpt.dataset} test set, a few per class.")
-            prepared = preprocess.as_input(images[index], size)
+            shown_sample = st.selectbox(
+                "Test image", range(len(samples.images)), key="fm_sample",
+                format_func=lambda i: f"{ckpt.classes[samples.labels[i]]} · test image #{samples.indices[i]}")
+            st.caption(f"{len(samples.images)} images from the {ckpt.dataset} test set, a few per class.")
     else:
         picture = st.file_uploader(f"Picture of {thing}", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif",
                                                                "tiff"], key="fm_picture")
@@ -142,17 +144,23 @@ with draw_col:
                 if prepared is None:
                     st.warning(f"No {thing.removeprefix('a ')} found in this picture: it looks blank.")
 
-if prepared is None:
+if shown_sample is not None:
+    prepared = preprocess.as_input(samples.images[shown_sample], size)
+example = mode == "Draw" and shown_sample is not None
+if prepared is None or example:
     with prep_col:
-        st.info(f"Draw {thing} on the black square: the network runs as soon as you lift the pen."
+        st.info((f"Draw {thing} on the black square: the network runs as soon as you lift the pen."
+                 + (" Until then, everything below shows a test image." if example else ""))
                 if mode == "Draw" else "Choose an input to see the network at work.", icon=":material/draw:")
+if prepared is None:
     st.stop()
 
 with prep_col:
     st.markdown("**What the network sees**")
-    if mode == "Sample":
-        _show(st, preprocess.enlarge(prepared.image, 196),
-              f"{size}×{size} input, as in the dataset (label: {ckpt.classes[labels[index]]})")
+    if shown_sample is not None:
+        label = ckpt.classes[samples.labels[shown_sample]]
+        _show(st, preprocess.enlarge(prepared.image, 196 if mode == "Sample" else 112),
+              f"{size}×{size} input, as in the dataset: test image #{samples.indices[shown_sample]}, label: {label}")
     else:
         a, b = st.columns(2)
         _show(a, preprocess.outline(prepared.source, prepared.bbox, 112), "1. crop to the ink")

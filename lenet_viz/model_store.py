@@ -69,3 +69,9 @@ def load_samples(dataset: str) -> Samples | None:
         raise ValueError(f"{path.name}: expected uint8 images N×H×W and N labels, got {samples.images.dtype} "
                          f"{samples.images.shape} and {samples.labels.shape}.")
     return samples
+
+
+def example_index(samples: Samples, label: int = 7) -> int:
+    """The sample shown before anything is drawn: the first of class ``label`` (a 7, a sneaker)."""
+    matches = np.flatnonzero(samples.labels == label)
+    return int(matches[0]) if len(matches) else 0

@@ -38,9 +38,12 @@ def prediction(page) -> str:
 
 def test_drawing_a_seven_shows_prediction_and_all_layer_grids(page):
     page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas").wait_for()
-    assert page.get_by_text("Draw a digit on the black square").is_visible()  # the hint, no prediction
-    assert page.get_by_test_id("stMetric").count() == 0
+    page.get_by_text("Until then, everything below shows a test image").wait_for()  # an example, at once
+    assert prediction(page) == "7" and page.get_by_text(re.compile(r"test image #\d+, label: 7")).count() == 1
+    page.locator("svg text", has_text=LAYER_TITLES[0]).first.wait_for()
+    screenshot(page, "example_before_drawing")
     draw(page, SEVEN)
+    assert page.get_by_text("Until then").count() == 0  # the drawing replaced the example
     assert prediction(page) == "7"
     for title in LAYER_TITLES:
         page.locator("svg text", has_text=title).first.wait_for()
@@ -50,8 +53,7 @@ def test_drawing_a_seven_shows_prediction_and_all_layer_grids(page):
     screenshot(page, "drawn_7")
     screenshot(page, "drawn_7_full", full=True)
     page.get_by_role("button", name="Clear").click()
-    page.get_by_text("Draw a digit on the black square").wait_for()  # a fresh canvas: the hint again
-    assert page.get_by_test_id("stMetric").count() == 0
+    page.get_by_text("Until then, everything below shows a test image").wait_for()  # a fresh canvas: the example
 
 
 def test_fashion_sample(page):

@@ -53,11 +53,25 @@ def custom_checkpoint() -> tuple[LeNetSpec, bytes]:
 
 
 @needs_bundled
-def test_empty_canvas_shows_a_hint_not_a_prediction():
+def test_empty_canvas_shows_the_network_on_a_test_image_until_something_is_drawn():
     at = start()
     assert not at.exception
-    assert not at.metric
-    assert any("Draw a digit" in info.value for info in at.info)
+    assert any("Draw a digit" in info.value and "shows a test image" in info.value for info in at.info)
+    captions = [i.caption for element in at.get("image") for i in element.proto.imgs]
+    assert any("test image #" in c and "label: 7" in c for c in captions)
+    assert at.metric[0].value == "7" and len(chart_titles(at)) >= 8  # the whole network, at once
+    at.session_state[CANVAS] = drawing(((150, 40), (150, 240)))  # a drawn 1 replaces it
+    at.run()
+    assert not any("shows a test image" in info.value for info in at.info)
+    assert at.metric[0].value == "1"
+
+
+def test_without_samples_for_its_data_an_empty_canvas_only_asks_for_a_drawing():
+    spec = PRESETS["modern"]
+    data = checkpoint_bytes(build_model(spec), spec, None, tuple("0123456789"))  # trained on unknown data
+    at = start(fm_uploaded_models={"Uploaded: net.pt": data}, fm_model="Uploaded: net.pt")
+    assert not at.exception and not at.metric
+    assert any("Draw a digit" in info.value and "test image" not in info.value for info in at.info)
 
 
 @needs_bundled
