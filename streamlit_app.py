@@ -1,6 +1,7 @@
 """lenet-viz: the Streamlit entry point. Run with ``streamlit run streamlit_app.py``."""
 
 import importlib
+import sys
 import threading
 from pathlib import Path
 
@@ -30,4 +31,8 @@ def warm_up() -> threading.Timer:
 
 
 warm_up()
-st.navigation(pages).run()
+page = st.navigation(pages)
+if "lenet_viz.ui" not in sys.modules and page.title != "Home":  # a first visit before the warm-up is done
+    with st.spinner("Loading PyTorch and the models (first visit only)…"):
+        importlib.import_module("lenet_viz.ui")
+page.run()

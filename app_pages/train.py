@@ -33,7 +33,15 @@ NETWORKS = {
     "seed-nopad": "seed-nopad: no padding, max pooling",
     "custom": "custom: built on the Output size page",
 }
-LR_DEFAULTS = {"sgd": (0.9, 0.1), "adam": (0.001, 0.0005)}  # (default, step)
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
+
+
+def lr_default(optimizer: str, activation: str) -> tuple[float, float]:
+    """(default, step) of the learning rate: the seed's 0.9 for SGD on its sigmoid networks, 0.1 for
+    SGD on ReLU/tanh ones (0.9 kills their ReLUs), Adam's usual 0.001."""
+    if optimizer == "adam":
+        return 0.001, 0.0005
+    return (0.9, 0.1) if activation == "sigmoid" else (0.1, 0.05)
 
 
 def kept(key: str, default: Any, options: list | None = None) -> dict[str, Any]:
@@ -143,11 +151,14 @@ with middle:
     networks = [n for n in NETWORKS if n != "custom" or custom]
     network = st.selectbox("Network", networks, format_func=NETWORKS.get, disabled=busy,
                            **kept(ui.TRAIN_NETWORK.removeprefix("_"), "classic", networks))
-    optimizer = st.radio("Optimizer", list(LR_DEFAULTS), format_func=str.upper, horizontal=True, disabled=busy,
+    spec = custom if network == "custom" else PRESETS[network]
+    optimizer = st.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True, disabled=busy,
                          **kept("train_optimizer", "sgd"))
-    lr_default, lr_step = LR_DEFAULTS[optimizer]
-    lr = st.number_input("Learning rate", min_value=1e-6, max_value=10.0, step=lr_step, format="%g",
-                         disabled=busy, **kept(f"train_lr_{optimizer}", lr_default))
+    default_lr, lr_step = lr_default(optimizer, spec.activation)
+    lr = st.number_input("Learning rate", min_value=1e-6, step=lr_step, format="%g", disabled=busy,
+                         help="Too high and the run diverges or gets stuck: the page then says so and "
+                              "suggests a lower one.",
+                         **kept(f"train_lr_{optimizer}_{spec.activation}", default_lr))
 with right:
     batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
                                   **kept("train_batch_size", 256))
@@ -157,7 +168,6 @@ with right:
     st.caption(f"auto picks **{describe_device(pick_device('auto'))}** here. "
                f"Server: {SLOTS.active} of {max_runs()} training run(s) going on.")
 
-spec = custom if network == "custom" else PRESETS[network]
 config = TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
 problem = trainable_problem(spec)
 
@@ -226,7 +236,7 @@ def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
     if last:
         test = last_test_acc(now.history)
         cells = st.columns(6)
-        cells[0].metric("train loss", f"{last.train_loss:.3f}")
+        cells[0].metric("train loss", f"{last.train_loss:.3f}" if last.train_loss < 1e3 else f"{last.train_loss:.2e}")
         cells[1].metric("train acc", f"{last.train_acc:.3f}")
         cells[2].metric("test acc", f"{test:.3f}" if test is not None else "–")
         cells[3].metric("examples/sec", f"{last.examples_per_sec:,.0f}")

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from lenet_viz.training import Progress
 
+LOSS_AXIS_MAX = 6.0  # the y axis stops here: a blown-up loss leaves the frame instead of flattening the rest
 CURVE_COLORS = {"train loss": "#1f77b4", "train acc": "#ff7f0e", "test acc": "#2ca02c"}
 
 
@@ -19,7 +20,7 @@ def live_curves(history: Sequence[Progress], epochs: float) -> go.Figure:
     """d2l's Animator: train loss, train accuracy and test accuracy against fractional epoch.
 
     The x axis spans the whole run (``epochs``) so the curves grow into a fixed frame; non-finite
-    losses (a diverging run) are left out.
+    losses (a diverging run) are left out, and losses above :data:`LOSS_AXIS_MAX` leave the frame.
     """
     train_points = [p for p in history if p.test_acc is None and math.isfinite(p.train_loss)]
     test_points = [p for p in history if p.test_acc is not None]
@@ -30,11 +31,11 @@ def live_curves(history: Sequence[Progress], epochs: float) -> go.Figure:
         ("test acc", test_points, [p.test_acc for p in test_points], "lines+markers"),
     ):
         fig.add_trace(go.Scatter(
-            x=[p.epoch for p in points], y=values, name=name, mode=mode,
+            x=[p.epoch for p in points], y=values, name=name, mode=mode, marker={"size": 9},
             line={"color": CURVE_COLORS[name], "dash": "dash" if name == "train acc" else "solid"},
             hovertemplate=f"{name} %{{y:.4f}}<br>epoch %{{x:.2f}}<extra></extra>",
         ))
-    top = max([1.0] + [p.train_loss for p in train_points])
+    top = min(max([1.0] + [p.train_loss for p in train_points]), LOSS_AXIS_MAX)
     fig.update_layout(
         xaxis={"title": "epoch", "range": [0, max(epochs, 1e-9)]},
         yaxis={"range": [0, top * 1.05]},

@@ -42,6 +42,10 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def optimizer_name(self) -> str:
+        return {"sgd": "SGD", "adam": "Adam"}[self.optimizer]
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -217,9 +221,23 @@ def out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
-def _divergence_message(lr: float, epoch: float) -> str:
-    return (f"Training diverged at epoch {epoch:.2f}: the loss is no longer a finite number. "
-            f"The learning rate {lr:g} is too high for this network; try {lr / 10:g}.")
+EXPLODED_LOSS = 1000.0  # a cross-entropy this high means the weights have blown up (chance level is ln 10 ≈ 2.3)
+
+
+def suggested_lr(config: TrainConfig) -> float:
+    """A learning rate to try after this one failed: a tenth, and never above Adam's usual 0.001."""
+    return min(config.lr / 10, 1e-3) if config.optimizer == "adam" else config.lr / 10
+
+
+def blown_up(loss: float) -> bool:
+    """Whether a training loss says the run has diverged: not a number, infinite, or huge."""
+    return not math.isfinite(loss) or loss > EXPLODED_LOSS
+
+
+def _divergence_message(config: TrainConfig, loss: float, epoch: float) -> str:
+    what = "no longer a finite number" if not math.isfinite(loss) else f"{loss:.3g}, far above chance level (2.3)"
+    return (f"Training diverged at epoch {epoch:.2f}: the loss is {what}. The learning rate {config.lr:g} is too "
+            f"high for this network with {config.optimizer_name}; try {suggested_lr(config):g}.")
 
 
 def train(
@@ -310,8 +328,9 @@ def train(
                 if time.perf_counter() - last_report >= config.report_every_s or step == steps_per_epoch - 1:
                     progress = report(epoch, step + 1, loss_sum, correct, seen, None)
                     last_report = time.perf_counter()
-                    if not math.isfinite(progress.train_loss):
-                        result.status, result.message = "diverged", _divergence_message(config.lr, progress.epoch)
+                    if blown_up(progress.train_loss):
+                        result.status = "diverged"
+                        result.message = _divergence_message(config, progress.train_loss, progress.epoch)
                         break
             if result.status == "diverged":
                 break

@@ -27,12 +27,13 @@ from lenet_viz.checkpoints import Checkpoint, checkpoint_bytes
 from lenet_viz.data import load_dataset, take_subset, to_input
 from lenet_viz.models import PRESETS, LeNetSpec, build_model
 from lenet_viz.threads import app_training_threads, thread_limit
-from lenet_viz.training import Progress, Split, TrainConfig, predict, train
+from lenet_viz.training import Progress, Split, TrainConfig, predict, suggested_lr, train
 
 MAX_RUNS_ENV = "LENET_VIZ_MAX_RUNS"
 ABANDON_AFTER_S = 120.0  # Streamlit's default server.disconnectedSessionTTL
 CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over 10 classes
-CHANCE_MARGIN = 0.05  # a loss within this of CHANCE_LOSS counts as "at chance level"
+CHANCE_MARGIN = 0.05  # a loss within this below CHANCE_LOSS counts as "at chance level"...
+CHANCE_CEILING = 0.5  # ... and up to this above it (higher: the network is confidently wrong, or blown up)
 CHECK_EVERY_S = 2.0  # how often the worker checks for a stuck network and an abandoned session
 DEAD_SPREAD = 1e-6  # output spread across images below which the network ignores its input
 NEARLY_DEAD_SPREAD = 1e-3  # ... and below which a ReLU network at chance level is taken as stuck
@@ -141,12 +142,17 @@ def resumed_history(entries: list[dict]) -> list[Progress]:
     return [Progress(**{k: h[k] for k in names}) for h in entries if usable(h)]
 
 
+def at_chance_level(loss: float) -> bool:
+    """Whether a train loss is that of a network guessing at random (not better, nor blown up)."""
+    return CHANCE_LOSS - CHANCE_MARGIN <= loss <= CHANCE_LOSS + CHANCE_CEILING
+
+
 def _slow_start_advice(activation: str, config: TrainConfig) -> str:
     """What to expect from a run whose loss has not left chance level yet."""
     if activation == "sigmoid" and config.optimizer == "sgd":
         return ("The seed's sigmoid LeNet often needs a few epochs of SGD to get going (more on a small "
                 "subset); if it stays there, lower the learning rate.")
-    return (f"A {activation} network with {config.optimizer.upper()} usually leaves it within an epoch: "
+    return (f"A {activation} network with {config.optimizer_name} usually leaves it within an epoch: "
             f"if it stays there, lower the learning rate ({config.lr:g} now).")
 
 
@@ -191,12 +197,13 @@ class StuckDetector:
         return self.flat_epochs >= FLAT_EPOCHS
 
 
-def _stuck_message(lr: float, epoch: float, relu: bool) -> str:
+def _stuck_message(config: TrainConfig, epoch: float, relu: bool) -> str:
     cause = "its ReLUs have died" if relu else "its units have saturated"
     return (f"Training is stuck at epoch {epoch:.2f}: the network gives (almost) the same output for every "
             f"image, so the loss stays at chance level (ln 10 ≈ {CHANCE_LOSS:.3f}) and hardly any gradient "
-            f"flows back: {cause}. The learning rate {lr:g} is too high for this network; try {lr / 10:g}"
-            + (" (or Adam with 0.001)." if relu else "."))
+            f"flows back: {cause}. The learning rate {config.lr:g} is too high for this network with "
+            f"{config.optimizer_name}; try {suggested_lr(config):g}"
+            + (" (or Adam with 0.001)." if relu and config.optimizer == "sgd" else "."))
 
 
 @dataclass(frozen=True)
@@ -341,7 +348,7 @@ class TrainingSession:
                 elif state["checked"] - state["gone_since"] > ABANDON_AFTER_S:
                     self._stop.set()
             if detector.stuck(epoch_loss):
-                state["stuck"] = _stuck_message(config.lr, epoch, relu)
+                state["stuck"] = _stuck_message(config, epoch, relu)
                 self._stop.set()
 
         def on_progress(p: Progress) -> None:
@@ -352,7 +359,7 @@ class TrainingSession:
                 if p.test_acc is not None:
                     self._hint = (f"The loss is still at chance level (ln 10 ≈ {CHANCE_LOSS:.2f}) after epoch "
                                   f"{round(shown.epoch, 2):g}. {_slow_start_advice(self.spec.activation, config)}"
-                                  if p.train_loss >= CHANCE_LOSS - CHANCE_MARGIN else "")
+                                  if at_chance_level(p.train_loss) else "")
             if p.test_acc is not None:
                 check(shown.epoch, p.train_loss)
             elif time.monotonic() - state["checked"] >= CHECK_EVERY_S:
@@ -372,8 +379,8 @@ class TrainingSession:
                            f"{round(offset[0] + config.epochs, 2):g} epochs in all.")
             if status not in ("diverged", "error") and not state["stuck"] and detector.stuck():
                 last_epoch = self._history[-1].epoch if self._history else 0.0
-                state["stuck"] = _stuck_message(config.lr, last_epoch, relu)
-            if state["stuck"]:
+                state["stuck"] = _stuck_message(config, last_epoch, relu)
+            if state["stuck"] and status != "diverged":  # a blown-up loss says more than a stuck output
                 status, message = "diverged", state["stuck"]
             elif status == "stopped" and state["gone_since"] is not None:
                 message = "Stopped: the browser session that started this run was closed."

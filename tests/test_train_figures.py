@@ -61,3 +61,10 @@ def test_misclassified_gallery_is_one_figure_titled_true_to_predicted():
 def test_no_gallery_when_everything_is_right():
     labels = torch.tensor([0, 1])
     assert misclassified_figure(torch.zeros(2, 28, 28, dtype=torch.uint8), labels, labels, ["a", "b"]) is None
+
+
+def test_a_blown_up_loss_leaves_the_frame_instead_of_flattening_the_curves():
+    history = [progress(0.2, 2.4, 0.1), progress(0.4, 1.9, 0.3), progress(0.6, 7.8e10, 0.1)]
+    fig = live_curves(history, epochs=1)
+    assert fig.layout.yaxis.range[1] < 10  # the real curves stay readable
+    assert list(fig.data[0].y)[-1] == 7.8e10  # the point is kept: hovering shows it

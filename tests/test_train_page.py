@@ -145,3 +145,19 @@ def test_each_dataset_has_its_own_data_folder(tiny_folder, monkeypatch):
     assert not any(str(tiny_folder) in c.value for c in at.caption)
     at.selectbox(key="train_dataset").set_value("mnist").run(timeout=30)
     assert at.text_input(key="train_data_dir_mnist").value == str(tiny_folder)
+
+
+def test_the_learning_rate_fits_the_network_and_optimizer_and_any_positive_one_is_taken(tiny_folder):
+    at = page(tiny_folder)
+    lr = "train_lr_sgd_sigmoid"
+    assert at.number_input(key=lr).value == 0.9  # the seed's recipe for its sigmoid LeNet
+    at.selectbox(key="train_network").set_value("modern").run(timeout=30)
+    assert at.number_input(key="train_lr_sgd_relu").value == 0.1  # 0.9 would kill its ReLUs
+    at.radio(key="train_optimizer").set_value("adam").run(timeout=30)
+    assert at.number_input(key="train_lr_adam_relu").value == 0.001
+    assert [o for o in at.radio(key="train_optimizer").options] == ["SGD", "Adam"]
+    at.number_input(key="train_lr_adam_relu").set_value(100.0).run(timeout=30)  # absurd, but the user's call
+    assert not at.exception and at.number_input(key="train_lr_adam_relu").value == 100.0
+    at.selectbox(key="train_network").set_value("classic")
+    at.radio(key="train_optimizer").set_value("sgd")
+    assert at.run(timeout=30).number_input(key=lr).value == 0.9

@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 import torch
 from conftest import synthetic_digits
 
@@ -165,3 +166,16 @@ def test_fresh_biases_follow_pytorchs_default_range():
     assert model.conv1.bias.abs().max() <= 1 / 5  # fan-in 1·5·5
     assert model.fc1.bias.abs().max() <= 1 / 20  # fan-in 400
     assert model.fc1.bias.std() > 0.2 / 20  # spread over the range, not zeros
+
+
+def test_a_finite_but_blown_up_loss_is_divergence_with_advice_for_the_optimizer():
+    from lenet_viz.training import suggested_lr
+
+    train_split, test_split = splits(1024)
+    result = train(build_model(PRESETS["modern"]), train_split, test_split,
+                   TrainConfig(epochs=3, lr=10, optimizer="adam", batch_size=64, report_every_s=0.0))
+    assert result.status == "diverged"
+    assert "far above chance level" in result.message or "no longer a finite number" in result.message
+    assert "with Adam; try 0.001" in result.message
+    assert suggested_lr(TrainConfig(lr=0.9)) == 0.09
+    assert suggested_lr(TrainConfig(lr=0.003, optimizer="adam")) == pytest.approx(3e-4)

@@ -147,6 +147,7 @@ def nearly_dead(model: torch.nn.Module, probe: torch.Tensor) -> None:
         model.fc3.weight[:, 0] = torch.randn(10, generator=generator)
         model.fc3.bias.zero_()
         model.fc3.weight *= 1e-4 / ts.output_spread(model, probe)
+        model.fc3.bias -= model(probe).mean(0)  # logits about 0 for every class: a uniform guess
 
 
 @pytest.mark.parametrize("network, stopped", [("modern", True), ("classic", False)])
@@ -242,7 +243,7 @@ def test_resumed_history_keeps_only_complete_numeric_events():
 def test_slow_start_advice_fits_the_run():
     assert "seed's sigmoid LeNet" in ts._slow_start_advice("sigmoid", TrainConfig(optimizer="sgd"))
     advice = ts._slow_start_advice("relu", TrainConfig(optimizer="adam", lr=0.001))
-    assert "relu network with ADAM" in advice and "0.001 now" in advice and "sigmoid" not in advice
+    assert "relu network with Adam" in advice and "0.001 now" in advice and "sigmoid" not in advice
 
 
 def test_two_sessions_training_at_once_with_one_seed_learn_the_same_weights():
@@ -254,3 +255,13 @@ def test_two_sessions_training_at_once_with_one_seed_learn_the_same_weights():
     for p, q in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(p, q)
     assert [p.train_loss for p in a.snapshot().history][-1] == [p.train_loss for p in b.snapshot().history][-1]
+
+
+def test_a_blown_up_adam_run_is_reported_as_diverged_with_adams_learning_rate():
+    s = session()
+    s.start(quick(epochs=3, lr=10.0))  # Adam at 10: the weights blow up, and the outputs may also die
+    assert s.join(30)
+    snap = s.snapshot()
+    assert snap.status == "diverged" and snap.message.startswith("Training diverged")
+    assert "with Adam; try 0.001" in snap.message and "chance level (ln 10" not in snap.message
+    assert "chance level" not in snap.hint
