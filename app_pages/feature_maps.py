@@ -139,10 +139,11 @@ with draw_col:
                 gray = preprocess.load_upload(picture.getvalue())
             except preprocess.ImageError as exc:
                 st.error(str(exc))
-            else:
-                prepared = preprocess.mnist_style(gray, size, fill)
-                if prepared is None:
-                    st.warning(f"No {thing.removeprefix('a ')} found in this picture: it looks blank.")
+                st.stop()
+            prepared = preprocess.mnist_style(gray, size, fill)
+            if prepared is None:
+                st.warning(f"No {thing.removeprefix('a ')} found in this picture: it looks blank.")
+                st.stop()
 
 if shown_sample is not None:
     prepared = preprocess.as_input(samples.images[shown_sample], size)

@@ -150,6 +150,7 @@ def test_uploaded_picture_and_bad_picture():
     at.file_uploader(key="fm_picture").set_value(("seven.png", b"not a picture", "image/png")).run()
     assert not at.exception and not at.metric
     assert "not a picture" in at.error[0].value
+    assert not at.info  # the error alone, no "choose an input" beside it
 
 
 @needs_bundled
