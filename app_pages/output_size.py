@@ -20,10 +20,10 @@ BLOCK_FIELDS = ("out_channels", "kernel", "stride", "padding", "pool", "pool_ker
 SESSION = "session"  # widget values survive page switches
 
 
-def number(label: str, key: str, low: int, high: int, default: int, note: str, **kwargs) -> int:
-    """A bounded integer input with a plain-words explanation under it."""
+def setting(label: str, key: str, low: int, high: int, default: int, note: str) -> int:
+    """An integer slider with a plain-words explanation under it."""
     st.session_state.setdefault(key, default)
-    value = st.number_input(label, low, high, step=1, key=key, persist_state=SESSION, **kwargs)
+    value = st.slider(label, low, high, step=1, key=key, persist_state=SESSION)
     st.caption(note)
     return int(value)
 
@@ -44,22 +44,22 @@ def layer_controls() -> tuple[Layer, int, int]:
     st.toggle("Square input", key="os_square", on_change=square_changed, persist_state=SESSION)
     size_note = "Height and width of the map coming in: MNIST digits are 28×28."
     if st.session_state.os_square:
-        height = width = number("Input size (H = W)", "os_size", 1, 64, 28, size_note)
+        height = width = setting("Input size (H = W)", "os_size", 1, 64, 28, size_note)
     else:
         left, right = st.columns(2)
         with left:
-            height = number("Input height H", "os_height", 1, 64, 28, size_note)
+            height = setting("Input height H", "os_height", 1, 64, 28, size_note)
         with right:
-            width = number("Input width W", "os_width", 1, 64, 28, "Rows and columns can differ.")
+            width = setting("Input width W", "os_width", 1, 64, 28, "Rows and columns can differ.")
     pooling, transposed = kind in ("maxpool", "avgpool"), kind == "convtranspose"
-    kernel = number("Kernel size F", "os_kernel", 1, 11, 5,
+    kernel = setting("Kernel size F", "os_kernel", 1, 32, 5,
                     "Each input cell stamps an F×F kernel onto the output, which so gains F − 1 rows and "
                     "columns." if transposed else
                     "The window is F×F cells. Without padding each layer loses F − 1 rows and columns.")
-    stride = number("Stride S", "os_stride", 1, 6, 1,
+    stride = setting("Stride S", "os_stride", 1, 8, 1,
                     "How far the window jumps between outputs. Stride 2 about halves the size; a stride "
                     "larger than the window skips cells.")
-    padding = number("Padding P", "os_padding", 0, 6, 2,
+    padding = setting("Padding P", "os_padding", 0, 8, 2,
                      "Here padding works backwards: P rows and columns are cropped from each edge of the "
                      "output." if transposed else
                      "Rings of padding around the input, so windows can start at the edge; pooling may pad "
@@ -67,7 +67,7 @@ def layer_controls() -> tuple[Layer, int, int]:
                      "Rings of zeros around the input, so edge cells get centred too. P = (F − 1)/2 keeps the "
                      "size: the seed pads 2 with a 5×5 kernel so a 28×28 digit gives 28×28 maps, the size "
                      "LeNet-5 had after its first layer on 32×32 images.")
-    dilation = number("Dilation D", "os_dilation", 1, 4, 1,
+    dilation = setting("Dilation D", "os_dilation", 1, 6, 1,
                       "Spreads the window's cells D apart: an F×F window covers D(F − 1) + 1 cells, with "
                       "holes in between (average pooling has no dilation)." if pooling else
                       "Spreads the kernel's taps D cells apart: the same F×F weights cover D(F − 1) + 1 "
@@ -77,7 +77,7 @@ def layer_controls() -> tuple[Layer, int, int]:
         ceil_mode = st.toggle("Ceil mode", key="os_ceil", persist_state=SESSION)
         st.caption("Round up instead of down: keep a last, partial window instead of dropping the leftover cells.")
     if kind == "convtranspose":
-        output_padding = number("Output padding", "os_output_padding", 0, 5, 0,
+        output_padding = setting("Output padding", "os_output_padding", 0, 7, 0,
                                 "Extra cells on the bottom and right. With stride S, several input sizes "
                                 "shrink to the same size; this picks which one to grow back to.")
     layer = Layer(kind, kernel, stride, padding, dilation, ceil_mode, output_padding)
@@ -125,14 +125,17 @@ def one_layer() -> None:
         st.latex(symbolic)
         st.caption("W: input size (height or width), F: kernel, S: stride, P: padding, D: dilation"
                    + (", P_out: output padding" if layer.kind == "convtranspose" else ""))
-        st.latex(formula_line(layer, height, "H"))
-        st.latex(formula_line(layer, width, "W"))
         try:
             out_h, out_w = layer.output(height), layer.output(width)
         except ValueError as exc:
+            st.error(f"This layer cannot be built: {exc} The formula below still works out numbers, but PyTorch "
+                     "refuses the layer before it gets there.", icon=":material/block:")
+            st.latex(formula_line(layer, height, "H"))
+            st.latex(formula_line(layer, width, "W"))
             st.metric("Output size (H × W)", "—", border=True)
-            st.error(f"This layer cannot be built: {exc}", icon=":material/block:")
             return
+        st.latex(formula_line(layer, height, "H"))
+        st.latex(formula_line(layer, width, "W"))
         st.metric("Output size (H × W)", f"{out_h} × {out_w}", border=True)
         axes = ("rows and columns", height) if height == width else None
         for axis, size in [axes] if axes else [("rows", height), ("columns", width)]:

@@ -261,9 +261,13 @@ def coverage_warning(layer: Layer, size: int, axis: str) -> str | None:
                 f"hold only the bias. To reach every cell, {_fix_skipped(layer)}.")
     # Cells past the last window: in floor mode they do not fill a window; in ceil mode every window
     # starting inside the input exists, so they fall in a gap like the others.
-    last_read = max(t for o in range(layer.output(size)) for t in layer.taps(o))
-    skipped = [c for c in missed if c < last_read or layer.ceil_mode]
-    dropped = [c for c in missed if c > last_read and not layer.ceil_mode]
+    # Dropped: cells past the last window that a further window would read; the others fall in
+    # the gaps of the kernel's taps and stride, wherever the windows end.
+    out = layer.output(size)
+    last_read = max(t for o in range(out) for t in layer.taps(o))
+    further = {t for o in range(out, out + span + 1) for t in layer.taps(o)}
+    dropped = [c for c in missed if c > last_read and c in further and not layer.ceil_mode]
+    skipped = [c for c in missed if c not in dropped]
     parts = []
     if skipped:
         parts.append(f"Input {axis} {_cell_list(skipped)} are never read: {_why_skipped(layer)}. "
@@ -271,10 +275,11 @@ def coverage_warning(layer: Layer, size: int, axis: str) -> str | None:
     if dropped:
         leftover = size + 2 * layer.padding - span
         fix = "turn on ceil mode, " if layer.kind in ("maxpool", "avgpool") else ""
+        short = leftover % s
         parts.append(
             f"The last input {axis} ({_cell_list(dropped)}) are dropped: W + 2P − span = {leftover} is not a "
-            f"multiple of the stride {s}, so they do not fill a whole window. To keep them, {fix}add padding, "
-            f"change the input size, or pick a stride that divides {leftover}."
+            f"multiple of the stride {s}, so they do not fill a whole window. To keep them, {fix}change the "
+            f"padding, or make the input {size + s - short} cells long: then the windows fit exactly."
         )
     return " ".join(parts)
 

@@ -48,17 +48,17 @@ def set_layer(at, kind, height, width, kernel, stride, padding, dilation, ceil=F
     at.toggle(key="os_square").set_value(height == width)
     at.run()
     if height == width:
-        at.number_input(key="os_size").set_value(height)
+        at.slider(key="os_size").set_value(height)
     else:
-        at.number_input(key="os_height").set_value(height)
-        at.number_input(key="os_width").set_value(width)
+        at.slider(key="os_height").set_value(height)
+        at.slider(key="os_width").set_value(width)
     for key, value in [("os_kernel", kernel), ("os_stride", stride), ("os_padding", padding),
                        ("os_dilation", dilation)]:
-        at.number_input(key=key).set_value(value)
+        at.slider(key=key).set_value(value)
     if kind in ("maxpool", "avgpool"):
         at.toggle(key="os_ceil").set_value(ceil)
     if kind == "convtranspose":
-        at.number_input(key="os_output_padding").set_value(output_padding)
+        at.slider(key="os_output_padding").set_value(output_padding)
     at.run()
     assert not at.exception
 
@@ -130,10 +130,10 @@ def test_stepping_moves_the_window(at):
 
 
 def test_non_square_input_starts_from_the_square_size(at):
-    at.number_input(key="os_size").set_value(12).run()
+    at.slider(key="os_size").set_value(12).run()
     at.toggle(key="os_square").set_value(False).run()
-    assert at.number_input(key="os_height").value == 12 and at.number_input(key="os_width").value == 12
-    at.number_input(key="os_width").set_value(20).run()
+    assert at.slider(key="os_height").value == 12 and at.slider(key="os_width").value == 12
+    at.slider(key="os_width").set_value(20).run()
     assert metric(at, OUTPUT) == "12 × 20"
 
 

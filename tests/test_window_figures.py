@@ -97,6 +97,10 @@ def test_coverage_warning_says_why_and_what_to_change():
     assert "(6)" in dropped and "ceil mode" in dropped
     holes = coverage_warning(Layer("conv", 2, 2, 0, 2), 8, "rows")
     assert "dilation 1" in holes
+    odd_rows = coverage_warning(Layer("conv", 3, 2, 0, 2), 28, "rows")  # taps and stride skip every odd row
+    assert "never read" in odd_rows and "dropped" not in odd_rows  # row 27 too: no window size would read it
+    short = coverage_warning(Layer("conv", 5, 2), 28, "rows")
+    assert "(27) are dropped" in short and "input 29 cells long" in short
     bias = coverage_warning(Layer("convtranspose", 2, 3), 4, "rows")
     assert "bias" in bias and "stride of at most 2" in bias
     assert coverage_warning(Layer("conv", 5, 1, 2), 28, "rows") is None
