@@ -202,10 +202,13 @@ layer_name = l_col.selectbox("Layer", list(names), format_func=names.get, key="f
 channels, height, width = acts[layer_name].values.shape
 if st.session_state.setdefault("fm_unit_map", 0) >= channels:
     st.session_state["fm_unit_map"] = 0
-if st.session_state.get("fm_unit_row", height) >= height or st.session_state.get("fm_unit_col", width) >= width:
-    # a new layer that the old position does not fit: start on its strongest unit, not a corner
+input_key = hash(prepared.image.tobytes())
+if (st.session_state.get("fm_unit_input") != input_key or st.session_state.get("fm_unit_row", height) >= height
+        or st.session_state.get("fm_unit_col", width) >= width):
+    # a new input, or a layer the old position does not fit: start on the strongest unit, not a dead one
     strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
     st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
+    st.session_state["fm_unit_input"] = input_key
 map_ = m_col.number_input("Map", 0, channels - 1, key="fm_unit_map")
 row = _position(r_col, "Row", height, "fm_unit_row")
 col_ = _position(c_col, "Column", width, "fm_unit_col")

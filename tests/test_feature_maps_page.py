@@ -204,3 +204,14 @@ def test_one_cell_maps_can_be_inspected():
     assert not at.exception
     assert any("Row: 0 (the map is one cell high)" in c.value for c in at.caption)
     assert any("conv2[" in c.value and ", 0, 0]" in c.value for c in at.caption)
+
+
+@needs_bundled
+def test_each_new_input_starts_the_inspector_on_its_strongest_unit():
+    at = start()  # the example 7
+    first = (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"])
+    at.session_state[CANVAS] = drawing(((150, 40), (150, 240)))  # a 1: its ink is elsewhere
+    at.run()
+    assert (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"]) != first
+    computed = next(c.value for c in at.caption if c.value.startswith("The network computed"))
+    assert float(computed.split()[3]) > 0.5  # a unit that responds, not a dead spot
