@@ -9,7 +9,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from lenet_viz import ui
 from lenet_viz.checkpoints import CheckpointError, check_upload
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
-from lenet_viz.models import PRESETS, SpecError
+from lenet_viz.models import PRESETS, SpecError, describe, layer_table
 from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
 from lenet_viz.training import TrainConfig, describe_device, last_test_acc, pick_device
 from lenet_viz.training_session import (
@@ -152,6 +152,7 @@ with middle:
     network = st.selectbox("Network", networks, format_func=NETWORKS.get, disabled=busy,
                            **kept(ui.TRAIN_NETWORK.removeprefix("_"), "classic", networks))
     spec = custom if network == "custom" else PRESETS[network]
+    st.caption(f"{describe(spec)} · {layer_table(spec).total_params:,} parameters")
     optimizer = st.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True, disabled=busy,
                          **kept("train_optimizer", "sgd"))
     default_lr, lr_step = lr_default(optimizer, spec.activation)

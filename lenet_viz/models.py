@@ -148,6 +148,20 @@ def layer_table(spec: LeNetSpec) -> LayerTable:
     return LayerTable(tuple(rows))
 
 
+def describe(spec: LeNetSpec) -> str:
+    """One line for a network, e.g. ``conv 6@5×5 pad 2 → avg pool 2 → … → fc 120 → 84 → 10 · sigmoid``."""
+    parts = []
+    for block in spec.conv:
+        parts.append(f"conv {block.out_channels}@{block.kernel}×{block.kernel}"
+                     + (f" stride {block.stride}" if block.stride > 1 else "")
+                     + (f" pad {block.padding}" if block.padding else ""))
+        if block.pool != "none":
+            parts.append(f"{block.pool} pool {block.pool_kernel}"
+                         + (f" stride {block.pool_stride}" if block.pool_stride != block.pool_kernel else ""))
+    parts.append("fc " + " → ".join(str(w) for w in (*spec.hidden, spec.num_classes)))
+    return " → ".join(parts) + f" · {spec.activation}"
+
+
 def coverage_warnings(spec: LeNetSpec) -> list[str]:
     """For each conv/pool layer that leaves input cells unread (a stride that skips cells, or a
     last row that fills no window), the layer's name and a plain-words warning. Needs a

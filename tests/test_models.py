@@ -13,6 +13,7 @@ from lenet_viz.models import (
     SpecError,
     build_model,
     coverage_warnings,
+    describe,
     forward_all,
     layer_table,
 )
@@ -104,3 +105,11 @@ def test_coverage_warnings_name_layers_that_drop_cells():
     assert "10" in warnings[0]  # the dropped row and column, by index
     skipping = PRESETS["classic"].with_block(0, kernel=2, stride=3, padding=0).with_block(1, kernel=3)
     assert any(w.startswith("conv1 (28×28 in)") for w in coverage_warnings(skipping))
+
+
+def test_describe_gives_a_network_in_one_line():
+    assert describe(PRESETS["classic"]) == (
+        "conv 6@5×5 pad 2 → avg pool 2 → conv 16@5×5 → avg pool 2 → fc 120 → 84 → 10 · sigmoid")
+    odd = LeNetSpec(conv=(ConvBlock(8, 3, stride=2, pool="none"), ConvBlock(4, 3, pool="max", pool_stride=1)),
+                    hidden=(32,), activation="relu")
+    assert describe(odd) == "conv 8@3×3 stride 2 → conv 4@3×3 → max pool 2 stride 1 → fc 32 → 10 · relu"

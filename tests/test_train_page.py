@@ -128,6 +128,8 @@ def test_the_network_of_the_output_size_page_can_be_trained_and_a_wrong_one_is_r
     assert "custom" in at.selectbox(key="train_network").options[-1]
     at.selectbox(key="train_network").set_value("custom").run(timeout=30)
     assert not at.warning and not button(at, "Start").disabled
+    assert any(c.value.startswith("conv 6@5×5 → max pool 2 → conv 16@5×5") and "61,706 parameters" not in c.value
+               for c in at.caption)  # what the custom network is (seed-nopad: 16·4·4 inputs, fewer parameters)
 
     at.session_state["custom_spec"] = LeNetSpec(conv=PRESETS["classic"].conv, input_size=32).to_dict()
     at.run(timeout=30)
