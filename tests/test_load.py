@@ -103,8 +103,10 @@ def test_many_sessions_while_one_trains(loaded_server, tmp_path):
             assert options and not any("secret-upload" in o for o in options), options
 
             # ... and everyone else keeps working while it trains.
-            sizes.get_by_label("Kernel size F").fill("3")
-            sizes.get_by_label("Kernel size F").press("Enter")
+            kernel = sizes.get_by_test_id("stSlider").filter(has_text="Kernel size F").get_by_role("slider")
+            kernel.press("ArrowLeft")
+            kernel.press("ArrowLeft")  # 5 → 3: with padding 2, 28×28 gives 30×30
+            sizes.get_by_text("30 × 30").wait_for(timeout=30_000)
             for page in pages:
                 settle(page)
                 no_exception(page)
