@@ -1,7 +1,7 @@
 """Load: several real browser sessions at once against one local server while one of them trains.
 
 Six separate browser contexts (six Streamlit sessions) on localhost: one trains (1 epoch at a time
-on 2,000 synthetic images, the server capped at one run), one tries to train too and must get the
+on 6,000 synthetic images, the server capped at one run), one tries to train too and must get the
 cap message, one uploads a checkpoint that another must not see, and the rest use the other pages.
 Every session must still answer, with no exception shown. Bounded: 6 sessions, under 90 s.
 """
@@ -32,10 +32,10 @@ BUDGET_S = 90
 
 @pytest.fixture(scope="module")
 def loaded_server(tmp_path_factory):
-    """A private server capped at one training run, its data folder 2,000 synthetic images."""
+    """A private server capped at one training run, its data folder 6,000 synthetic images."""
     skip_without_browser()
     folder = tmp_path_factory.mktemp("load-data")
-    for split, n, seed in (("train", 2000, 0), ("t10k", 200, 1)):
+    for split, n, seed in (("train", 6000, 0), ("t10k", 200, 1)):
         images, labels = synthetic_digits(n, seed)
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
         write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
@@ -80,11 +80,11 @@ def test_many_sessions_while_one_trains(loaded_server, tmp_path):
                 settle(page)
 
             # one session trains (long enough for the others to meet it) ...
-            trainer.get_by_label("Epochs").fill("30")
+            trainer.get_by_label("Epochs").fill("50")  # 300,000 examples: it runs until the test stops it
             trainer.get_by_label("Epochs").press("Enter")
             settle(trainer)
             trainer.get_by_role("button", name=re.compile("Start")).click()
-            trainer.get_by_text(re.compile(r"epoch [\d.]+ of 30")).wait_for(timeout=30_000)
+            trainer.get_by_text(re.compile(r"epoch [\d.]+ of 50")).wait_for(timeout=30_000)
 
             # ... a second one is refused, with the reason ...
             rival.get_by_role("button", name=re.compile("Start")).click()
@@ -110,7 +110,7 @@ def test_many_sessions_while_one_trains(loaded_server, tmp_path):
             for page in pages:
                 settle(page)
                 no_exception(page)
-            assert trainer.get_by_text(re.compile(r"epoch [\d.]+ of 30")).count()  # still training
+            assert trainer.get_by_text(re.compile(r"epoch [\d.]+ of 50")).count()  # still training
 
             trainer.get_by_role("button", name=re.compile("Stop")).click()
             trainer.get_by_text("Stopped by request").wait_for(timeout=30_000)
