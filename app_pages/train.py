@@ -131,8 +131,8 @@ st.title("Train LeNet")
 st.markdown("Train a LeNet as the seed's `train_ch6` does and watch d2l's three curves grow, live. "
             "**Start** trains a fresh network; **Continue** trains the current one further.")
 
-left, middle, right = st.columns(3)
-with left:
+settings, live = st.columns([1, 2], gap="large")
+with settings:
     dataset = st.selectbox("Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
                            **kept("train_dataset", "fashion-mnist"))
     data_dir = st.text_input(f"{DATASET_NAMES[dataset]} data folder", disabled=busy, placeholder="standard places",
@@ -142,7 +142,6 @@ with left:
                              **kept("train_use_subset", False))
     subset = int(st.number_input("Training images", min_value=100, max_value=60000, step=1000,
                                  disabled=busy or not use_subset, **kept("train_subset", 5000)))
-with middle:
     try:
         custom = ui.custom_spec()
     except SpecError as exc:
@@ -160,7 +159,6 @@ with middle:
                          help="Too high and the run diverges or gets stuck: the page then says so and "
                               "suggests a lower one.",
                          **kept(f"train_lr_{optimizer}_{spec.activation}", default_lr))
-with right:
     batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
                                   **kept("train_batch_size", 256))
     epochs = int(st.number_input("Epochs", min_value=1, max_value=MAX_EPOCHS, disabled=busy,
@@ -169,59 +167,42 @@ with right:
     st.caption(f"auto picks **{describe_device(pick_device('auto'))}** here. "
                f"Server: {SLOTS.active} of {max_runs()} training run(s) going on.")
 
-config = TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
-problem = trainable_problem(spec)
+    config = TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
+    problem = trainable_problem(spec)
 
-try:
-    found = locate(dataset, data_dir or None)[0]
-except DataNotFound as exc:
-    found = None
-    with st.container(border=True):
-        st.warning(f"{DATASET_NAMES[dataset]} is not on this machine.")
-        st.code(str(exc), language=None, wrap_lines=True)
-        st.markdown("Type a folder above, or download it (needs internet), here or in a terminal:")
-        st.code(f'python -c "from lenet_viz.data import download; download(\'{dataset}\')"', language="bash")
-        if st.button("Download with torchvision", disabled=busy):
-            with st.spinner(f"Downloading {DATASET_NAMES[dataset]}…"):
-                try:
-                    load_dataset(dataset, data_dir or None, allow_download=True)
-                    notice("success", f"Downloaded {DATASET_NAMES[dataset]}.")
-                except Exception as exc:  # noqa: BLE001 - offline, proxy, disk: all reported the same way
-                    notice("error", f"The download failed ({type(exc).__name__}: {exc}). Are you offline? "
-                           "Copy the four IDX files into a folder and type it above.")
-            st.rerun()
-else:
-    st.caption(f"{DATASET_NAMES[dataset]} found in `{found}`.")
-if problem:
-    st.warning(problem)
+    try:
+        found = locate(dataset, data_dir or None)[0]
+    except DataNotFound as exc:
+        found = None
+        with st.container(border=True):
+            st.warning(f"{DATASET_NAMES[dataset]} is not on this machine.")
+            st.code(str(exc), language=None, wrap_lines=True)
+            st.markdown("Type a folder above, or download it (needs internet), here or in a terminal:")
+            st.code(f'python -c "from lenet_viz.data import download; download(\'{dataset}\')"', language="bash")
+            if st.button("Download with torchvision", disabled=busy):
+                with st.spinner(f"Downloading {DATASET_NAMES[dataset]}…"):
+                    try:
+                        load_dataset(dataset, data_dir or None, allow_download=True)
+                        notice("success", f"Downloaded {DATASET_NAMES[dataset]}.")
+                    except Exception as exc:  # noqa: BLE001 - offline, proxy, disk: all reported the same way
+                        notice("error", f"The download failed ({type(exc).__name__}: {exc}). Are you offline? "
+                               "Copy the four IDX files into a folder and type it above.")
+                st.rerun()
+    else:
+        st.caption(f"{DATASET_NAMES[dataset]} found in `{found}`.")
+    if problem:
+        st.warning(problem)
 
-same_model = bool(session and session.data.dataset == dataset and session.network == network
-                  and session.spec.to_dict() == spec.to_dict())  # by value: a module reload makes new classes
-b1, b2, b3, _ = st.columns([1, 1, 1, 3])
-if b1.button("Start", type="primary", icon=":material/play_arrow:", width="stretch",
-             disabled=busy or found is None or bool(problem)):
-    start(fresh=True)
-if b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not (snap and snap.running)
-             or snap.stop_requested):
-    session.stop()
-    st.rerun()
-if b3.button("Continue", icon=":material/fast_forward:", width="stretch",
-             disabled=busy or not same_model or not (snap.history or snap.resumed) or snap.status == "diverged",
-             help=f"Train the current network {epochs} more epoch(s) with these settings."):
-    start(fresh=False)
-with st.expander("Continue training a saved network"):
-    stored = ui.saved_models()
-    pick = st.selectbox("Saved in this session", list(stored), index=None, key="train_resume_pick",
-                        placeholder="none saved yet" if not stored else "choose one", disabled=busy or not stored)
-    upload = st.file_uploader("…or a checkpoint file (.pt)", type=["pt", "pth"], key="train_resume_file",
-                              disabled=busy)
-    st.caption("It trains on the dataset chosen above, which must be the one it was trained on.")
-    if st.button("Load, then press Continue", icon=":material/upload:", disabled=busy or not (pick or upload)):
-        load_to_continue(upload.getvalue() if upload else stored[pick], upload is not None)
+    with st.expander("Continue training a saved network"):
+        stored = ui.saved_models()
+        pick = st.selectbox("Saved in this session", list(stored), index=None, key="train_resume_pick",
+                            placeholder="none saved yet" if not stored else "choose one", disabled=busy or not stored)
+        upload = st.file_uploader("…or a checkpoint file (.pt)", type=["pt", "pth"], key="train_resume_file",
+                                  disabled=busy)
+        st.caption("It trains on the dataset chosen above, which must be the one it was trained on.")
+        if st.button("Load, then press Continue", icon=":material/upload:", disabled=busy or not (pick or upload)):
+            load_to_continue(upload.getvalue() if upload else stored[pick], upload is not None)
 
-if NOTICE in st.session_state:
-    kind, text = st.session_state.pop(NOTICE)
-    getattr(st, kind)(text)
 
 
 def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
@@ -236,7 +217,7 @@ def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
         st.progress(0.0, text="starting…")
     if last:
         test = last_test_acc(now.history)
-        cells = st.columns(6)
+        cells = [*st.columns(3), *st.columns(3)]
         cells[0].metric("train loss", f"{last.train_loss:.3f}" if last.train_loss < 1e3 else f"{last.train_loss:.2e}")
         cells[1].metric("train acc", f"{last.train_acc:.3f}")
         cells[2].metric("test acc", f"{test:.3f}" if test is not None else "–")
@@ -250,9 +231,31 @@ def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
         st.info(now.hint, icon=":material/lightbulb:")
 
 
-if session:
-    st.subheader(f"{session.network} on {len(session.data.train[0]):,} {DATASET_NAMES[session.data.dataset]} images")
-    st.fragment(run_every=0.5 if busy else None)(draw_live)(session, busy, snap.phase)
+with live:
+    same_model = bool(session and session.data.dataset == dataset and session.network == network
+                      and session.spec.to_dict() == spec.to_dict())  # by value: a module reload makes new classes
+    b1, b2, b3, _ = st.columns([1, 1, 1, 1.5])
+    if b1.button("Start", type="primary", icon=":material/play_arrow:", width="stretch",
+                 disabled=busy or found is None or bool(problem)):
+        start(fresh=True)
+    if b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not (snap and snap.running)
+                 or snap.stop_requested):
+        session.stop()
+        st.rerun()
+    if b3.button("Continue", icon=":material/fast_forward:", width="stretch",
+                 disabled=busy or not same_model or not (snap.history or snap.resumed) or snap.status == "diverged",
+                 help=f"Train the current network {epochs} more epoch(s) with these settings."):
+        start(fresh=False)
+    if NOTICE in st.session_state:  # what the last click did, next to the buttons
+        kind, text = st.session_state.pop(NOTICE)
+        getattr(st, kind)(text)
+    if session:
+        st.subheader(f"{session.network} on {len(session.data.train[0]):,} "
+                     f"{DATASET_NAMES[session.data.dataset]} images")
+        st.fragment(run_every=0.5 if busy else None)(draw_live)(session, busy, snap.phase)
+    else:
+        st.info("Press **Start**: the loss and accuracy curves grow here while the network trains, and the "
+                "confusion matrix and the test images it gets wrong follow below.", icon=":material/show_chart:")
 
 if session and snap.status not in ("idle", "running"):
     {"finished": st.success, "stopped": st.info}.get(snap.status, st.error)(snap.message)
