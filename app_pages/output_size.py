@@ -91,7 +91,7 @@ def window_stepper(layer: Layer, height: int, width: int) -> None:
                 "Try a smaller input or stride to see the picture.")
         return
     steps = step_count(layer, height, width)
-    playing = st.session_state.get("os_playing", False)
+    playing = st.session_state.get("os_playing", False) and steps > 1  # one placement: nothing to play
 
     @st.fragment(run_every=0.3 if playing else None)
     def stepper() -> None:
@@ -105,7 +105,7 @@ def window_stepper(layer: Layer, height: int, width: int) -> None:
             st.slider(f"Step the kernel over every {what} ({steps} in all)", 0, max(steps - 1, 1),
                       key="os_step", disabled=steps == 1)
         with button:
-            if st.button("Pause" if playing else "Play", key="os_play", width="stretch",
+            if st.button("Pause" if playing else "Play", key="os_play", width="stretch", disabled=steps == 1,
                          icon=":material/pause:" if playing else ":material/play_arrow:"):
                 st.session_state.os_playing = not playing
                 st.rerun()  # the whole page, so the fragment's timer starts or stops

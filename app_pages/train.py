@@ -11,7 +11,7 @@ from lenet_viz.checkpoints import CheckpointError, check_upload
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
 from lenet_viz.models import PRESETS, SpecError, describe, layer_table
 from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
-from lenet_viz.training import TrainConfig, describe_device, last_test_acc, pick_device
+from lenet_viz.training import TrainConfig, default_lr, describe_device, last_test_acc, loss_text, pick_device
 from lenet_viz.training_session import (
     SLOTS,
     RunRefused,
@@ -36,12 +36,7 @@ NETWORKS = {
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 
 
-def lr_default(optimizer: str, activation: str) -> tuple[float, float]:
-    """(default, step) of the learning rate: the seed's 0.9 for SGD on its sigmoid networks, 0.1 for
-    SGD on ReLU/tanh ones (0.9 kills their ReLUs), Adam's usual 0.001."""
-    if optimizer == "adam":
-        return 0.001, 0.0005
-    return (0.9, 0.1) if activation == "sigmoid" else (0.1, 0.05)
+LR_STEPS = {0.9: 0.1, 0.1: 0.05, 0.001: 0.0005}  # the +/- step of each default learning rate
 
 
 def kept(key: str, default: Any, options: list | None = None) -> dict[str, Any]:
@@ -154,11 +149,11 @@ with settings:
     st.caption(f"{describe(spec)} · {layer_table(spec).total_params:,} parameters")
     optimizer = st.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True, disabled=busy,
                          **kept("train_optimizer", "sgd"))
-    default_lr, lr_step = lr_default(optimizer, spec.activation)
-    lr = st.number_input("Learning rate", min_value=1e-6, step=lr_step, format="%g", disabled=busy,
+    lr_start = default_lr(optimizer, spec.activation)
+    lr = st.number_input("Learning rate", min_value=1e-6, step=LR_STEPS[lr_start], format="%g", disabled=busy,
                          help="Too high and the run diverges or gets stuck: the page then says so and "
                               "suggests a lower one.",
-                         **kept(f"train_lr_{optimizer}_{spec.activation}", default_lr))
+                         **kept(f"train_lr_{optimizer}_{spec.activation}", lr_start))
     batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
                                   **kept("train_batch_size", 256))
     epochs = int(st.number_input("Epochs", min_value=1, max_value=MAX_EPOCHS, disabled=busy,
@@ -218,7 +213,7 @@ def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
     if last:
         test = last_test_acc(now.history)
         cells = [*st.columns(3), *st.columns(3)]
-        cells[0].metric("train loss", f"{last.train_loss:.3f}" if last.train_loss < 1e3 else f"{last.train_loss:.2e}")
+        cells[0].metric("train loss", loss_text(last.train_loss))
         cells[1].metric("train acc", f"{last.train_acc:.3f}")
         cells[2].metric("test acc", f"{test:.3f}" if test is not None else "–")
         cells[3].metric("examples/sec", f"{last.examples_per_sec:,.0f}")

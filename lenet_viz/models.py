@@ -222,6 +222,14 @@ def build_model(spec: LeNetSpec):
     return nn.Sequential(layers)
 
 
+def activation_of(model) -> str:
+    """The activation a built network uses (``relu`` when it has none of the three)."""
+    from torch import nn
+
+    kinds = {nn.Sigmoid: "sigmoid", nn.ReLU: "relu", nn.Tanh: "tanh"}
+    return next((kinds[type(m)] for m in model.modules() if type(m) in kinds), "relu")
+
+
 def forward_all(model, x) -> list[tuple[str, Any]]:
     """Run ``x`` through the model, returning ``(layer name, output)`` for every layer."""
     outputs = []

@@ -184,7 +184,7 @@ def load_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int 
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError("That file is not a picture Pillow can read: upload a PNG or JPEG.") from None
+        raise ImageError("That file is not a picture: upload a PNG, JPEG, GIF, BMP, WebP or TIFF image.") from None
     except (Image.DecompressionBombError, MemoryError):
         raise ImageError("The picture is too large to open safely.") from None
     except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many kinds for damaged files

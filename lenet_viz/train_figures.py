@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from lenet_viz.training import Progress
+from lenet_viz.training import Progress, loss_text
 
 LOSS_AXIS_MAX = 6.0  # the y axis stops here: a blown-up loss leaves the frame instead of flattening the rest
 CURVE_COLORS = {"train loss": "#1f77b4", "train acc": "#ff7f0e", "test acc": "#2ca02c"}
@@ -30,12 +30,19 @@ def live_curves(history: Sequence[Progress], epochs: float) -> go.Figure:
         ("train acc", train_points, [p.train_acc for p in train_points], "lines"),
         ("test acc", test_points, [p.test_acc for p in test_points], "lines+markers"),
     ):
+        if len(points) < 3:  # one or two reports: a line alone would not show
+            mode = "lines+markers"
         fig.add_trace(go.Scatter(
-            x=[p.epoch for p in points], y=values, name=name, mode=mode, marker={"size": 9},
+            x=[p.epoch for p in points], y=values, name=name, mode=mode, marker={"size": 9}, cliponaxis=False,
             line={"color": CURVE_COLORS[name], "dash": "dash" if name == "train acc" else "solid"},
             hovertemplate=f"{name} %{{y:.4f}}<br>epoch %{{x:.2f}}<extra></extra>",
         ))
-    top = min(max([1.0] + [p.train_loss for p in train_points]), LOSS_AXIS_MAX)
+    highest = max([1.0] + [p.train_loss for p in train_points])
+    top = min(highest, LOSS_AXIS_MAX)
+    if highest > LOSS_AXIS_MAX:  # say how far off the frame the loss went
+        fig.add_annotation(x=0.99, y=0.98, xref="paper", yref="paper", xanchor="right", showarrow=False,
+                           text=f"train loss above the frame: up to {loss_text(highest)}",
+                           font={"color": CURVE_COLORS["train loss"]})
     fig.update_layout(
         xaxis={"title": "epoch", "range": [0, max(epochs, 1e-9)]},
         yaxis={"range": [0, top * 1.05]},

@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from lenet_viz.data import to_input
+from lenet_viz.models import activation_of
 
 Split = tuple[torch.Tensor, torch.Tensor]  # uint8 images N×28×28, int64 labels N
 Status = Literal["finished", "stopped", "diverged", "error"]
@@ -80,7 +81,7 @@ class TrainResult:
             return self.message
         test = last_test_acc(self.history)
         test_txt = f"{test:.3f}" if test is not None else "n/a"
-        return (f"loss {last.train_loss:.3f}, train acc {last.train_acc:.3f}, test acc {test_txt}\n"
+        return (f"loss {loss_text(last.train_loss)}, train acc {last.train_acc:.3f}, test acc {test_txt}\n"
                 f"{self.examples_per_sec:.1f} examples/sec on {self.device}")
 
 
@@ -224,9 +225,22 @@ def out_of_memory(exc: BaseException) -> bool:
 EXPLODED_LOSS = 1000.0  # a cross-entropy this high means the weights have blown up (chance level is ln 10 ≈ 2.3)
 
 
-def suggested_lr(config: TrainConfig) -> float:
-    """A learning rate to try after this one failed: a tenth, and never above Adam's usual 0.001."""
-    return min(config.lr / 10, 1e-3) if config.optimizer == "adam" else config.lr / 10
+def default_lr(optimizer: str, activation: str) -> float:
+    """A learning rate that works: the seed's 0.9 for SGD on its sigmoid LeNet, 0.1 for SGD on
+    ReLU/tanh networks (0.9 kills their ReLUs), Adam's usual 0.001."""
+    if optimizer == "adam":
+        return 0.001
+    return 0.9 if activation == "sigmoid" else 0.1
+
+
+def suggested_lr(config: TrainConfig, activation: str) -> float:
+    """A learning rate to try after this one failed: a tenth of it, and never above the default."""
+    return min(config.lr / 10, default_lr(config.optimizer, activation))
+
+
+def loss_text(loss: float) -> str:
+    """A loss for people: ``0.472``, or ``1.22e+11`` once it has blown up."""
+    return f"{loss:.3f}" if abs(loss) < 1000 else f"{loss:.3g}"
 
 
 def blown_up(loss: float) -> bool:
@@ -234,10 +248,11 @@ def blown_up(loss: float) -> bool:
     return not math.isfinite(loss) or loss > EXPLODED_LOSS
 
 
-def _divergence_message(config: TrainConfig, loss: float, epoch: float) -> str:
-    what = "no longer a finite number" if not math.isfinite(loss) else f"{loss:.3g}, far above chance level (2.3)"
+def _divergence_message(config: TrainConfig, loss: float, epoch: float, activation: str) -> str:
+    what = ("no longer a finite number" if not math.isfinite(loss)
+            else f"{loss_text(loss)}, far above chance level (2.3)")
     return (f"Training diverged at epoch {epoch:.2f}: the loss is {what}. The learning rate {config.lr:g} is too "
-            f"high for this network with {config.optimizer_name}; try {suggested_lr(config):g}.")
+            f"high for this network with {config.optimizer_name}; try {suggested_lr(config, activation):g}.")
 
 
 def train(
@@ -330,7 +345,8 @@ def train(
                     last_report = time.perf_counter()
                     if blown_up(progress.train_loss):
                         result.status = "diverged"
-                        result.message = _divergence_message(config, progress.train_loss, progress.epoch)
+                        result.message = _divergence_message(config, progress.train_loss, progress.epoch,
+                                                             activation_of(model))
                         break
             if result.status == "diverged":
                 break

@@ -27,7 +27,7 @@ from lenet_viz.checkpoints import Checkpoint, checkpoint_bytes
 from lenet_viz.data import load_dataset, take_subset, to_input
 from lenet_viz.models import PRESETS, LeNetSpec, build_model
 from lenet_viz.threads import app_training_threads, thread_limit
-from lenet_viz.training import Progress, Split, TrainConfig, predict, suggested_lr, train
+from lenet_viz.training import Progress, Split, TrainConfig, loss_text, predict, suggested_lr, train
 
 MAX_RUNS_ENV = "LENET_VIZ_MAX_RUNS"
 ABANDON_AFTER_S = 120.0  # Streamlit's default server.disconnectedSessionTTL
@@ -197,13 +197,15 @@ class StuckDetector:
         return self.flat_epochs >= FLAT_EPOCHS
 
 
-def _stuck_message(config: TrainConfig, epoch: float, relu: bool) -> str:
-    cause = "its ReLUs have died" if relu else "its units have saturated"
+def _stuck_message(config: TrainConfig, epoch: float, activation: str, loss: float | None) -> str:
+    cause = "its ReLUs have died" if activation == "relu" else "its units have saturated"
+    at_chance = loss is None or at_chance_level(loss)
+    effect = (f"so the loss stays at chance level (ln 10 ≈ {CHANCE_LOSS:.3f})" if at_chance else
+              f"and its loss, {loss_text(loss)}, is worse than guessing at random (ln 10 ≈ {CHANCE_LOSS:.3f})")
     return (f"Training is stuck at epoch {epoch:.2f}: the network gives (almost) the same output for every "
-            f"image, so the loss stays at chance level (ln 10 ≈ {CHANCE_LOSS:.3f}) and hardly any gradient "
-            f"flows back: {cause}. The learning rate {config.lr:g} is too high for this network with "
-            f"{config.optimizer_name}; try {suggested_lr(config):g}"
-            + (" (or Adam with 0.001)." if relu and config.optimizer == "sgd" else "."))
+            f"image, {effect}. Hardly any gradient flows back: {cause}. The learning rate {config.lr:g} is "
+            f"too high for this network with {config.optimizer_name}; try {suggested_lr(config, activation):g}"
+            + (" (or Adam with 0.001)." if activation == "relu" and config.optimizer == "sgd" else "."))
 
 
 @dataclass(frozen=True)
@@ -338,6 +340,10 @@ class TrainingSession:
     def _work(self, config: TrainConfig, fresh: bool, offset: tuple[float, float],
               is_alive: Callable[[], bool] | None) -> None:
 
+        def last_loss() -> float | None:
+            with self._lock:
+                return self._history[-1].train_loss if self._history else None
+
         def check(epoch: float, epoch_loss: float | None) -> None:
             state["checked"] = time.monotonic()
             if is_alive is not None:
@@ -348,7 +354,7 @@ class TrainingSession:
                 elif state["checked"] - state["gone_since"] > ABANDON_AFTER_S:
                     self._stop.set()
             if detector.stuck(epoch_loss):
-                state["stuck"] = _stuck_message(config, epoch, relu)
+                state["stuck"] = _stuck_message(config, epoch, self.spec.activation, last_loss())
                 self._stop.set()
 
         def on_progress(p: Progress) -> None:
@@ -379,7 +385,7 @@ class TrainingSession:
                            f"{round(offset[0] + config.epochs, 2):g} epochs in all.")
             if status not in ("diverged", "error") and not state["stuck"] and detector.stuck():
                 last_epoch = self._history[-1].epoch if self._history else 0.0
-                state["stuck"] = _stuck_message(config, last_epoch, relu)
+                state["stuck"] = _stuck_message(config, last_epoch, self.spec.activation, last_loss())
             if state["stuck"] and status != "diverged":  # a blown-up loss says more than a stuck output
                 status, message = "diverged", state["stuck"]
             elif status == "stopped" and state["gone_since"] is not None:

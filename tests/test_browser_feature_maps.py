@@ -91,6 +91,6 @@ def test_upload_photo_of_a_digit(page, tmp_path):
     screenshot(page, "upload")
     (tmp_path / "notes.png").write_bytes(b"this is not an image")
     picture.set_input_files(str(tmp_path / "notes.png"))
-    page.get_by_text("not a picture Pillow can read").wait_for()
+    page.get_by_text("That file is not a picture").wait_for()
     # the old prediction goes once the rerun has replaced the page's elements
     page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length === 0")

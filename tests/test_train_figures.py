@@ -68,3 +68,11 @@ def test_a_blown_up_loss_leaves_the_frame_instead_of_flattening_the_curves():
     fig = live_curves(history, epochs=1)
     assert fig.layout.yaxis.range[1] < 10  # the real curves stay readable
     assert list(fig.data[0].y)[-1] == 7.8e10  # the point is kept: hovering shows it
+    assert "up to 7.8e+10" in fig.layout.annotations[0].text
+
+
+def test_a_single_report_is_drawn_as_a_point():
+    fig = live_curves([progress(0.25, 1.2e11, 0.1)], epochs=2)
+    assert "markers" in fig.data[0].mode and "markers" in fig.data[1].mode
+    assert "up to 1.2e+11" in fig.layout.annotations[0].text
+    assert live_curves([progress(0.1, 2.0, 0.1)] * 5, epochs=2).data[0].mode == "lines"

@@ -58,7 +58,7 @@ def test_divergence_is_detected():
     model = build_model(PRESETS["modern"])
     result = train(model, train_split, test_split, TrainConfig(epochs=3, lr=1e6, report_every_s=0.0))
     assert result.status == "diverged"
-    assert "too high" in result.message and "100000" in result.message
+    assert "too high" in result.message and "try 0.1." in result.message  # a tenth, at most the default
 
 
 def test_continue_training_keeps_weights():
@@ -177,5 +177,6 @@ def test_a_finite_but_blown_up_loss_is_divergence_with_advice_for_the_optimizer(
     assert result.status == "diverged"
     assert "far above chance level" in result.message or "no longer a finite number" in result.message
     assert "with Adam; try 0.001" in result.message
-    assert suggested_lr(TrainConfig(lr=0.9)) == 0.09
-    assert suggested_lr(TrainConfig(lr=0.003, optimizer="adam")) == pytest.approx(3e-4)
+    assert suggested_lr(TrainConfig(lr=0.9), "relu") == 0.09
+    assert suggested_lr(TrainConfig(lr=100), "sigmoid") == 0.9  # not 10: that fails too
+    assert suggested_lr(TrainConfig(lr=0.003, optimizer="adam"), "relu") == pytest.approx(3e-4)

@@ -199,7 +199,7 @@ def test_divergence_ends_the_run_and_frees_the_slot():
     s.start(quick(epochs=50, optimizer="sgd", lr=1e6, report=0.0))
     assert s.join(30)
     snap = s.snapshot()
-    assert snap.status == "diverged" and "try 100000" in snap.message and slots.active == 0
+    assert snap.status == "diverged" and "try 0.1." in snap.message and slots.active == 0
 
 
 def test_a_closed_tab_whose_liveness_check_breaks_still_ends_the_run(monkeypatch):

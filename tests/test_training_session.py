@@ -265,3 +265,13 @@ def test_a_blown_up_adam_run_is_reported_as_diverged_with_adams_learning_rate():
     assert snap.status == "diverged" and snap.message.startswith("Training diverged")
     assert "with Adam; try 0.001" in snap.message and "chance level (ln 10" not in snap.message
     assert "chance level" not in snap.hint
+
+
+def test_a_saturated_sigmoid_net_is_told_what_its_loss_really_is_and_a_rate_that_works():
+    s = session(network="classic")
+    s.start(quick(epochs=3, optimizer="sgd", lr=100.0))
+    assert s.join(30)
+    snap = s.snapshot()
+    assert snap.history[-1].train_loss > 100 and snap.status == "diverged"
+    assert snap.message.startswith("Training is stuck") and "with SGD; try 0.9." in snap.message
+    assert "is worse than guessing at random" in snap.message and "stays at chance level" not in snap.message
