@@ -253,12 +253,13 @@ with live:
                 "confusion matrix and the test images it gets wrong follow below.", icon=":material/show_chart:")
 
 if session and snap.status not in ("idle", "running"):
-    {"finished": st.success, "stopped": st.info}.get(snap.status, st.error)(snap.message)
-    if snap.summary and snap.status != "error":
-        st.code(snap.summary, language=None)
-    if snap.busy:
-        st.info("Computing the test-set predictions for the confusion matrix…", icon=":material/hourglass_top:")
-    elif snap.predictions is not None and snap.history:
+    with live:  # how the run ended, under its curves
+        {"finished": st.success, "stopped": st.info}.get(snap.status, st.error)(snap.message)
+        if snap.summary and snap.status != "error":
+            st.code(snap.summary, language=None)
+        if snap.busy:
+            st.info("Computing the test-set predictions for the confusion matrix…", icon=":material/hourglass_top:")
+    if snap.predictions is not None and snap.history:
         labels, classes = session.data.test[1], session.data.classes
         st.markdown("**Confusion matrix** (test set)")
         st.plotly_chart(confusion_figure(labels, snap.predictions, classes), width="stretch")
