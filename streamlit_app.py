@@ -18,13 +18,16 @@ pages = [
 ]
 
 
+TORCH_PAGES_NEED = "lenet_viz.ui"  # imports torch and the model code, as every page but Home does
+
+
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Timer:
     """Once per server, a second after the first page is served: import torch and the model code
     while the visitor reads that page, so that the first switch to Feature maps or Train does not
-    wait for them (3.9 s → 1.9 s here, benchmarks/README.md). Delayed so that it does not slow
+    wait for them (3.9 s → 1.4–1.9 s here, benchmarks/README.md). Delayed so that it does not slow
     the first page itself on a small machine."""
-    timer = threading.Timer(1.0, importlib.import_module, args=("lenet_viz.ui",))
+    timer = threading.Timer(1.0, importlib.import_module, args=(TORCH_PAGES_NEED,))
     timer.daemon = True
     timer.start()
     return timer
@@ -32,7 +35,7 @@ def warm_up() -> threading.Timer:
 
 warm_up()
 page = st.navigation(pages)
-if "lenet_viz.ui" not in sys.modules and page.title != "Home":  # a first visit before the warm-up is done
+if TORCH_PAGES_NEED not in sys.modules and page.title != "Home":  # a first visit before the warm-up is done
     with st.spinner("Loading PyTorch and the models (first visit only)…"):
-        importlib.import_module("lenet_viz.ui")
+        importlib.import_module(TORCH_PAGES_NEED)
 page.run()

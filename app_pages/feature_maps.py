@@ -107,6 +107,7 @@ fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 mode = st.radio("Input", ["Draw", "Sample", "Upload"], horizontal=True, key="fm_source",
                 captions=["white on black, like the dataset", "bundled test images", "a PNG, JPEG, GIF…"])
 draw_col, prep_col, pred_col = st.columns([1.3, 1.1, 1.2], gap="medium")
+samples = _samples(ckpt.dataset)
 prepared = shown_sample = None  # shown_sample: index of the bundled test image on show
 with draw_col:
     if mode == "Draw":
@@ -119,11 +120,9 @@ with draw_col:
         st.caption("Hover the canvas for undo, redo and reset.")
         if canvas.image_data is not None:
             prepared = preprocess.mnist_style(preprocess.rgba_to_gray(canvas.image_data), size, fill)
-        samples = _samples(ckpt.dataset)
         if prepared is None and samples is not None:  # nothing drawn yet: show the network at work on an example
             shown_sample = example_index(samples)
     elif mode == "Sample":
-        samples = _samples(ckpt.dataset)
         if samples is None:
             st.info(f"No bundled samples for {ckpt.dataset or 'this model'}'s dataset. Draw or upload instead.")
         else:

@@ -36,9 +36,6 @@ NETWORKS = {
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 
 
-LR_STEPS = {0.9: 0.1, 0.1: 0.05, 0.001: 0.0005}  # the +/- step of each default learning rate
-
-
 def kept(key: str, default: Any, options: list | None = None) -> dict[str, Any]:
     """Widget kwargs that keep its value while the user is on other pages."""
     store = f"_{key}"
@@ -150,7 +147,8 @@ with settings:
     optimizer = st.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True, disabled=busy,
                          **kept("train_optimizer", "sgd"))
     lr_start = default_lr(optimizer, spec.activation)
-    lr = st.number_input("Learning rate", min_value=1e-6, step=LR_STEPS[lr_start], format="%g", disabled=busy,
+    lr = st.number_input("Learning rate", min_value=1e-6, step=0.1 if optimizer == "sgd" else 0.0005, format="%g",
+                         disabled=busy,
                          help="Too high and the run diverges or gets stuck: the page then says so and "
                               "suggests a lower one.",
                          **kept(f"train_lr_{optimizer}_{spec.activation}", lr_start))

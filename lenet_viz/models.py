@@ -195,12 +195,19 @@ def validate_spec(spec: LeNetSpec) -> None:
     layer_table(spec)
 
 
+def _activation_layers() -> dict[str, type]:
+    """Each activation name's torch layer (torch is imported on first use, not with this module)."""
+    from torch import nn
+
+    return {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+
+
 def build_model(spec: LeNetSpec):
     """The ``nn.Sequential`` for a spec, layers named as in :func:`layer_table`."""
     from torch import nn
 
     validate_spec(spec)
-    act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}[spec.activation]
+    act = _activation_layers()[spec.activation]
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     channels = spec.in_channels
     for i, block in enumerate(spec.conv, start=1):
@@ -224,9 +231,7 @@ def build_model(spec: LeNetSpec):
 
 def activation_of(model) -> str:
     """The activation a built network uses (``relu`` when it has none of the three)."""
-    from torch import nn
-
-    kinds = {nn.Sigmoid: "sigmoid", nn.ReLU: "relu", nn.Tanh: "tanh"}
+    kinds = {layer: name for name, layer in _activation_layers().items()}
     return next((kinds[type(m)] for m in model.modules() if type(m) in kinds), "relu")
 
 

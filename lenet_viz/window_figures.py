@@ -7,6 +7,7 @@ output cell (convolution, pooling) or every input cell (transposed convolution).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -114,30 +115,37 @@ def _transposed_extent(layer: Layer, size: int) -> tuple[int, int]:
     return -layer.padding, max(out + layer.padding, max(layer.taps(size - 1)) + 1)
 
 
+def _classified(rows: range, cols: range, category: Callable[[int, int], int],
+                kind: Callable[[int, int], str]) -> tuple[list[list[int]], list[list[str]]]:
+    """Every cell's category, and its hover text: ``input (r, c)`` and the category's meaning."""
+    z = [[category(r, c) for c in cols] for r in rows]
+    hover = [[f"{kind(r, c)} ({r}, {c})<br>{CATEGORIES[z[i][j]][0]}" for j, c in enumerate(cols)]
+             for i, r in enumerate(rows)]
+    return z, hover
+
+
 def _conv_panels(layer: Layer, height: int, width: int, step: int) -> tuple[Panel, Panel, list[int], list[int]]:
     oh, ow = layer.output(height), layer.output(width)
     row, col = divmod(step, ow)
     tap_rows, tap_cols = set(layer.taps(row)), set(layer.taps(col))
     missed_rows, missed_cols = set(missed_cells(layer, height)), set(missed_cells(layer, width))
     (r0, r1), (c0, c1) = _input_extent(layer, height), _input_extent(layer, width)
-    z, hover = [], []
-    for r in range(r0, r1):
-        z_row, hover_row = [], []
-        for c in range(c0, c1):
-            inside = 0 <= r < height and 0 <= c < width
-            in_padding = -layer.padding <= r < height + layer.padding and -layer.padding <= c < width + layer.padding
-            if not (inside or in_padding):
-                category = OVERHANG  # ceil mode: a window may hang past the padding; those taps are ignored
-            elif r in tap_rows and c in tap_cols:
-                category = TAP if inside else TAP_PADDING
-            elif inside:
-                category = UNREAD if r in missed_rows or c in missed_cols else INPUT
-            else:
-                category = PADDING
-            z_row.append(category)
-            hover_row.append(f"{'input' if inside else 'padding'} ({r}, {c})<br>{CATEGORIES[category][0]}")
-        z.append(z_row)
-        hover.append(hover_row)
+
+    def inside(r: int, c: int) -> bool:
+        return 0 <= r < height and 0 <= c < width
+
+    def category(r: int, c: int) -> int:
+        in_padding = -layer.padding <= r < height + layer.padding and -layer.padding <= c < width + layer.padding
+        if not (inside(r, c) or in_padding):
+            return OVERHANG  # ceil mode: a window may hang past the padding; those taps are ignored
+        if r in tap_rows and c in tap_cols:
+            return TAP if inside(r, c) else TAP_PADDING
+        if inside(r, c):
+            return UNREAD if r in missed_rows or c in missed_cols else INPUT
+        return PADDING
+
+    z, hover = _classified(range(r0, r1), range(c0, c1), category,
+                           lambda r, c: "input" if inside(r, c) else "padding")
     pad = f" + padding {layer.padding}" if layer.padding else ""
     source = Panel(f"Input {height}×{width}{pad}", z, (r0, c0), hover)
     out_z = [[CURRENT if (r, c) == (row, col) else OUTPUT for c in range(ow)] for r in range(oh)]
@@ -155,21 +163,16 @@ def _transposed_panels(layer: Layer, height: int, width: int, step: int) -> tupl
     tap_rows, tap_cols = set(layer.taps(row)), set(layer.taps(col))
     missed_rows, missed_cols = set(missed_cells(layer, height)), set(missed_cells(layer, width))
     (r0, r1), (c0, c1) = _transposed_extent(layer, height), _transposed_extent(layer, width)
-    z, hover = [], []
-    for r in range(r0, r1):
-        z_row, hover_row = [], []
-        for c in range(c0, c1):
-            kept = 0 <= r < oh and 0 <= c < ow
-            if r in tap_rows and c in tap_cols:
-                category = WRITTEN if kept else WRITTEN_CROPPED
-            elif not kept:
-                category = CROPPED
-            else:
-                category = BIAS_ONLY if r in missed_rows or c in missed_cols else OUTPUT
-            z_row.append(category)
-            hover_row.append(f"output ({r}, {c})<br>{CATEGORIES[category][0]}")
-        z.append(z_row)
-        hover.append(hover_row)
+
+    def category(r: int, c: int) -> int:
+        kept = 0 <= r < oh and 0 <= c < ow
+        if r in tap_rows and c in tap_cols:
+            return WRITTEN if kept else WRITTEN_CROPPED
+        if not kept:
+            return CROPPED
+        return BIAS_ONLY if r in missed_rows or c in missed_cols else OUTPUT
+
+    z, hover = _classified(range(r0, r1), range(c0, c1), category, lambda r, c: "output")
     crop = f", {layer.padding} cropped per side" if layer.padding else ""
     target = Panel(f"Output {oh}×{ow}{crop}", z, (r0, c0), hover)
     return source, target, layer.taps(row), layer.taps(col)
