@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lenet_viz import feature_figures as ff
-from tests.browser_support import SEVEN, browser_page, draw, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
+from tests.browser.support import SEVEN, browser_page, draw, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
 
 # page coordinates of tiled cell (y, x) in the plotly chart whose title contains `title`
 CELL_TO_PIXELS = """([title, y, x]) => {

@@ -10,12 +10,12 @@ import re
 import time
 
 import pytest
-from conftest import synthetic_digits, write_idx
+from tests.datasets import synthetic_digits, write_idx
 
 from lenet_viz.data import DATA_ENV
 from lenet_viz.model_store import bundled_models
 from lenet_viz.training_session import MAX_RUNS_ENV
-from tests.browser_support import (
+from tests.browser.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     free_port,

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from lenet_viz.model_store import bundled_models
-from tests.browser_support import SEVEN, browser_page, draw, open_page, screenshot, streamlit_server  # noqa: F401
+from tests.browser.support import SEVEN, browser_page, draw, open_page, screenshot, streamlit_server  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 import torch
-from conftest import synthetic_digits
+from tests.datasets import synthetic_digits
 
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.training import TrainConfig, augment_batch, evaluate, pick_device, train

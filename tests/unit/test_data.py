@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import DEBIAN_FASHION, SHARED_MNIST, requires, synthetic_digits, write_idx
+from tests.datasets import DEBIAN_FASHION, SHARED_MNIST, requires, synthetic_digits, write_idx
 
 from lenet_viz import data
 

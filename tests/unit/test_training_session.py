@@ -4,7 +4,7 @@ import time
 
 import pytest
 import torch
-from conftest import synthetic_digits
+from tests.datasets import synthetic_digits
 
 from lenet_viz import data
 from lenet_viz import training_session as ts

@@ -2,7 +2,7 @@
 
 Use in a test module::
 
-    from tests.browser_support import browser_page, streamlit_server  # noqa: F401 (fixtures)
+    from tests.browser.support import browser_page, streamlit_server  # noqa: F401 (fixtures)
 
     @pytest.mark.browser
     def test_something(browser_page, streamlit_server):
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -5,14 +5,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_dataset
+from tests.datasets import write_dataset
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import data
 from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.training_session import MAX_RUNS_ENV, SLOTS
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "train.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "train.py")
 
 
 @pytest.fixture

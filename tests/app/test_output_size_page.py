@@ -10,7 +10,7 @@ from torch import nn
 from lenet_viz import ui
 from lenet_viz.models import LeNetSpec, build_model, forward_all
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 OUTPUT = "Output size (H × W)"
 
 

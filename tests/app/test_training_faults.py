@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import synthetic_digits
+from tests.datasets import synthetic_digits
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import training
@@ -23,7 +23,7 @@ from lenet_viz.models import PRESETS, build_model
 from lenet_viz.training import TrainConfig, train
 from lenet_viz.training_session import RunData, RunRefused, RunSlots, TrainingSession
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLASSES = tuple("0123456789")
 
 
@@ -311,7 +311,7 @@ def test_the_feature_maps_page_leaves_the_cached_bundled_model_as_it_was():
 @pytest.fixture
 def tiny_folder_page(tmp_path):
     """The Train page in AppTest on a tiny MNIST folder, with extra session state."""
-    from conftest import write_idx
+    from tests.datasets import write_idx
 
     for split, n, seed in (("train", 512, 0), ("t10k", 128, 1)):
         images, labels = synthetic_digits(n, seed)

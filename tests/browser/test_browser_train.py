@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+from tests.browser.support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
 
 # points drawn in the live curves (the page's first chart; results add more charts below it)
 POINTS = "() => (document.querySelector('.js-plotly-plot')?.data || [])" \

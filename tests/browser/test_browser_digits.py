@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from tests.browser_support import browser_page, draw, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
+from tests.browser.support import browser_page, draw, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
 
 # Pen strokes on the 280×280 canvas, one list of (x, y) points per stroke.
 ZERO = [(140 + 55 * math.sin(t / 12 * 2 * math.pi), 140 - 85 * math.cos(t / 12 * 2 * math.pi)) for t in range(13)]

@@ -15,7 +15,7 @@ from lenet_viz import model_store
 from lenet_viz.checkpoints import checkpoint_bytes
 from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_table
 
-PAGE = "../app_pages/feature_maps.py"
+PAGE = "../../app_pages/feature_maps.py"
 CANVAS = "fm_canvas_0"
 HAVE_BUNDLED = bool(model_store.bundled_models())
 needs_bundled = pytest.mark.skipif(not HAVE_BUNDLED, reason="the bundled models are not in assets/models yet")
