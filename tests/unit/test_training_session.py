@@ -157,7 +157,7 @@ def test_a_relu_network_flat_at_chance_level_is_stuck_but_a_slow_sigmoid_one_is_
     assert s.join(30)
     probe = ts.to_input(s.data.test[0][:128])  # the worker's probe
     nearly_dead(s.model, probe)
-    assert ts.output_spread(s.model, probe) == pytest.approx(1e-4, rel=1e-3)
+    assert ts.output_spread(s.model, probe) == pytest.approx(1e-4, rel=0.05)  # a setup check: "about 1e-4"
     s.start(quick(epochs=4, optimizer="sgd", lr=0.0), fresh=False)  # lr 0: it stays as it is
     assert s.join(30)
     snap = s.snapshot()
