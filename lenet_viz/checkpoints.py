@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 import torch
 from torch import nn
 
+from lenet_viz.errors import LenetVizError
 from lenet_viz.models import LeNetSpec, SpecError, build_model, layer_table
 from lenet_viz.preprocess import MAX_UPLOAD_BYTES
 
@@ -31,7 +32,7 @@ MAX_PARAMS = 50_000_000  # LeNets have ~60 thousand; the widest Output-size-page
 MAX_INPUT_SIZE = 256  # pixels per side: the app draws and upsamples inputs of this size
 
 
-class CheckpointError(ValueError):
+class CheckpointError(LenetVizError, ValueError):
     """A file that is not a usable lenet-viz checkpoint."""
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lenet_viz.errors import LenetVizError
+
 DATASETS: dict[str, dict] = {
     "mnist": {
         "torchvision": "MNIST",
@@ -38,7 +40,7 @@ DEFAULT_ROOT = CACHE_ROOT / "data"
 CACHE_DIR = CACHE_ROOT / "unpacked"
 
 
-class DataNotFound(FileNotFoundError):
+class DataNotFound(LenetVizError, FileNotFoundError):
     """No IDX files for a dataset; the message lists where we looked and how to get them."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from lenet_viz.arithmetic import Layer, conv_output_size, coverage_warning, pool_output_size
+from lenet_viz.errors import LenetVizError
 
 Activation = Literal["sigmoid", "relu", "tanh"]
 Pooling = Literal["avg", "max", "none"]
@@ -19,7 +20,7 @@ ACTIVATIONS: tuple[str, ...] = ("sigmoid", "relu", "tanh")
 POOLINGS: tuple[str, ...] = ("avg", "max", "none")
 
 
-class SpecError(ValueError):
+class SpecError(LenetVizError, ValueError):
     """A network spec that cannot be built; the message names the layer and the reason."""
 
 

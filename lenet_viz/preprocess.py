@@ -17,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from lenet_viz.data import to_input
+from lenet_viz.errors import LenetVizError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -25,7 +26,7 @@ INK_LEVEL = 0.2  # share of the brightest pixel above which a pixel counts as in
 EMPTY_LEVEL = 16  # a picture whose brightest pixel is dimmer than this (of 255) is empty
 
 
-class ImageError(ValueError):
+class ImageError(LenetVizError, ValueError):
     """An upload that cannot become an input; the message is fit for the user."""
 
 

@@ -25,6 +25,7 @@ from torch import nn
 
 from lenet_viz.checkpoints import Checkpoint, checkpoint_bytes
 from lenet_viz.data import load_dataset, take_subset, to_input
+from lenet_viz.errors import LenetVizError
 from lenet_viz.models import PRESETS, LeNetSpec, build_model
 from lenet_viz.threads import app_training_threads, thread_limit
 from lenet_viz.training import Progress, Split, TrainConfig, loss_text, predict, suggested_lr, train
@@ -56,7 +57,7 @@ def max_runs() -> int:
     return value if value > 0 else default_max_runs()
 
 
-class RunRefused(RuntimeError):
+class RunRefused(LenetVizError, RuntimeError):
     """A run that cannot start now; the message says why."""
 
 
