@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lenet_viz.arithmetic import Layer, missed_cells
-from lenet_viz.models import LayerTable
+from lenet_viz.models import LayerPlan
 
 MAX_DRAWN = 96
 """Largest grid side drawn; beyond it the cells would be under a few pixels."""
@@ -241,10 +241,10 @@ def window_figure(layer: Layer, height: int, width: int, step: int) -> go.Figure
     return fig
 
 
-def layer_rows(table: LayerTable) -> list[dict[str, str | int]]:
+def layer_rows(plan: LayerPlan) -> list[dict[str, str | int]]:
     """The layer table as rows for ``st.dataframe``."""
     return [
         {"layer": r.name, "type": r.kind, "hyperparameters": r.hyper,
          "output shape": " × ".join(str(d) for d in r.output_shape), "parameters": r.params}
-        for r in table.rows
+        for r in plan.layers
     ]
