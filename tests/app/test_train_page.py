@@ -8,7 +8,7 @@ import pytest
 from tests.datasets import write_dataset
 from streamlit.testing.v1 import AppTest
 
-from lenet_viz import data
+from lenet_viz import data, settings
 from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.training_session import MAX_RUNS_ENV, SLOTS
 
@@ -24,7 +24,7 @@ def tiny_folder(tmp_path: Path) -> Path:
 def no_data_anywhere(tmp_path: Path, monkeypatch) -> Path:
     """MNIST nowhere: not in the env folder, not in the default download root."""
     monkeypatch.delenv(data.DATA_ENV, raising=False)
-    monkeypatch.setattr(data, "DEFAULT_ROOT", tmp_path / "cache")
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / "cache"))
     empty = tmp_path / "empty"
     empty.mkdir()
     return empty
