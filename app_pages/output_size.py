@@ -1,11 +1,12 @@
 """Output size: learn convolution arithmetic by playing with one layer, then with the whole LeNet."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
 from lenet_viz import ui
 from lenet_viz.arithmetic import Layer, coverage_warning, formula_latex, formula_line
+from lenet_viz.errors import LenetVizError
 from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, coverage_warnings, layer_plan
 from lenet_viz.window_figures import describe_step, drawable, layer_rows, step_count, window_figure
 
@@ -18,6 +19,15 @@ KINDS = {
 }
 BLOCK_FIELDS = ("out_channels", "kernel", "stride", "padding", "pool", "pool_kernel", "pool_stride")
 SESSION = "session"  # widget values survive page switches
+
+
+@dataclass(frozen=True)
+class LayerInput:
+    """What the one-layer controls set: a layer and the size of the map coming into it."""
+
+    layer: Layer
+    height: int
+    width: int
 
 
 def setting(label: str, key: str, low: int, high: int, default: int, note: str) -> int:
@@ -36,8 +46,8 @@ def square_changed() -> None:
         st.session_state.os_height = st.session_state.os_width = st.session_state.get("os_size", 28)
 
 
-def layer_controls() -> tuple[Layer, int, int]:
-    """The one-layer controls, each with its explanation; returns the layer and the input size."""
+def layer_controls() -> LayerInput:
+    """The one-layer controls, each with its explanation."""
     kind = st.radio("Layer type", list(KINDS), format_func=lambda k: KINDS[k][0], key="os_kind",
                     captions=[v[1] for v in KINDS.values()], persist_state=SESSION)
     st.session_state.setdefault("os_square", True)
@@ -80,12 +90,12 @@ def layer_controls() -> tuple[Layer, int, int]:
         output_padding = setting("Output padding", "os_output_padding", 0, 7, 0,
                                 "Extra cells on the bottom and right. With stride S, several input sizes "
                                 "shrink to the same size; this picks which one to grow back to.")
-    layer = Layer(kind, kernel, stride, padding, dilation, ceil_mode, output_padding)
-    return layer, height, width
+    return LayerInput(Layer(kind, kernel, stride, padding, dilation, ceil_mode, output_padding), height, width)
 
 
-def window_stepper(layer: Layer, height: int, width: int) -> None:
+def window_stepper(chosen: LayerInput) -> None:
     """The grid picture with a slider (and play button) over every kernel placement."""
+    layer, height, width = chosen.layer, chosen.height, chosen.width
     if not drawable(layer, height, width):
         st.info("These grids are too large to draw cell by cell; the numbers above are exact. "
                 "Try a smaller input or stride to see the picture.")
@@ -118,7 +128,8 @@ def window_stepper(layer: Layer, height: int, width: int) -> None:
 def one_layer() -> None:
     controls, results = st.columns([1, 2.6], gap="large")
     with controls:
-        layer, height, width = layer_controls()
+        chosen = layer_controls()
+        layer, height, width = chosen.layer, chosen.height, chosen.width
     with results:
         symbolic, _ = formula_latex(layer.kind, height, layer.kernel, layer.step, layer.padding, layer.dilation,
                                     layer.ceil_mode, layer.output_padding)
@@ -127,7 +138,7 @@ def one_layer() -> None:
                    + (", P_out: output padding" if layer.kind == "convtranspose" else ""))
         try:
             out_h, out_w = layer.output(height), layer.output(width)
-        except ValueError as exc:
+        except LenetVizError as exc:
             st.error(f"This layer cannot be built: {exc} The formula below still works out numbers, but PyTorch "
                      "refuses the layer before it gets there.", icon=":material/block:")
             st.latex(formula_line(layer, height, "H"))
@@ -142,7 +153,7 @@ def one_layer() -> None:
             warning = coverage_warning(layer, size, axis)
             if warning:
                 st.warning(warning, icon=":material/warning:")
-        window_stepper(layer, height, width)
+        window_stepper(chosen)
 
 
 def load_preset() -> None:
@@ -220,8 +231,8 @@ def whole_lenet() -> None:
         st.warning(warning, icon=":material/visibility_off:")
     st.dataframe(rows, hide_index=True, key="os_table", height=35 * (len(rows) + 1) + 3,
                  column_config={"parameters": st.column_config.NumberColumn(format="localized")})
-    if st.button("Train this network", key="os_send", icon=":material/model_training:"):
-        ui.send_to_training(spec)
+    st.button("Train this network", key="os_send", icon=":material/model_training:", on_click=ui.send_to_training,
+              args=(spec,))
     if st.session_state.get(ui.CUSTOM_SPEC) == spec.to_dict():
         st.success("This network is ready on the training page.")
         st.page_link("app_pages/train.py", label="Go to the training page", icon=":material/arrow_forward:")

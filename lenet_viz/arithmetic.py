@@ -1,7 +1,7 @@
 """Output-size arithmetic of convolution and pooling layers, with PyTorch's exact rules.
 
 Pure Python (no torch import), so the output-size explorer stays instant. Every function
-returns the size PyTorch's layer produces, or raises ``ValueError`` with a message that names
+returns the size PyTorch's layer produces, or raises :class:`LayerError` with a message that names
 the offending parameter and says why, for every setting PyTorch rejects or that leaves an
 empty output.
 """
@@ -12,17 +12,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from lenet_viz.errors import LenetVizError
+
 LayerKind = Literal["conv", "maxpool", "avgpool", "convtranspose"]
+
+
+class LayerError(LenetVizError, ValueError):
+    """Layer settings PyTorch refuses, or that leave no output; the message says which and why."""
 
 
 def _check_positive(name: str, value: int) -> None:
     if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}.")
+        raise LayerError(f"{name} must be at least 1, got {value}.")
 
 
 def _check_non_negative(name: str, value: int) -> None:
     if value < 0:
-        raise ValueError(f"{name} must not be negative, got {value}.")
+        raise LayerError(f"{name} must not be negative, got {value}.")
 
 
 def _effective_kernel(kernel: int, dilation: int) -> int:
@@ -40,7 +46,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     span = _effective_kernel(kernel, dilation)
     padded = size + 2 * padding
     if span > padded:
-        raise ValueError(
+        raise LayerError(
             f"kernel size too large: the kernel spans {span} cells (dilation {dilation} × "
             f"(kernel {kernel} − 1) + 1) but the padded input has only {padded} "
             f"({size} + 2×{padding}). Use a smaller kernel or dilation, or more padding."
@@ -68,7 +74,7 @@ def pool_output_size(
     _check_non_negative("padding", padding)
     _check_positive("dilation", dilation)
     if padding > kernel // 2:
-        raise ValueError(
+        raise LayerError(
             f"padding too large: pooling padding may be at most half the kernel size "
             f"(⌊{kernel}/2⌋ = {kernel // 2}), got {padding}. Otherwise a window could see only padding."
         )
@@ -78,7 +84,7 @@ def pool_output_size(
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
     if out < 1:
-        raise ValueError(
+        raise LayerError(
             f"kernel size too large: the pooling window spans {span} cells but the padded input "
             f"has only {size + 2 * padding} ({size} + 2×{padding}). Use a smaller kernel or more padding."
         )
@@ -101,13 +107,13 @@ def conv_transpose_output_size(
     _check_non_negative("output padding", output_padding)
     _check_positive("dilation", dilation)
     if output_padding >= stride and output_padding >= dilation:
-        raise ValueError(
+        raise LayerError(
             f"output padding too large: it must be smaller than the stride ({stride}) or the "
             f"dilation ({dilation}), got {output_padding}."
         )
     out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
     if out < 1:
-        raise ValueError(
+        raise LayerError(
             f"padding too large: it removes 2×{padding} cells from an output of only "
             f"{out + 2 * padding}, leaving {out}. Use less padding or a larger kernel or stride."
         )
@@ -121,12 +127,12 @@ def output_size(kind: LayerKind, size: int, kernel: int, stride: int | None = No
         return conv_output_size(size, kernel, 1 if stride is None else stride, padding, dilation)
     if kind in ("maxpool", "avgpool"):
         if kind == "avgpool" and dilation != 1:
-            raise ValueError("dilation is not supported by average pooling: set it to 1.")
+            raise LayerError("dilation is not supported by average pooling: set it to 1.")
         return pool_output_size(size, kernel, stride, padding, dilation, ceil_mode)
     if kind == "convtranspose":
         return conv_transpose_output_size(size, kernel, 1 if stride is None else stride, padding,
                                           output_padding, dilation)
-    raise ValueError(f"unknown layer kind {kind!r}")
+    raise ValueError(f"unknown layer kind {kind!r}")  # a caller's bug, not a setting to fix
 
 
 def formula_latex(kind: LayerKind, size: int, kernel: int, stride: int | None = None, padding: int = 0,
@@ -202,7 +208,7 @@ class Layer:
         return _effective_kernel(self.kernel, self.dilation)
 
     def output(self, size: int) -> int:
-        """Output size along one axis; ``ValueError`` if the layer cannot be built."""
+        """Output size along one axis; :class:`LayerError` if the layer cannot be built."""
         return output_size(self.kind, size, self.kernel, self.step, self.padding, self.dilation,
                            self.ceil_mode, self.output_padding)
 

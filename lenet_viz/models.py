@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from lenet_viz.arithmetic import Layer, coverage_warning
+from lenet_viz.arithmetic import Layer, LayerError, coverage_warning
 from lenet_viz.errors import LenetVizError
 
 Activation = Literal["sigmoid", "relu", "tanh"]
@@ -144,7 +144,7 @@ def _spatial_layer(name: str, kind: str, label: str, geometry: Layer, channels: 
     """A convolution or pooling layer on a ``size``×``size`` input; SpecError if it cannot be built."""
     try:
         out = geometry.output(size)
-    except ValueError as exc:
+    except LayerError as exc:
         raise SpecError(f"{name} cannot be built on a {size}×{size} input: {exc}") from exc
     return PlannedLayer(name, kind, label, (channels, size, size), (out_channels, out, out), params, geometry)
 

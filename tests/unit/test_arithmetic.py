@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from lenet_viz.arithmetic import (
+    LayerError,
     conv_output_size,
     conv_transpose_output_size,
     formula_latex,
@@ -117,7 +118,7 @@ def test_conv_transpose_matches_torch():
     ],
 )
 def test_errors_name_the_parameter(call, words):
-    with pytest.raises(ValueError, match=words):
+    with pytest.raises(LayerError, match=words):
         call()
 
 
