@@ -79,9 +79,19 @@ def test_augmentation_keeps_shape_and_range():
     assert (y.sum((1, 2, 3)) > 0).all()  # the ink never leaves the image
 
 
-def test_auto_device_on_this_machine():
-    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else pick_device("auto").type)
+@pytest.mark.parametrize(("cuda", "mps", "expected"), [(True, True, "cuda:0"), (False, True, "mps"),
+                                                        (False, False, "cpu")])
+def test_auto_device_prefers_cuda_then_mps_then_the_cpu(monkeypatch, cuda, mps, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert pick_device("auto") == torch.device(expected)
+
+
+def test_a_named_device_is_taken_as_given_unless_it_is_missing(monkeypatch):
     assert pick_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        pick_device("cuda")
 
 
 def test_evaluation_honours_stop():
