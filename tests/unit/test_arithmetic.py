@@ -48,6 +48,7 @@ def test_seed_shapes():
         24, 12, 8, 4]
 
 
+@pytest.mark.slow
 def test_conv_matches_torch():
     rng = random.Random(1)
     agree = refused = 0
@@ -61,6 +62,7 @@ def test_conv_matches_torch():
     assert agree > 100 and refused > 20  # both kinds of case were exercised
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_pool_matches_torch(kind):
     rng = random.Random(2)
@@ -91,6 +93,7 @@ def test_ceil_mode_drops_a_window_starting_in_right_padding():
     assert nn.MaxPool2d(2, 2, 1, ceil_mode=True)(torch.zeros(1, 1, 5, 5)).shape[-1] == 3
 
 
+@pytest.mark.slow
 def test_conv_transpose_matches_torch():
     rng = random.Random(3)
     agree = refused = 0

@@ -56,6 +56,7 @@ def test_to_input_scales_to_unit_range():
     assert x.shape == (1, 1, 1, 2) and x.dtype == torch.float32 and x.flatten().tolist() == [0.0, 1.0]
 
 
+@pytest.mark.slow
 @requires(SHARED_MNIST, "the project's MNIST digits (../shared/datasets/mnist)")
 def test_real_mnist_from_shared_folder():
     ds = data.load_dataset("mnist", SHARED_MNIST)
@@ -63,6 +64,7 @@ def test_real_mnist_from_shared_folder():
     assert torch.bincount(ds.train_labels).tolist() == [500] * 10
 
 
+@pytest.mark.slow
 @requires(DEBIAN_FASHION, "Fashion-MNIST (apt-get install dataset-fashion-mnist)")
 def test_real_fashion_mnist_from_debian():
     ds = data.load_dataset("fashion-mnist")

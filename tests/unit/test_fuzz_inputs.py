@@ -96,6 +96,7 @@ WRITABLE = [(m, f) for m in MODES for f in FORMATS if encoded(m, f, 2, 2, 0, 1) 
        w=st.one_of(st.integers(1, 8), st.integers(9, 300)), h=st.one_of(st.integers(1, 8), st.integers(9, 300)),
        seed=st.integers(0, 2**16), frames=st.sampled_from([1, 1, 3]),
        damage=st.sampled_from(["none", "truncate", "flip bytes"]), where=st.floats(0.0, 1.0))
+@pytest.mark.slow
 def test_generated_pictures_become_inputs_or_clear_errors(mode_fmt, w, h, seed, frames, damage, where):
     mode, fmt = mode_fmt
     data = encoded(mode, fmt, w, h, seed, frames)
@@ -130,6 +131,7 @@ def test_decompression_bomb_headers_are_refused(w, h):
     COUNTS["picture decompression-bomb header: clear error"] += 1
 
 
+@pytest.mark.slow
 def test_a_real_bomb_of_flat_pixels_is_cheap():
     """A 6000×6000 RGBA PNG is 150 kB on disk: it is shrunk before any float conversion."""
     img = Image.new("RGBA", (6000, 6000), (0, 0, 0, 0))
@@ -200,6 +202,7 @@ PATHS = [["format"], ["spec"], ["spec", "conv"], ["spec", "conv", 0, "out_channe
          ["history", 0, "test_acc"], ["config"], ["dataset"], ["created"]]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(path=st.sampled_from(PATHS), value=st.one_of(JUNK, st.just(KeyError), st.integers(0, 5000)))
 def test_mutated_checkpoints_load_or_give_clear_errors(path, value):
@@ -210,6 +213,7 @@ def test_mutated_checkpoints_load_or_give_clear_errors(path, value):
     check_checkpoint_outcome(out.getvalue(), "field mutation")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(cut=st.floats(0.0, 1.0), flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(1, 255)), max_size=6))
 def test_damaged_checkpoint_files_give_clear_errors(cut, flips):
@@ -241,6 +245,7 @@ def test_pickle_payloads_never_run(tmp_path):
     assert not marker.exists() and raw["format"] == "lenet-viz/1"
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_and_a_huge_network_spec_are_refused_before_use():
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
