@@ -267,3 +267,23 @@ def test_a_saturated_sigmoid_net_is_told_what_its_loss_really_is_and_a_rate_that
     assert snap.history[-1].train_loss > 100 and snap.status == "diverged"
     assert snap.message.startswith("Training is stuck") and "with SGD; try 0.9." in snap.message
     assert "is worse than guessing at random" in snap.message and "stays at chance level" not in snap.message
+
+
+@pytest.mark.slow
+def test_snapshots_are_kept_saved_and_a_continued_run_appends_its_own_at_global_steps():
+    s = TrainingSession(PRESETS["modern"], tiny_data(), "modern", RunSlots(lambda: 8), snapshots=5)
+    s.start(quick(epochs=1))  # 512 images in batches of 64: 8 steps
+    assert s.join(30) and s.view().snapshots == 5
+    first = load_checkpoint(s.checkpoint())
+    assert [p.step for p in first.snapshots] == [0, 1, 3, 5, 8]
+    s.start(quick(epochs=1), fresh=False)
+    assert s.join(30)
+    after = load_checkpoint(s.checkpoint())
+    # the continuation's step 0 is the first run's step 8: kept once
+    assert [p.step for p in after.snapshots] == [0, 1, 3, 5, 8, 9, 11, 13, 16]
+    assert [p.epoch for p in after.snapshots][-1] == pytest.approx(2.0) == after.history[-1].epoch
+    assert after.history[-1].step == 16
+    resumed = TrainingSession.from_checkpoint(after, tiny_data(), "modern", RunSlots(lambda: 8))
+    assert resumed.view().snapshots == 9
+    s.start(quick(epochs=1))  # a fresh start forgets them
+    assert s.join(30) and s.view().snapshots == 5
