@@ -103,6 +103,7 @@ def test_drawn_seven_is_predicted_and_every_layer_shown():
 
 
 @needs_bundled
+@pytest.mark.slow
 def test_colour_scale_and_unit_inspector_follow_the_widgets():
     at = start()
     at.session_state[CANVAS] = drawing()
