@@ -123,10 +123,6 @@ def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None
            "it further." if history else f"Loaded a {name} network: press Continue to train it further.")
 
 
-def stop(run: TrainingSession) -> None:
-    run.stop()
-
-
 def data_settings(busy: bool) -> tuple[str, str, int | None]:
     """Dataset, its folder and the subset size."""
     dataset = st.selectbox("Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
@@ -264,7 +260,7 @@ def run_buttons(settings: RunSettings, run: TrainingSession | None, view: Sessio
     b1.button("Start", type="primary", icon=":material/play_arrow:", width="stretch", disabled=busy or not ready,
               on_click=start, args=(settings, True))
     b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not (view and view.running)
-              or view.stop_requested, on_click=stop, args=(run,))
+              or view.stop_requested, on_click=run.stop if run else None)
     b3.button("Continue", icon=":material/fast_forward:", width="stretch",
               disabled=busy or not same_model or not (view.history or view.resumed) or view.status == "diverged",
               help=f"Train the current network {settings.config.epochs} more epoch(s) with these settings.",
@@ -275,6 +271,7 @@ def run_buttons(settings: RunSettings, run: TrainingSession | None, view: Sessio
 
 
 def live_column(settings: RunSettings, run: TrainingSession | None, view: SessionView | None, ready: bool) -> None:
+    """The buttons, the live curves and how the run ended."""
     run_buttons(settings, run, view, ready)
     if run is None:
         st.info("Press **Start**: the loss and accuracy curves grow here while the network trains, and the "
@@ -290,7 +287,7 @@ def live_column(settings: RunSettings, run: TrainingSession | None, view: Sessio
             st.info("Computing the test-set predictions for the confusion matrix…", icon=":material/hourglass_top:")
 
 
-def test_results(run: TrainingSession, view: SessionView) -> None:
+def confusion_and_mistakes(run: TrainingSession, view: SessionView) -> None:
     """The confusion matrix and the misclassified test images."""
     labels, classes = run.data.test[1], run.data.classes
     st.markdown("**Confusion matrix** (test set)")
@@ -336,7 +333,7 @@ def main() -> None:
     if run is None or view.status in ("idle", "running"):
         return
     if view.predictions is not None and view.history:
-        test_results(run, view)
+        confusion_and_mistakes(run, view)
     if not view.busy and view.history and view.status != "diverged":
         keep_network(run, view)
 
