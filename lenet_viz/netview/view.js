@@ -47,11 +47,10 @@ function fmt(x) {
 
 // ---- painting -----------------------------------------------------------------------------------
 // Paint values[offset .. offset + h*w) into a canvas of h×w pixels (CSS scales it, pixelated).
-function paint(canvas, values, offset, h, w, lo, hi, signed) {
+function paint(canvas, values, offset, h, w, lo, hi, signed, table = signed ? RDBU : VIRIDIS) {
   const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(w, h);
   const px = image.data;
-  const table = signed ? RDBU : VIRIDIS;
   const span = signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi - lo || 1;
   for (let i = 0; i < h * w; i++) {
     const v = values[offset + i];
@@ -130,7 +129,9 @@ function createView(parent) {
   const predProb = el("div", "nv-pred-prob", "");
   const bars = el("div", "nv-bars");
   predBox.append(predTitle, predValue, predProb, bars);
-  top.append(padBox, steps, predBox);
+  const side = el("div", "nv-side");
+  side.append(steps, predBox);
+  top.append(padBox, side);
 
   // --- the layers
   const controls = el("div", "nv-controls");
@@ -139,15 +140,15 @@ function createView(parent) {
   scaleLayer.type = scaleMap.type = "button";
   const help = el("span", "nv-hint", "Hover a unit to see what it reads; click a map unit to inspect it below.");
   controls.append(scaleLayer, scaleMap, help);
-  const net = el("div", "nv-net");
+  const board = el("div", "nv-net");
   const layersBox = el("div", "nv-layers");
   const overlay = el("canvas", "nv-overlay");
   const tip = el("div", "nv-tip");
   tip.setAttribute("role", "tooltip");
-  net.append(layersBox, overlay, tip);
-  root.append(top, controls, net);
+  board.append(layersBox, overlay, tip);
+  root.append(top, controls, board);
   Object.assign(view, { pad, padHint, padBox, steps, cropStep, scaleStep, inputStep, predValue, predProb, bars,
-    layersBox, overlay, tip, net, sections: new Map() });
+    layersBox, overlay, tip, board, sections: new Map() });
 
   // --- pad events: pointer events cover mouse, pen and touch
   const padCtx = pad.getContext("2d");
@@ -305,8 +306,9 @@ function compute(view) {
   let gray = null;
   if (drawing(view)) {
     const rgba = view.pad.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, PAD, PAD).data;
-    view.prepared = LeNet.preprocess(rgba, PAD, PAD, size, d.fill);
-    if (view.prepared) gray = view.prepared.input;
+    // LeNet.mnistStyle is the port of lenet_viz.preprocess.mnist_style, with the model's fill (Fashion: 1)
+    view.prepared = LeNet.mnistStyle(LeNet.rgbaToGray(rgba, PAD, PAD), PAD, PAD, size, d.fill);
+    if (view.prepared) gray = Float32Array.from(view.prepared.image, (v) => v / 255);
   } else if (d.input) {
     gray = Float32Array.from(d.input, (v) => v / 255);
   }
@@ -320,8 +322,7 @@ function compute(view) {
 // One setStateValue per pen lift (or undo/clear): the input as 0..255 integers and the strokes.
 function sendDrawing(view) {
   if (!view.setStateValue || view.data?.mode !== "draw") return;
-  const gray = view.prepared ? Array.from(view.prepared.input.subarray(0, view.data.size ** 2),
-    (v) => Math.round(v * 255)) : null;
+  const gray = view.prepared ? Array.from(view.prepared.image) : null;
   const value = { input: gray, size: view.data.size, model_id: view.data.model_id, strokes: view.strokes,
     models: [...MODELS.keys()] };
   view.lastSentKey = JSON.stringify([gray, view.data.model_id]);
@@ -346,7 +347,7 @@ function useModel(view, d) {
   }
   if (view.model !== model) {
     view.model = model;
-    view.net = LeNet.net(model, model.weightSets ? model.weightSets.length - 1 : 0);
+    view.net = LeNet.net(model, model.sets.length - 1); // the last weight set is the final model
     view.sections.clear();
     view.layersBox.replaceChildren();
   }
@@ -366,8 +367,7 @@ function update(view, d, fresh) {
   render(view);
   // a model with another input size or fill reads the same drawing differently: tell the server
   if (drawing(view) && view.prepared && d.sent_model_id !== d.model_id &&
-      view.lastSentKey !== JSON.stringify([Array.from(view.prepared.input.subarray(0, d.size ** 2),
-        (v) => Math.round(v * 255)), d.model_id])) {
+      view.lastSentKey !== JSON.stringify([Array.from(view.prepared.image), d.model_id])) {
     sendDrawing(view);
   }
 }
@@ -423,9 +423,6 @@ function ensureSections(view) {
     view.layersBox.append(section);
     view.sections.set(layer.name, { layer, section, canvases, spatial });
   }
-  const probs = el("section", "nv-layer");
-  probs.append(el("div", "nv-layer-title", "output · softmax · probabilities"));
-  view.layersBox.append(probs);
   layout(view);
 }
 
@@ -448,7 +445,7 @@ function layout(view) {
       canvas.style.height = `${canvas.height * Math.max(cell, 10)}px`;
     }
   }
-  const box = view.net.getBoundingClientRect();
+  const box = view.board.getBoundingClientRect();
   view.overlay.width = Math.round(box.width);
   view.overlay.height = Math.round(box.height);
   view.overlay.style.width = `${box.width}px`;
@@ -473,7 +470,7 @@ function render(view) {
     }
     if (layer.kind === "input") {
       const [c, h, w] = layer.output_shape;
-      for (let m = 0; m < c; m++) paint(canvases[m], values, m * h * w, h, w, 0, 1, false);
+      for (let m = 0; m < c; m++) paint(canvases[m], values, m * h * w, h, w, 0, 1, false, GRAY);
       continue;
     }
     if (spatial) {
@@ -517,20 +514,29 @@ function renderSteps(view) {
     ctx.lineWidth = 2;
     ctx.strokeRect(l * k, t * k, (r - l) * k, (b - t) * k);
   }
-  // 2. the crop scaled into the box
-  const scaled = p.scaled;
-  if (scaled?.width) {
-    scaleStep.canvas.width = scaled.width;
-    scaleStep.canvas.height = scaled.height;
-    paintGray(scaleStep.canvas, scaled.data, scaled.height, scaled.width);
-    const side = Math.max(scaled.width, scaled.height);
-    scaleStep.canvas.style.width = `${(scaled.width / side) * 112}px`;
-    scaleStep.text.textContent = `2. scaled into ${side}×${side} (${scaled.width}×${scaled.height})`;
-  }
+  // 2. the crop scaled into its box, centred in a black square (as preprocess.Prepared.boxed)
+  const [sh, sw] = p.scaledShape;
+  const side = Math.max(sh, sw);
+  boxed(scaleStep.canvas, p.scaled, sh, sw, side);
+  scaleStep.text.textContent = `2. scaled into ${side}×${side} (${sw}×${sh})`;
   // 3. the network's input
-  inputStep.canvas.width = inputStep.canvas.height = size;
-  paintGray(inputStep.canvas, Array.from(p.input.subarray(0, size * size), (v) => v * 255), size, size);
+  boxed(inputStep.canvas, p.image, size, size, size);
   inputStep.text.textContent = `3. ${size}×${size} input, centred by centre of mass`;
+}
+
+// A small gray image drawn large with square pixels in the middle of a 112 px black square.
+function boxed(canvas, gray, h, w, side) {
+  const small = document.createElement("canvas");
+  small.width = w;
+  small.height = h;
+  paintGray(small, gray, h, w);
+  canvas.width = canvas.height = 112;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, 112, 112);
+  ctx.imageSmoothingEnabled = false;
+  const k = 100 / side; // a 6 px black margin: white ink at the edge stays visible on a light page
+  ctx.drawImage(small, 6 + ((side - w) / 2) * k, 6 + ((side - h) / 2) * k, w * k, h * k);
 }
 
 function renderPrediction(view) {
@@ -625,7 +631,7 @@ function explain(view, unit) {
 function drawHover(view) {
   const ctx = view.overlay.getContext("2d");
   ctx.clearRect(0, 0, view.overlay.width, view.overlay.height);
-  const origin = view.net.getBoundingClientRect();
+  const origin = view.board.getBoundingClientRect();
   const mark = (unit, colour) => {
     const at = unit && unitCentre(view, unit.layer, unit.map, unit.row, unit.col, origin);
     if (!at) return null;
@@ -689,7 +695,7 @@ function writeTip(view, unit, info) {
 
 function placeTip(view) {
   if (view.tip.hidden || !view.hoverPoint) return;
-  const origin = view.net.getBoundingClientRect();
+  const origin = view.board.getBoundingClientRect();
   const x = view.hoverPoint[0] - origin.left + 14;
   const y = view.hoverPoint[1] - origin.top + 14;
   const maxX = origin.width - view.tip.offsetWidth - 4;
