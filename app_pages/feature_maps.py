@@ -150,12 +150,18 @@ if shown_sample is not None:
     notes.caption(f"{size}×{size} input, as in the dataset: test image #{samples.indices[shown_sample]}, "
                   f"label: {label}")
 
-selected = {k: st.session_state[f"fm_unit_{k}"] for k in ("layer", "map", "row", "col") if f"fm_unit_{k}" in
-            st.session_state}
-nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill,
-           image=None if prepared is None or (mode == "Draw" and not example) else prepared.image,
-           selected=selected if len(selected) == 4 else None, on_unit=_select_clicked_unit)
+view_slot = st.container()  # the view goes here once the inspector below has chosen its unit
+
+
+def _mount_view(selected: dict | None = None) -> None:
+    with view_slot:
+        nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill,
+                   image=None if prepared is None or (mode == "Draw" and not example) else prepared.image,
+                   selected=selected, on_unit=_select_clicked_unit)
+
+
 if prepared is None:
+    _mount_view()
     st.stop()
 
 # --- What the server computes from the same input ---------------------------------------------------
@@ -194,6 +200,7 @@ map_ = m_col.number_input("Map", 0, channels - 1, key="fm_unit_map")
 row = _position(r_col, "Row", height, "fm_unit_row")
 col_ = _position(c_col, "Column", width, "fm_unit_col")
 unit = activations.explain_unit(ckpt.model, spec, acts, layer_name, int(map_), int(row), int(col_))
+_mount_view({"layer": layer_name, "map": unit.map, "row": unit.row, "col": unit.col})
 st.latex(activations.formula_latex(unit))
 st.caption(f"The network computed {unit.value:.4f} for {layer_name}[{unit.map}, {unit.row}, {unit.col}]; "
            "the numbers below give the same.")
