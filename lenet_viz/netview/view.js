@@ -13,7 +13,8 @@ const PEN_WIDTH = 20; // as the old canvas drew: MNIST-like strokes once scaled 
 const ERASER_WIDTH = 36;
 const MAX_LINES = 400; // hover lines drawn at most (the strongest contributions)
 const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its strongest ones
-const PERF = (globalThis.__netview ??= { latencies: [], frames: 0, sent: 0 }); // read by tests and benchmarks
+// read by tests and benchmarks: pointer event -> maps repainted (ms), frames painted, pen lifts reported
+const PERF = (globalThis.__netview ??= { latencies: [], frames: 0, sent: 0, sentAt: 0 });
 
 // ---- colour maps --------------------------------------------------------------------------------
 function lut(stops) {
@@ -327,6 +328,7 @@ function sendDrawing(view) {
     models: [...MODELS.keys()] };
   view.lastSentKey = JSON.stringify([gray, view.data.model_id]);
   PERF.sent += 1;
+  PERF.sentAt = performance.now();
   view.setStateValue("drawing", value);
 }
 
