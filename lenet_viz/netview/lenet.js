@@ -392,15 +392,15 @@
 
   // Image.resize((newW, newH), filter) of an 8-bit gray image, as Pillow's ImagingResampleInner:
   // two passes, each rounded to 8 bits; horizontal first (on the rows the vertical pass reads)
-  // unless only the height shrinks. Pillow 13 also runs some other shrinks vertically first (by
-  // a rule this port does not know); those differ by at most 1/255 on a few pixels.
+  // unless the height shrinks by more than twice as many pixels as the width (Pillow >= 13,
+  // python-pillow/Pillow#9549; the rule was found by comparing both orders with Pillow's output).
   function pillowResize(src, w, h, newW, newH, filterName) {
     const filter = FILTERS[filterName];
     const needH = newW !== w, needV = newH !== h;
     if (!needH && !needV) return src.slice();
     const vert = coefficients(h, newH, filter);
     const hor = coefficients(w, newW, filter);
-    if (needV && newW >= w && newH < h) {
+    if (newH < h && h - newH > 2 * (w - newW)) {
       const tall = resamplePass(src, w, h, vert, newH, false);
       return needH ? resamplePass(tall, w, newH, hor, newW, true) : tall;
     }
