@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet_viz import data
 from lenet_viz.checkpoints import load_checkpoint
-from lenet_viz.training_session import MAX_RUNS_ENV, SLOTS
+from lenet_viz.run_slots import MAX_RUNS_ENV, SLOTS
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "train.py")
 
@@ -74,7 +74,7 @@ def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tin
     assert session.join(10)
     at.run(timeout=30)
     assert not at.exception
-    assert session.snapshot().status == "stopped"
+    assert session.view().status == "stopped"
     assert any("Stopped by request" in i.value for i in at.info)
     assert any("examples/sec on cpu" in c.value for c in at.code)
     everything_right = any("every test image is classified correctly" in m.value for m in at.markdown)

@@ -169,7 +169,7 @@ def test_fresh_biases_follow_pytorchs_default_range():
 
 
 def test_a_finite_but_blown_up_loss_is_divergence_with_advice_for_the_optimizer():
-    from lenet_viz.training import suggested_lr
+    from lenet_viz.advice import suggested_lr
 
     train_split, test_split = splits(1024)
     result = train(build_model(PRESETS["modern"]), train_split, test_split,
