@@ -52,17 +52,17 @@
       layers: payload.layers,
       tensors: payload.tensors,
       setInfo: payload.set_info || null,
-      sets: payload.weight_sets.map((text) => decodeSet(text, payload.dtype)),
+      weightSets: payload.weight_sets.map((text) => decodeSet(text, payload.dtype)),
       nets: [],
     };
   }
 
   // model, set index → net: the layers with views on that set's weights (cached per set).
   function net(model, setIndex) {
-    const index = setIndex === undefined ? model.sets.length - 1 : setIndex;
-    if (!(index >= 0 && index < model.sets.length)) throw new Error("no weight set " + setIndex);
+    const index = setIndex === undefined ? model.weightSets.length - 1 : setIndex;
+    if (!(index >= 0 && index < model.weightSets.length)) throw new Error("no weight set " + setIndex);
     if (model.nets[index]) return model.nets[index];
-    const flat = model.sets[index];
+    const flat = model.weightSets[index];
     const params = {};
     for (const t of model.tensors) {
       const size = t.shape.reduce((a, b) => a * b, 1);
@@ -447,10 +447,11 @@
     return { bbox, cropped, croppedShape: [h, w], scaled, scaledShape: [newH, newW], offset: [row, col], image };
   }
 
-  // RGBA canvas pixels → every step and the network input (C=1, 28×28 in [0, 1]); null if blank.
-  function preprocess(rgba, width, height, size = 28) {
+  // RGBA canvas pixels → every step and the network input (C=1, size×size in [0, 1]); null if
+  // blank. `fill`: share of the image the longest side fills (MNIST 20/28, Fashion-MNIST 1).
+  function preprocess(rgba, width, height, size = 28, fill = MNIST_FILL) {
     const gray = rgbaToGray(rgba, width, height);
-    const prepared = mnistStyle(gray, width, height, size);
+    const prepared = mnistStyle(gray, width, height, size, fill);
     if (!prepared) return null;
     const input = new Float32Array(size * size);
     for (let i = 0; i < input.length; i++) input[i] = prepared.image[i] / 255;

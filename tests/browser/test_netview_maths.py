@@ -29,7 +29,7 @@ from lenet_viz.models import (
     validate_spec,
 )
 from lenet_viz.netview_payload import model_payload
-from lenet_viz.preprocess import mnist_style, rgba_to_gray
+from lenet_viz.preprocess import FASHION_FILL, MNIST_FILL, mnist_style, rgba_to_gray
 from tests.browser.support import browser_page  # noqa: F401 (fixture)
 from tests.browser.test_browser_digits import DIGITS
 
@@ -159,7 +159,7 @@ def test_float16_weight_sets_decode_exactly_and_each_set_runs(page):
         torch.manual_seed(seed)
         states.append({k: v.half() for k, v in build_model(spec).state_dict().items()})
     payload = model_payload(spec, states, dtype="float16")
-    decoded = page.evaluate("(p) => LeNet.decode(p).sets.map((s) => Array.from(s))", payload)
+    decoded = page.evaluate("(p) => LeNet.decode(p).weightSets.map((s) => Array.from(s))", payload)
     for flat, state in zip(decoded, states):
         expected = np.concatenate([v.float().numpy().ravel() for v in state.values()])
         np.testing.assert_array_equal(np.asarray(flat, np.float32), expected)
@@ -233,7 +233,7 @@ def test_explain_unit_recomputes_every_kind_of_unit(page, spec):
 
 # ---- preprocessing ---------------------------------------------------------------------------
 
-DRAW_JS = """([strokes, width, size, colour, background]) => {
+DRAW_JS = """([strokes, width, size, colour, background, outSize = 28, fill = 20 / 28]) => {
     const canvas = document.createElement("canvas");
     canvas.width = size; canvas.height = size;
     const ctx = canvas.getContext("2d");
@@ -246,7 +246,7 @@ DRAW_JS = """([strokes, width, size, colour, background]) => {
         ctx.stroke();
     }
     const rgba = ctx.getImageData(0, 0, size, size).data;
-    const r = LeNet.preprocess(rgba, size, size);
+    const r = LeNet.preprocess(rgba, size, size, outSize, fill);
     let text = "";
     for (let i = 0; i < rgba.length; i += 8192) text += String.fromCharCode(...rgba.subarray(i, i + 8192));
     return {rgba: btoa(text), result: r && {bbox: r.bbox, offset: r.offset, scaledShape: r.scaledShape,
@@ -254,9 +254,10 @@ DRAW_JS = """([strokes, width, size, colour, background]) => {
 }"""
 
 
-def drawings() -> list[tuple[str, list, float, int, str, str | None]]:
-    """(name, strokes, pen width, canvas size, colour, background): the ten digits as the app's pad
-    draws them, plus small, thin, coloured, translucent and off-centre ones."""
+def drawings() -> list[tuple]:
+    """(name, strokes, pen width, canvas size, colour, background[, input size, fill]): the ten
+    digits as the app's pad draws them, small, thin, coloured, translucent and off-centre ones, and
+    Fashion-MNIST's fill and other input sizes."""
     cases = [(f"digit{d}", strokes, 18, 280, "white", "black") for d, strokes in DIGITS.items()]
     cases += [
         ("tiny-bilinear", [[(100, 100), (108, 104), (104, 112)]], 3, 280, "white", None),
@@ -266,21 +267,25 @@ def drawings() -> list[tuple[str, list, float, int, str, str | None]]:
         ("wide-flat", [[(10, 140), (270, 150)]], 6, 280, "white", None),
         ("tall-thin", [[(140, 5), (141, 275)]], 4, 280, "white", None),
         ("small-canvas", [[(10, 10), (40, 50), (12, 60)]], 5, 64, "white", "black"),
+        ("fashion-fill", DIGITS[8], 30, 280, "white", "black", 28, FASHION_FILL),
+        ("input-32", DIGITS[2], 14, 280, "white", None, 32, MNIST_FILL),
+        ("input-20-fashion", DIGITS[0], 20, 280, "white", "black", 20, FASHION_FILL),
     ]
     return cases
 
 
 def test_preprocessing_matches_the_server_on_drawn_digits(page):
     worst, compared = 0, 0
-    for name, strokes, width, size, colour, background in drawings():
-        got = page.evaluate(DRAW_JS, [strokes, width, size, colour, background])
+    for name, strokes, width, size, colour, background, *shape in drawings():
+        out_size, fill = shape or (28, MNIST_FILL)
+        got = page.evaluate(DRAW_JS, [strokes, width, size, colour, background, out_size, fill])
         rgba = np.frombuffer(base64.b64decode(got["rgba"]), np.uint8).reshape(size, size, 4)
-        prepared = mnist_style(rgba_to_gray(rgba))
+        prepared = mnist_style(rgba_to_gray(rgba), out_size, fill)
         assert prepared is not None and got["result"] is not None, name
         result = got["result"]
         assert tuple(result["bbox"]) == prepared.bbox, name
         assert tuple(result["scaledShape"]) == prepared.scaled.shape, name
-        image = np.asarray(result["image"], np.int16).reshape(28, 28)
+        image = np.asarray(result["image"], np.int16).reshape(out_size, out_size)
         diff = int(np.abs(image - prepared.image.astype(np.int16)).max())
         assert diff <= 2, f"{name}: {diff}/255"
         np.testing.assert_allclose(result["input"], prepared.image.ravel() / np.float32(255), atol=2 / 255 + 1e-6)

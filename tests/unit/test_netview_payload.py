@@ -64,6 +64,15 @@ def test_float16_sets_with_their_metrics():
         np.testing.assert_array_equal(got, state["fc1.weight"].numpy().astype(np.float16))
 
 
+def test_blown_up_metrics_travel_as_none():
+    spec = PRESETS["classic"]
+    state = build_model(spec).state_dict()
+    info = [{"step": 1, "epoch": 0.1, "loss": float("inf")}, {"step": 2, "epoch": 0.2, "loss": float("nan")}]
+    payload = model_payload(spec, [state, state], set_info=info)
+    assert [entry["loss"] for entry in payload["set_info"]] == [None, None]
+    json.dumps(payload, allow_nan=False)
+
+
 def test_model_id_follows_weights_and_spec():
     spec = PRESETS["classic"]
     torch.manual_seed(0)
