@@ -109,3 +109,13 @@ def model_payload(spec: LeNetSpec, state_dicts: Sequence[Mapping[str, Any]], *, 
         "weight_sets": [base64.b64encode(blob).decode("ascii") for blob in blobs],
         "set_info": _set_info(set_info, len(blobs)),
     }
+
+
+def replay_payload(spec: LeNetSpec, snapshots: Sequence[Any]) -> dict[str, Any]:
+    """A run's snapshots (``lenet_viz.history.Snapshot``, oldest first) as float16 weight sets with
+    their metrics: everything the replay view needs to scrub without asking the server again."""
+    if not snapshots:
+        raise PayloadError("this model has no snapshots to replay.")
+    info = [{"step": s.step, "epoch": s.epoch, "loss": s.loss, "train_acc": s.train_acc, "test_acc": s.test_acc}
+            for s in snapshots]
+    return model_payload(spec, [s.state_dict for s in snapshots], dtype="float16", set_info=info)

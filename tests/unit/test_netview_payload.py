@@ -11,7 +11,7 @@ import torch
 
 from lenet_viz.errors import LenetVizError
 from lenet_viz.models import PRESETS, build_model, layer_plan
-from lenet_viz.netview_payload import PayloadError, model_payload, tensor_layout
+from lenet_viz.netview_payload import PayloadError, model_payload, replay_payload, tensor_layout
 
 
 def _decoded(payload: dict, index: int, name: str) -> np.ndarray:
@@ -115,3 +115,21 @@ def test_bad_arguments():
         model_payload(spec, [])
     with pytest.raises(PayloadError, match="2 metric entries for 1"):
         model_payload(spec, [state], set_info=[{}, {}])
+
+
+def test_replay_payload_sends_every_snapshot_as_float16():
+    from lenet_viz.history import Snapshot
+
+    spec = PRESETS["modern"]
+    snapshots = []
+    for step in (0, 5, 40):
+        torch.manual_seed(step)
+        state = {k: v.half() for k, v in build_model(spec).state_dict().items()}
+        snapshots.append(Snapshot(step, step / 40, 2.3 - step / 40, None if step == 0 else 0.5, None, state))
+    payload = replay_payload(spec, snapshots)
+    assert payload["dtype"] == "float16" and len(payload["weight_sets"]) == 3
+    assert [info["step"] for info in payload["set_info"]] == [0, 5, 40]
+    assert payload["set_info"][0]["train_acc"] is None
+    np.testing.assert_array_equal(_decoded(payload, 2, "conv1.weight"), snapshots[2].state_dict["conv1.weight"])
+    with pytest.raises(PayloadError, match="no snapshots"):
+        replay_payload(spec, [])
