@@ -59,10 +59,9 @@ with upload_col.expander("Upload a checkpoint (.pt)"):
     if error := st.session_state.get("replay_error"):
         st.error(error)
 if not models:
-    model_col.info("No model with snapshots yet. Train one on the Train page (it keeps about 24 snapshots of the "
-                   "weights by default) or upload a checkpoint trained with snapshots on; models trained by an older "
+    model_col.info("No model with snapshots yet. Train one on the **Train** page (a run keeps about 24 snapshots of "
+                   "the weights) or upload a checkpoint trained with snapshots on; models trained by an older "
                    "lenet-viz have none.", icon=":material/history:")
-    st.page_link("app_pages/train.py", label="Train a network", icon=":material/model_training:")
     st.stop()
 if st.session_state.get(MODEL) not in models:
     st.session_state[MODEL] = next(iter(models))
@@ -79,8 +78,7 @@ samples = load_samples(ckpt.dataset)
 drawn = rc.drawn_input(size)
 inputs = (["Sample"] if samples is not None else []) + (["My drawing"] if drawn is not None else [])
 if not inputs:
-    st.info("This model's dataset has no bundled samples: draw on the Feature maps page, then come back.")
-    st.page_link("app_pages/feature_maps.py", label="Draw a digit", icon=":material/draw:")
+    st.info("This model's dataset has no bundled samples: draw on the **Feature maps** page, then come back.")
     st.stop()
 mode = st.radio("Input", inputs, horizontal=True, key="replay_input",
                 captions=[{"Sample": "a bundled test image", "My drawing": "your last drawing on Feature maps"}[i]

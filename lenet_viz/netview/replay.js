@@ -10,6 +10,7 @@ const PLAY_MS = 450; // per snapshot while playing
 const PERF = (globalThis.__replay ??= { latencies: [], paints: 0 }); // read by tests and benchmarks
 const CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
+const FINAL_COLOUR = "#111"; // the class the final model predicts: the line to watch
 
 function lut(stops) {
   const table = new Uint8ClampedArray(256 * 3);
@@ -39,15 +40,17 @@ const num = (v) => (v === null || v === undefined ? "–" : Math.abs(v) < 1000 ?
 
 // ---- maps: one canvas per layer, its maps tiled, one colour scale per layer ----------------------
 const GAP = 1;
-
-function tileLayout(c, h, w) {
-  const cols = Math.min(c, Math.max(1, Math.floor(200 / (w + GAP))), 8);
-  const rows = Math.ceil(c / cols);
-  return { cols, rows, width: cols * (w + GAP) - GAP, height: rows * (h + GAP) - GAP };
-}
-
-const SHOWN_WIDTH = 330; // CSS pixels a layer's tiles take at most (maps stay square, pixelated)
+const SHOWN_WIDTH = 540; // CSS pixels after which a layer's maps wrap
 const STRIP = 30; // a flat layer (fc, its activation) is shown as rows of this many units
+
+// Maps side by side (wrapping after ~SHOWN_WIDTH CSS pixels), each drawn `zoom` CSS pixels per cell:
+// small maps larger, so that a 5×5 map is as readable as a 28×28 one.
+function tileLayout(c, h, w, flat) {
+  const zoom = flat ? 8 : Math.max(1, Math.min(6, Math.floor(84 / w)));
+  const cols = Math.max(1, Math.min(c, Math.floor((SHOWN_WIDTH + GAP * zoom) / ((w + GAP) * zoom))));
+  const rows = Math.ceil(c / cols);
+  return { cols, rows, zoom, width: cols * (w + GAP) - GAP, height: rows * (h + GAP) - GAP };
+}
 
 // Paint C×H×W values (or N values as rows of STRIP) into the layer's canvas, one scale for the layer.
 function paintLayer(canvas, values, shape, table, signed) {
@@ -56,13 +59,12 @@ function paintLayer(canvas, values, shape, table, signed) {
   const span = signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi - lo || 1;
   const flat = shape.length !== 3;
   const [c, h, w] = flat ? [1, Math.ceil(shape[0] / Math.min(shape[0], STRIP)), Math.min(shape[0], STRIP)] : shape;
-  const layout = tileLayout(c, h, w);
+  const layout = tileLayout(c, h, w, flat);
   if (canvas.width !== layout.width || canvas.height !== layout.height) {
     canvas.width = layout.width;
     canvas.height = layout.height;
-    const zoom = Math.max(1, Math.min(flat ? 10 : 6, Math.floor(SHOWN_WIDTH / layout.width)));
-    canvas.style.width = `${layout.width * zoom}px`;
-    canvas.style.height = `${layout.height * zoom}px`;
+    canvas.style.width = `${layout.width * layout.zoom}px`;
+    canvas.style.height = `${layout.height * layout.zoom}px`;
   }
   const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(layout.width, layout.height);
@@ -177,7 +179,7 @@ function drawTrajectories(view, index) {
     if (c === final) continue;
     polyline(ctx, probs.map((p, i) => [X(i), Y(p[c])]), CLASS_COLOURS[c % 10] + "99", 1.2);
   }
-  if (final !== null) polyline(ctx, probs.map((p, i) => [X(i), Y(p[final])]), CLASS_COLOURS[final % 10], 3);
+  if (final !== null) polyline(ctx, probs.map((p, i) => [X(i), Y(p[final])]), FINAL_COLOUR, 3);
   ctx.strokeStyle = "#ff9800";
   ctx.lineWidth = 2;
   ctx.beginPath();
@@ -296,7 +298,7 @@ function runAll(view) {
   view.trajectoryLegend.replaceChildren();
   classes.forEach((name, c) => {
     const item = el("span", "rp-key" + (c === view.finalPrediction ? " rp-key-strong" : ""), name);
-    item.style.setProperty("--key", CLASS_COLOURS[c % 10]);
+    item.style.setProperty("--key", c === view.finalPrediction ? FINAL_COLOUR : CLASS_COLOURS[c % 10]);
     view.trajectoryLegend.append(item);
   });
 }
