@@ -348,7 +348,7 @@ function render(view) {
   const best = result.prediction;
   const confident = p[best] >= 0.5;
   view.prediction.textContent = `${d.classes[best] ?? best} (${pct(p[best])})` + (confident ? "" : " · unsure");
-  view.prediction.dataset.prediction = String(best);
+  view.prediction.dataset.prediction = d.classes[best] ?? String(best);
   view.prediction.dataset.confidence = String(p[best]);
   view.prediction.classList.toggle("rp-unsure", !confident);
   if (view.bars.childElementCount !== p.length) {
@@ -386,6 +386,8 @@ function render(view) {
 }
 
 function update(view, d) {
+  if (d.label !== null && d.label !== undefined) view.root.dataset.truth = d.label;
+  else delete view.root.dataset.truth;
   const inputChanged = JSON.stringify(view.data?.input) !== JSON.stringify(d.input);
   view.data = d;
   let model = MODELS.get(d.model_id);
