@@ -45,27 +45,28 @@ const STRIP = 30; // a flat layer (fc, its activation) is shown as rows of this 
 
 // Maps side by side (wrapping after ~SHOWN_WIDTH CSS pixels), each drawn `zoom` CSS pixels per cell:
 // small maps larger, so that a 5×5 map is as readable as a 28×28 one.
-function tileLayout(c, h, w, flat) {
-  const zoom = flat ? 8 : Math.max(1, Math.min(6, Math.floor(84 / w)));
-  const cols = Math.max(1, Math.min(c, Math.floor((SHOWN_WIDTH + GAP * zoom) / ((w + GAP) * zoom))));
+function tileLayout(c, h, w, flat, maxWidth) {
+  const zoom = Math.max(1, Math.min(flat ? 8 : Math.min(6, Math.floor(84 / w)), Math.floor(maxWidth / w)));
+  const cols = Math.max(1, Math.min(c, Math.floor((maxWidth + GAP * zoom) / ((w + GAP) * zoom))));
   const rows = Math.ceil(c / cols);
   return { cols, rows, zoom, width: cols * (w + GAP) - GAP, height: rows * (h + GAP) - GAP };
 }
 
-// Paint C×H×W values (or N values as rows of STRIP) into the layer's canvas, one scale for the layer.
-function paintLayer(canvas, values, shape, table, signed) {
+// Paint C×H×W values (or N values as rows of STRIP) into the layer's canvas, one scale for the layer,
+// at most `maxWidth` CSS pixels wide (a phone's column).
+function paintLayer(canvas, values, shape, table, signed, maxWidth = SHOWN_WIDTH) {
   let lo = Infinity, hi = -Infinity;
   for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
   const span = signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi - lo || 1;
   const flat = shape.length !== 3;
   const [c, h, w] = flat ? [1, Math.ceil(shape[0] / Math.min(shape[0], STRIP)), Math.min(shape[0], STRIP)] : shape;
-  const layout = tileLayout(c, h, w, flat);
+  const layout = tileLayout(c, h, w, flat, maxWidth);
   if (canvas.width !== layout.width || canvas.height !== layout.height) {
     canvas.width = layout.width;
     canvas.height = layout.height;
-    canvas.style.width = `${layout.width * layout.zoom}px`;
-    canvas.style.height = `${layout.height * layout.zoom}px`;
   }
+  canvas.style.width = `${layout.width * layout.zoom}px`;
+  canvas.style.height = `${layout.height * layout.zoom}px`;
   const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(layout.width, layout.height);
   const px = image.data; // all transparent: the gaps between maps stay so
@@ -365,11 +366,12 @@ function render(view) {
     row.classList.toggle("rp-best", c === best);
     row.children[2].textContent = pct(p[c]);
   });
+  const maxWidth = Math.max(60, Math.min(SHOWN_WIDTH, (view.layersBox.clientWidth || SHOWN_WIDTH) - 8));
   for (const [name, { canvas, scale, layer }] of view.layerCanvases) {
     const values = name === "input" ? view.input : result.outputs[name];
     const signed = layer.kind === "conv" || layer.kind === "linear";
     const table = name === "input" ? GRAY : signed ? RDBU : VIRIDIS;
-    const { lo, hi } = paintLayer(canvas, values, layer.output_shape, table, signed);
+    const { lo, hi } = paintLayer(canvas, values, layer.output_shape, table, signed, maxWidth);
     scale.textContent = `${num(lo)} … ${num(hi)}`;
   }
   if (view.conv1) {
@@ -377,7 +379,7 @@ function render(view) {
     const w = net.byName[view.conv1.name].weight;
     const [out, cin] = [view.conv1.output_shape[0], view.conv1.input_shape[0]];
     const k = view.conv1.geometry.kernel;
-    const { lo, hi } = paintLayer(view.kernelCanvas, w, [out * cin, k, k], RDBU, true);
+    const { lo, hi } = paintLayer(view.kernelCanvas, w, [out * cin, k, k], RDBU, true, maxWidth);
     view.kernelScale.textContent = `${num(lo)} … ${num(hi)}`;
   }
   drawCurves(view, info.step ?? 0);
