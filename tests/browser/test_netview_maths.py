@@ -326,3 +326,25 @@ def test_blank_and_faint_drawings_give_null(page):
     faint = page.evaluate(DRAW_JS, [[[(10, 10), (80, 80)]], 10, 100, "rgb(12,12,12)", "black"])
     rgba = np.frombuffer(base64.b64decode(faint["rgba"]), np.uint8).reshape(100, 100, 4)
     assert mnist_style(rgba_to_gray(rgba)) is None and faint["result"] is None
+
+
+def test_bad_calls_raise_clear_errors_and_the_last_set_is_the_default(page):
+    spec = PRESETS["classic"]
+    states = []
+    for seed in range(2):
+        torch.manual_seed(seed)
+        states.append(build_model(spec).state_dict())
+    got = page.evaluate(
+        """(payload) => {
+            const model = LeNet.decode(payload);
+            const tryIt = (f) => { try { f(); return null; } catch (e) { return e.message; } };
+            return {
+                lastIsDefault: LeNet.net(model) === LeNet.net(model, 1),
+                badSet: tryIt(() => LeNet.net(model, 2)),
+                badInput: tryIt(() => LeNet.forward(LeNet.net(model), new Float32Array(10))),
+                badLayer: tryIt(() => LeNet.explainUnit(LeNet.net(model), LeNet.forward(LeNet.net(model),
+                    new Float32Array(784)), "conv9", 0, 0, 0)),
+            };
+        }""", model_payload(spec, states))
+    assert got == {"lastIsDefault": True, "badSet": "no weight set 2", "badInput": "the input needs 784 values, got 10",
+                   "badLayer": "no layer conv9"}
