@@ -66,14 +66,18 @@ def weight_blob(layout: list[dict[str, Any]], state_dict: Mapping[str, Any], dty
     return np.concatenate(parts).tobytes() if parts else b""
 
 
+def _number(value: Any) -> float | None:
+    """A metric as JSON can carry it: a blown-up loss (inf, NaN) becomes None, as a missing one."""
+    return None if value is None or not math.isfinite(float(value)) else float(value)
+
+
 def _set_info(info: Sequence[Mapping[str, Any]] | None, count: int) -> list[dict[str, Any]] | None:
-    """The metrics of each weight set (plain numbers or None), checked against the number of sets."""
+    """The metrics of each weight set (finite numbers or None), checked against the number of sets."""
     if info is None:
         return None
     if len(info) != count:
         raise PayloadError(f"{len(info)} metric entries for {count} weight sets.")
-    return [{key: (None if entry.get(key) is None else float(entry[key])) for key in SET_INFO_KEYS}
-            for entry in info]
+    return [{key: _number(entry.get(key)) for key in SET_INFO_KEYS} for entry in info]
 
 
 def model_payload(spec: LeNetSpec, state_dicts: Sequence[Mapping[str, Any]], *, model_id: str | None = None,
@@ -105,3 +109,13 @@ def model_payload(spec: LeNetSpec, state_dicts: Sequence[Mapping[str, Any]], *, 
         "weight_sets": [base64.b64encode(blob).decode("ascii") for blob in blobs],
         "set_info": _set_info(set_info, len(blobs)),
     }
+
+
+def replay_payload(spec: LeNetSpec, snapshots: Sequence[Any]) -> dict[str, Any]:
+    """A run's snapshots (``lenet_viz.history.Snapshot``, oldest first) as float16 weight sets with
+    their metrics: everything the replay view needs to scrub without asking the server again."""
+    if not snapshots:
+        raise PayloadError("this model has no snapshots to replay.")
+    info = [{"step": s.step, "epoch": s.epoch, "loss": s.loss, "train_acc": s.train_acc, "test_acc": s.test_acc}
+            for s in snapshots]
+    return model_payload(spec, [s.state_dict for s in snapshots], dtype="float16", set_info=info)

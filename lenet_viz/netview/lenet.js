@@ -52,17 +52,17 @@
       layers: payload.layers,
       tensors: payload.tensors,
       setInfo: payload.set_info || null,
-      sets: payload.weight_sets.map((text) => decodeSet(text, payload.dtype)),
+      weightSets: payload.weight_sets.map((text) => decodeSet(text, payload.dtype)),
       nets: [],
     };
   }
 
   // model, set index → net: the layers with views on that set's weights (cached per set).
   function net(model, setIndex) {
-    const index = setIndex === undefined ? model.sets.length - 1 : setIndex;
-    if (!(index >= 0 && index < model.sets.length)) throw new Error("no weight set " + setIndex);
+    const index = setIndex === undefined ? model.weightSets.length - 1 : setIndex;
+    if (!(index >= 0 && index < model.weightSets.length)) throw new Error("no weight set " + setIndex);
     if (model.nets[index]) return model.nets[index];
-    const flat = model.sets[index];
+    const flat = model.weightSets[index];
     const params = {};
     for (const t of model.tensors) {
       const size = t.shape.reduce((a, b) => a * b, 1);
@@ -368,41 +368,48 @@
     return Math.floor(v / ONE);
   }
 
-  // Image.resize((newW, newH), filter) of an 8-bit gray image: horizontal pass, then vertical,
-  // each rounded to 8 bits, as Pillow's ImagingResample does.
+  // One pass of Pillow's 8-bit resampling along rows (horizontal) or columns (vertical), rounded
+  // to 8 bits; `rows` restricts a horizontal pass to the rows the vertical pass will read.
+  function resamplePass(img, w, h, coeffs, outSize, horizontal, firstRow = 0, rowCount = h) {
+    const outW = horizontal ? outSize : w, outH = horizontal ? rowCount : outSize;
+    const out = new Uint8Array(outW * outH);
+    for (let y = 0; y < outH; y++) {
+      for (let x = 0; x < outW; x++) {
+        const o = horizontal ? x : y;
+        const min = coeffs.bounds[2 * o], n = coeffs.bounds[2 * o + 1], kb = o * coeffs.ksize;
+        let ss = ONE / 2;
+        if (horizontal) {
+          const row = (y + firstRow) * w + min;
+          for (let i = 0; i < n; i++) ss += img[row + i] * coeffs.kk[kb + i];
+        } else {
+          for (let i = 0; i < n; i++) ss += img[(i + min) * w + x] * coeffs.kk[kb + i];
+        }
+        out[y * outW + x] = clip8(ss);
+      }
+    }
+    return out;
+  }
+
+  // Image.resize((newW, newH), filter) of an 8-bit gray image, as Pillow's ImagingResampleInner:
+  // two passes, each rounded to 8 bits; horizontal first (on the rows the vertical pass reads)
+  // unless the height shrinks by more than twice as many pixels as the width (Pillow >= 13,
+  // python-pillow/Pillow#9549; the rule was found by comparing both orders with Pillow's output).
   function pillowResize(src, w, h, newW, newH, filterName) {
     const filter = FILTERS[filterName];
-    let img = src, width = w, rows = h, first = 0;
+    const needH = newW !== w, needV = newH !== h;
+    if (!needH && !needV) return src.slice();
     const vert = coefficients(h, newH, filter);
-    if (newW !== w) {
-      const firstRow = vert.bounds[0];
-      const lastRow = vert.bounds[newH * 2 - 2] + vert.bounds[newH * 2 - 1];
-      const hor = coefficients(w, newW, filter);
-      const out = new Uint8Array(newW * (lastRow - firstRow));
-      for (let y = 0; y < lastRow - firstRow; y++) {
-        for (let xx = 0; xx < newW; xx++) {
-          const xmin = hor.bounds[2 * xx], n = hor.bounds[2 * xx + 1], kb = xx * hor.ksize;
-          let ss = ONE / 2;
-          const row = (y + firstRow) * w + xmin;
-          for (let x = 0; x < n; x++) ss += img[row + x] * hor.kk[kb + x];
-          out[y * newW + xx] = clip8(ss);
-        }
-      }
-      img = out; width = newW; rows = lastRow - firstRow; first = firstRow;
+    const hor = coefficients(w, newW, filter);
+    if (newH < h && h - newH > 2 * (w - newW)) {
+      const tall = resamplePass(src, w, h, vert, newH, false);
+      return needH ? resamplePass(tall, w, newH, hor, newW, true) : tall;
     }
-    if (newH !== rows || first !== 0 || newH !== h) {
-      const out = new Uint8Array(width * newH);
-      for (let yy = 0; yy < newH; yy++) {
-        const ymin = vert.bounds[2 * yy] - first, n = vert.bounds[2 * yy + 1], kb = yy * vert.ksize;
-        for (let xx = 0; xx < width; xx++) {
-          let ss = ONE / 2;
-          for (let y = 0; y < n; y++) ss += img[(y + ymin) * width + xx] * vert.kk[kb + y];
-          out[yy * width + xx] = clip8(ss);
-        }
-      }
-      img = out;
-    }
-    return img;
+    if (!needH) return resamplePass(src, w, h, vert, newH, false);
+    const first = vert.bounds[0], last = vert.bounds[newH * 2 - 2] + vert.bounds[newH * 2 - 1];
+    const wide = resamplePass(src, w, h, hor, newW, true, first, last - first);
+    if (!needV) return wide;
+    const shifted = { ...vert, bounds: vert.bounds.map((b, i) => (i % 2 === 0 ? b - first : b)) };
+    return resamplePass(wide, newW, last - first, shifted, newH, false);
   }
 
   // preprocess.center_of_mass: intensity-weighted mean (row, col), float64.
@@ -440,10 +447,11 @@
     return { bbox, cropped, croppedShape: [h, w], scaled, scaledShape: [newH, newW], offset: [row, col], image };
   }
 
-  // RGBA canvas pixels → every step and the network input (C=1, 28×28 in [0, 1]); null if blank.
-  function preprocess(rgba, width, height, size = 28) {
+  // RGBA canvas pixels → every step and the network input (C=1, size×size in [0, 1]); null if
+  // blank. `fill`: share of the image the longest side fills (MNIST 20/28, Fashion-MNIST 1).
+  function preprocess(rgba, width, height, size = 28, fill = MNIST_FILL) {
     const gray = rgbaToGray(rgba, width, height);
-    const prepared = mnistStyle(gray, width, height, size);
+    const prepared = mnistStyle(gray, width, height, size, fill);
     if (!prepared) return null;
     const input = new Float32Array(size * size);
     for (let i = 0; i < input.length; i++) input[i] = prepared.image[i] / 255;

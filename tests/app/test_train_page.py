@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet_viz import data
 from lenet_viz.checkpoints import load_checkpoint
-from lenet_viz.training_session import MAX_RUNS_ENV, SLOTS
+from lenet_viz.run_slots import MAX_RUNS_ENV, SLOTS
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "train.py")
 
@@ -46,6 +46,7 @@ def curve_points(at: AppTest) -> int:
     return len(json.loads(chart.proto.spec)["data"][0]["x"])
 
 
+@pytest.mark.slow
 def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tiny_folder):
     at = page(tiny_folder)
     assert not at.exception
@@ -74,7 +75,7 @@ def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tin
     assert session.join(10)
     at.run(timeout=30)
     assert not at.exception
-    assert session.snapshot().status == "stopped"
+    assert session.view().status == "stopped"
     assert any("Stopped by request" in i.value for i in at.info)
     assert any("examples/sec on cpu" in c.value for c in at.code)
     everything_right = any("every test image is classified correctly" in m.value for m in at.markdown)
@@ -86,7 +87,10 @@ def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tin
     button(at.run(), "Save").click().run(timeout=30)
     saved = at.session_state["saved_models"]
     assert list(saved) == ["my tiny net"]
-    assert load_checkpoint(saved["my tiny net"]).dataset == "mnist"
+    kept = load_checkpoint(saved["my tiny net"])
+    assert kept.dataset == "mnist" and kept.snapshots  # the replay's snapshots are in the saved network
+    assert kept.snapshots[0].step == 0 and kept.snapshots[-1].step == kept.history[-1].step
+    assert any(f"keeps {len(kept.snapshots)} snapshots" in c.value for c in at.caption)
     assert any("Saved as “my tiny net”" in s.value for s in at.success)
 
 

@@ -11,7 +11,7 @@ import torch
 
 from lenet_viz.errors import LenetVizError
 from lenet_viz.models import PRESETS, build_model, layer_plan
-from lenet_viz.netview_payload import PayloadError, model_payload, tensor_layout
+from lenet_viz.netview_payload import PayloadError, model_payload, replay_payload, tensor_layout
 
 
 def _decoded(payload: dict, index: int, name: str) -> np.ndarray:
@@ -64,6 +64,15 @@ def test_float16_sets_with_their_metrics():
         np.testing.assert_array_equal(got, state["fc1.weight"].numpy().astype(np.float16))
 
 
+def test_blown_up_metrics_travel_as_none():
+    spec = PRESETS["classic"]
+    state = build_model(spec).state_dict()
+    info = [{"step": 1, "epoch": 0.1, "loss": float("inf")}, {"step": 2, "epoch": 0.2, "loss": float("nan")}]
+    payload = model_payload(spec, [state, state], set_info=info)
+    assert [entry["loss"] for entry in payload["set_info"]] == [None, None]
+    json.dumps(payload, allow_nan=False)
+
+
 def test_model_id_follows_weights_and_spec():
     spec = PRESETS["classic"]
     torch.manual_seed(0)
@@ -106,3 +115,21 @@ def test_bad_arguments():
         model_payload(spec, [])
     with pytest.raises(PayloadError, match="2 metric entries for 1"):
         model_payload(spec, [state], set_info=[{}, {}])
+
+
+def test_replay_payload_sends_every_snapshot_as_float16():
+    from lenet_viz.history import Snapshot
+
+    spec = PRESETS["modern"]
+    snapshots = []
+    for step in (0, 5, 40):
+        torch.manual_seed(step)
+        state = {k: v.half() for k, v in build_model(spec).state_dict().items()}
+        snapshots.append(Snapshot(step, step / 40, 2.3 - step / 40, None if step == 0 else 0.5, None, state))
+    payload = replay_payload(spec, snapshots)
+    assert payload["dtype"] == "float16" and len(payload["weight_sets"]) == 3
+    assert [info["step"] for info in payload["set_info"]] == [0, 5, 40]
+    assert payload["set_info"][0]["train_acc"] is None
+    np.testing.assert_array_equal(_decoded(payload, 2, "conv1.weight"), snapshots[2].state_dict["conv1.weight"])
+    with pytest.raises(PayloadError, match="no snapshots"):
+        replay_payload(spec, [])
