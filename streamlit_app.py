@@ -15,6 +15,7 @@ pages = [
     st.Page("app_pages/feature_maps.py", title="Feature maps", icon=":material/draw:"),
     st.Page("app_pages/output_size.py", title="Output size", icon=":material/straighten:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/replay.py", title="Training replay", icon=":material/history:"),
 ]
 
 # What every page but Home needs: torch and the model code (lenet_viz.ui), and the pandas and pyarrow

@@ -20,3 +20,5 @@ with right:
     st.subheader("Train")
     st.write("Train LeNet on Fashion-MNIST or MNIST and watch the loss and accuracy curves live.")
     st.page_link("app_pages/train.py", label="Train a network", icon=":material/model_training:")
+st.page_link("app_pages/replay.py", label="Training replay: scrub through a run and watch the network learn",
+             icon=":material/history:")
