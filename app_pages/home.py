@@ -20,3 +20,8 @@ with right:
     st.subheader("Train")
     st.write("Train LeNet on Fashion-MNIST or MNIST and watch the loss and accuracy curves live.")
     st.page_link("app_pages/train.py", label="Train a network", icon=":material/model_training:")
+
+# Shareable link (issue 17), last: lenet_viz.ui imports torch, which the server's warm-up loads meanwhile.
+from lenet_viz import ui  # noqa: E402
+
+ui.share_view("home")

@@ -120,6 +120,7 @@ snap = session.snapshot() if session else None
 busy = bool(snap and snap.busy)
 
 st.title("Train LeNet")
+ui.share_view("train")  # shareable link (issue 17)
 st.markdown("Train a LeNet as the seed's `train_ch6` does and watch d2l's three curves grow, live. "
             "**Start** trains a fresh network; **Continue** trains the current one further.")
 
@@ -276,7 +277,10 @@ if session and snap.status not in ("idle", "running"):
         name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
         label = name_col.text_input("Name", value=default_label, key=f"train_save_label_{snap.run}").strip()
         if save_col.button("Save", icon=":material/save:", width="stretch"):
-            saved = ui.add_saved_model(label or default_label, session.checkpoint())
-            st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
+            try:
+                saved = ui.add_saved_model(label or default_label, session.checkpoint())
+                st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
+            except ui.SessionFull as exc:  # per-session cap (issue 17)
+                st.error(str(exc))
         download_col.download_button("Download .pt", data=session.checkpoint(), file_name="lenet.pt",
                                      mime="application/octet-stream", icon=":material/download:", width="stretch")

@@ -36,6 +36,7 @@ SIZE_RANGE = (1, 64)
 # A conv block of the whole-LeNet editor as b1=6,5,1,2,avg,2,2: (field, lowest, highest) in that order.
 BLOCK_PARTS = (("out_channels", 1, 64), ("kernel", 1, 11), ("stride", 1, 6), ("padding", 0, 6),
                ("pool", None, None), ("pool_kernel", 1, 6), ("pool_stride", 1, 6))
+BLOCK_FIELDS = tuple(name for name, *_ in BLOCK_PARTS)
 MAX_BLOCKS = max(len(spec.conv) for spec in PRESETS.values())
 
 
