@@ -263,7 +263,7 @@ def build_url(base: str, page: str, query: Mapping[str, str]) -> str:
     if page not in PAGE_PATHS:
         raise KeyError(f"unknown page id {page!r}; known: {', '.join(PAGE_PATHS)}")
     url = base.rstrip("/") + "/" + PAGE_PATHS[page]
-    return url + ("?" + urlencode(query) if query else "")
+    return url + ("?" + urlencode(query, safe=",") if query else "")
 
 
 def view_fields(view: OutputSizeView | FeatureMapsView) -> dict[str, object]:

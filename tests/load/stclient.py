@@ -6,9 +6,10 @@ Forty Chromium tabs do not fit on 2 cores next to the server they measure, so th
 installed ``streamlit`` package (``streamlit.proto``). A session opens a page with a rerun BackMsg
 (``ClientState`` with the page name and query string), the server answers with ForwardMsgs (new
 session, deltas, ``script_finished``); a widget change is another rerun BackMsg carrying every
-widget's value, exactly as the frontend sends after a click or a pen lift. What it skips: static
-files, the frontend's message cache (it claims to have none, so the server sends every message in
-full) and fragment timers (``auto_rerun``), so a page that polls (Train's live curves) sends no
+widget's value, exactly as the frontend sends after a click or a pen lift. Like the frontend, it
+claims the large messages it already holds (``cached_message_hashes``), so the server sends an
+unchanged figure as a reference instead of in full. What it skips: static
+files and fragment timers (``auto_rerun``), so a page that polls (Train's live curves) sends no
 polls from here.
 """
 
@@ -59,6 +60,7 @@ class Session:
         self.widgets: dict[str, Widget] = {}  # by widget id
         self.states: dict[str, WidgetState] = {}  # what this client has set, sent with every rerun
         self.ws = None
+        self.cached: set[str] = set()  # hashes of large messages received, claimed as cached like a browser
         self.texts: list[str] = []  # markdown and alert bodies of the last answer, to read notes
 
     async def __aenter__(self) -> Session:
@@ -105,6 +107,7 @@ class Session:
         state.page_name = self.page
         state.context_info.url = f"{self.base_url.rstrip('/')}/{self.page}" + (f"?{self.query}" if self.query else "")
         state.widget_states.widgets.extend([*self.states.values(), *extra])
+        state.cached_message_hashes.extend(self.cached)
         started = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         return await self._answer(started)
@@ -123,6 +126,8 @@ class Session:
             fwd = ForwardMsg()
             fwd.ParseFromString(raw)
             answer.messages += 1
+            if fwd.metadata.cacheable:
+                self.cached.add(fwd.hash)
             kind = fwd.WhichOneof("type")
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._note_element(fwd.delta.new_element, answer, texts)

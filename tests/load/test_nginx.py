@@ -59,11 +59,12 @@ def test_a_browser_uploads_a_checkpoint_through_nginx(behind_nginx, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 900})
             page.goto(url + "/feature_maps")
-            page.wait_for_selector("[data-testid=stMain] h1", timeout=60_000)
+            page.wait_for_selector("[data-testid=stMain] h1", timeout=120_000)
+            page.get_by_text("Upload a checkpoint (.pt)").wait_for(timeout=120_000)
             page.get_by_text("Upload a checkpoint (.pt)").click()
             page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(upload))
             page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stSelectbox]')].some(b =>
-                b.innerText.includes('Uploaded: through-nginx.pt'))""", timeout=60_000)
+                b.innerText.includes('Uploaded: through-nginx.pt'))""", timeout=120_000)
             assert page.locator("[data-testid=stException]").count() == 0
             screenshot(page, "nginx-upload")
         finally:
