@@ -22,3 +22,8 @@ with right:
     st.page_link("app_pages/train.py", label="Train a network", icon=":material/model_training:")
 st.page_link("app_pages/replay.py", label="Training replay: scrub through a run and watch the network learn",
              icon=":material/history:")
+
+# Shareable link (issue 17), last: lenet_viz.ui imports torch, which the server's warm-up loads meanwhile.
+from lenet_viz import ui  # noqa: E402
+
+ui.share_view("home")

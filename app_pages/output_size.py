@@ -241,8 +241,10 @@ def whole_lenet() -> None:
 st.title("Output size")
 st.markdown("How big is the map that comes out of a layer? Change the numbers and watch the formula, the "
             "sliding window and the output grid follow.")
+ui.apply_output_size_link()  # shareable link (issue 17): a link's settings go into the widgets first
 tab_layer, tab_lenet = st.tabs(["One layer", "The whole LeNet"])
 with tab_layer:
     one_layer()
 with tab_lenet:
     whole_lenet()
+ui.share_view("output-size", ui.output_size_view())  # shareable link: settings back into the URL

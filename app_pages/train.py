@@ -309,8 +309,12 @@ def keep_network(run: TrainingSession, view: SessionView) -> None:
     name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
     label = name_col.text_input("Name", value=default_label, key=f"train_save_label_{view.run}").strip()
     if save_col.button("Save", icon=":material/save:", width="stretch"):
-        saved = ui.add_saved_model(label or default_label, run.checkpoint())
-        st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
+        try:
+            saved = ui.add_saved_model(label or default_label, run.checkpoint())
+        except ui.SessionFull as exc:  # the per-session cap
+            st.error(str(exc))
+        else:
+            st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
     download_col.download_button("Download .pt", data=run.checkpoint(), file_name="lenet.pt",
                                  mime="application/octet-stream", icon=":material/download:", width="stretch")
     if view.snapshots:
@@ -323,6 +327,7 @@ def main() -> None:
     view = run.view() if run else None
     busy = bool(view and view.busy)
     st.title("Train LeNet")
+    ui.share_view("train")
     st.markdown("Train a LeNet as the seed's `train_ch6` does and watch d2l's three curves grow, live. "
                 "**Start** trains a fresh network; **Continue** trains the current one further.")
     settings_col, live = st.columns([1, 2], gap="large")
