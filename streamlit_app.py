@@ -7,18 +7,21 @@ from pathlib import Path
 
 import streamlit as st
 
+from lenet_viz import ui
+
 # A local icon: a Material icon name here would make the browser fetch it from the internet.
 st.set_page_config(page_title="lenet-viz", page_icon=str(Path(__file__).parent / "assets" / "icon.png"), layout="wide")
 
+ui.language_selector()
 pages = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/feature_maps.py", title="Feature maps", icon=":material/draw:"),
-    st.Page("app_pages/output_size.py", title="Output size", icon=":material/straighten:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/home.py", title=ui.tr("nav.home"), icon=":material/home:", default=True),
+    st.Page("app_pages/feature_maps.py", title=ui.tr("nav.feature_maps"), icon=":material/draw:"),
+    st.Page("app_pages/output_size.py", title=ui.tr("nav.output_size"), icon=":material/straighten:"),
+    st.Page("app_pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:"),
 ]
 
 
-TORCH_PAGES_NEED = "lenet_viz.ui"  # imports torch and the model code, as every page but Home does
+TORCH_PAGES_NEED = "lenet_viz.checkpoints"  # imports torch and the model code, as every page but Home does
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,7 +38,7 @@ def warm_up() -> threading.Timer:
 
 warm_up()
 page = st.navigation(pages)
-if TORCH_PAGES_NEED not in sys.modules and page.title != "Home":  # a first visit before the warm-up is done
-    with st.spinner("Loading PyTorch and the models (first visit only)…"):
+if TORCH_PAGES_NEED not in sys.modules and page.url_path != pages[0].url_path:  # first visit, before the warm-up
+    with st.spinner(ui.tr("app.loading_torch")):
         importlib.import_module(TORCH_PAGES_NEED)
 page.run()

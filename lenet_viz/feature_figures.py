@@ -3,7 +3,8 @@
 A layer's maps are tiled into one image with NaN gaps (see :func:`tile`), so a grid of 16 maps is
 a single ``go.Heatmap`` instead of 16 subplots; hover still names the map, row and column of a
 unit through ``customdata``. Signed values use a diverging scale centred on zero, non-negative
-ones a sequential scale.
+ones a sequential scale. Every text takes ``lang`` (see :mod:`lenet_viz.i18n`); class names are
+translated here, so callers pass the English ones.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lenet_viz.activations import Activations, LayerOutput, UnitExplanation
+from lenet_viz.i18n import DEFAULT_LANG, class_names, t
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
 GRAY = "gray"
 WIDTH_HINT = 1100  # px of a wide page's main column: used to size figure heights
 MAX_CELL = 24  # px: a cell is never drawn larger than this
-KIND_TEXT = {"conv": "convolution", "sigmoid": "sigmoid", "relu": "ReLU", "tanh": "tanh",
-             "avgpool": "average pooling", "maxpool": "max pooling", "linear": "fully connected"}
+KINDS_NAMED = ("conv", "sigmoid", "relu", "tanh", "avgpool", "maxpool", "linear")  # have a ``layer_kind.`` key
 _AXIS = dict(showgrid=False, zeroline=False, showline=False, ticks="", fixedrange=True)
 
 
@@ -105,13 +106,19 @@ def layer_grid_shape(count: int, height: int, width: int, width_hint: int = WIDT
     return Grid(count, height, width, columns, gap, max(gap, math.ceil(16 / cell))), cell
 
 
-def layer_title(layer: LayerOutput) -> str:
+def kind_text(kind: str, lang: str = DEFAULT_LANG) -> str:
+    """A layer kind in words (``conv`` → convolution, 卷积); an unknown kind as it is."""
+    return t(f"layer_kind.{kind}", lang) if kind in KINDS_NAMED else kind
+
+
+def layer_title(layer: LayerOutput, lang: str = DEFAULT_LANG) -> str:
     """e.g. ``conv1 (C1) · convolution · 6×28×28``."""
     label = f" ({layer.label})" if layer.label else ""
-    return f"<b>{layer.name}</b>{label} · {KIND_TEXT.get(layer.kind, layer.kind)} · {layer.shape_text}"
+    return f"<b>{layer.name}</b>{label} · {kind_text(layer.kind, lang)} · {layer.shape_text}"
 
 
-def layer_grid(layer: LayerOutput, per_map: bool = False, width_hint: int = WIDTH_HINT) -> go.Figure:
+def layer_grid(layer: LayerOutput, per_map: bool = False, width_hint: int = WIDTH_HINT,
+               lang: str = DEFAULT_LANG) -> go.Figure:
     """All maps of a spatial layer as one tiled heatmap, with one colour scale for the layer or per map."""
     values = layer.values
     count, height, width = values.shape
@@ -121,7 +128,7 @@ def layer_grid(layer: LayerOutput, per_map: bool = False, width_hint: int = WIDT
     if per_map:
         peaks = np.abs(values).reshape(count, -1).max(axis=1)
         z = tile(values / np.where(peaks > 0, peaks, 1.0)[:, None, None], grid)
-        zmin, zmax, bar_title = (-1.0 if signed else 0.0), 1.0, "÷ map max"
+        zmin, zmax, bar_title = (-1.0 if signed else 0.0), 1.0, t("maps.per_map_bar", lang)
     else:
         z = real
         (zmin, zmax), bar_title = _range(values, signed), ""
@@ -129,8 +136,7 @@ def layer_grid(layer: LayerOutput, per_map: bool = False, width_hint: int = WIDT
         z=z, customdata=np.concatenate([_unit_index(grid), real[..., None]], axis=-1), zmin=zmin, zmax=zmax,
         colorscale=DIVERGING if signed else SEQUENTIAL, zmid=0 if signed else None, hoverongaps=False,
         colorbar=dict(thickness=12, len=1, nticks=6, title=dict(text=bar_title, side="right")),
-        hovertemplate="map %{customdata[0]}, row %{customdata[1]}, col %{customdata[2]}"
-                      "<br>%{customdata[3]:.4g}<extra></extra>",
+        hovertemplate=t("maps.hover", lang) + "<br>%{customdata[3]:.4g}<extra></extra>",
     )
     cells_y, cells_x = np.nonzero(~np.isnan(real))
     clickable = dict(  # invisible markers on every cell: a click on one selects that unit (heatmaps take no clicks)
@@ -143,7 +149,7 @@ def layer_grid(layer: LayerOutput, per_map: bool = False, width_hint: int = WIDT
                   showlegend=False, textfont=dict(size=11, color="#808495"), cliponaxis=False,
                   unselected=dict(textfont=dict(color="#808495")))  # not dimmed when a cell is clicked
     axis = dict(_AXIS, showticklabels=False, constrain="domain")
-    layout = dict(title=dict(text=layer_title(layer), x=0, xanchor="left", font=dict(size=15)),
+    layout = dict(title=dict(text=layer_title(layer, lang), x=0, xanchor="left", font=dict(size=15)),
                   height=int(grid.shape[0] * cell + 75), margin=dict(l=10, r=10, t=40, b=20),
                   xaxis=axis, yaxis=dict(axis, autorange="reversed", scaleanchor="x"),
                   plot_bgcolor="rgba(0,0,0,0)")
@@ -157,16 +163,16 @@ def unit_at(shape: tuple[int, int, int], x: float, y: float,
     return grid.locate(round(y), round(x))
 
 
-def dense_strips(acts: Activations, classes: tuple[str, ...]) -> go.Figure:
+def dense_strips(acts: Activations, classes: tuple[str, ...], lang: str = DEFAULT_LANG) -> go.Figure:
     """Fully connected activations (hidden layers after their activation) and the output
     probabilities, one strip each, stacked in one figure."""
     names = [layer.name for layer in acts.layers]
     start = names.index("flatten") if "flatten" in names else 0
     hidden = [layer for layer in acts.layers[start + 1:-1] if layer.kind != "linear"]
-    strips = [(f"<b>{h.name}</b> · {KIND_TEXT.get(h.kind, h.kind)} of {names[names.index(h.name) - 1]} · "
-               f"{h.values.size} units", h.values, None) for h in hidden]
-    strips.append((f"<b>output</b> · softmax of {acts.layers[-1].name} · {acts.probabilities.size} classes",
-                   acts.probabilities, list(classes)))
+    strips = [(t("dense.hidden", lang, name=h.name, kind=kind_text(h.kind, lang), source=names[names.index(h.name) - 1],
+                 units=h.values.size), h.values, None) for h in hidden]
+    strips.append((t("dense.output", lang, source=acts.layers[-1].name, classes=acts.probabilities.size),
+                   acts.probabilities, class_names(list(classes), lang)))
     n, step = len(strips), 1 / len(strips)
     traces, layout = [], dict(height=95 * n + 20, margin=dict(l=10, r=10, t=10, b=10), annotations=[])
     for i, (title, values, labels) in enumerate(strips):
@@ -177,7 +183,7 @@ def dense_strips(acts: Activations, classes: tuple[str, ...]) -> go.Figure:
         trace = dict(type="heatmap", z=values[None, :], zmin=zmin, zmax=zmax, showscale=False,
                      colorscale=DIVERGING if signed else SEQUENTIAL, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
                      xgap=1 if values.size <= 200 else 0,
-                     hovertemplate=("%{x}" if labels else "unit %{x}") + ": %{z:.4g}<extra></extra>")
+                     hovertemplate=("%{x}" if labels else t("dense.unit_hover", lang)) + ": %{z:.4g}<extra></extra>")
         if labels:
             trace.update(x=labels, texttemplate="%{z:.2f}", textfont=dict(size=11))
         traces.append(trace)
@@ -194,7 +200,7 @@ def dense_strips(acts: Activations, classes: tuple[str, ...]) -> go.Figure:
 MAX_KERNEL_INPUTS = 16
 
 
-def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT) -> go.Figure:
+def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT, lang: str = DEFAULT_LANG) -> go.Figure:
     """A convolution's kernels (out×in×k×k): one column per output map, one row per input channel
     (the first ``MAX_KERNEL_INPUTS`` inputs of a wide layer, so the grid stays on a screen)."""
     all_inputs = weights.shape[1]
@@ -207,25 +213,26 @@ def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT) ->
     custom = np.stack([index // out_ch, index % out_ch, z], axis=-1)
     trace = go.Heatmap(z=z, customdata=custom, zmin=-peak, zmax=peak, zmid=0, colorscale=DIVERGING,
                        hoverongaps=False, colorbar=dict(thickness=12, len=1, nticks=6),
-                       hovertemplate="map %{customdata[1]}, input %{customdata[0]}<br>"
-                                     "weight %{customdata[2]:.4g}<extra></extra>")
+                       hovertemplate=t("kernels.hover", lang) + "<extra></extra>")
     xaxis = dict(_AXIS, constrain="domain", tickvals=[grid.origin(c)[1] + (kw - 1) / 2 for c in range(out_ch)],
-                 ticktext=[str(c) for c in range(out_ch)], title=dict(text="output map", font=dict(size=11)))
+                 ticktext=[str(c) for c in range(out_ch)],
+                 title=dict(text=t("kernels.output_map", lang), font=dict(size=11)))
     yaxis = dict(_AXIS, autorange="reversed", scaleanchor="x", constrain="domain",
                  tickvals=[grid.origin(r * out_ch)[0] + (kh - 1) / 2 for r in range(in_ch)],
-                 ticktext=[str(r) for r in range(in_ch)], title=dict(text="input", font=dict(size=11)))
+                 ticktext=[str(r) for r in range(in_ch)], title=dict(text=t("kernels.input", lang), font=dict(size=11)))
     cell = min(18.0, _cell_px(grid.shape[1], width_hint))
-    inputs = f"{all_inputs} input{'s' if all_inputs > 1 else ''}"
+    inputs = t("kernels.inputs" if all_inputs > 1 else "kernels.one_input", lang, count=all_inputs)
     if all_inputs > in_ch:
-        inputs += f" (first {in_ch} shown)"
-    title = f"<b>{name}</b> kernels · {out_ch} maps × {inputs} · {kh}×{kw}"
+        inputs += t("kernels.first_shown", lang, count=in_ch)
+    title = t("kernels.title", lang, name=name, maps=out_ch, inputs=inputs, height=kh, width=kw)
     layout = dict(title=dict(text=title, x=0, xanchor="left", font=dict(size=15)), xaxis=xaxis, yaxis=yaxis,
                   height=max(int(grid.shape[0] * cell + 110), 220), margin=dict(l=50, r=10, t=40, b=45))
     return _figure([trace], layout)
 
 
-def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...]) -> go.Figure:
+def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...], lang: str = DEFAULT_LANG) -> go.Figure:
     """Horizontal bars of every class probability, the top class highlighted."""
+    classes = tuple(class_names(list(classes), lang))
     top = int(probabilities.argmax())
     colours = ["#ff4b4b" if i == top else "#8aa4c8" for i in range(len(classes))]
     trace = go.Bar(x=probabilities, y=list(classes), orientation="h", marker_color=colours,
@@ -242,7 +249,7 @@ def _rect(top: float, left: float, bottom: float, right: float, xref: str, yref:
                 line=dict(color=colour, width=3))
 
 
-def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
+def unit_location(acts: Activations, unit: UnitExplanation, lang: str = DEFAULT_LANG) -> go.Figure:
     """Left: the input with the unit's receptive field; right: the unit's map with the unit marked."""
     image = acts.input.mean(axis=0)
     values = acts[unit.layer].values[unit.map]
@@ -252,10 +259,10 @@ def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
     clipped = (max(top, 0), max(left, 0), min(bottom, image.shape[0]), min(right, image.shape[1]))
     traces = [
         dict(type="heatmap", z=image, colorscale=GRAY, zmin=0, zmax=1, showscale=False,
-             hovertemplate="input row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
+             hovertemplate=t("unit.input_hover", lang) + ": %{z:.3f}<extra></extra>"),
         dict(type="heatmap", z=values, colorscale=DIVERGING if signed else SEQUENTIAL, zmin=zmin, zmax=zmax,
              zmid=0 if signed else None, showscale=False, xaxis="x2", yaxis="y2",
-             hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>"),
+             hovertemplate=t("unit.map_hover", lang) + ": %{z:.4g}<extra></extra>"),
     ]
 
     def axis(title: str, domain: list[float]) -> dict:
@@ -264,9 +271,9 @@ def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
 
     layout = dict(
         height=300, margin=dict(l=10, r=10, t=45, b=10),
-        xaxis=axis(f"input · receptive field {unit.field_size}×{unit.field_size}", [0, 0.47]),
+        xaxis=axis(t("unit.input_title", lang, size=unit.field_size), [0, 0.47]),
         yaxis=dict(_AXIS, showticklabels=False, autorange="reversed", scaleanchor="x", constrain="domain"),
-        xaxis2=axis(f"{unit.layer} map {unit.map} · unit ({unit.row}, {unit.col})", [0.53, 1]),
+        xaxis2=axis(t("unit.map_title", lang, layer=unit.layer, map=unit.map, row=unit.row, col=unit.col), [0.53, 1]),
         yaxis2=dict(_AXIS, showticklabels=False, autorange="reversed", scaleanchor="x2", anchor="x2",
                     constrain="domain"),
         shapes=[_rect(*clipped, "x", "y", "#ffb000"),
@@ -275,16 +282,17 @@ def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
     return _figure(traces, layout)
 
 
-def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT) -> go.Figure:
+def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT, lang: str = DEFAULT_LANG) -> go.Figure:
     """The numbers a unit reads: its input patch, and for a convolution the kernel and the products.
 
     One panel per quantity, each tiling the input channels; panels side by side for a single
     channel, stacked otherwise.
     """
     channels, kh, kw = unit.patch.shape
-    panels = [(f"input patch (from {unit.source})", unit.patch)]
+    panels = [(t("unit.patch", lang, source=unit.source), unit.patch)]
     if unit.weights is not None:
-        panels += [(f"kernel of map {unit.map}", unit.weights), ("weight × input", unit.weights * unit.patch)]
+        panels += [(t("unit.kernel", lang, map=unit.map), unit.weights),
+                   (t("unit.products", lang), unit.weights * unit.patch)]
     grid = Grid(channels, kh, kw, channels)
     tiles = [tile(arr, grid) for _, arr in panels]
     across = channels == 1
@@ -309,7 +317,7 @@ def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT) -> go.F
         else:
             top = 1 - i / n
             xdomain, ydomain = [0, 1], [top - 1 / n + 5 / height, top - 40 / height]
-        label = title + (f" · {channels} channels" if channels > 1 else "")
+        label = title + (t("unit.channels", lang, count=channels) if channels > 1 else "")
         layout[f"xaxis{suffix}"] = dict(_AXIS, showticklabels=False, anchor=f"y{suffix}", constrain="domain",
                                         scaleanchor=f"y{suffix}", domain=xdomain, side="top",
                                         title=dict(text=label, font=dict(size=13), standoff=6))

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from lenet_viz.arithmetic import Layer, conv_output_size, coverage_warning, pool_output_size
 from lenet_viz.errors import LenetVizError
+from lenet_viz.i18n import DEFAULT_LANG, Msg
 
 Activation = Literal["sigmoid", "relu", "tanh"]
 Pooling = Literal["avg", "max", "none"]
@@ -96,6 +97,7 @@ class LayerInfo:
     hyper: str
     output_shape: tuple[int, ...]
     params: int
+    hyper_msg: Msg | None = field(default=None, compare=False)  # ``hyper`` in any language
 
 
 @dataclass(frozen=True)
@@ -124,20 +126,21 @@ def layer_table(spec: LeNetSpec) -> LayerTable:
         try:
             size = conv_output_size(size, block.kernel, block.stride, block.padding)
         except ValueError as exc:
-            raise SpecError(f"{name} cannot be built on a {size}×{size} input: {exc}") from exc
+            raise SpecError.keyed("error.layer_unbuildable", name=name, size=size, reason=exc) from exc
         params = block.out_channels * channels * block.kernel**2 + block.out_channels
         channels = block.out_channels
-        hyper = f"{block.kernel}×{block.kernel}, stride {block.stride}, pad {block.padding}"
-        rows.append(LayerInfo(name, "conv", hyper, (channels, size, size), params))
+        hyper = Msg("table.conv_hyper", {"kernel": block.kernel, "stride": block.stride, "padding": block.padding})
+        rows.append(LayerInfo(name, "conv", hyper.text(), (channels, size, size), params, hyper))
         rows.append(LayerInfo(f"act{i}", spec.activation, "", (channels, size, size), 0))
         if block.pool != "none":
             name = f"pool{i}"
             try:
                 size = pool_output_size(size, block.pool_kernel, block.pool_stride)
             except ValueError as exc:
-                raise SpecError(f"{name} cannot be built on a {size}×{size} input: {exc}") from exc
-            hyper = f"{block.pool} {block.pool_kernel}×{block.pool_kernel}, stride {block.pool_stride}"
-            rows.append(LayerInfo(name, f"{block.pool}pool", hyper, (channels, size, size), 0))
+                raise SpecError.keyed("error.layer_unbuildable", name=name, size=size, reason=exc) from exc
+            hyper = Msg("table.pool_hyper", {"pool": block.pool, "kernel": block.pool_kernel,
+                                             "stride": block.pool_stride})
+            rows.append(LayerInfo(name, f"{block.pool}pool", hyper.text(), (channels, size, size), 0, hyper))
     features = channels * size * size
     rows.append(LayerInfo("flatten", "flatten", "", (features,), 0))
     widths = (*spec.hidden, spec.num_classes)
@@ -163,7 +166,7 @@ def describe(spec: LeNetSpec) -> str:
     return " → ".join(parts) + f" · {spec.activation}"
 
 
-def coverage_warnings(spec: LeNetSpec) -> list[str]:
+def coverage_warnings(spec: LeNetSpec, lang: str = DEFAULT_LANG) -> list[str]:
     """For each conv/pool layer that leaves input cells unread (a stride that skips cells, or a
     last row that fills no window), the layer's name and a plain-words warning. Needs a
     buildable spec."""
@@ -173,8 +176,8 @@ def coverage_warnings(spec: LeNetSpec) -> list[str]:
         if block.pool != "none":
             layers.append((f"pool{i}", Layer(f"{block.pool}pool", block.pool_kernel, block.pool_stride)))
         for name, layer in layers:
-            if warning := coverage_warning(layer, size, "rows and columns"):
-                warnings.append(f"{name} ({size}×{size} in): {warning}")
+            if warning := coverage_warning(layer, size, "rows and columns", lang):
+                warnings.append(Msg("coverage.layer", {"name": name, "size": size, "warning": warning}).text(lang))
             size = layer.output(size)
     return warnings
 
