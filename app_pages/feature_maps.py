@@ -9,7 +9,7 @@ from lenet_viz import activations, preprocess, ui
 from lenet_viz import feature_figures as ff
 from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
 from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
-from lenet_viz.models import layer_table
+from lenet_viz.models import layer_plan
 
 CANVAS_PX = 280
 PLOT = {"displayModeBar": False}
@@ -97,7 +97,7 @@ with model_col:
         st.stop()
     acc = f" · test accuracy {ckpt.test_acc:.1%}" if ckpt.test_acc is not None else ""
     st.caption(f"Trained on **{ckpt.dataset or 'unknown data'}** · {ckpt.spec.activation} · "
-               f"{layer_table(ckpt.spec).total_params:,} parameters{acc}")
+               f"{layer_plan(ckpt.spec).total_params:,} parameters{acc}")
 spec, size = ckpt.spec, ckpt.spec.input_size
 fashion = ckpt.dataset == "fashion-mnist"
 thing = "a piece of clothing" if fashion else "a digit"
@@ -189,7 +189,7 @@ st.plotly_chart(ff.dense_strips(acts, ckpt.classes), key="fm_dense", config=PLOT
 
 st.subheader("Learned kernels")
 st.caption("Red weights add the input under them, blue ones subtract it.")
-for name in (row.name for row in layer_table(spec).rows if row.kind == "conv"):
+for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
     weights = getattr(ckpt.model, name).weight.detach().numpy()
     st.plotly_chart(ff.kernel_grid(name, weights), key=f"fm_kernel_{name}", config=PLOT)
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from lenet_viz import ui
 from lenet_viz.arithmetic import Layer, coverage_warning, formula_latex, formula_line
-from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, coverage_warnings, layer_table
+from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, coverage_warnings, layer_plan
 from lenet_viz.window_figures import describe_step, drawable, layer_rows, step_count, window_figure
 
 KINDS = {
@@ -205,12 +205,12 @@ def whole_lenet() -> None:
     blocks = tuple(block_editor(i, block) for i, block in enumerate(start.conv))
     spec = replace(PRESETS[preset], conv=blocks, activation=activation)
     try:
-        table = layer_table(spec)
+        table = layer_plan(spec)
     except SpecError as exc:
         st.error(f"This network cannot be built: {exc}", icon=":material/block:")
         return
     left, middle, _ = st.columns([1, 1, 2])
-    reference = layer_table(PRESETS[preset]).total_params
+    reference = layer_plan(PRESETS[preset]).total_params
     change = table.total_params - reference
     left.metric("Parameters", f"{table.total_params:,}", delta=f"{change:+,} vs {preset}" if change else None,
                 delta_color="off", border=True)

@@ -9,7 +9,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from lenet_viz import ui
 from lenet_viz.checkpoints import CheckpointError, check_upload
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
-from lenet_viz.models import PRESETS, SpecError, describe, layer_table
+from lenet_viz.models import PRESETS, SpecError, describe, layer_plan
 from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
 from lenet_viz.training import TrainConfig, default_lr, describe_device, last_test_acc, loss_text, pick_device
 from lenet_viz.training_session import (
@@ -143,7 +143,7 @@ with settings:
     network = st.selectbox("Network", networks, format_func=NETWORKS.get, disabled=busy,
                            **kept(ui.TRAIN_NETWORK.removeprefix("_"), "classic", networks))
     spec = custom if network == "custom" else PRESETS[network]
-    st.caption(f"{describe(spec)} · {layer_table(spec).total_params:,} parameters")
+    st.caption(f"{describe(spec)} · {layer_plan(spec).total_params:,} parameters")
     optimizer = st.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True, disabled=busy,
                          **kept("train_optimizer", "sgd"))
     lr_start = default_lr(optimizer, spec.activation)

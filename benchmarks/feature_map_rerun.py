@@ -34,7 +34,7 @@ from lenet_viz import activations, preprocess  # noqa: E402
 from lenet_viz import feature_figures as ff  # noqa: E402
 from lenet_viz.checkpoints import load_checkpoint  # noqa: E402
 from lenet_viz.model_store import bundled_models  # noqa: E402
-from lenet_viz.models import PRESETS, build_model, layer_table  # noqa: E402
+from lenet_viz.models import PRESETS, build_model, layer_plan  # noqa: E402
 
 BUDGET_MS = 150.0
 RESULTS = ROOT / "benchmarks" / "results" / "feature_map_rerun.json"
@@ -79,7 +79,7 @@ def rerun(png_url: str, model, spec, classes, per_map: bool) -> dict[str, float]
     figures += [ff.layer_grid(layer, per_map) for layer in acts.spatial]
     figures.append(ff.dense_strips(acts, classes))
     lap("layer figures")
-    for name in (row.name for row in layer_table(spec).rows if row.kind == "conv"):
+    for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
         figures.append(ff.kernel_grid(name, getattr(model, name).weight.detach().numpy()))
     layer = acts.spatial[3].name if len(acts.spatial) > 3 else acts.spatial[0].name
     _, h, w = acts[layer].values.shape

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from lenet_viz.arithmetic import receptive_fields
-from lenet_viz.models import LeNetSpec, forward_all, layer_table
+from lenet_viz.models import LeNetSpec, forward_all, layer_plan
 from lenet_viz.threads import thread_limit
 
 
@@ -57,27 +57,16 @@ class Activations:
         return int(self.probabilities.argmax())
 
 
-def lecun_labels(spec: LeNetSpec) -> dict[str, str]:
-    """C1, S2, C3, S4…: LeCun's names for the convolution and sub-sampling layers."""
-    labels, n = {}, 0
-    for row in layer_table(spec).rows:
-        if row.kind == "conv" or row.kind.endswith("pool"):
-            n += 1
-            labels[row.name] = f"{'C' if row.kind == 'conv' else 'S'}{n}"
-    return labels
-
-
 def run(model: torch.nn.Module, spec: LeNetSpec, x: torch.Tensor) -> Activations:
     """Forward one input (1×C×H×W) and keep every layer's output.
 
     Tuned for one small image: a single thread (see :mod:`lenet_viz.threads`). oneDNN stays on: its
     switch is process-wide, and turning it off here would slow a training run on another thread.
     """
-    kinds = {row.name: row.kind for row in layer_table(spec).rows}
-    labels = lecun_labels(spec)
+    plan = layer_plan(spec)
     with torch.inference_mode(), thread_limit(1):
         outputs = forward_all(model, x)
-    layers = tuple(LayerOutput(name, kinds[name], labels.get(name, ""), out[0].numpy()) for name, out in outputs)
+    layers = tuple(LayerOutput(name, plan[name].kind, plan[name].label, out[0].numpy()) for name, out in outputs)
     logits = torch.from_numpy(layers[-1].values)
     return Activations(x[0].numpy(), layers, torch.softmax(logits, 0).numpy())
 
@@ -109,25 +98,14 @@ class UnitExplanation:
     field_size: int
 
 
-def _geometry(spec: LeNetSpec) -> dict[str, tuple[int, int, int]]:
-    """(kernel, stride, padding) of every convolution and pooling layer, by name."""
-    geometry = {}
-    for i, block in enumerate(spec.conv, start=1):
-        geometry[f"conv{i}"] = (block.kernel, block.stride, block.padding)
-        if block.pool != "none":
-            geometry[f"pool{i}"] = (block.pool_kernel, block.pool_stride, 0)
-    return geometry
-
-
 def receptive_field(spec: LeNetSpec, layer: str, row: int, col: int) -> tuple[tuple[int, int, int, int], int]:
     """The input pixels one unit of a spatial layer sees, as (top, left, bottom, right) and size.
 
     Not clipped to the input: with padding, a border unit's field reaches outside it.
     """
-    geometry = _geometry(spec)
-    names = [row_.name for row_ in layer_table(spec).rows]
-    upto = [n for n in names[: names.index(layer) + 1] if n in geometry]
-    fields = receptive_fields((*geometry[n], 1) for n in upto)
+    plan = layer_plan(spec).layers
+    upto = plan[: [p.name for p in plan].index(layer) + 1]
+    fields = receptive_fields((p.geometry.kernel, p.geometry.step, p.geometry.padding, 1) for p in upto if p.geometry)
     if not fields:
         return (row, col, row + 1, col + 1), 1
     f = fields[-1]
@@ -152,7 +130,8 @@ def explain_unit(model: torch.nn.Module, spec: LeNetSpec, acts: Activations, lay
     value = float(out.values[map_, row, col])
     weights, bias = None, None
     if out.kind == "conv" or out.kind.endswith("pool"):
-        kernel, stride, padding = _geometry(spec)[layer]
+        geometry = layer_plan(spec)[layer].geometry
+        kernel, stride, padding = geometry.kernel, geometry.step, geometry.padding
         if out.kind != "conv":
             src = src[map_:map_ + 1]
         padded = np.pad(src, ((0, 0), (padding, padding), (padding, padding)))

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from lenet_viz.errors import LenetVizError
-from lenet_viz.models import LeNetSpec, SpecError, build_model, layer_table
+from lenet_viz.models import LeNetSpec, SpecError, build_model, layer_plan
 from lenet_viz.preprocess import MAX_UPLOAD_BYTES
 
 FORMAT = "lenet-viz/1"
@@ -118,7 +118,7 @@ def _check_spec_size(name: str, spec: LeNetSpec, state: dict[str, torch.Tensor])
     if spec.input_size > MAX_INPUT_SIZE:
         raise CheckpointError(f"{name}: inputs of {spec.input_size}×{spec.input_size} pixels; "
                               f"at most {MAX_INPUT_SIZE} are supported.")
-    params = layer_table(spec).total_params
+    params = layer_plan(spec).total_params
     stored = sum(math.prod(t.shape) for t in state.values())
     if params > MAX_PARAMS or params != stored:
         raise CheckpointError(f"{name}: its network spec has {params:,} parameters but the file holds "

@@ -1,8 +1,9 @@
-"""LeNet built from a plain, serialisable spec, its presets and its layer table.
+"""LeNet built from a plain, serialisable spec, its presets and its layer plan.
 
 A :class:`LeNetSpec` is a few numbers and words (no torch objects): the app edits it live, a
 checkpoint stores it as a dict, and :func:`build_model` turns it into an ``nn.Sequential`` whose
-layers carry LeNet's names (``conv1``, ``act1``, ``pool1``, ... ``fc3``).
+layers carry LeNet's names (``conv1``, ``act1``, ``pool1``, ... ``fc3``). :func:`layer_plan` walks a
+spec once; everything that needs the layers reads that plan.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from lenet_viz.arithmetic import Layer, conv_output_size, coverage_warning, pool_output_size
+from lenet_viz.arithmetic import Layer, coverage_warning
 from lenet_viz.errors import LenetVizError
-from lenet_viz.i18n import DEFAULT_LANG, Msg
+from lenet_viz.i18n import DEFAULT_LANG, t
 
 Activation = Literal["sigmoid", "relu", "tanh"]
 Pooling = Literal["avg", "max", "none"]
@@ -89,67 +90,102 @@ PRESETS: dict[str, LeNetSpec] = {
 
 
 @dataclass(frozen=True)
-class LayerInfo:
-    """One row of the layer table."""
+class PlannedLayer:
+    """One layer of a network, as every view of it needs it: the table, ``build_model``, the
+    coverage warnings, the unit inspector and the in-browser network all read these."""
 
-    name: str
-    kind: str
-    hyper: str
+    name: str  # conv1, act1, pool1, ..., flatten, fc1, act3, ..., fc3
+    kind: str  # conv, sigmoid/relu/tanh, avgpool/maxpool, flatten, linear
+    label: str  # LeCun's name (C1, S2, C3, S4) for conv and pooling layers, else ""
+    input_shape: tuple[int, ...]  # (C, H, W) or (N,)
     output_shape: tuple[int, ...]
     params: int
-    hyper_msg: Msg | None = field(default=None, compare=False)  # ``hyper`` in any language
+    geometry: Layer | None = None  # kernel, stride, padding of a convolution or pooling layer
+
+    @property
+    def hyper(self) -> str:
+        """The hyperparameters in words, for the table."""
+        return self.hyper_text()
+
+    def hyper_text(self, lang: str = DEFAULT_LANG) -> str:
+        """:attr:`hyper` in ``lang``."""
+        g = self.geometry
+        if self.kind == "conv":
+            return t("table.conv_hyper", lang, kernel=g.kernel, stride=g.step, padding=g.padding)
+        if self.kind.endswith("pool"):
+            return t("table.pool_hyper", lang, pool=self.kind[:-4], kernel=g.kernel, stride=g.step)
+        if self.kind == "linear":
+            return f"{self.input_shape[0]}→{self.output_shape[0]}"
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON for the browser's network view."""
+        g = self.geometry
+        return {"name": self.name, "kind": self.kind, "label": self.label, "input_shape": list(self.input_shape),
+                "output_shape": list(self.output_shape), "params": self.params,
+                "geometry": None if g is None else {"kernel": g.kernel, "stride": g.step, "padding": g.padding}}
 
 
 @dataclass(frozen=True)
-class LayerTable:
-    rows: tuple[LayerInfo, ...] = field(default_factory=tuple)
+class LayerPlan:
+    """The layers of a network in order, derived once from its spec by :func:`layer_plan`."""
+
+    layers: tuple[PlannedLayer, ...] = field(default_factory=tuple)
+
+    def __getitem__(self, name: str) -> PlannedLayer:
+        return next(layer for layer in self.layers if layer.name == name)
 
     @property
     def total_params(self) -> int:
-        return sum(r.params for r in self.rows)
+        return sum(layer.params for layer in self.layers)
 
     @property
     def flatten_size(self) -> int:
-        return next(r.output_shape[0] for r in self.rows if r.kind == "flatten")
+        return self["flatten"].output_shape[0]
 
 
-def layer_table(spec: LeNetSpec) -> LayerTable:
-    """Each layer's name, hyperparameters, output shape (C, H, W) and parameter count.
+def _spatial_layer(name: str, kind: str, label: str, geometry: Layer, channels: int, size: int,
+                   out_channels: int, params: int = 0) -> PlannedLayer:
+    """A convolution or pooling layer on a ``size``×``size`` input; SpecError if it cannot be built."""
+    try:
+        out = geometry.output(size)
+    except ValueError as exc:
+        raise SpecError.keyed("error.layer_unbuildable", name=name, size=size, reason=exc) from exc
+    return PlannedLayer(name, kind, label, (channels, size, size), (out_channels, out, out), params, geometry)
 
-    Computed from the spec with :mod:`lenet_viz.arithmetic` alone; raises :class:`SpecError`
-    naming the first layer that cannot be built.
+
+def layer_plan(spec: LeNetSpec) -> LayerPlan:
+    """Walk the spec once: every layer's name, kind, LeCun label, geometry, shapes and parameters.
+
+    The one place that knows LeNet's naming rule (``conv{i}``, ``act{i}``, ``pool{i}``, ``fc{j}``,
+    ``act{len(conv)+j}``). Uses :mod:`lenet_viz.arithmetic` alone (no torch); raises
+    :class:`SpecError` naming the first layer that cannot be built.
     """
-    rows: list[LayerInfo] = []
-    channels, size = spec.in_channels, spec.input_size
+    layers: list[PlannedLayer] = []
+    channels, size, n_lecun = spec.in_channels, spec.input_size, 0
     for i, block in enumerate(spec.conv, start=1):
-        name = f"conv{i}"
-        try:
-            size = conv_output_size(size, block.kernel, block.stride, block.padding)
-        except ValueError as exc:
-            raise SpecError.keyed("error.layer_unbuildable", name=name, size=size, reason=exc) from exc
+        n_lecun += 1
+        conv = Layer("conv", block.kernel, block.stride, block.padding)
         params = block.out_channels * channels * block.kernel**2 + block.out_channels
-        channels = block.out_channels
-        hyper = Msg("table.conv_hyper", {"kernel": block.kernel, "stride": block.stride, "padding": block.padding})
-        rows.append(LayerInfo(name, "conv", hyper.text(), (channels, size, size), params, hyper))
-        rows.append(LayerInfo(f"act{i}", spec.activation, "", (channels, size, size), 0))
+        layers.append(_spatial_layer(f"conv{i}", "conv", f"C{n_lecun}", conv, channels, size,
+                                     block.out_channels, params))
+        channels, size = block.out_channels, layers[-1].output_shape[1]
+        layers.append(PlannedLayer(f"act{i}", spec.activation, "", (channels, size, size), (channels, size, size), 0))
         if block.pool != "none":
-            name = f"pool{i}"
-            try:
-                size = pool_output_size(size, block.pool_kernel, block.pool_stride)
-            except ValueError as exc:
-                raise SpecError.keyed("error.layer_unbuildable", name=name, size=size, reason=exc) from exc
-            hyper = Msg("table.pool_hyper", {"pool": block.pool, "kernel": block.pool_kernel,
-                                             "stride": block.pool_stride})
-            rows.append(LayerInfo(name, f"{block.pool}pool", hyper.text(), (channels, size, size), 0, hyper))
+            n_lecun += 1
+            pool = Layer(f"{block.pool}pool", block.pool_kernel, block.pool_stride)
+            layers.append(_spatial_layer(f"pool{i}", f"{block.pool}pool", f"S{n_lecun}", pool, channels, size,
+                                         channels))
+            size = layers[-1].output_shape[1]
     features = channels * size * size
-    rows.append(LayerInfo("flatten", "flatten", "", (features,), 0))
+    layers.append(PlannedLayer("flatten", "flatten", "", (channels, size, size), (features,), 0))
     widths = (*spec.hidden, spec.num_classes)
     for j, width in enumerate(widths, start=1):
-        rows.append(LayerInfo(f"fc{j}", "linear", f"{features}→{width}", (width,), features * width + width))
+        layers.append(PlannedLayer(f"fc{j}", "linear", "", (features,), (width,), features * width + width))
         features = width
         if j < len(widths):
-            rows.append(LayerInfo(f"act{len(spec.conv) + j}", spec.activation, "", (width,), 0))
-    return LayerTable(tuple(rows))
+            layers.append(PlannedLayer(f"act{len(spec.conv) + j}", spec.activation, "", (width,), (width,), 0))
+    return LayerPlan(tuple(layers))
 
 
 def describe(spec: LeNetSpec) -> str:
@@ -170,15 +206,11 @@ def coverage_warnings(spec: LeNetSpec, lang: str = DEFAULT_LANG) -> list[str]:
     """For each conv/pool layer that leaves input cells unread (a stride that skips cells, or a
     last row that fills no window), the layer's name and a plain-words warning. Needs a
     buildable spec."""
-    warnings, size = [], spec.input_size
-    for i, block in enumerate(spec.conv, start=1):
-        layers = [(f"conv{i}", Layer("conv", block.kernel, block.stride, block.padding))]
-        if block.pool != "none":
-            layers.append((f"pool{i}", Layer(f"{block.pool}pool", block.pool_kernel, block.pool_stride)))
-        for name, layer in layers:
-            if warning := coverage_warning(layer, size, "rows and columns", lang):
-                warnings.append(Msg("coverage.layer", {"name": name, "size": size, "warning": warning}).text(lang))
-            size = layer.output(size)
+    warnings = []
+    for layer in layer_plan(spec).layers:
+        size = layer.input_shape[-1]
+        if layer.geometry and (warning := coverage_warning(layer.geometry, size, "rows and columns", lang)):
+            warnings.append(t("coverage.layer", lang, name=layer.name, size=size, warning=warning))
     return warnings
 
 
@@ -196,7 +228,7 @@ def validate_spec(spec: LeNetSpec) -> None:
     for width in (*spec.hidden, spec.num_classes, spec.in_channels, spec.input_size):
         if width < 1:
             raise SpecError(f"layer widths and sizes must be at least 1, got {width}.")
-    layer_table(spec)
+    layer_plan(spec)
 
 
 def _activation_layers() -> dict[str, type]:
@@ -206,31 +238,31 @@ def _activation_layers() -> dict[str, type]:
     return {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
 
 
+def _module(layer: PlannedLayer):
+    """The torch module for one planned layer: adding a layer type means a line here and one in
+    :func:`layer_plan`."""
+    from torch import nn
+
+    g = layer.geometry
+    if layer.kind == "conv":
+        return nn.Conv2d(layer.input_shape[0], layer.output_shape[0], g.kernel, g.step, g.padding)
+    if layer.kind == "avgpool":
+        return nn.AvgPool2d(g.kernel, g.step)
+    if layer.kind == "maxpool":
+        return nn.MaxPool2d(g.kernel, g.step)
+    if layer.kind == "flatten":
+        return nn.Flatten()
+    if layer.kind == "linear":
+        return nn.Linear(layer.input_shape[0], layer.output_shape[0])
+    return _activation_layers()[layer.kind]()
+
+
 def build_model(spec: LeNetSpec):
-    """The ``nn.Sequential`` for a spec, layers named as in :func:`layer_table`."""
+    """The ``nn.Sequential`` for a spec, one module per layer of :func:`layer_plan`, same names."""
     from torch import nn
 
     validate_spec(spec)
-    act = _activation_layers()[spec.activation]
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    channels = spec.in_channels
-    for i, block in enumerate(spec.conv, start=1):
-        layers[f"conv{i}"] = nn.Conv2d(channels, block.out_channels, block.kernel, block.stride, block.padding)
-        layers[f"act{i}"] = act()
-        if block.pool == "avg":
-            layers[f"pool{i}"] = nn.AvgPool2d(block.pool_kernel, block.pool_stride)
-        elif block.pool == "max":
-            layers[f"pool{i}"] = nn.MaxPool2d(block.pool_kernel, block.pool_stride)
-        channels = block.out_channels
-    layers["flatten"] = nn.Flatten()
-    features = layer_table(spec).flatten_size
-    widths = (*spec.hidden, spec.num_classes)
-    for j, width in enumerate(widths, start=1):
-        layers[f"fc{j}"] = nn.Linear(features, width)
-        features = width
-        if j < len(widths):
-            layers[f"act{len(spec.conv) + j}"] = act()
-    return nn.Sequential(layers)
+    return nn.Sequential(OrderedDict((layer.name, _module(layer)) for layer in layer_plan(spec).layers))
 
 
 def activation_of(model) -> str:

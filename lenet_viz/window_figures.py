@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from lenet_viz.arithmetic import Layer, missed_cells
 from lenet_viz.i18n import DEFAULT_LANG, t
-from lenet_viz.models import LayerTable
+from lenet_viz.models import LayerPlan
 
 MAX_DRAWN = 96
 """Largest grid side drawn; beyond it the cells would be under a few pixels."""
@@ -243,13 +243,13 @@ def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = 
 TABLE_COLUMNS = ("layer", "type", "hyperparameters", "output_shape", "parameters")
 
 
-def layer_rows(table: LayerTable, lang: str = DEFAULT_LANG) -> list[dict[str, str | int]]:
+def layer_rows(plan: LayerPlan, lang: str = DEFAULT_LANG) -> list[dict[str, str | int]]:
     """The layer table as rows for ``st.dataframe``, headed in ``lang`` (:func:`column_name`)."""
     layer, kind, hyper, shape, params = (column_name(c, lang) for c in TABLE_COLUMNS)
     return [
-        {layer: r.name, kind: t(f"kind.{r.kind}", lang), hyper: r.hyper_msg.text(lang) if r.hyper_msg else r.hyper,
+        {layer: r.name, kind: t(f"kind.{r.kind}", lang), hyper: r.hyper_text(lang),
          shape: " × ".join(str(d) for d in r.output_shape), params: r.params}
-        for r in table.rows
+        for r in plan.layers
     ]
 
 

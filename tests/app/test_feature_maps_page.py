@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet_viz import model_store
 from lenet_viz.checkpoints import checkpoint_bytes
-from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_table
+from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_plan
 
 PAGE = "../../app_pages/feature_maps.py"
 CANVAS = "fm_canvas_0"
@@ -168,7 +168,7 @@ def test_saved_and_uploaded_models_of_any_shape():
     at = start(saved_models={"my net": data}, fm_model="Saved: my net", **{CANVAS: drawing()})
     assert not at.exception and not at.error
     titles = " | ".join(chart_titles(at))
-    for row in layer_table(spec).rows:
+    for row in layer_plan(spec).layers:
         if len(row.output_shape) == 3:
             assert f"{row.name}</b>" in titles and "×".join(map(str, row.output_shape)) in titles
     assert "conv1</b> kernels · 8 maps × 1 input · 3×3" in titles

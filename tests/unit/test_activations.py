@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lenet_viz import activations
-from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_table
+from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_plan
 
 CUSTOM = LeNetSpec(conv=(ConvBlock(4, 3, stride=2, padding=1, pool="none"),
                          ConvBlock(8, 4, padding=2, pool="max", pool_kernel=3, pool_stride=2)),
@@ -26,7 +26,7 @@ def network(request):
 
 def test_shapes_names_and_probabilities(network):
     spec, _, _, acts = network
-    table = {row.name: row.output_shape for row in layer_table(spec).rows}
+    table = {row.name: row.output_shape for row in layer_plan(spec).layers}
     assert [layer.name for layer in acts.layers] == list(table)
     for layer in acts.layers:
         assert layer.values.shape == table[layer.name]

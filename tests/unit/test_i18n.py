@@ -11,7 +11,7 @@ from lenet_viz import i18n
 from lenet_viz.arithmetic import Layer, LayerError, conv_output_size, coverage_warning
 from lenet_viz.data import DATASETS
 from lenet_viz.i18n import LANGS, Msg, catalogue, class_name, language_of, t
-from lenet_viz.models import PRESETS, SpecError, layer_table
+from lenet_viz.models import PRESETS, SpecError, layer_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [*sorted((ROOT / "lenet_viz").glob("*.py")), *sorted((ROOT / "app_pages").glob("*.py")),
@@ -50,7 +50,7 @@ def test_every_key_the_code_uses_is_in_the_catalogue():
 def test_keys_built_from_names_exist():
     kinds = {"conv", "maxpool", "avgpool", "convtranspose"}
     keys = {f"step.{k}" for k in kinds} | {f"coverage.axis_{a}" for a in ("rows", "columns", "rows_and_columns")}
-    keys |= {f"kind.{row.kind}" for preset in PRESETS.values() for row in layer_table(preset).rows}
+    keys |= {f"kind.{row.kind}" for preset in PRESETS.values() for row in layer_plan(preset).layers}
     keys |= {f"curve.{c}" for c in ("train_loss", "train_acc", "test_acc")}
     keys |= {f"class.{name}" for name in DATASETS["fashion-mnist"]["classes"]}
     assert sorted(keys - set(catalogue("en"))) == []
@@ -108,7 +108,7 @@ def test_an_error_is_english_in_str_and_translated_on_request():
 def test_a_wrapped_error_is_translated_with_its_cause():
     spec = PRESETS["classic"].with_block(1, kernel=15)
     with pytest.raises(SpecError) as caught:
-        layer_table(spec)
+        layer_plan(spec)
     assert str(caught.value).startswith("conv2 cannot be built on a 14×14 input: kernel size too large")
     zh = caught.value.text("zh")
     assert zh.startswith("conv2 无法在 14×14 的输入上构建：卷积核太大") and "kernel" not in zh

@@ -1,5 +1,6 @@
 """LeNet spec, presets, layer table and per-layer forward."""
 
+import json
 import random
 
 import pytest
@@ -15,7 +16,7 @@ from lenet_viz.models import (
     coverage_warnings,
     describe,
     forward_all,
-    layer_table,
+    layer_plan,
 )
 
 
@@ -27,7 +28,7 @@ def test_classic_is_the_seeds_first_network():
         nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10),
     )
     assert [repr(m) for m in model] == [repr(m) for m in seed]
-    assert sum(p.numel() for p in model.parameters()) == 61_706 == layer_table(PRESETS["classic"]).total_params
+    assert sum(p.numel() for p in model.parameters()) == 61_706 == layer_plan(PRESETS["classic"]).total_params
 
 
 def test_modern_and_nopad():
@@ -53,7 +54,7 @@ def test_layer_table_equals_torch_for_random_specs():
     for _ in range(150):
         spec = random_spec(rng)
         try:
-            table = layer_table(spec)
+            table = layer_plan(spec)
         except SpecError as exc:
             broken += 1
             assert any(f"{kind}{i}" in str(exc) for kind in ("conv", "pool") for i in range(1, 4))
@@ -64,8 +65,8 @@ def test_layer_table_equals_torch_for_random_specs():
         built += 1
         model = build_model(spec)
         outputs = forward_all(model, torch.rand(2, 1, spec.input_size, spec.input_size))
-        assert [name for name, _ in outputs] == [row.name for row in table.rows]
-        for (name, out), row in zip(outputs, table.rows):
+        assert [name for name, _ in outputs] == [row.name for row in table.layers]
+        for (name, out), row in zip(outputs, table.layers):
             assert tuple(out.shape[1:]) == row.output_shape, name
             assert sum(p.numel() for p in getattr(model, name).parameters()) == row.params, name
     assert built > 30 and broken > 10
@@ -85,7 +86,7 @@ def build_torch_layers(spec: LeNetSpec) -> list[nn.Module]:
 def test_impossible_spec_names_the_layer():
     spec = PRESETS["seed-nopad"].with_block(1, kernel=13)
     with pytest.raises(SpecError, match="conv2 cannot be built on a 12×12 input"):
-        layer_table(spec)
+        layer_plan(spec)
 
 
 def test_spec_round_trips_through_a_dict():
@@ -113,3 +114,16 @@ def test_describe_gives_a_network_in_one_line():
     odd = LeNetSpec(conv=(ConvBlock(8, 3, stride=2, pool="none"), ConvBlock(4, 3, pool="max", pool_stride=1)),
                     hidden=(32,), activation="relu")
     assert describe(odd) == "conv 8@3×3 stride 2 → conv 4@3×3 → max pool 2 stride 1 → fc 32 → 10 · relu"
+
+
+def test_the_layer_plan_names_labels_and_geometry_of_every_layer():
+    plan = layer_plan(PRESETS["classic"])
+    assert [layer.name for layer in plan.layers] == ["conv1", "act1", "pool1", "conv2", "act2", "pool2", "flatten",
+                                                    "fc1", "act3", "fc2", "act4", "fc3"]
+    assert {layer.name: layer.label for layer in plan.layers if layer.label} == {
+        "conv1": "C1", "pool1": "S2", "conv2": "C3", "pool2": "S4"}
+    assert plan["conv1"].to_dict() == {"name": "conv1", "kind": "conv", "label": "C1", "input_shape": [1, 28, 28],
+                                       "output_shape": [6, 28, 28], "params": 156,
+                                       "geometry": {"kernel": 5, "stride": 1, "padding": 2}}
+    assert plan["pool2"].geometry.step == 2 and plan["fc1"].input_shape == (400,) and plan["act1"].geometry is None
+    assert json.loads(json.dumps([layer.to_dict() for layer in plan.layers]))[-1]["output_shape"] == [10]

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from lenet_viz.arithmetic import Layer, coverage_warning, formula_line, missed_cells
-from lenet_viz.models import PRESETS, layer_table
+from lenet_viz.models import PRESETS, layer_plan
 from lenet_viz.window_figures import (
     BIAS_ONLY,
     CURRENT,
@@ -163,7 +163,7 @@ def test_huge_grids_are_not_drawn():
 
 
 def test_layer_rows_match_the_built_model():
-    rows = layer_rows(layer_table(PRESETS["seed-nopad"]))
+    rows = layer_rows(layer_plan(PRESETS["seed-nopad"]))
     assert [r["layer"] for r in rows][:3] == ["conv1", "act1", "pool1"]
     flatten = next(r for r in rows if r["layer"] == "flatten")
     assert flatten["output shape"] == "256"
