@@ -136,7 +136,7 @@ def load_preset() -> None:
 
 
 def _pool_name(pool: str, lang: str) -> str:
-    return t(f"os.pool.{pool}", lang)
+    return t(f"pool.{pool}", lang)
 
 
 def block_editor(index: int, block: ConvBlock) -> ConvBlock:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from lenet_viz.arithmetic import Layer, coverage_warning
 from lenet_viz.errors import LenetVizError
-from lenet_viz.i18n import DEFAULT_LANG, t
+from lenet_viz.i18n import DEFAULT_LANG, Msg, t
 
 Activation = Literal["sigmoid", "relu", "tanh"]
 Pooling = Literal["avg", "max", "none"]
@@ -113,7 +113,7 @@ class PlannedLayer:
         if self.kind == "conv":
             return t("table.conv_hyper", lang, kernel=g.kernel, stride=g.step, padding=g.padding)
         if self.kind.endswith("pool"):
-            return t("table.pool_hyper", lang, pool=self.kind[:-4], kernel=g.kernel, stride=g.step)
+            return t("table.pool_hyper", lang, pool=Msg(f"pool.{self.kind[:-4]}"), kernel=g.kernel, stride=g.step)
         if self.kind == "linear":
             return f"{self.input_shape[0]}→{self.output_shape[0]}"
         return ""

@@ -119,6 +119,7 @@ def _output_size_states(at: AppTest):
     yield "a network that cannot be built"
 
 
+@pytest.mark.slow
 def test_output_size_in_chinese_in_every_state():
     at = app_in("zh", "app_pages/output_size.py")
     assert at.title[0].value == "输出尺寸"
