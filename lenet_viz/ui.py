@@ -46,6 +46,23 @@ def lang() -> str:
 
 def _language_chosen() -> None:
     st.session_state[LANG] = st.query_params["lang"] = st.session_state[LANG_CHOICE]
+    _resend_choices()
+
+
+def _resend_choices() -> None:
+    """Make every choice widget (radio, selectbox, multiselect, …) send its value to the browser again.
+
+    The browser holds such a widget's value as the option's text, which a format_func has just put
+    in the other language: left alone, it would show nothing selected and, on the next rerun,
+    send back a text no option has any more, which resets the widget to its default. Values set
+    through session state are sent again, formatted anew. Only text values and lists of texts are
+    set (choices are texts here); buttons, uploads and chart selections cannot be set, and need not.
+    """
+    for key in list(st.session_state.keys()):
+        value = st.session_state[key]
+        texts = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        if texts and not key.startswith("$$"):
+            st.session_state[key] = value
 
 
 def language_selector() -> str:

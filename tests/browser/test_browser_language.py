@@ -84,6 +84,11 @@ def test_switching_to_english_keeps_the_settings(chinese_page, streamlit_server)
     page.goto(streamlit_server + "/output_size?lang=zh")
     page.get_by_text("一层输出的特征图有多大").first.wait_for(timeout=60_000)
     wait_idle(page)
+    page.get_by_test_id("stRadio").get_by_text("最大池化层").click()
+    wait_idle(page)
+    page.get_by_test_id("stRadio").get_by_text("平均池化层").click()  # an option no longer first
+    page.get_by_text("向上取整模式").wait_for()
+    wait_idle(page)
     kernel = page.get_by_test_id("stSlider").filter(has_text="卷积核大小 F")
     kernel.get_by_role("slider").press("ArrowRight")
     kernel.get_by_role("slider").press("ArrowRight")  # 5 → 7: with padding 2, 28×28 gives 26×26
@@ -98,5 +103,11 @@ def test_switching_to_english_keeps_the_settings(chinese_page, streamlit_server)
     assert re.search(r"[?&]lang=en", page.url), page.url
     kernel = page.get_by_test_id("stSlider").filter(has_text="Kernel size F")
     assert kernel.get_by_test_id("stSliderThumbValue").inner_text() == "7"
-    assert page.get_by_test_id("stMetricValue").first.inner_text() == "26 × 26"
+    average = page.get_by_test_id("stRadio").get_by_role("radio", name="Average pooling")
+    assert average.is_checked()  # the choice shows under its English name
+    before = page.get_by_test_id("stMetricValue").first.inner_text()
+    kernel.get_by_role("slider").press("ArrowLeft")  # a rerun: every widget sends its value back
+    wait_idle(page)
+    assert average.is_checked()
+    assert page.get_by_test_id("stMetricValue").first.inner_text() != before
     screenshot(page, "en-output-size-after-switch")
