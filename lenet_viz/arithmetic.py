@@ -308,8 +308,10 @@ def formula_line(layer: Layer, size: int, symbol: str, lang: str = DEFAULT_LANG)
             rounded, bracket = numerator // s, (r"\left\lfloor", r"\right\rfloor")
         steps = rf"{bracket[0]} \frac{{{numerator}}}{{{s}}} {bracket[1]} + 1 = {rounded} + 1"
         if ceil_drops_last_window(layer, size):
+            # Two lines where the words are narrow enough to stack; one where a language's glyphs have
+            # no KaTeX metrics (CJK), since stacked lines of those overlap.
             first, second = t("formula.last_window_1", lang), t("formula.last_window_2", lang)
-            note = rf"\substack{{\text{{{first}}}\\ \text{{{second}}}}}"
+            note = rf"\substack{{\text{{{first}}}\\ \text{{{second}}}}}" if second else rf"\text{{{first}}}"
             steps += rf" \underbrace{{-\,1}}_{{{note}}} = {rounded}"
         else:
             steps += rf" = {rounded + 1}"
