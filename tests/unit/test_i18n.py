@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lenet_viz import i18n
-from lenet_viz.arithmetic import Layer, LayerError, conv_output_size, coverage_warning
+from lenet_viz.arithmetic import Layer, LayerError, conv_output_size, coverage_warning, formula_line
 from lenet_viz.data import DATASETS
 from lenet_viz.i18n import LANGS, Msg, catalogue, class_name, language_of, t
 from lenet_viz.models import PRESETS, SpecError, layer_plan
@@ -123,3 +123,10 @@ def test_coverage_warning_in_chinese_has_no_english_words():
 def test_msg_is_translated_when_shown():
     assert Msg("param.stride").text("zh") == "步幅"
     assert i18n.t("error.at_least_1", "zh", name=Msg("param.stride"), value=0) == "步幅至少为 1，当前为 0。"
+
+
+def test_formula_note_stays_on_one_line_in_chinese():
+    layer = Layer("maxpool", 2, 2, 1, ceil_mode=True)  # on 5 cells the last window would start in the padding
+    assert r"\substack" in formula_line(layer, 5, "H", "en")
+    chinese = formula_line(layer, 5, "H", "zh")
+    assert r"\text{最后一个窗口从填充开始}" in chinese and r"\substack" not in chinese
