@@ -1,8 +1,8 @@
 """lenet-viz: the Streamlit entry point. Run with ``streamlit run streamlit_app.py``."""
 
 import importlib
-import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
@@ -20,25 +20,50 @@ pages = [
     st.Page("app_pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:"),
 ]
 
+# What every page but Home needs: torch and the model code (lenet_viz.checkpoints; lenet_viz.ui, which
+# the language selector needs on every page, leaves them to the first function that loads a model),
+# and the pandas and pyarrow that Streamlit's tables and plotly's figures use.
+PAGE_IMPORTS = ("lenet_viz.checkpoints", "pandas", "pyarrow")
 
-TORCH_PAGES_NEED = "lenet_viz.checkpoints"  # imports torch and the model code, as every page but Home does
+
+@dataclass
+class PageImports:
+    """The pages' heavy imports, done once per server by one thread at a time.
+
+    Python makes a second thread wait for a module another thread is importing, but plotly does not
+    ask Python: it takes ``sys.modules.get("pandas")`` as it is. Streamlit runs a rerun in a new
+    thread while the old one finishes what it was doing (``runner.fastReruns``), so a quick page
+    switch could build a figure while the old run was half-way through importing pandas for a table:
+    ``AttributeError: partially initialized module 'pandas'`` (issue 16). Under this lock the
+    imports finish before any page but Home runs.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def load(self) -> None:
+        with self.lock:
+            for name in PAGE_IMPORTS:
+                importlib.import_module(name)
+            self.done.set()
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up() -> threading.Timer:
-    """Once per server, a second after the first page is served: import torch and the model code
-    while the visitor reads that page, so that the first switch to Feature maps or Train does not
-    wait for them (3.9 s → 1.4–1.9 s here, benchmarks/README.md). Delayed so that it does not slow
-    the first page itself on a small machine."""
-    timer = threading.Timer(1.0, importlib.import_module, args=(TORCH_PAGES_NEED,))
+def page_imports() -> PageImports:
+    """The server's one :class:`PageImports`, and its warm-up: a second after the first page is
+    served, import in the background while the visitor reads that page, so that the first switch
+    to another page does not wait for them (3.9 s → 1.4–1.9 s here, benchmarks/README.md). Delayed
+    so that it does not slow the first page itself on a small machine."""
+    imports = PageImports()
+    timer = threading.Timer(1.0, imports.load)
     timer.daemon = True
     timer.start()
-    return timer
+    return imports
 
 
-warm_up()
+imports = page_imports()
 page = st.navigation(pages)
-if TORCH_PAGES_NEED not in sys.modules and page.url_path != pages[0].url_path:  # first visit, before the warm-up
+if page.url_path != pages[0].url_path and not imports.done.is_set():  # a first visit before the warm-up is done
     with st.spinner(ui.tr("app.loading_torch")):
-        importlib.import_module(TORCH_PAGES_NEED)
+        imports.load()
 page.run()

@@ -1,12 +1,13 @@
 """Output size: learn convolution arithmetic by playing with one layer, then with the whole LeNet."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import streamlit as st
 
 from lenet_viz import ui
-from lenet_viz.arithmetic import Layer, LayerError, coverage_warning, formula_latex, formula_line
+from lenet_viz.arithmetic import Layer, coverage_warning, formula_latex, formula_line
+from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import t
 from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, coverage_warnings, layer_plan
 from lenet_viz.ui import tr
@@ -15,6 +16,15 @@ from lenet_viz.window_figures import column_name, describe_step, drawable, layer
 KINDS = ("conv", "maxpool", "avgpool", "convtranspose")  # named by the catalogue's os.kind.<kind>
 BLOCK_FIELDS = ("out_channels", "kernel", "stride", "padding", "pool", "pool_kernel", "pool_stride")
 SESSION = "session"  # widget values survive page switches
+
+
+@dataclass(frozen=True)
+class LayerInput:
+    """What the one-layer controls set: a layer and the size of the map coming into it."""
+
+    layer: Layer
+    height: int
+    width: int
 
 
 def setting(label: str, key: str, low: int, high: int, default: int, note: str) -> int:
@@ -33,8 +43,8 @@ def square_changed() -> None:
         st.session_state.os_height = st.session_state.os_width = st.session_state.get("os_size", 28)
 
 
-def layer_controls() -> tuple[Layer, int, int]:
-    """The one-layer controls, each with its explanation; returns the layer and the input size."""
+def layer_controls() -> LayerInput:
+    """The one-layer controls, each with its explanation."""
     lang = ui.lang()  # bound now: a format_func may also be called outside this run
     kind = st.radio(tr("os.layer_type"), KINDS, format_func=lambda k: t(f"os.kind.{k}", lang), key="os_kind",
                     captions=[tr(f"os.kind.{k}.caption") for k in KINDS], persist_state=SESSION)
@@ -63,12 +73,12 @@ def layer_controls() -> tuple[Layer, int, int]:
         st.caption(tr("os.ceil_note"))
     if kind == "convtranspose":
         output_padding = setting(tr("os.output_padding"), "os_output_padding", 0, 7, 0, tr("os.output_padding_note"))
-    layer = Layer(kind, kernel, stride, padding, dilation, ceil_mode, output_padding)
-    return layer, height, width
+    return LayerInput(Layer(kind, kernel, stride, padding, dilation, ceil_mode, output_padding), height, width)
 
 
-def window_stepper(layer: Layer, height: int, width: int) -> None:
+def window_stepper(chosen: LayerInput) -> None:
     """The grid picture with a slider (and play button) over every kernel placement."""
+    layer, height, width = chosen.layer, chosen.height, chosen.width
     if not drawable(layer, height, width):
         st.info(tr("os.too_large"))
         return
@@ -100,7 +110,8 @@ def window_stepper(layer: Layer, height: int, width: int) -> None:
 def one_layer() -> None:
     controls, results = st.columns([1, 2.6], gap="large")
     with controls:
-        layer, height, width = layer_controls()
+        chosen = layer_controls()
+        layer, height, width = chosen.layer, chosen.height, chosen.width
     with results:
         symbolic, _ = formula_latex(layer.kind, height, layer.kernel, layer.step, layer.padding, layer.dilation,
                                     layer.ceil_mode, layer.output_padding)
@@ -109,7 +120,7 @@ def one_layer() -> None:
         lang = ui.lang()
         try:
             out_h, out_w = layer.output(height), layer.output(width)
-        except LayerError as exc:
+        except LenetVizError as exc:
             st.error(tr("os.layer_error", reason=exc), icon=":material/block:")
             st.latex(formula_line(layer, height, "H", lang))
             st.latex(formula_line(layer, width, "W", lang))
@@ -123,7 +134,7 @@ def one_layer() -> None:
             warning = coverage_warning(layer, size, axis, lang)
             if warning:
                 st.warning(warning, icon=":material/warning:")
-        window_stepper(layer, height, width)
+        window_stepper(chosen)
 
 
 def load_preset() -> None:
@@ -199,8 +210,8 @@ def whole_lenet() -> None:
         st.warning(warning, icon=":material/visibility_off:")
     st.dataframe(rows, hide_index=True, key="os_table", height=35 * (len(rows) + 1) + 3,
                  column_config={column_name("parameters", lang): st.column_config.NumberColumn(format="localized")})
-    if st.button(tr("os.send"), key="os_send", icon=":material/model_training:"):
-        ui.send_to_training(spec)
+    st.button(tr("os.send"), key="os_send", icon=":material/model_training:", on_click=ui.send_to_training,
+              args=(spec,))
     if st.session_state.get(ui.CUSTOM_SPEC) == spec.to_dict():
         st.success(tr("os.sent"))
         st.page_link("app_pages/train.py", label=tr("os.go_train"), icon=":material/arrow_forward:")

@@ -1,30 +1,28 @@
 """Train: LeNet on Fashion-MNIST or MNIST in the browser, with d2l's live curves."""
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lenet_viz import ui
-from lenet_viz.checkpoints import CheckpointError, check_upload
+from lenet_viz.advice import default_lr
+from lenet_viz.checkpoints import check_upload
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
-from lenet_viz.models import PRESETS, SpecError, describe, layer_plan
+from lenet_viz.errors import LenetVizError
+from lenet_viz.history import last_test_acc, loss_text
+from lenet_viz.models import PRESETS, LeNetSpec, SpecError, describe, layer_plan
+from lenet_viz.run_data import load_run_data, preset_name, trainable_problem
+from lenet_viz.run_slots import SLOTS, max_runs
 from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
-from lenet_viz.training import TrainConfig, default_lr, describe_device, last_test_acc, loss_text, pick_device
-from lenet_viz.training_session import (
-    SLOTS,
-    RunRefused,
-    TrainingSession,
-    available_devices,
-    load_run_data,
-    max_runs,
-    preset_name,
-    remaining_s,
-    trainable_problem,
-)
+from lenet_viz.training import TrainConfig, available_devices, describe_device, pick_device
+from lenet_viz.training_session import SessionView, TrainingSession, remaining_s
 
 SESSION, NOTICE = "training_session", "train_notice"
+PERSIST = "session"  # widget values survive page switches
+NETWORK = "train_network"
 MAX_EPOCHS = 50  # also bounds how long the run of a closed tab can go on
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
 NETWORKS = {
@@ -36,16 +34,24 @@ NETWORKS = {
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """What the settings column says, handed to the buttons' callbacks (read when clicked)."""
+
+    dataset: str
+    data_dir: str
+    subset: int | None
+    network: str
+    spec: LeNetSpec
+    config: TrainConfig
+
+
 def kept(key: str, default: Any, options: list | None = None) -> dict[str, Any]:
-    """Widget kwargs that keep its value while the user is on other pages."""
-    store = f"_{key}"
-    value = st.session_state.get(store, default)
-    st.session_state[key] = default if options is not None and value not in options else value
-
-    def remember() -> None:
-        st.session_state[store] = st.session_state[key]
-
-    return {"key": key, "on_change": remember}
+    """Widget kwargs whose value lasts the whole browser session (``persist_state``), starting at
+    ``default``, and back to it when the value is no longer among ``options``."""
+    if key not in st.session_state or (options is not None and st.session_state[key] not in options):
+        st.session_state[key] = default
+    return {"key": key, "persist_state": PERSIST}
 
 
 def alive_check():
@@ -65,68 +71,66 @@ def clock(seconds: float | None) -> str:
 
 
 def notice(kind: str, text: str) -> None:
-    """A message shown once, on the next run of the page."""
+    """A message shown once, next to the buttons."""
     st.session_state[NOTICE] = (kind, text)
 
 
-def refuse_while_busy() -> None:
+def busy_elsewhere() -> bool:
     """One run per browser session: a second click while a run goes on only says so."""
     current = st.session_state.get(SESSION)
-    if current is not None and current.snapshot().busy:
+    if current is not None and current.view().busy:
         notice("warning", "A run is still going on in this session: stop it first.")
-        st.rerun()
+        return True
+    return False
 
 
-def start(fresh: bool) -> None:
-    refuse_while_busy()
+def start(settings: RunSettings, fresh: bool) -> None:
+    """Start (fresh) or Continue: a callback, so it runs before the page is drawn again."""
+    if busy_elsewhere():
+        return
     try:
         if fresh:
-            data = load_run_data(dataset, data_dir, subset if use_subset else None)
-            run = TrainingSession(spec, data, network)
+            data = load_run_data(settings.dataset, settings.data_dir, settings.subset)
+            run = TrainingSession(settings.spec, data, settings.network)
         else:
-            run = session
-        run.start(config, fresh=fresh, is_alive=alive_check())
+            run = st.session_state[SESSION]
+        run.start(settings.config, fresh=fresh, is_alive=alive_check())
         st.session_state[SESSION] = run
-    except (DataNotFound, RunRefused, ValueError) as exc:
+    except LenetVizError as exc:
         notice("error", str(exc))
-    st.rerun()
 
 
-def load_to_continue(data: bytes, uploaded: bool) -> None:
+def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None:
     """Make a saved or uploaded network the current one, so that Continue trains it further."""
-    refuse_while_busy()
+    if busy_elsewhere():
+        return
     try:
         if uploaded:
             check_upload(data)
         ckpt = ui.load_saved(data)
         name = preset_name(ckpt.spec) or "custom"
-        run_data = load_run_data(dataset, data_dir, subset if use_subset else None)
+        run_data = load_run_data(settings.dataset, settings.data_dir, settings.subset)
         run = TrainingSession.from_checkpoint(ckpt, run_data, name)
-    except (CheckpointError, DataNotFound, RunRefused, ValueError) as exc:
+    except LenetVizError as exc:
         notice("error", str(exc))
-    else:
-        if name == "custom":
-            st.session_state[ui.CUSTOM_SPEC] = ckpt.spec.to_dict()
-        st.session_state[ui.TRAIN_NETWORK] = name  # the Network box shows it on the next run
-        st.session_state[SESSION] = run
-        notice("success", f"Loaded a {name} network after {run.snapshot().history[-1].epoch:.1f} epochs: "
-               "press Continue to train it further." if run.snapshot().history else
-               f"Loaded a {name} network: press Continue to train it further.")
-    st.rerun()
+        return
+    if name == "custom":
+        st.session_state[ui.CUSTOM_SPEC] = ckpt.spec.to_dict()
+    st.session_state[NETWORK] = name
+    st.session_state[SESSION] = run
+    history = run.view().history
+    notice("success", f"Loaded a {name} network after {history[-1].epoch:.1f} epochs: press Continue to train "
+           "it further." if history else f"Loaded a {name} network: press Continue to train it further.")
 
 
-session: TrainingSession | None = st.session_state.get(SESSION)
-snap = session.snapshot() if session else None
-busy = bool(snap and snap.busy)
+def stop(run: TrainingSession) -> None:
+    run.stop()
 
-st.title("Train LeNet")
-st.markdown("Train a LeNet as the seed's `train_ch6` does and watch d2l's three curves grow, live. "
-            "**Start** trains a fresh network; **Continue** trains the current one further.")
 
-settings, live = st.columns([1, 2], gap="large")
-with settings:
+def data_settings(busy: bool) -> tuple[str, str, int | None]:
+    """Dataset, its folder and the subset size."""
     dataset = st.selectbox("Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
-                           **kept("train_dataset", "fashion-mnist"))
+                           **kept("train_dataset", "fashion-mnist", list(DATASET_NAMES)))
     data_dir = st.text_input(f"{DATASET_NAMES[dataset]} data folder", disabled=busy, placeholder="standard places",
                              help=f"A folder with the train/t10k idx3 and idx1 files (default: ${DATA_ENV}).",
                              **kept(f"train_data_dir_{dataset}", os.environ.get(DATA_ENV, ""))).strip()
@@ -134,39 +138,51 @@ with settings:
                              **kept("train_use_subset", False))
     subset = int(st.number_input("Training images", min_value=100, max_value=60000, step=1000,
                                  disabled=busy or not use_subset, **kept("train_subset", 5000)))
+    return dataset, data_dir, subset if use_subset else None
+
+
+def network_settings(busy: bool) -> tuple[str, LeNetSpec]:
+    """The network to train: a preset, or the one built on the Output size page."""
     try:
         custom = ui.custom_spec()
     except SpecError as exc:
         custom = None
         st.warning(f"The network of the Output size page cannot be built: {exc}")
     networks = [n for n in NETWORKS if n != "custom" or custom]
+    if ui.TRAIN_NETWORK in st.session_state:  # another page asked for a network (Output size: "Train it")
+        st.session_state[NETWORK] = st.session_state.pop(ui.TRAIN_NETWORK)
     network = st.selectbox("Network", networks, format_func=NETWORKS.get, disabled=busy,
-                           **kept(ui.TRAIN_NETWORK.removeprefix("_"), "classic", networks))
+                           **kept(NETWORK, "classic", networks))
     spec = custom if network == "custom" else PRESETS[network]
     st.caption(f"{describe(spec)} · {layer_plan(spec).total_params:,} parameters")
+    return network, spec
+
+
+def run_config(spec: LeNetSpec, busy: bool) -> TrainConfig:
+    """Optimizer, learning rate, batch size, epochs and device."""
     optimizer = st.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True, disabled=busy,
                          **kept("train_optimizer", "sgd"))
-    lr_start = default_lr(optimizer, spec.activation)
     lr = st.number_input("Learning rate", min_value=1e-6, step=0.1 if optimizer == "sgd" else 0.0005, format="%g",
                          disabled=busy,
                          help="Too high and the run diverges or gets stuck: the page then says so and "
                               "suggests a lower one.",
-                         **kept(f"train_lr_{optimizer}_{spec.activation}", lr_start))
+                         **kept(f"train_lr_{optimizer}_{spec.activation}", default_lr(optimizer, spec.activation)))
     batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
                                   **kept("train_batch_size", 256))
     epochs = int(st.number_input("Epochs", min_value=1, max_value=MAX_EPOCHS, disabled=busy,
                                  **kept("train_epochs", 10)))
-    device = st.selectbox("Device", available_devices(), disabled=busy, **kept("train_device", "auto"))
+    devices = available_devices()
+    device = st.selectbox("Device", devices, disabled=busy, **kept("train_device", "auto", devices))
     st.caption(f"auto picks **{describe_device(pick_device('auto'))}** here. "
                f"Server: {SLOTS.active} of {max_runs()} training run(s) going on.")
+    return TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
 
-    config = TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
-    problem = trainable_problem(spec)
 
+def data_found(dataset: str, data_dir: str, busy: bool) -> bool:
+    """Say where the data is, or how to get it."""
     try:
         found = locate(dataset, data_dir or None)[0]
     except DataNotFound as exc:
-        found = None
         with st.container(border=True):
             st.warning(f"{DATASET_NAMES[dataset]} is not on this machine.")
             st.code(str(exc), language=None, wrap_lines=True)
@@ -181,11 +197,13 @@ with settings:
                         notice("error", f"The download failed ({type(exc).__name__}: {exc}). Are you offline? "
                                "Copy the four IDX files into a folder and type it above.")
                 st.rerun()
-    else:
-        st.caption(f"{DATASET_NAMES[dataset]} found in `{found}`.")
-    if problem:
-        st.warning(problem)
+        return False
+    st.caption(f"{DATASET_NAMES[dataset]} found in `{found}`.")
+    return True
 
+
+def continue_saved(settings: RunSettings, busy: bool) -> None:
+    """Load a network saved in this session or uploaded, to Continue it."""
     with st.expander("Continue training a saved network"):
         stored = ui.saved_models()
         pick = st.selectbox("Saved in this session", list(stored), index=None, key="train_resume_pick",
@@ -193,13 +211,26 @@ with settings:
         upload = st.file_uploader("…or a checkpoint file (.pt)", type=["pt", "pth"], key="train_resume_file",
                                   disabled=busy)
         st.caption("It trains on the dataset chosen above, which must be the one it was trained on.")
-        if st.button("Load, then press Continue", icon=":material/upload:", disabled=busy or not (pick or upload)):
-            load_to_continue(upload.getvalue() if upload else stored[pick], upload is not None)
+        chosen = upload.getvalue() if upload else stored.get(pick)
+        st.button("Load, then press Continue", icon=":material/upload:", disabled=busy or chosen is None,
+                  on_click=load_to_continue, args=(settings, chosen, upload is not None))
 
+
+def settings_column(busy: bool) -> tuple[RunSettings, bool]:
+    """Every setting of a run; and whether one can start (data there, network trainable)."""
+    dataset, data_dir, subset = data_settings(busy)
+    network, spec = network_settings(busy)
+    settings = RunSettings(dataset, data_dir, subset, network, spec, run_config(spec, busy))
+    found = data_found(dataset, data_dir, busy)
+    if problem := trainable_problem(spec):
+        st.warning(problem)
+    continue_saved(settings, busy)
+    return settings, found and not problem
 
 
 def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
-    now = run.snapshot()
+    """The live part: progress, metrics and curves, redrawn every half second while a run goes on."""
+    now = run.view()
     if polling and now.phase != phase:
         st.rerun()  # the run stopped, or its results are ready: redraw the whole page
     current, last = now.current, (now.history[-1] if now.history else None)
@@ -224,59 +255,90 @@ def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
         st.info(now.hint, icon=":material/lightbulb:")
 
 
-with live:
-    same_model = bool(session and session.data.dataset == dataset and session.network == network
-                      and session.spec.to_dict() == spec.to_dict())  # by value: a module reload makes new classes
+def run_buttons(settings: RunSettings, run: TrainingSession | None, view: SessionView | None, ready: bool) -> None:
+    """Start, Stop, Continue, and what the last click did."""
+    busy = bool(view and view.busy)
+    same_model = bool(run and run.data.dataset == settings.dataset and run.network == settings.network
+                      and run.spec.to_dict() == settings.spec.to_dict())  # by value: a reload makes new classes
     b1, b2, b3, _ = st.columns([1, 1, 1, 1.5])
-    if b1.button("Start", type="primary", icon=":material/play_arrow:", width="stretch",
-                 disabled=busy or found is None or bool(problem)):
-        start(fresh=True)
-    if b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not (snap and snap.running)
-                 or snap.stop_requested):
-        session.stop()
-        st.rerun()
-    if b3.button("Continue", icon=":material/fast_forward:", width="stretch",
-                 disabled=busy or not same_model or not (snap.history or snap.resumed) or snap.status == "diverged",
-                 help=f"Train the current network {epochs} more epoch(s) with these settings."):
-        start(fresh=False)
-    if NOTICE in st.session_state:  # what the last click did, next to the buttons
+    b1.button("Start", type="primary", icon=":material/play_arrow:", width="stretch", disabled=busy or not ready,
+              on_click=start, args=(settings, True))
+    b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not (view and view.running)
+              or view.stop_requested, on_click=stop, args=(run,))
+    b3.button("Continue", icon=":material/fast_forward:", width="stretch",
+              disabled=busy or not same_model or not (view.history or view.resumed) or view.status == "diverged",
+              help=f"Train the current network {settings.config.epochs} more epoch(s) with these settings.",
+              on_click=start, args=(settings, False))
+    if NOTICE in st.session_state:
         kind, text = st.session_state.pop(NOTICE)
         getattr(st, kind)(text)
-    if session:
-        st.subheader(f"{session.network} on {len(session.data.train[0]):,} "
-                     f"{DATASET_NAMES[session.data.dataset]} images")
-        st.fragment(run_every=0.5 if busy else None)(draw_live)(session, busy, snap.phase)
-    else:
+
+
+def live_column(settings: RunSettings, run: TrainingSession | None, view: SessionView | None, ready: bool) -> None:
+    run_buttons(settings, run, view, ready)
+    if run is None:
         st.info("Press **Start**: the loss and accuracy curves grow here while the network trains, and the "
                 "confusion matrix and the test images it gets wrong follow below.", icon=":material/show_chart:")
-
-if session and snap.status not in ("idle", "running"):
-    with live:  # how the run ended, under its curves
-        {"finished": st.success, "stopped": st.info}.get(snap.status, st.error)(snap.message)
-        if snap.summary and snap.status != "error":
-            st.code(snap.summary, language=None)
-        if snap.busy:
+        return
+    st.subheader(f"{run.network} on {len(run.data.train[0]):,} {DATASET_NAMES[run.data.dataset]} images")
+    st.fragment(run_every=0.5 if view.busy else None)(draw_live)(run, view.busy, view.phase)
+    if view.status not in ("idle", "running"):  # how the run ended, under its curves
+        {"finished": st.success, "stopped": st.info}.get(view.status, st.error)(view.message)
+        if view.summary and view.status != "error":
+            st.code(view.summary, language=None)
+        if view.busy:
             st.info("Computing the test-set predictions for the confusion matrix…", icon=":material/hourglass_top:")
-    if snap.predictions is not None and snap.history:
-        labels, classes = session.data.test[1], session.data.classes
-        st.markdown("**Confusion matrix** (test set)")
-        st.plotly_chart(confusion_figure(labels, snap.predictions, classes), width="stretch")
-        st.markdown("**Misclassified test images** (true → predicted)")
-        figure = misclassified_figure(session.data.test[0], labels, snap.predictions, classes)
-        if figure is None:
-            st.write("None: every test image is classified correctly.")
-        else:
-            st.plotly_chart(figure, width="stretch")
-    if not snap.busy and snap.history and snap.status != "diverged":
-        st.markdown("**Keep this network**")
-        test_acc = last_test_acc(snap.history)
-        tested = f" · test {test_acc:.3f}" if test_acc is not None else ""
-        default_label = (f"{session.network} · {DATASET_NAMES[session.data.dataset]} · "
-                         f"{snap.history[-1].epoch:.1f} epochs{tested}")
-        name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
-        label = name_col.text_input("Name", value=default_label, key=f"train_save_label_{snap.run}").strip()
-        if save_col.button("Save", icon=":material/save:", width="stretch"):
-            saved = ui.add_saved_model(label or default_label, session.checkpoint())
-            st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
-        download_col.download_button("Download .pt", data=session.checkpoint(), file_name="lenet.pt",
-                                     mime="application/octet-stream", icon=":material/download:", width="stretch")
+
+
+def test_results(run: TrainingSession, view: SessionView) -> None:
+    """The confusion matrix and the misclassified test images."""
+    labels, classes = run.data.test[1], run.data.classes
+    st.markdown("**Confusion matrix** (test set)")
+    st.plotly_chart(confusion_figure(labels, view.predictions, classes), width="stretch")
+    st.markdown("**Misclassified test images** (true → predicted)")
+    figure = misclassified_figure(run.data.test[0], labels, view.predictions, classes)
+    if figure is None:
+        st.write("None: every test image is classified correctly.")
+    else:
+        st.plotly_chart(figure, width="stretch")
+
+
+def keep_network(run: TrainingSession, view: SessionView) -> None:
+    """Save the network in this session (the Feature maps page lists it) or download it, with its snapshots."""
+    st.markdown("**Keep this network**")
+    test_acc = last_test_acc(view.history)
+    tested = f" · test {test_acc:.3f}" if test_acc is not None else ""
+    default_label = f"{run.network} · {DATASET_NAMES[run.data.dataset]} · {view.history[-1].epoch:.1f} epochs{tested}"
+    name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+    label = name_col.text_input("Name", value=default_label, key=f"train_save_label_{view.run}").strip()
+    if save_col.button("Save", icon=":material/save:", width="stretch"):
+        saved = ui.add_saved_model(label or default_label, run.checkpoint())
+        st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
+    download_col.download_button("Download .pt", data=run.checkpoint(), file_name="lenet.pt",
+                                 mime="application/octet-stream", icon=":material/download:", width="stretch")
+    if view.snapshots:
+        st.caption(f"The checkpoint keeps {view.snapshots} snapshots of the weights taken during training, "
+                   "for replaying how the network learned.")
+
+
+def main() -> None:
+    run: TrainingSession | None = st.session_state.get(SESSION)
+    view = run.view() if run else None
+    busy = bool(view and view.busy)
+    st.title("Train LeNet")
+    st.markdown("Train a LeNet as the seed's `train_ch6` does and watch d2l's three curves grow, live. "
+                "**Start** trains a fresh network; **Continue** trains the current one further.")
+    settings_col, live = st.columns([1, 2], gap="large")
+    with settings_col:
+        settings, ready = settings_column(busy)
+    with live:
+        live_column(settings, run, view, ready)
+    if run is None or view.status in ("idle", "running"):
+        return
+    if view.predictions is not None and view.history:
+        test_results(run, view)
+    if not view.busy and view.history and view.status != "diverged":
+        keep_network(run, view)
+
+
+main()

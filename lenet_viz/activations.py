@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lenet_viz.arithmetic import receptive_fields
+from lenet_viz.arithmetic import Layer, receptive_fields
 from lenet_viz.models import LeNetSpec, forward_all, layer_plan
 from lenet_viz.threads import thread_limit
 
@@ -105,13 +105,30 @@ def receptive_field(spec: LeNetSpec, layer: str, row: int, col: int) -> tuple[tu
     """
     plan = layer_plan(spec).layers
     upto = plan[: [p.name for p in plan].index(layer) + 1]
-    fields = receptive_fields((p.geometry.kernel, p.geometry.step, p.geometry.padding, 1) for p in upto if p.geometry)
+    fields = receptive_fields(p.geometry for p in upto if p.geometry)
     if not fields:
         return (row, col, row + 1, col + 1), 1
     f = fields[-1]
     top = round(f.start + row * f.jump - f.size / 2)
     left = round(f.start + col * f.jump - f.size / 2)
     return (top, left, top + f.size, left + f.size), f.size
+
+
+_ACTIVATION_FUNCTIONS = {"sigmoid": lambda x: 1 / (1 + np.exp(-x)), "relu": lambda x: max(x, 0.0), "tanh": np.tanh}
+
+
+def _read_window(src: np.ndarray, geometry: Layer, row: int, col: int) -> np.ndarray:
+    """The C×k×k numbers one kernel placement reads, zeros standing for the padding."""
+    kernel, stride, padding = geometry.kernel, geometry.step, geometry.padding
+    padded = np.pad(src, ((0, 0), (padding, padding), (padding, padding)))
+    return padded[:, row * stride: row * stride + kernel, col * stride: col * stride + kernel]
+
+
+def _kernel_of(model: torch.nn.Module, layer: str, map_: int) -> tuple[np.ndarray, float]:
+    """The weights (C×k×k) and bias that make map ``map_`` of a convolution layer."""
+    module = getattr(model, layer)
+    bias = float(module.bias.detach()[map_]) if module.bias is not None else 0.0
+    return module.weight.detach()[map_].numpy(), bias
 
 
 def explain_unit(model: torch.nn.Module, spec: LeNetSpec, acts: Activations, layer: str,
@@ -123,33 +140,23 @@ def explain_unit(model: torch.nn.Module, spec: LeNetSpec, acts: Activations, lay
     channels, height, width = out.values.shape
     if not (0 <= map_ < channels and 0 <= row < height and 0 <= col < width):
         raise ValueError(f"{layer} has {channels} maps of {height}×{width}; no unit ({map_}, {row}, {col}).")
-    names = [layer_.name for layer_ in acts.layers]
-    index = names.index(layer)
-    source = "input" if index == 0 else names[index - 1]
+    index = [layer_.name for layer_ in acts.layers].index(layer)
+    source = "input" if index == 0 else acts.layers[index - 1].name
     src = acts.input if index == 0 else acts.layers[index - 1].values
-    value = float(out.values[map_, row, col])
     weights, bias = None, None
-    if out.kind == "conv" or out.kind.endswith("pool"):
-        geometry = layer_plan(spec)[layer].geometry
-        kernel, stride, padding = geometry.kernel, geometry.step, geometry.padding
-        if out.kind != "conv":
-            src = src[map_:map_ + 1]
-        padded = np.pad(src, ((0, 0), (padding, padding), (padding, padding)))
-        patch = padded[:, row * stride: row * stride + kernel, col * stride: col * stride + kernel]
-        if out.kind == "conv":
-            module = getattr(model, layer)
-            weights = module.weight.detach()[map_].numpy()
-            bias = float(module.bias.detach()[map_]) if module.bias is not None else 0.0
-            computed = float((weights.astype(np.float64) * patch).sum() + bias)
-        else:
-            computed = float(patch.max() if out.kind == "maxpool" else patch.mean())
+    if out.kind == "conv":
+        patch = _read_window(src, layer_plan(spec)[layer].geometry, row, col)
+        weights, bias = _kernel_of(model, layer, map_)
+        computed = float((weights.astype(np.float64) * patch).sum() + bias)
+    elif out.kind.endswith("pool"):
+        patch = _read_window(src[map_:map_ + 1], layer_plan(spec)[layer].geometry, row, col)
+        computed = float(patch.max() if out.kind == "maxpool" else patch.mean())
     else:
         patch = src[map_:map_ + 1, row:row + 1, col:col + 1]
-        x = float(patch[0, 0, 0])
-        computed = {"sigmoid": 1 / (1 + np.exp(-x)), "relu": max(x, 0.0), "tanh": np.tanh(x)}[out.kind]
+        computed = float(_ACTIVATION_FUNCTIONS[out.kind](float(patch[0, 0, 0])))
     field, size = receptive_field(spec, layer, row, col)
-    return UnitExplanation(layer, out.kind, map_, row, col, value, float(computed), source, patch,
-                           weights, bias, field, size)
+    return UnitExplanation(layer, out.kind, map_, row, col, float(out.values[map_, row, col]), computed, source,
+                           patch, weights, bias, field, size)
 
 
 def formula_latex(unit: UnitExplanation) -> str:

@@ -20,7 +20,7 @@ LayerKind = Literal["conv", "maxpool", "avgpool", "convtranspose"]
 
 
 class LayerError(LenetVizError, ValueError):
-    """Hyperparameters PyTorch refuses, or that leave an empty output; the message says which and why."""
+    """Layer settings PyTorch refuses, or that leave no output; the message says which and why."""
 
 
 def _check_positive(name: str, value: int) -> None:
@@ -156,18 +156,17 @@ class ReceptiveField:
     start: float
 
 
-def receptive_fields(layers: Iterable[tuple[int, int, int, int]]) -> list[ReceptiveField]:
-    """Receptive field after each layer of a stack given as ``(kernel, stride, padding, dilation)``.
+def receptive_fields(layers: Iterable[Layer]) -> list[ReceptiveField]:
+    """Receptive field after each layer of a stack (convolutions and pooling).
 
     r_out = r_in + (D(F−1)+1 − 1)·j_in, j_out = j_in·S, start_out = start_in + ((D(F−1)+1 − 1)/2 − P)·j_in.
     """
     size, jump, start = 1, 1, 0.5
     fields = []
-    for kernel, stride, padding, dilation in layers:
-        span = _effective_kernel(kernel, dilation)
-        size = size + (span - 1) * jump
-        start = start + ((span - 1) / 2 - padding) * jump
-        jump = jump * stride
+    for layer in layers:
+        size = size + (layer.span - 1) * jump
+        start = start + ((layer.span - 1) / 2 - layer.padding) * jump
+        jump = jump * layer.step
         fields.append(ReceptiveField(size, jump, start))
     return fields
 

@@ -1,9 +1,13 @@
-"""Checkpoints: weights + spec + dataset + history, written atomically, read with ``weights_only``.
+"""Checkpoints: weights + spec + dataset + history + snapshots, written atomically, read with ``weights_only``.
 
 A checkpoint is a plain dict of tensors, numbers, strings and lists, so ``torch.load(...,
 weights_only=True)`` reads it without unpickling code, and :func:`load_checkpoint` rebuilds the
 exact network from its spec. Anything wrong with a file raises :class:`CheckpointError` with a
 message fit for the user.
+
+Snapshots (the weights at chosen steps of training, for the replay view) are stored as float16,
+at most :data:`~lenet_viz.history.MAX_SNAPSHOTS` of them and
+:data:`~lenet_viz.history.SNAPSHOT_BUDGET_BYTES` in all: a LeNet's 24 default ones add 2.9 MB.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import math
 import os
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,6 +28,15 @@ import torch
 from torch import nn
 
 from lenet_viz.errors import LenetVizError
+from lenet_viz.history import (
+    HistoryError,
+    Progress,
+    Snapshot,
+    history_dicts,
+    last_test_acc,
+    parse_history,
+    parse_snapshots,
+)
 from lenet_viz.models import LeNetSpec, SpecError, build_model, layer_plan
 from lenet_viz.preprocess import MAX_UPLOAD_BYTES
 
@@ -36,24 +50,34 @@ class CheckpointError(LenetVizError, ValueError):
     """A file that is not a usable lenet-viz checkpoint."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Checkpoint:
+    """A loaded checkpoint: the network (final weights in ``model`` and ``state_dict``), what it was
+    trained on, its history and its snapshots (oldest first; empty when none were kept)."""
+
     model: nn.Module
     spec: LeNetSpec
     dataset: str
     classes: tuple[str, ...]
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: tuple[Progress, ...] = ()
     config: dict[str, Any] = field(default_factory=dict)
     created: str = ""
+    snapshots: tuple[Snapshot, ...] = ()
 
     @property
     def test_acc(self) -> float | None:
         """The last test accuracy in the history, if any."""
-        return next((h["test_acc"] for h in reversed(self.history) if h.get("test_acc") is not None), None)
+        return last_test_acc(self.history)
+
+    @property
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The final weights (float32)."""
+        return self.model.state_dict()
 
 
 def checkpoint_dict(model: nn.Module, spec: LeNetSpec, dataset: str, classes: tuple[str, ...],
-                    history: list = (), config: dict | None = None) -> dict[str, Any]:
+                    history: Sequence[Progress] = (), config: dict | None = None,
+                    snapshots: Sequence[Snapshot] = ()) -> dict[str, Any]:
     """The dict that :func:`save_checkpoint` writes."""
     return {
         "format": FORMAT,
@@ -61,14 +85,16 @@ def checkpoint_dict(model: nn.Module, spec: LeNetSpec, dataset: str, classes: tu
         "dataset": dataset,
         "classes": list(classes),
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-        "history": [h if isinstance(h, dict) else asdict(h) for h in history],
+        "history": history_dicts(history),
         "config": dict(config or {}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "snapshots": [s.to_dict() for s in snapshots],
     }
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, spec: LeNetSpec, dataset: str,
-                    classes: tuple[str, ...], history: list = (), config: dict | None = None) -> Path:
+                    classes: tuple[str, ...], history: Sequence[Progress] = (), config: dict | None = None,
+                    snapshots: Sequence[Snapshot] = ()) -> Path:
     """Write a checkpoint atomically: a temporary file in the same folder, then a rename.
 
     Temporary files that a killed writer left beside ``path`` are removed first.
@@ -80,7 +106,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, spec: LeNetSpec, dataset
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(checkpoint_dict(model, spec, dataset, classes, history, config), f)
+            torch.save(checkpoint_dict(model, spec, dataset, classes, history, config, snapshots), f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -124,16 +150,6 @@ def _check_spec_size(name: str, spec: LeNetSpec, state: dict[str, torch.Tensor])
         raise CheckpointError(f"{name}: its network spec has {params:,} parameters but the file holds "
                               f"{stored:,} weights." if params <= MAX_PARAMS else
                               f"{name}: its network has {params:,} parameters; at most {MAX_PARAMS:,} are supported.")
-
-
-def _history(raw: Any) -> list[dict[str, Any]]:
-    """The history entries, each a dict whose numbers are numbers (a hostile file may say otherwise)."""
-    history = [dict(h) for h in raw]
-    for h in history:
-        for key in ("epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec", "elapsed_s"):
-            if h.get(key) is not None and (isinstance(h[key], bool) or not isinstance(h[key], (int, float))):
-                raise TypeError(f"history value {key}={h[key]!r} is not a number")
-    return history
 
 
 def _unreadable_reason(exc: Exception) -> str:
@@ -183,10 +199,13 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
         classes = tuple(str(c) for c in raw["classes"])
         if len(classes) != spec.num_classes:
             raise CheckpointError(f"{name}: {len(classes)} class names for {spec.num_classes} outputs.")
-        history = _history(raw.get("history", []))
+        history = parse_history(raw.get("history", []))
+        snapshots = parse_snapshots(raw.get("snapshots", []), state)
         config = dict(raw.get("config", {}))
     except CheckpointError:
         raise
+    except HistoryError as exc:
+        raise CheckpointError(f"{name}: {exc}.") from exc
     except SpecError as exc:
         raise CheckpointError(f"{name}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - a hostile file can break the rebuild in many ways
@@ -194,4 +213,4 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
         raise CheckpointError(f"{name} does not match its network spec ({reason[:200]}).") from exc
     model.eval()
     return Checkpoint(model, spec, str(raw.get("dataset", "")), classes, history, config,
-                      str(raw.get("created", "")))
+                      str(raw.get("created", "")), snapshots)

@@ -5,16 +5,30 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from lenet_viz.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from lenet_viz.data import DATA_ENV, DATASETS, DataNotFound, load_dataset, take_subset
+from lenet_viz.checkpoints import load_checkpoint, save_checkpoint
+from lenet_viz.data import DATA_ENV, DATASETS, load_dataset, take_subset
+from lenet_viz.errors import LenetVizError
+from lenet_viz.history import (
+    DEFAULT_SNAPSHOTS,
+    MAX_SNAPSHOTS,
+    Offset,
+    Progress,
+    Snapshot,
+    bounded_snapshots,
+    offset_after,
+    thin,
+)
 from lenet_viz.model_store import save_samples
 from lenet_viz.models import PRESETS, build_model
-from lenet_viz.training import Progress, TrainConfig, evaluate, pick_device, train
+from lenet_viz.training import TrainConfig, evaluate, pick_device, train
+
+
+class UsageError(LenetVizError, ValueError):
+    """Arguments that do not fit together or with the data."""
 
 
 def index_range(text: str) -> slice:
@@ -26,6 +40,14 @@ def index_range(text: str) -> slice:
     if (start or 0) < 0 or (stop is not None and stop < (start or 0)):
         raise argparse.ArgumentTypeError(f"{text!r} is not a valid range of indices")
     return slice(start, stop)
+
+
+def snapshots_arg(text: str) -> int:
+    """``--snapshots``: 0 (off) up to the most a checkpoint keeps."""
+    value = int(text)
+    if not 0 <= value <= MAX_SNAPSHOTS:
+        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_SNAPSHOTS}, got {text}")
+    return value
 
 
 def positive(kind: type):
@@ -65,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", action="store_true", help="random shifts, rotations, scale and stroke width")
     t.add_argument("--out", type=Path, help="where to save the checkpoint (.pt); written at every epoch end")
     t.add_argument("--resume", type=Path, help="continue training this checkpoint (its network and weights; "
-                   "--model is ignored, the history goes on)")
+                   "--model is ignored, the history and snapshots go on)")
+    t.add_argument("--snapshots", type=snapshots_arg, default=DEFAULT_SNAPSHOTS,
+                   help="weight snapshots kept in the checkpoint for the replay view, log-spaced in steps "
+                   "(float16; a LeNet's 24 add 2.9 MB); 0 turns them off")
 
     e = sub.add_parser("evaluate", help="test accuracy of a saved checkpoint",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -99,52 +124,81 @@ class ProgressPrinter:
             print(line, file=self.stream, flush=True)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    data = load_dataset(args.dataset, args.data_dir, args.download)
-    test_images, test_labels = data.test_images[args.test_range], data.test_labels[args.test_range]
-    train_images, train_labels = take_subset((data.train_images, data.train_labels), args.subset, args.seed)
+class RunRecord:
+    """What ``train`` keeps of a run, continued from a checkpoint's: history and snapshots at their
+    global epochs and steps, written to ``--out`` at every epoch end (a killed run resumes from there)."""
+
+    def __init__(self, cap: int, history: tuple[Progress, ...] = (), snapshots: tuple[Snapshot, ...] = ()):
+        self.history, self.snapshots, self.cap = list(history), list(snapshots), cap
+        self.offset: Offset = offset_after(history)
+
+    def add_progress(self, p: Progress) -> None:
+        self.history.append(self.offset.shift(p))
+
+    def add_snapshot(self, s: Snapshot) -> None:
+        kept = self.offset.shift_snapshot(s)
+        if not self.snapshots or self.snapshots[-1].step != kept.step:  # a continuation's step 0 repeats
+            self.snapshots.append(kept)
+        self.snapshots = thin(self.snapshots, self.cap)
+
+
+def training_split(args: argparse.Namespace, data) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training images: a subset, plus test images when asked (never those tested on)."""
+    images, labels = take_subset((data.train_images, data.train_labels), args.subset, args.seed)
     if args.add_test_range:
         extra = args.add_test_range
         overlap = range(len(data.test_images))[extra]
         if set(overlap) & set(range(len(data.test_images))[args.test_range]):
-            raise ValueError("--add-test-range overlaps --test-range: never train on the images you test on")
-        train_images = torch.cat([train_images, data.test_images[extra]])
-        train_labels = torch.cat([train_labels, data.test_labels[extra]])
-    earlier: list = []
+            raise UsageError("--add-test-range overlaps --test-range: never train on the images you test on")
+        images = torch.cat([images, data.test_images[extra]])
+        labels = torch.cat([labels, data.test_labels[extra]])
+    return images, labels
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    data = load_dataset(args.dataset, args.data_dir, args.download)
+    test_images, test_labels = data.test_images[args.test_range], data.test_labels[args.test_range]
+    train_images, train_labels = training_split(args, data)
     if args.resume:
         ckpt = load_checkpoint(args.resume)
         if ckpt.dataset and ckpt.dataset != args.dataset:
-            raise ValueError(f"{args.resume} was trained on {ckpt.dataset}; pass --dataset {ckpt.dataset}")
-        spec, model, earlier = ckpt.spec, ckpt.model, ckpt.history
-        name = str(ckpt.config.get("model", "checkpoint"))
-        print(f"resuming {args.resume} after {earlier[-1]['epoch'] if earlier else 0:g} epochs", file=sys.stderr)
+            raise UsageError(f"{args.resume} was trained on {ckpt.dataset}; pass --dataset {ckpt.dataset}")
+        spec, model, name = ckpt.spec, ckpt.model, str(ckpt.config.get("model", "checkpoint"))
+        earlier = ckpt.history, ckpt.snapshots
     else:
-        spec, name = PRESETS[args.model], args.model
+        spec, name, earlier = PRESETS[args.model], args.model, ((), ())
         model = build_model(spec)
+    params = sum(p.numel() for p in model.parameters())
+    record = RunRecord(bounded_snapshots(MAX_SNAPSHOTS, params), *earlier)
+    if args.resume:
+        print(f"resuming {args.resume} after {record.offset.epoch:g} epochs", file=sys.stderr)
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer,
                          device=args.device, seed=args.seed, augment=args.augment)
     pick_device(args.device)  # fail early on a device that is not there
     print(f"training {name} on {len(train_images):,} {args.dataset} images "
           f"({data.source}), testing on {len(test_images):,}", file=sys.stderr)
-    offset = (earlier[-1].get("epoch", 0.0), earlier[-1].get("elapsed_s", 0.0)) if earlier else (0.0, 0.0)
-    history: list[dict] = list(earlier)
     printer = ProgressPrinter(args.epochs)
     meta = {**config.to_dict(), "model": name, "train_images": len(train_images)}
 
+    def save() -> None:
+        save_checkpoint(args.out, model, spec, args.dataset, data.classes, record.history, meta, record.snapshots)
+
     def on_progress(p: Progress) -> None:
         printer(p)
-        history.append({**asdict(p), "epoch": offset[0] + p.epoch, "elapsed_s": offset[1] + p.elapsed_s})
+        record.add_progress(p)
         if args.out and p.test_acc is not None:  # every epoch end: a killed run resumes from here
-            save_checkpoint(args.out, model, spec, args.dataset, data.classes, history, meta)
+            save()
 
     result = train(model, (train_images, train_labels), (test_images, test_labels), config,
-                   on_progress=on_progress, fresh_weights=not args.resume)
+                   on_progress=on_progress, fresh_weights=not args.resume,
+                   snapshots=bounded_snapshots(args.snapshots, params),
+                   on_snapshot=record.add_snapshot)
     if result.status != "finished":
         print(result.message, file=sys.stderr)
     print(result.summary())
     if args.out and result.status != "diverged":
-        save_checkpoint(args.out, model, spec, args.dataset, data.classes, history, meta)
-        print(f"saved {args.out}", file=sys.stderr)
+        save()
+        print(f"saved {args.out} ({len(record.snapshots)} snapshots)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
 
 
@@ -153,7 +207,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     data = load_dataset(args.dataset, args.data_dir, args.download)
     images, labels = data.test_images[args.test_range], data.test_labels[args.test_range]
     if not len(images):
-        raise ValueError("the test range selects no images")
+        raise UsageError("the test range selects no images")
     acc = evaluate(ckpt.model, (images, labels), torch.device("cpu"))
     print(f"test acc {acc:.4f} on {len(images)} images")
     return 0
@@ -178,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "samples": cmd_samples}[args.command](args)
-    except (DataNotFound, CheckpointError, ValueError) as exc:
+    except LenetVizError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lenet_viz import settings
 from lenet_viz.errors import LenetVizError
+from lenet_viz.settings import DATA_ENV
 
 DATASETS: dict[str, dict] = {
     "mnist": {
@@ -34,14 +36,24 @@ DATASETS: dict[str, dict] = {
         "install": "sudo apt-get install -y dataset-fashion-mnist (Debian/Ubuntu), or run with --download",
     },
 }
-DATA_ENV = "LENET_VIZ_DATA"
-CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lenet-viz"
-DEFAULT_ROOT = CACHE_ROOT / "data"
-CACHE_DIR = CACHE_ROOT / "unpacked"
 
 
 class DataNotFound(LenetVizError, FileNotFoundError):
     """No IDX files for a dataset; the message lists where we looked and how to get them."""
+
+
+class DataError(LenetVizError, ValueError):
+    """Dataset files that are there but cannot be used (damaged, truncated, not IDX); the message names them."""
+
+
+def default_root() -> Path:
+    """Where ``--download`` puts datasets, and the last place searched: ``<cache root>/data``."""
+    return settings.cache_root() / "data"
+
+
+def unpacked_dir() -> Path:
+    """Where gzipped IDX files are kept unpacked (:func:`load_idx`): ``<cache root>/unpacked``."""
+    return settings.cache_root() / "unpacked"
 
 
 @dataclass(frozen=True)
@@ -78,17 +90,17 @@ def read_idx(path: Path) -> np.ndarray:
     with opener(path, "rb") as f:
         raw = f.read()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+        raise DataError(f"{path} is not an IDX file of unsigned bytes")
     ndim = raw[3]
     dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(dims)):
-        raise ValueError(f"{path} is truncated: expected {int(np.prod(dims))} values, found {data.size}")
+        raise DataError(f"{path} is truncated: expected {int(np.prod(dims))} values, found {data.size}")
     return data.reshape(dims)
 
 
 def load_idx(path: Path) -> np.ndarray:
-    """:func:`read_idx`, but a gzipped file is unpacked once into ``CACHE_DIR`` as ``.npy``.
+    """:func:`read_idx`, but a gzipped file is unpacked once into :func:`unpacked_dir` as ``.npy``.
 
     Gunzipping Fashion-MNIST takes 0.4 s per process; reading the unpacked copy, 0.03 s. The cache
     is keyed by the file's path, size and modification time, and holds one copy per path: a
@@ -100,19 +112,20 @@ def load_idx(path: Path) -> np.ndarray:
     name = path.name.removesuffix(".gz")
     source = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
     version = hashlib.sha1(f"{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:8]
-    cached = CACHE_DIR / f"{name}-{source}-{version}.npy"
+    folder = unpacked_dir()
+    cached = folder / f"{name}-{source}-{version}.npy"
     try:
         return np.load(cached, allow_pickle=False)
     except (OSError, ValueError):
         pass
     array = read_idx(path)
     try:
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
             np.save(f, array, allow_pickle=False)
         os.replace(tmp, cached)
-        for old in CACHE_DIR.glob(f"{name}-{source}-*.npy"):
+        for old in folder.glob(f"{name}-{source}-*.npy"):
             if old != cached:
                 old.unlink(missing_ok=True)
     except OSError:
@@ -137,7 +150,7 @@ def _idx_files(folder: Path) -> dict[str, Path] | None:
 def candidate_dirs(name: str, data_dir: str | Path | None = None) -> list[Path]:
     """Folders searched for a dataset's IDX files, in order."""
     info = DATASETS[name]
-    roots = [Path(p) for p in (data_dir, os.environ.get(DATA_ENV)) if p] + [DEFAULT_ROOT]
+    roots = [Path(p) for p in (data_dir, settings.data_dir()) if p] + [default_root()]
     dirs: list[Path] = []
     for root in roots:
         dirs += [root, root / name, root / info["torchvision"] / "raw"]
@@ -163,10 +176,12 @@ def locate(name: str, data_dir: str | Path | None = None) -> tuple[Path, dict[st
     )
 
 
-def download(name: str, root: Path = DEFAULT_ROOT) -> Path:
-    """Fetch a dataset with torchvision into ``root`` (needs internet) and return its raw folder."""
+def download(name: str, root: Path | None = None) -> Path:
+    """Fetch a dataset with torchvision into ``root`` (default :func:`default_root`; needs internet) and
+    return its raw folder."""
     import torchvision
 
+    root = root or default_root()
     cls = getattr(torchvision.datasets, DATASETS[name]["torchvision"])
     for train in (True, False):
         cls(str(root), train=train, download=True)
@@ -181,7 +196,7 @@ def _load_cached(name: str, folder: Path) -> Dataset:
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}_idx3"]), len(arrays[f"{split}_idx1"])
         if n_img != n_lab:
-            raise ValueError(f"{folder}: {split} has {n_img} images but {n_lab} labels")
+            raise DataError(f"{folder}: {split} has {n_img} images but {n_lab} labels")
     return Dataset(
         name=name,
         classes=DATASETS[name]["classes"],
@@ -208,4 +223,4 @@ def load_dataset(name: str, data_dir: str | Path | None = None, allow_download: 
     try:
         return _load_cached(name, folder.resolve())
     except (OSError, EOFError, zlib.error) as exc:  # a damaged or truncated .gz, a file that vanished
-        raise ValueError(f"the {name} files in {folder} could not be read ({exc}); get them again.") from exc
+        raise DataError(f"the {name} files in {folder} could not be read ({exc}); get them again.") from exc

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from lenet_viz.arithmetic import Layer, coverage_warning
+from lenet_viz.arithmetic import Layer, LayerError, coverage_warning
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import DEFAULT_LANG, Msg, t
 
@@ -149,7 +149,7 @@ def _spatial_layer(name: str, kind: str, label: str, geometry: Layer, channels: 
     """A convolution or pooling layer on a ``size``×``size`` input; SpecError if it cannot be built."""
     try:
         out = geometry.output(size)
-    except ValueError as exc:
+    except LayerError as exc:
         raise SpecError.keyed("error.layer_unbuildable", name=name, size=size, reason=exc) from exc
     return PlannedLayer(name, kind, label, (channels, size, size), (out_channels, out, out), params, geometry)
 

@@ -10,7 +10,6 @@ neighbour made a 2-thread run three times slower than a 1-thread one here (``ben
 from __future__ import annotations
 
 import ctypes
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-TRAIN_THREADS_ENV = "LENET_VIZ_TRAIN_THREADS"
+from lenet_viz import settings
 
 
 @cache
@@ -51,5 +50,4 @@ def thread_limit(n: int) -> Iterator[None]:
 
 def app_training_threads() -> int:
     """Threads for a training run inside the app: ``$LENET_VIZ_TRAIN_THREADS``, else all cores but one."""
-    value = os.environ.get(TRAIN_THREADS_ENV, "")
-    return int(value) if value.isdigit() and int(value) > 0 else max(1, torch.get_num_threads() - 1)
+    return settings.train_threads() or max(1, torch.get_num_threads() - 1)

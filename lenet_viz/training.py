@@ -20,11 +20,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from lenet_viz.advice import blown_up, divergence_message
 from lenet_viz.data import to_input
+from lenet_viz.errors import LenetVizError
+from lenet_viz.history import Progress, Snapshot, last_test_acc, loss_text, snapshot_steps, take_snapshot
 from lenet_viz.models import activation_of
 
 Split = tuple[torch.Tensor, torch.Tensor]  # uint8 images N×28×28, int64 labels N
 Status = Literal["finished", "stopped", "diverged", "error"]
+
+
+class DeviceError(LenetVizError, ValueError):
+    """A device that is not there (or not a device name)."""
 
 
 @dataclass
@@ -48,25 +55,12 @@ class TrainConfig:
         return {"sgd": "SGD", "adam": "Adam"}[self.optimizer]
 
 
-@dataclass(frozen=True)
-class Progress:
-    """One progress event: metrics so far in the current epoch (d2l's Animator points)."""
-
-    epoch: float  # fractional epoch, e.g. 2.4
-    step: int
-    total_steps: int
-    train_loss: float
-    train_acc: float
-    test_acc: float | None  # set once per epoch, after evaluation
-    examples_per_sec: float
-    elapsed_s: float
-
-
 @dataclass
 class TrainResult:
     status: Status
     message: str
     history: list[Progress] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
     device: str = "cpu"
     examples_per_sec: float = 0.0
 
@@ -101,23 +95,28 @@ def tune_memory_allocator() -> bool:
     return bool(libc.mallopt(m_mmap_threshold, 32 * 2**20) and libc.mallopt(m_trim_threshold, 2**31 - 1))
 
 
-def last_test_acc(history: list[Progress] | tuple[Progress, ...]) -> float | None:
-    """The most recent test accuracy in a history, if any epoch was evaluated."""
-    return next((p.test_acc for p in reversed(history) if p.test_acc is not None), None)
-
-
 def pick_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then Apple's MPS, then the CPU; other names are used as given."""
     if name != "auto":
-        device = torch.device(name)
+        try:
+            device = torch.device(name)
+        except RuntimeError:
+            raise DeviceError(f"{name!r} is not a device name: use auto, cpu, cuda, cuda:1 or mps.") from None
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available here.")
+            raise DeviceError("device 'cuda' was asked for, but no CUDA GPU is available here.")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda:0")
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def available_devices() -> list[str]:
+    """Device choices for a run: ``auto``, ``cpu``, and ``cuda`` / ``mps`` where present."""
+    mps = getattr(torch.backends, "mps", None)
+    return (["auto", "cpu"] + ["cuda"] * torch.cuda.is_available()
+            + ["mps"] * bool(mps and mps.is_available()))
 
 
 def describe_device(device: torch.device) -> str:
@@ -222,37 +221,182 @@ def out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
-EXPLODED_LOSS = 1000.0  # a cross-entropy this high means the weights have blown up (chance level is ln 10 ≈ 2.3)
+class _Meter:
+    """Examples/s of the training steps alone: the time between progress reports of an epoch,
+    never its evaluation."""
+
+    def __init__(self) -> None:
+        self.train_s, self.seen, self._since, self._counted = 0.0, 0, 0.0, 0
+
+    def start_epoch(self) -> None:
+        self._since, self._counted = time.perf_counter(), 0
+
+    def count(self, seen: int) -> None:
+        """Add the steps since the last count; ``seen`` is the epoch's examples so far."""
+        now = time.perf_counter()
+        self.train_s += now - self._since
+        self.seen += seen - self._counted
+        self._since, self._counted = now, seen
+
+    def uncounted(self, seen: int) -> bool:
+        return seen > self._counted
+
+    @property
+    def rate(self) -> float:
+        return self.seen / self.train_s if self.train_s else 0.0
 
 
-def default_lr(optimizer: str, activation: str) -> float:
-    """A learning rate that works: the seed's 0.9 for SGD on its sigmoid LeNet, 0.1 for SGD on
-    ReLU/tanh networks (0.9 kills their ReLUs), Adam's usual 0.001."""
-    if optimizer == "adam":
-        return 0.001
-    return 0.9 if activation == "sigmoid" else 0.1
+class _EpochSums:
+    """Loss and correct answers of an epoch so far, kept on the device (read only at reports)."""
+
+    def __init__(self, device: torch.device):
+        self.loss = torch.zeros((), device=device)
+        self.correct = torch.zeros((), dtype=torch.long, device=device)
+        self.seen = 0
+
+    @torch.no_grad()
+    def add(self, loss: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+        self.loss += loss.detach() * len(y)
+        self.correct += (y_hat.argmax(1) == y).sum()
+        self.seen += len(y)
+
+    def means(self) -> tuple[float, float]:
+        """Mean loss and accuracy: the host-device sync of a training segment."""
+        return (self.loss / self.seen).item(), self.correct.item() / self.seen
 
 
-def suggested_lr(config: TrainConfig, activation: str) -> float:
-    """A learning rate to try after this one failed: a tenth of it, and never above the default."""
-    return min(config.lr / 10, default_lr(config.optimizer, activation))
+class _Run:
+    """One call of :func:`train`: the model on its device, the data, the optimizer and what was
+    reported so far. Its methods are the loop's parts: a step, an epoch, a report, a snapshot."""
 
+    def __init__(self, model: nn.Module, train_split: Split, test_split: Split | None, config: TrainConfig,
+                 on_progress: Callable[[Progress], None] | None, on_snapshot: Callable[[Snapshot], None] | None,
+                 stop: threading.Event | None, snapshots: int):
+        self.model, self.config, self.on_progress, self.on_snapshot = model, config, on_progress, on_snapshot
+        self.stop = stop or threading.Event()
+        self.device = pick_device(config.device)
+        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        model.to(device=self.device, memory_format=self.memory_format).train()
+        self.images, self.labels = train_split[0].to(self.device), train_split[1].to(self.device)
+        self.test = (test_split[0].to(self.device), test_split[1].to(self.device)) if test_split is not None else None
+        self.optimizer: torch.optim.Optimizer | PlainSGD = (
+            torch.optim.Adam(model.parameters(), lr=config.lr) if config.optimizer == "adam"
+            else PlainSGD(model.parameters(), lr=config.lr))
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
+        self.steps_per_epoch = math.ceil(len(self.images) / config.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.snapshot_at = set(snapshot_steps(self.total_steps, snapshots))
+        self.result = TrainResult("finished", "", device=describe_device(self.device))
+        self.meter, self.started, self.test_acc = _Meter(), time.perf_counter(), None
+        self.steps_done, self.sums = 0, _EpochSums(self.device)
 
-def loss_text(loss: float) -> str:
-    """A loss for people: ``0.472``, or ``1.22e+11`` once it has blown up."""
-    return f"{loss:.3f}" if abs(loss) < 1000 else f"{loss:.3g}"
+    def step(self, idx: torch.Tensor, sums: _EpochSums) -> None:
+        x, y = to_input(self.images[idx]), self.labels[idx]
+        if self.config.augment:
+            x = augment_batch(x, self.generator)
+        y_hat = self.model(x.contiguous(memory_format=self.memory_format))
+        loss = self.loss_fn(y_hat, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        sums.add(loss, y_hat, y)
+        self.steps_done += 1
 
+    def report(self, epoch: int, step: int, sums: _EpochSums, test_acc: float | None) -> Progress:
+        loss, accuracy = sums.means()
+        if test_acc is None:
+            self.meter.count(sums.seen)
+        progress = Progress(epoch=epoch + step / self.steps_per_epoch, step=epoch * self.steps_per_epoch + step,
+                            total_steps=self.total_steps, train_loss=loss, train_acc=accuracy, test_acc=test_acc,
+                            examples_per_sec=self.meter.rate, elapsed_s=time.perf_counter() - self.started)
+        self.result.history.append(progress)
+        if self.on_progress:
+            self.on_progress(progress)
+        return progress
 
-def blown_up(loss: float) -> bool:
-    """Whether a training loss says the run has diverged: not a number, infinite, or huge."""
-    return not math.isfinite(loss) or loss > EXPLODED_LOSS
+    def snapshot(self, step: int, sums: _EpochSums | None) -> None:
+        """Keep the weights at global ``step`` (metrics of the epoch so far); a non-finite network is not kept."""
+        loss, accuracy = sums.means() if sums is not None and sums.seen else (None, None)
+        kept = take_snapshot(self.model, step, step / self.steps_per_epoch, loss, accuracy, self.test_acc)
+        if all(torch.isfinite(t).all() for t in kept.state_dict.values()):
+            self.result.snapshots.append(kept)
+            if self.on_snapshot:
+                self.on_snapshot(kept)
 
+    def epoch(self, epoch: int) -> Status | None:
+        """Train one epoch (and test it); a status when the run ends here."""
+        order = torch.randperm(len(self.images), device=self.device, generator=self.generator)
+        sums = self.sums = _EpochSums(self.device)
+        last_report = time.perf_counter()
+        self.meter.start_epoch()
+        first, size, last = epoch * self.steps_per_epoch, self.config.batch_size, self.steps_per_epoch - 1
+        for step in range(self.steps_per_epoch):
+            if self.stop.is_set():
+                return self.stopped(epoch, sums)
+            self.step(order[step * size:(step + 1) * size], sums)
+            if step < last and first + step + 1 in self.snapshot_at:  # an epoch's last step: after its test
+                self.snapshot(first + step + 1, sums)
+            if time.perf_counter() - last_report >= self.config.report_every_s or step == last:
+                progress = self.report(epoch, step + 1, sums, None)
+                last_report = time.perf_counter()
+                if blown_up(progress.train_loss):
+                    self.result.message = divergence_message(self.config, progress.train_loss, progress.epoch,
+                                                             activation_of(self.model))
+                    return "diverged"
+        if self.stop.is_set():
+            return self.stopped(epoch, sums)
+        if self.test is not None:
+            test_acc = evaluate(self.model, self.test, self.device, stop=self.stop)
+            if test_acc is None:
+                self.result.message = f"Stopped by request at epoch {epoch + 1}."
+                return "stopped"
+            self.test_acc = test_acc
+        if first + self.steps_per_epoch in self.snapshot_at:
+            self.snapshot(first + self.steps_per_epoch, sums)
+        if self.test is not None:
+            self.report(epoch, self.steps_per_epoch, sums, self.test_acc)
+        return None
 
-def _divergence_message(config: TrainConfig, loss: float, epoch: float, activation: str) -> str:
-    what = ("no longer a finite number" if not math.isfinite(loss)
-            else f"{loss_text(loss)}, far above chance level (2.3)")
-    return (f"Training diverged at epoch {epoch:.2f}: the loss is {what}. The learning rate {config.lr:g} is too "
-            f"high for this network with {config.optimizer_name}; try {suggested_lr(config, activation):g}.")
+    def stopped(self, epoch: int, sums: _EpochSums) -> Status:
+        """End the run at a stop request, reporting the steps done since the last report."""
+        if self.meter.uncounted(sums.seen):
+            self.report(epoch, math.ceil(sums.seen / self.config.batch_size), sums, None)
+        self.result.message = f"Stopped by request at epoch {epoch + sums.seen / len(self.images):.2f}."
+        return "stopped"
+
+    def snapshot_last(self) -> None:
+        """Keep the weights a stopped run ends with, unless its last snapshot has them already."""
+        kept = self.result.snapshots
+        if self.snapshot_at and (not kept or kept[-1].step != self.steps_done):
+            self.snapshot(self.steps_done, self.sums)
+
+    def run(self) -> TrainResult:
+        try:
+            if 0 in self.snapshot_at:
+                self.snapshot(0, None)
+            for epoch in range(self.config.epochs):
+                if status := self.epoch(epoch):
+                    self.result.status = status
+                    break
+            if self.result.status == "stopped":
+                self.snapshot_last()
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is handled here; the rest is re-raised
+            if not out_of_memory(exc):
+                raise
+            at = self.result.history[-1].epoch if self.result.history else 0.0
+            self.result.status = "error"
+            self.result.message = (f"Out of memory on {self.device} with batch {self.config.batch_size} at epoch "
+                                   f"{at:.2f}: try a smaller batch. The weights learned so far are kept.")
+        finally:
+            self.model.train()
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()  # give the failed step's memory back to other runs
+        self.result.examples_per_sec = self.meter.rate
+        if self.result.status == "finished":
+            epochs = self.config.epochs
+            self.result.message = f"Finished {epochs} epoch{'s' if epochs > 1 else ''}."
+        return self.result
 
 
 def train(
@@ -263,120 +407,22 @@ def train(
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
     fresh_weights: bool = True,
+    snapshots: int = 0,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place and return its history; honours ``stop`` between steps.
 
     ``on_progress`` gets a :class:`Progress` every ``config.report_every_s`` seconds, at the
     end of each epoch and after each evaluation. A non-finite loss ends the run as
     ``diverged``; a set ``stop`` event ends it as ``stopped``, keeping the weights learned so far.
+    ``snapshots`` > 0 keeps that many float16 copies of the weights at :func:`snapshot_steps`
+    (plus the step a stopped run ended at), each passed to ``on_snapshot`` as it is taken.
     """
-    device = pick_device(config.device)
-    if device.type == "cpu":
+    if pick_device(config.device).type == "cpu":
         tune_memory_allocator()
     if fresh_weights:
         init_weights(model, config.seed)
-    memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
-    model.to(device=device, memory_format=memory_format).train()
-    images, labels = train_split[0].to(device), train_split[1].to(device)
-    test = (test_split[0].to(device), test_split[1].to(device)) if test_split is not None else None
-    if config.optimizer == "adam":
-        optimizer: torch.optim.Optimizer | PlainSGD = torch.optim.Adam(model.parameters(), lr=config.lr)
-    else:
-        optimizer = PlainSGD(model.parameters(), lr=config.lr)
-    loss_fn = nn.CrossEntropyLoss()
-    generator = torch.Generator(device=device).manual_seed(config.seed)
-    n = len(images)
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
-    result = TrainResult("finished", "", device=describe_device(device))
-    clock = {"train_s": 0.0, "segment_start": 0.0, "seen_total": 0, "seen_reported": 0}
-    started = time.perf_counter()
-
-    def report(epoch: int, step: int, loss_sum, correct, seen: int, test_acc: float | None) -> Progress:
-        loss_value = (loss_sum / seen).item()  # the only host-device sync of a training segment
-        accuracy = correct.item() / seen
-        now = time.perf_counter()
-        if test_acc is None:
-            clock["train_s"] += now - clock["segment_start"]
-            clock["seen_total"] += seen - clock["seen_reported"]
-            clock["seen_reported"] = seen
-            clock["segment_start"] = now
-        progress = Progress(
-            epoch=epoch + step / steps_per_epoch,
-            step=epoch * steps_per_epoch + step,
-            total_steps=total_steps,
-            train_loss=loss_value,
-            train_acc=accuracy,
-            test_acc=test_acc,
-            examples_per_sec=clock["seen_total"] / clock["train_s"] if clock["train_s"] else 0.0,
-            elapsed_s=now - started,
-        )
-        result.history.append(progress)
-        if on_progress:
-            on_progress(progress)
-        return progress
-
-    try:
-        for epoch in range(config.epochs):
-            order = torch.randperm(n, device=device, generator=generator)
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), dtype=torch.long, device=device)
-            seen, last_report = 0, time.perf_counter()
-            clock["segment_start"], clock["seen_reported"] = last_report, 0
-            for step in range(steps_per_epoch):
-                if stop is not None and stop.is_set():
-                    break
-                idx = order[step * config.batch_size:(step + 1) * config.batch_size]
-                x, y = to_input(images[idx]), labels[idx]
-                if config.augment:
-                    x = augment_batch(x, generator)
-                x = x.contiguous(memory_format=memory_format)
-                y_hat = model(x)
-                loss = loss_fn(y_hat, y)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                with torch.no_grad():
-                    loss_sum += loss.detach() * len(y)
-                    correct += (y_hat.argmax(1) == y).sum()
-                seen += len(y)
-                if time.perf_counter() - last_report >= config.report_every_s or step == steps_per_epoch - 1:
-                    progress = report(epoch, step + 1, loss_sum, correct, seen, None)
-                    last_report = time.perf_counter()
-                    if blown_up(progress.train_loss):
-                        result.status = "diverged"
-                        result.message = _divergence_message(config, progress.train_loss, progress.epoch,
-                                                             activation_of(model))
-                        break
-            if result.status == "diverged":
-                break
-            if stop is not None and stop.is_set():
-                if seen > clock["seen_reported"]:  # the steps since the last report count too
-                    report(epoch, math.ceil(seen / config.batch_size), loss_sum, correct, seen, None)
-                result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + seen / n:.2f}."
-                break
-            if test is not None:
-                test_acc = evaluate(model, test, device, stop=stop)
-                if test_acc is None:
-                    result.status, result.message = "stopped", f"Stopped by request at epoch {epoch + 1}."
-                    break
-                report(epoch, steps_per_epoch, loss_sum, correct, seen, test_acc)
-    except Exception as exc:  # noqa: BLE001 - only out-of-memory is handled here; the rest is re-raised
-        if not out_of_memory(exc):
-            raise
-        at = result.history[-1].epoch if result.history else 0.0
-        result.status = "error"
-        result.message = (f"Out of memory on {device} with batch {config.batch_size} at epoch {at:.2f}: try a "
-                          "smaller batch. The weights learned so far are kept.")
-    finally:
-        model.train()
-        if device.type == "cuda":
-            torch.cuda.empty_cache()  # give the failed step's memory back to other runs
-    seen_total, train_s = clock["seen_total"], clock["train_s"]
-    result.examples_per_sec = seen_total / train_s if train_s else 0.0
-    if result.status == "finished":
-        result.message = f"Finished {config.epochs} epoch{'s' if config.epochs > 1 else ''}."
-    return result
+    return _Run(model, train_split, test_split, config, on_progress, on_snapshot, stop, snapshots).run()
 
 
 @torch.no_grad()

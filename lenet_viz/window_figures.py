@@ -177,6 +177,41 @@ def _transposed_panels(layer: Layer, height: int, width: int, step: int,
     return source, target, layer.taps(row), layer.taps(col)
 
 
+def _add_panel(fig: go.Figure, panel: Panel, col: int, lang: str) -> None:
+    """One grid as a heatmap in subplot ``col``, square cells, cells nothing reaches crossed out."""
+    rows, cols = panel.shape
+    fig.add_trace(go.Heatmap(
+        z=panel.z, x=list(range(panel.first[1], panel.first[1] + cols)),
+        y=list(range(panel.first[0], panel.first[0] + rows)), text=panel.hover,
+        hovertemplate="%{text}<extra></extra>", colorscale=_colorscale(), zmin=-0.5, zmax=len(CATEGORIES) - 0.5,
+        showscale=False, xgap=1, ygap=1,
+    ), row=1, col=col)
+    fig.update_xaxes(row=1, col=col, side="top", showgrid=False, zeroline=False, constrain="domain",
+                     constraintoward="left", range=[panel.first[1] - 0.5, panel.first[1] + cols - 0.5],
+                     title={"text": panel.title, "standoff": 6})
+    fig.update_yaxes(row=1, col=col, autorange="reversed", showgrid=False, zeroline=False,
+                     scaleanchor=f"x{'' if col == 1 else col}", scaleratio=1, constrain="domain",
+                     constraintoward="top")
+    crossed = [(panel.first[0] + r, panel.first[1] + c) for r in range(rows) for c in range(cols)
+               if panel.z[r][c] in (UNREAD, BIAS_ONLY)]
+    if crossed:
+        name = t("cell.never_read" if col == 1 else "cell.no_input", lang)
+        fig.add_trace(go.Scatter(x=[c for _, c in crossed], y=[r for r, _ in crossed], mode="markers",
+                                 marker={"symbol": "x-thin", "size": 7, "line": {"color": MISSED, "width": 1.5}},
+                                 hoverinfo="skip", name=f"× {name}", showlegend=False), row=1, col=col)
+
+
+def _add_legend(fig: go.Figure, panels: tuple[Panel, Panel], lang: str) -> None:
+    """A legend entry for each cell category the grids show (heatmaps have none of their own)."""
+    present = {v for panel in panels for row in panel.z for v in row}
+    for i, (key, colour) in enumerate(CATEGORIES):
+        if i in present:
+            crossed = {"symbol": "x-thin", "line": {"color": MISSED, "width": 2}}
+            plain = {"symbol": "square", "color": colour, "line": {"color": "#888", "width": 1}}
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=t(key, lang), hoverinfo="skip",
+                                     marker={"size": 12, **(crossed if i in (UNREAD, BIAS_ONLY) else plain)}))
+
+
 def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = DEFAULT_LANG) -> go.Figure:
     """Input grid (with padding) and output grid for kernel placement ``step``.
 
@@ -191,28 +226,8 @@ def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = 
     panels = (source, target)
     widths = [max(p.shape[1], 4) for p in panels]
     fig = make_subplots(rows=1, cols=2, column_widths=widths, horizontal_spacing=0.06)
-    n = len(CATEGORIES)
-    for i, panel in enumerate(panels, start=1):
-        rows, cols = panel.shape
-        fig.add_trace(go.Heatmap(
-            z=panel.z, x=list(range(panel.first[1], panel.first[1] + cols)),
-            y=list(range(panel.first[0], panel.first[0] + rows)), text=panel.hover,
-            hovertemplate="%{text}<extra></extra>", colorscale=_colorscale(), zmin=-0.5, zmax=n - 0.5,
-            showscale=False, xgap=1, ygap=1,
-        ), row=1, col=i)
-        fig.update_xaxes(row=1, col=i, side="top", showgrid=False, zeroline=False, constrain="domain",
-                         constraintoward="left", range=[panel.first[1] - 0.5, panel.first[1] + cols - 0.5],
-                         title={"text": panel.title, "standoff": 6})
-        fig.update_yaxes(row=1, col=i, autorange="reversed", showgrid=False, zeroline=False,
-                         scaleanchor=f"x{'' if i == 1 else i}", scaleratio=1, constrain="domain",
-                         constraintoward="top")
-        crossed = [(panel.first[0] + r, panel.first[1] + c) for r in range(rows) for c in range(cols)
-                   if panel.z[r][c] in (UNREAD, BIAS_ONLY)]
-        if crossed:
-            name = t("cell.never_read" if i == 1 else "cell.no_input", lang)
-            fig.add_trace(go.Scatter(x=[c for _, c in crossed], y=[r for r, _ in crossed], mode="markers",
-                                     marker={"symbol": "x-thin", "size": 7, "line": {"color": MISSED, "width": 1.5}},
-                                     hoverinfo="skip", name=f"× {name}", showlegend=False), row=1, col=i)
+    for col, panel in enumerate(panels, start=1):
+        _add_panel(fig, panel, col, lang)
     outlined = 2 if transposed else 1
     fig.add_shape(type="rect", row=1, col=outlined, x0=tap_cols[0] - 0.5, x1=tap_cols[-1] + 0.5,
                   y0=tap_rows[0] - 0.5, y1=tap_rows[-1] + 0.5, line={"color": OUTLINE, "width": 2})
@@ -222,13 +237,7 @@ def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = 
         fig.add_trace(go.Scatter(x=[a[1] for a in anchors], y=[a[0] for a in anchors], mode="markers",
                                  marker={"size": 5, "color": "#08519c"}, hoverinfo="skip",
                                  name=t("cell.lands", lang)), row=1, col=2)
-    present = {v for panel in panels for row in panel.z for v in row}
-    for i, (key, colour) in enumerate(CATEGORIES):
-        if i in present:
-            crossed = {"symbol": "x-thin", "line": {"color": MISSED, "width": 2}}
-            plain = {"symbol": "square", "color": colour, "line": {"color": "#888", "width": 1}}
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=t(key, lang), hoverinfo="skip",
-                                     marker={"size": 12, **(crossed if i in (UNREAD, BIAS_ONLY) else plain)}))
+    _add_legend(fig, panels, lang)
     # Cells come out about EXPECTED_WIDTH / (columns drawn) pixels wide; fit the height to that.
     cell = min(24.0, EXPECTED_WIDTH / (1.1 * sum(widths)))
     tallest = max(p.shape[0] for p in panels)

@@ -31,8 +31,11 @@ def idx_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _unpacked_cache_in_tmp(tmp_path_factory, monkeypatch):
-    """Tests unpack gzipped IDX files into a temporary cache, not the user's ~/.cache."""
-    from lenet_viz import data
+def _settings_of_a_fresh_machine(tmp_path_factory, monkeypatch):
+    """Tests keep lenet-viz's cache (unpacked IDX files) in a temporary folder, not the user's ~/.cache,
+    and see none of the user's ``LENET_VIZ_*`` settings."""
+    from lenet_viz import settings
 
-    monkeypatch.setattr(data, "CACHE_DIR", tmp_path_factory.getbasetemp() / "unpacked")
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path_factory.getbasetemp() / "cache"))
+    for name in (settings.DATA_ENV, settings.TRAIN_THREADS_ENV, settings.MAX_RUNS_ENV):
+        monkeypatch.delenv(name, raising=False)

@@ -52,6 +52,7 @@ def custom_checkpoint() -> tuple[LeNetSpec, bytes]:
     return spec, checkpoint_bytes(build_model(spec), spec, "mnist", tuple("0123456789"))
 
 
+@pytest.mark.slow
 @needs_bundled
 def test_empty_canvas_shows_the_network_on_a_test_image_until_something_is_drawn():
     at = start()
@@ -74,6 +75,7 @@ def test_without_samples_for_its_data_an_empty_canvas_only_asks_for_a_drawing():
     assert any("Draw a digit" in info.value and "test image" not in info.value for info in at.info)
 
 
+@pytest.mark.slow
 @needs_bundled
 def test_fashion_model_asks_for_clothing_and_fills_the_image():
     fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
@@ -122,6 +124,7 @@ def test_colour_scale_and_unit_inspector_follow_the_widgets():
     assert "max" in at.latex[0].value
 
 
+@pytest.mark.slow
 @needs_bundled
 def test_fashion_sample_is_classified_with_class_names():
     at = start()

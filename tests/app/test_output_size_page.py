@@ -116,6 +116,7 @@ def test_unread_cells_are_warned_about(at):
     assert not at.warning
 
 
+@pytest.mark.slow
 def test_stepping_moves_the_window(at):
     set_layer(at, "conv", 6, 6, 3, 1, 0, 1)
     slider = at.slider(key="os_step")

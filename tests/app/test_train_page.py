@@ -8,9 +8,9 @@ import pytest
 from tests.datasets import write_dataset
 from streamlit.testing.v1 import AppTest
 
-from lenet_viz import data
+from lenet_viz import data, settings
 from lenet_viz.checkpoints import load_checkpoint
-from lenet_viz.training_session import MAX_RUNS_ENV, SLOTS
+from lenet_viz.run_slots import MAX_RUNS_ENV, SLOTS
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "train.py")
 
@@ -24,7 +24,7 @@ def tiny_folder(tmp_path: Path) -> Path:
 def no_data_anywhere(tmp_path: Path, monkeypatch) -> Path:
     """MNIST nowhere: not in the env folder, not in the default download root."""
     monkeypatch.delenv(data.DATA_ENV, raising=False)
-    monkeypatch.setattr(data, "DEFAULT_ROOT", tmp_path / "cache")
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / "cache"))
     empty = tmp_path / "empty"
     empty.mkdir()
     return empty
@@ -74,7 +74,7 @@ def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tin
     assert session.join(10)
     at.run(timeout=30)
     assert not at.exception
-    assert session.snapshot().status == "stopped"
+    assert session.view().status == "stopped"
     assert any("Stopped by request" in i.value for i in at.info)
     assert any("examples/sec on cpu" in c.value for c in at.code)
     everything_right = any("every test image is classified correctly" in m.value for m in at.markdown)

@@ -19,9 +19,12 @@ from lenet_viz import training
 from lenet_viz import training_session as ts
 from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint, save_checkpoint
 from lenet_viz.cli import main
+from lenet_viz.history import Progress
 from lenet_viz.models import PRESETS, build_model
+from lenet_viz.run_data import RunData, preset_name
+from lenet_viz.run_slots import RunRefused, RunSlots
 from lenet_viz.training import TrainConfig, train
-from lenet_viz.training_session import RunData, RunRefused, RunSlots, TrainingSession
+from lenet_viz.training_session import TrainingSession
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSES = tuple("0123456789")
@@ -60,7 +63,7 @@ def test_stop_during_the_first_step_leaves_a_session_the_page_can_draw(tiny_fold
     fail_on_call(s.model, 1, None, then=s.stop)  # Stop pressed while the first step runs
     s.start(quick(epochs=5, report=60.0))
     assert s.join(20)
-    snap = s.snapshot()
+    snap = s.view()
     assert snap.status == "stopped" and "epoch 0.1" in snap.message
     assert [p.step for p in snap.history] == [1]  # the one step done is reported, as the message says
     assert s.slots.active == 0
@@ -81,7 +84,7 @@ def test_stop_during_evaluation_keeps_the_weights_and_a_usable_checkpoint(monkey
     monkeypatch.setattr(training, "evaluate", evaluate_while_stopping)
     s.start(quick(epochs=3))
     assert s.join(30)
-    snap = s.snapshot()
+    snap = s.view()
     assert snap.status == "stopped" and snap.message == "Stopped by request at epoch 1."
     assert snap.history and all(p.test_acc is None for p in snap.history)
     ckpt = load_checkpoint(s.checkpoint())
@@ -122,14 +125,18 @@ def test_stop_and_save_interleavings_never_give_a_broken_checkpoint():
         thread.join(20)
     assert results["saved"] > 0 and results["runs"] == 6
     final = load_checkpoint(s.checkpoint())
-    assert len(final.history) == len(s.snapshot().history)
+    assert len(final.history) == len(s.view().history)
     assert torch.equal(final.model.fc3.weight, s.model.fc3.weight.detach())
+
+
+def at_epoch(epoch: float) -> Progress:
+    return Progress(epoch, 10, 10, 0.5, 0.8, 0.7, 100.0, 1.0)
 
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, OSError])
 def test_an_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch, interrupt):
     spec = PRESETS["classic"]
-    path = save_checkpoint(tmp_path / "run.pt", build_model(spec), spec, "mnist", CLASSES, [{"epoch": 1.0}])
+    path = save_checkpoint(tmp_path / "run.pt", build_model(spec), spec, "mnist", CLASSES, [at_epoch(1.0)])
     before = path.read_bytes()
     real_save = torch.save
 
@@ -141,9 +148,9 @@ def test_an_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatc
 
     monkeypatch.setattr(torch, "save", save_half_then_die)
     with pytest.raises(interrupt):
-        save_checkpoint(path, build_model(spec), spec, "mnist", CLASSES, [{"epoch": 2.0}])
+        save_checkpoint(path, build_model(spec), spec, "mnist", CLASSES, [at_epoch(2.0)])
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["run.pt"]
-    assert load_checkpoint(path).history == [{"epoch": 1.0}]
+    assert load_checkpoint(path).history == (at_epoch(1.0),)
 
 
 # --- Out of memory, crashes, divergence ------------------------------------------------------------
@@ -170,7 +177,7 @@ def test_out_of_memory_in_a_session_is_reported_saved_and_can_continue(tiny_fold
     s.start(quick(epochs=3, report=0.0, batch_size=256))
     assert s.join(30)
     hook.remove()
-    snap = s.snapshot()
+    snap = s.view()
     assert snap.status == "error" and "Out of memory on cpu with batch 256" in snap.message
     assert slots.active == 0 and snap.history and snap.predictions is not None
     assert load_checkpoint(s.checkpoint()).history  # the weights learned so far can be saved
@@ -179,7 +186,7 @@ def test_out_of_memory_in_a_session_is_reported_saved_and_can_continue(tiny_fold
     assert any("Out of memory" in e.value for e in at.error)
     assert any(b.label == "Save" for b in at.button)
     s.start(quick(epochs=1, batch_size=64), fresh=False)  # a smaller batch goes on from there
-    assert s.join(30) and s.snapshot().status == "finished"
+    assert s.join(30) and s.view().status == "finished"
 
 
 def test_any_other_crash_in_a_step_is_reported_and_frees_the_slot():
@@ -188,7 +195,7 @@ def test_any_other_crash_in_a_step_is_reported_and_frees_the_slot():
     fail_on_call(s.model, 3, RuntimeError("cuDNN error: CUDNN_STATUS_INTERNAL_ERROR"))
     s.start(quick(epochs=2))
     assert s.join(30)
-    snap = s.snapshot()
+    snap = s.view()
     assert snap.status == "error" and snap.message.startswith("Training failed: RuntimeError: cuDNN error")
     assert slots.active == 0 and not snap.busy
 
@@ -198,7 +205,7 @@ def test_divergence_ends_the_run_and_frees_the_slot():
     s = TrainingSession(PRESETS["modern"], tiny_data(), "modern", slots)
     s.start(quick(epochs=50, optimizer="sgd", lr=1e6, report=0.0))
     assert s.join(30)
-    snap = s.snapshot()
+    snap = s.view()
     assert snap.status == "diverged" and "try 0.1." in snap.message and slots.active == 0
 
 
@@ -212,7 +219,7 @@ def test_a_closed_tab_whose_liveness_check_breaks_still_ends_the_run(monkeypatch
 
     s.start(quick(epochs=50), is_alive=runtime_gone)
     assert s.join(20)
-    assert s.snapshot().status == "error" and slots.active == 0
+    assert s.view().status == "error" and slots.active == 0
 
 
 # --- Resume ------------------------------------------------------------------------------------
@@ -223,12 +230,12 @@ def test_a_checkpoint_can_be_continued_in_a_session_without_changing_the_shared_
     assert first.join(30)
     shared = load_checkpoint(first.checkpoint())  # as ui.load_saved caches it for every session
     frozen = {k: v.clone() for k, v in shared.model.state_dict().items()}
-    s = TrainingSession.from_checkpoint(shared, tiny_data(), ts.preset_name(shared.spec), RunSlots(lambda: 2))
-    assert s.network == "modern" and s.snapshot().resumed
-    assert s.snapshot().history == first.snapshot().history
+    s = TrainingSession.from_checkpoint(shared, tiny_data(), preset_name(shared.spec), RunSlots(lambda: 2))
+    assert s.network == "modern" and s.view().resumed
+    assert s.view().history == first.view().history
     s.start(quick(epochs=1), fresh=False)
     assert s.join(30)
-    snap = s.snapshot()
+    snap = s.view()
     assert snap.status == "finished" and snap.history[-1].epoch == pytest.approx(2.0)
     assert all(torch.equal(v, shared.model.state_dict()[k]) for k, v in frozen.items())
     assert not torch.equal(s.model.fc3.weight.detach(), frozen["fc3.weight"])
@@ -250,7 +257,7 @@ def test_the_train_page_continues_a_saved_network(tiny_folder_page):
     assert any("Loaded a modern network after 1.0 epochs" in m.value for m in at.success)
     assert at.selectbox(key="train_network").value == "modern"
     loaded = at.session_state["training_session"]
-    assert loaded is not s and loaded.snapshot().resumed
+    assert loaded is not s and loaded.view().resumed
     cont = next(b for b in at.button if b.label == "Continue")
     assert not cont.disabled
 
@@ -267,20 +274,22 @@ def test_a_killed_cli_run_resumes_from_its_last_epoch(idx_folder, tmp_path):
         while seen < 3:  # every file seen mid-run is a whole checkpoint (written atomically)
             assert time.monotonic() < deadline and proc.poll() is None
             if out.exists():
-                seen = max(seen, len(load_checkpoint(out).history) and int(load_checkpoint(out).history[-1]["epoch"]))
+                seen = max(seen, len(load_checkpoint(out).history) and int(load_checkpoint(out).history[-1].epoch))
             time.sleep(0.05)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     killed = load_checkpoint(out)
-    epochs = killed.history[-1]["epoch"]
+    epochs = killed.history[-1].epoch
     assert epochs >= 3 and epochs == int(epochs)
     code = main(["train", "--dataset", "mnist", "--data-dir", str(idx_folder), "--optimizer", "adam",
                  "--lr", "0.002", "--batch-size", "64", "--epochs", "1", "--resume", str(out), "--out", str(out)])
     assert code == 0
     resumed = load_checkpoint(out)
     assert resumed.history[:len(killed.history)] == killed.history
-    assert resumed.history[-1]["epoch"] == pytest.approx(epochs + 1)
+    assert resumed.history[-1].epoch == pytest.approx(epochs + 1)
+    steps = [s.step for s in resumed.snapshots]  # the continuation's snapshots follow on at global steps
+    assert steps == sorted(set(steps)) and steps[-1] == resumed.history[-1].step
     assert resumed.config["model"] == "modern"
     assert main(["train", "--dataset", "fashion-mnist", "--data-dir", str(idx_folder), "--resume", str(out)]) == 2
 

@@ -14,7 +14,7 @@ from tests.datasets import synthetic_digits, write_idx
 
 from lenet_viz.data import DATA_ENV
 from lenet_viz.model_store import bundled_models
-from lenet_viz.training_session import MAX_RUNS_ENV
+from lenet_viz.run_slots import MAX_RUNS_ENV
 from tests.browser.support import (
     CHROMIUM,
     CHROMIUM_ARGS,

@@ -56,6 +56,7 @@ def test_every_unit_kind_is_recomputed_exactly(network):
                 assert explained.weights.shape == explained.patch.shape
 
 
+@pytest.mark.slow
 def test_receptive_field_covers_exactly_the_pixels_that_matter(network):
     """The input pixels with a non-zero gradient for a unit lie inside its computed receptive field."""
     spec, model, x, acts = network

@@ -7,7 +7,7 @@ import torch
 from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.data import to_input
 from lenet_viz.model_store import bundled_models, example_index, load_samples
-from lenet_viz.models import PRESETS
+from lenet_viz.models import PRESETS, build_model
 
 
 def accuracy(model, samples) -> float:
@@ -55,3 +55,16 @@ def test_the_example_before_drawing_is_the_first_seven():
     index = example_index(samples)
     assert samples.labels[index] == 7 and index == list(samples.labels).index(7)
     assert example_index(samples, label=42) == 0  # no such class: the first image
+
+
+@pytest.mark.parametrize("key", ["digits", "fashion"])
+def test_bundled_models_carry_snapshots_from_untrained_to_their_final_weights(key):
+    ckpt = load_checkpoint(next(m.path for m in bundled_models() if m.key == key))
+    steps = [s.step for s in ckpt.snapshots]
+    assert len(steps) == 24 and steps[0] == 0 and steps[-1] == ckpt.history[-1].step
+    final = ckpt.snapshots[-1].state_dict
+    assert all(torch.equal(final[k], v.half()) for k, v in ckpt.state_dict.items())
+    untrained = build_model(ckpt.spec).eval()
+    untrained.load_state_dict({k: v.float() for k, v in ckpt.snapshots[0].state_dict.items()})
+    assert accuracy(untrained, load_samples(ckpt.dataset)) <= 0.3  # step 0 guesses
+    assert ckpt.snapshots[-1].test_acc == ckpt.test_acc

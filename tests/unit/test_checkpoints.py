@@ -6,22 +6,87 @@ import pickle
 import pytest
 import torch
 
-from lenet_viz.checkpoints import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
+from lenet_viz.checkpoints import CheckpointError, Snapshot, checkpoint_bytes, load_checkpoint, save_checkpoint
+from lenet_viz.history import MAX_SNAPSHOTS, Progress, take_snapshot
 from lenet_viz.models import PRESETS, build_model
 
 CLASSES = tuple("0123456789")
+EVENT = Progress(epoch=1.0, step=10, total_steps=10, train_loss=0.7, train_acc=0.75, test_acc=0.5,
+                 examples_per_sec=100.0, elapsed_s=2.0)
 
 
 def test_round_trip_rebuilds_the_same_network(tmp_path):
     spec = PRESETS["modern"].with_block(0, kernel=3, padding=1)
     model = build_model(spec)
-    path = save_checkpoint(tmp_path / "m.pt", model, spec, "mnist", CLASSES, [{"epoch": 1.0, "test_acc": 0.5}])
+    path = save_checkpoint(tmp_path / "m.pt", model, spec, "mnist", CLASSES, [EVENT])
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left behind
     ckpt = load_checkpoint(path)
     assert ckpt.spec == spec and ckpt.dataset == "mnist" and ckpt.test_acc == 0.5
+    assert ckpt.history == (EVENT,) and ckpt.snapshots == ()
     x = torch.rand(3, 1, 28, 28)
     assert torch.allclose(ckpt.model(x), model.eval()(x))
     assert load_checkpoint(checkpoint_bytes(model, spec, "mnist", CLASSES)).spec == spec
+
+
+def with_snapshots(model, count: int = 2) -> bytes:
+    spec = PRESETS["modern"]
+    kept = [take_snapshot(model, step, step / 10, None if step == 0 else 1.0 / step, 0.5, None)
+            for step in range(count)]
+    return checkpoint_bytes(model, spec, "mnist", CLASSES, [EVENT], {}, kept)
+
+
+def test_snapshots_round_trip_as_float16_weights_loadable_with_weights_only():
+    model = build_model(PRESETS["modern"])
+    data = with_snapshots(model, 3)
+    raw = torch.load(io.BytesIO(data), weights_only=True)  # plain data: no code to unpickle
+    assert [s["step"] for s in raw["snapshots"]] == [0, 1, 2]
+    ckpt = load_checkpoint(data)
+    assert all(isinstance(s, Snapshot) for s in ckpt.snapshots) and len(ckpt.snapshots) == 3
+    first, last = ckpt.snapshots[0], ckpt.snapshots[-1]
+    assert (first.step, first.epoch, first.loss, first.train_acc, first.test_acc) == (0, 0.0, None, 0.5, None)
+    assert last.step == 2 and last.loss == 0.5
+    assert set(last.state_dict) == set(ckpt.state_dict) and last.state_dict["fc3.weight"].dtype == torch.float16
+    # float16 keeps about 3 significant digits: plenty for drawing
+    assert torch.allclose(last.state_dict["fc3.weight"].float(), model.state_dict()["fc3.weight"], rtol=1e-3,
+                          atol=1e-4)
+
+
+def rewritten(data: bytes, change) -> bytes:
+    raw = torch.load(io.BytesIO(data), weights_only=True)
+    change(raw)
+    out = io.BytesIO()
+    torch.save(raw, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (lambda r: r.update(snapshots="lots"), "not a list"),
+    (lambda r: r.update(snapshots=[r["snapshots"][0]] * (MAX_SNAPSHOTS + 1)), f"at most {MAX_SNAPSHOTS}"),
+    (lambda r: r["snapshots"][1].update(step=0), "not a whole number above the one before"),
+    (lambda r: r["snapshots"][1].update(step=1.5), "not a whole number"),
+    (lambda r: r["snapshots"][0].update(epoch="early"), "epoch is 'early', not a number"),
+    (lambda r: r["snapshots"][1].update(test_acc=float("nan")), "not a finite number"),
+    (lambda r: r["snapshots"][0]["state_dict"].pop("fc3.bias"), "not the network's layers"),
+    (lambda r: r["snapshots"][0]["state_dict"].update({"fc3.bias": torch.zeros(3)}), "shape"),
+    (lambda r: r["snapshots"][1]["state_dict"]["fc3.bias"].fill_(float("inf")), "not all finite"),
+    (lambda r: r["snapshots"][0]["state_dict"].update({"fc3.bias": torch.zeros(10, dtype=torch.long)}),
+     "not all finite numbers"),
+    (lambda r: r["history"][0].pop("step"), "lacks step"),
+])
+def test_bad_snapshot_or_history_data_is_a_clear_checkpoint_error(change, said):
+    bad = rewritten(with_snapshots(build_model(PRESETS["modern"])), change)
+    with pytest.raises(CheckpointError, match="the uploaded file: ") as caught:
+        load_checkpoint(bad)
+    assert said in str(caught.value)
+
+
+def test_snapshots_of_a_network_too_big_for_the_budget_are_refused():
+    spec = PRESETS["modern"]
+    model = build_model(spec)
+    kept = [take_snapshot(model, step, 0.0, None, None, None) for step in range(40)]  # 40 × 123 kB > 4 MiB
+    data = checkpoint_bytes(model, spec, "mnist", CLASSES, [], {}, kept)
+    with pytest.raises(CheckpointError, match="MB are supported"):
+        load_checkpoint(data)
 
 
 def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):

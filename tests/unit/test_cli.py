@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lenet_viz import data
+from lenet_viz import data, settings
 from lenet_viz.cli import main
 from lenet_viz.model_store import Samples
 
@@ -53,7 +53,7 @@ def test_samples_picks_per_class(idx_folder: Path, tmp_path: Path, monkeypatch):
 
 
 def test_missing_data_and_bad_checkpoint_fail_cleanly(tmp_path: Path, monkeypatch, capsys):
-    monkeypatch.setattr(data, "DEFAULT_ROOT", tmp_path / "nothing")
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / "nothing"))
     monkeypatch.delenv(data.DATA_ENV, raising=False)
     assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import json
 
 import numpy as np
 import plotly.io as pio
@@ -132,17 +132,14 @@ def test_unit_figures(classic):
     assert len(ff.unit_arithmetic(pooled).data) == 1
 
 
-def test_all_figures_of_a_rerun_are_fast(classic):
-    """Generous bound (the benchmark measures properly): a rerun's figures, built and serialised."""
+def test_all_figures_of_a_rerun_serialise_to_json(classic):
+    """What ``st.plotly_chart`` sends; its speed is measured by benchmarks/feature_map_rerun.py."""
     spec, model, acts = classic
-    ff.layer_grid(acts["conv1"])  # warm-up
-    start = time.perf_counter()
     figures = [ff.layer_grid(layer) for layer in acts.spatial]
     figures += [ff.dense_strips(acts, CLASSES), ff.probability_bars(acts.probabilities, CLASSES),
                 ff.kernel_grid("conv1", model.conv1.weight.detach().numpy())]
     for fig in figures:
-        pio.to_json(fig, validate=False)
-    assert time.perf_counter() - start < 1.0
+        assert json.loads(pio.to_json(fig, validate=False))["data"]
 
 
 def test_every_cell_is_clickable_and_maps_back_to_its_unit(classic):

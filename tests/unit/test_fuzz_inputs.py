@@ -21,6 +21,7 @@ from PIL import Image
 
 from lenet_viz import activations, preprocess
 from lenet_viz.checkpoints import CheckpointError, check_upload, checkpoint_bytes, load_checkpoint
+from lenet_viz.history import Progress, take_snapshot
 from lenet_viz.models import PRESETS, build_model
 
 COUNTS: Counter = Counter()
@@ -96,6 +97,7 @@ WRITABLE = [(m, f) for m in MODES for f in FORMATS if encoded(m, f, 2, 2, 0, 1) 
        w=st.one_of(st.integers(1, 8), st.integers(9, 300)), h=st.one_of(st.integers(1, 8), st.integers(9, 300)),
        seed=st.integers(0, 2**16), frames=st.sampled_from([1, 1, 3]),
        damage=st.sampled_from(["none", "truncate", "flip bytes"]), where=st.floats(0.0, 1.0))
+@pytest.mark.slow
 def test_generated_pictures_become_inputs_or_clear_errors(mode_fmt, w, h, seed, frames, damage, where):
     mode, fmt = mode_fmt
     data = encoded(mode, fmt, w, h, seed, frames)
@@ -130,6 +132,7 @@ def test_decompression_bomb_headers_are_refused(w, h):
     COUNTS["picture decompression-bomb header: clear error"] += 1
 
 
+@pytest.mark.slow
 def test_a_real_bomb_of_flat_pixels_is_cheap():
     """A 6000×6000 RGBA PNG is 150 kB on disk: it is shrunk before any float conversion."""
     img = Image.new("RGBA", (6000, 6000), (0, 0, 0, 0))
@@ -152,9 +155,11 @@ def test_oversized_uploads_are_refused_in_code():
 # --- checkpoints ---------------------------------------------------------------------------------
 
 SPEC = PRESETS["modern"]
-GOOD = checkpoint_bytes(build_model(SPEC), SPEC, "mnist", tuple("0123456789"),
-                        [{"epoch": 1.0, "step": 1, "total_steps": 1, "train_loss": 0.5, "train_acc": 0.8,
-                          "test_acc": 0.8, "examples_per_sec": 1.0, "elapsed_s": 1.0}], {"model": "modern"})
+MODEL = build_model(SPEC)
+GOOD = checkpoint_bytes(MODEL, SPEC, "mnist", tuple("0123456789"),
+                        [Progress(epoch=1.0, step=1, total_steps=1, train_loss=0.5, train_acc=0.8, test_acc=0.8,
+                                  examples_per_sec=1.0, elapsed_s=1.0)], {"model": "modern"},
+                        [take_snapshot(MODEL, 0, 0.0, None, None, None), take_snapshot(MODEL, 1, 1.0, 0.5, 0.8, 0.8)])
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True),
                  st.text(max_size=8), st.lists(st.integers(-3, 3), max_size=4),
                  st.dictionaries(st.text(max_size=4), st.integers(), max_size=3),
@@ -197,9 +202,13 @@ PATHS = [["format"], ["spec"], ["spec", "conv"], ["spec", "conv", 0, "out_channe
          ["spec", "conv", 0, "stride"], ["spec", "conv", 0, "pool"], ["spec", "hidden"], ["spec", "activation"],
          ["spec", "input_size"], ["spec", "in_channels"], ["spec", "num_classes"], ["state_dict"],
          ["state_dict", "conv1.weight"], ["state_dict", "fc3.bias"], ["classes"], ["history"], ["history", 0],
-         ["history", 0, "test_acc"], ["config"], ["dataset"], ["created"]]
+         ["history", 0, "test_acc"], ["config"], ["dataset"], ["created"], ["snapshots"], ["snapshots", 0],
+         ["snapshots", 1, "step"], ["snapshots", 0, "epoch"], ["snapshots", 1, "loss"], ["snapshots", 1, "test_acc"],
+         ["snapshots", 0, "state_dict"], ["snapshots", 1, "state_dict", "fc3.weight"],
+         ["snapshots", 0, "state_dict", "conv1.bias"]]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(path=st.sampled_from(PATHS), value=st.one_of(JUNK, st.just(KeyError), st.integers(0, 5000)))
 def test_mutated_checkpoints_load_or_give_clear_errors(path, value):
@@ -210,6 +219,7 @@ def test_mutated_checkpoints_load_or_give_clear_errors(path, value):
     check_checkpoint_outcome(out.getvalue(), "field mutation")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(cut=st.floats(0.0, 1.0), flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(1, 255)), max_size=6))
 def test_damaged_checkpoint_files_give_clear_errors(cut, flips):
@@ -230,7 +240,8 @@ class Payload:
 def test_pickle_payloads_never_run(tmp_path):
     marker = tmp_path / "pwned"
     raw = torch.load(io.BytesIO(GOOD), weights_only=True)
-    for where in (["spec"], ["config"], ["history", 0], ["state_dict", "fc3.bias"], ["classes"]):
+    for where in (["spec"], ["config"], ["history", 0], ["state_dict", "fc3.bias"], ["classes"],
+                  ["snapshots", 0, "state_dict", "fc3.bias"], ["snapshots", 1]):
         hostile = torch.load(io.BytesIO(GOOD), weights_only=True)
         mutate(hostile, where, Payload(str(marker)))
         out = io.BytesIO()
@@ -241,6 +252,7 @@ def test_pickle_payloads_never_run(tmp_path):
     assert not marker.exists() and raw["format"] == "lenet-viz/1"
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_and_a_huge_network_spec_are_refused_before_use():
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:

@@ -48,6 +48,7 @@ def random_spec(rng: random.Random) -> LeNetSpec:
                      activation=rng.choice(["sigmoid", "relu", "tanh"]), input_size=rng.randint(8, 32))
 
 
+@pytest.mark.slow
 def test_layer_table_equals_torch_for_random_specs():
     rng = random.Random(0)
     built = broken = 0

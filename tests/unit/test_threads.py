@@ -5,7 +5,7 @@ import threading
 import pytest
 import torch
 
-from lenet_viz import threads
+from lenet_viz import settings, threads
 
 
 def test_thread_limit_is_local_to_the_calling_thread():
@@ -24,9 +24,9 @@ def test_thread_limit_is_local_to_the_calling_thread():
 
 
 def test_app_training_threads_leave_a_core(monkeypatch):
-    monkeypatch.delenv(threads.TRAIN_THREADS_ENV, raising=False)
+    monkeypatch.delenv(settings.TRAIN_THREADS_ENV, raising=False)
     assert threads.app_training_threads() == max(1, torch.get_num_threads() - 1)
-    monkeypatch.setenv(threads.TRAIN_THREADS_ENV, "3")
+    monkeypatch.setenv(settings.TRAIN_THREADS_ENV, "3")
     assert threads.app_training_threads() == 3
-    monkeypatch.setenv(threads.TRAIN_THREADS_ENV, "zero")
+    monkeypatch.setenv(settings.TRAIN_THREADS_ENV, "zero")
     assert threads.app_training_threads() >= 1

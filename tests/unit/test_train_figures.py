@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from lenet_viz.train_figures import confusion_figure, confusion_matrix, live_curves, misclassified_figure
-from lenet_viz.training import Progress
+from lenet_viz.history import Progress
 
 
 def progress(epoch: float, loss: float, acc: float, test: float | None = None) -> Progress:

@@ -79,9 +79,19 @@ def test_augmentation_keeps_shape_and_range():
     assert (y.sum((1, 2, 3)) > 0).all()  # the ink never leaves the image
 
 
-def test_auto_device_on_this_machine():
-    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else pick_device("auto").type)
+@pytest.mark.parametrize(("cuda", "mps", "expected"), [(True, True, "cuda:0"), (False, True, "mps"),
+                                                        (False, False, "cpu")])
+def test_auto_device_prefers_cuda_then_mps_then_the_cpu(monkeypatch, cuda, mps, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert pick_device("auto") == torch.device(expected)
+
+
+def test_a_named_device_is_taken_as_given_unless_it_is_missing(monkeypatch):
     assert pick_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        pick_device("cuda")
 
 
 def test_evaluation_honours_stop():
@@ -169,7 +179,7 @@ def test_fresh_biases_follow_pytorchs_default_range():
 
 
 def test_a_finite_but_blown_up_loss_is_divergence_with_advice_for_the_optimizer():
-    from lenet_viz.training import suggested_lr
+    from lenet_viz.advice import suggested_lr
 
     train_split, test_split = splits(1024)
     result = train(build_model(PRESETS["modern"]), train_split, test_split,
@@ -180,3 +190,43 @@ def test_a_finite_but_blown_up_loss_is_divergence_with_advice_for_the_optimizer(
     assert suggested_lr(TrainConfig(lr=0.9), "relu") == 0.09
     assert suggested_lr(TrainConfig(lr=100), "sigmoid") == 0.9  # not 10: that fails too
     assert suggested_lr(TrainConfig(lr=0.003, optimizer="adam"), "relu") == pytest.approx(3e-4)
+
+
+def test_snapshots_follow_the_schedule_with_the_metrics_of_their_moment():
+    from lenet_viz.history import snapshot_steps
+
+    train_split, test_split = splits(512, 128)
+    model = build_model(PRESETS["modern"])
+    kept = []
+    config = TrainConfig(epochs=2, lr=0.003, batch_size=64, optimizer="adam")
+    result = train(model, train_split, test_split, config, snapshots=6, on_snapshot=kept.append)
+    assert result.status == "finished" and kept == result.snapshots
+    assert [s.step for s in kept] == snapshot_steps(16, 6) == [0, 1, 2, 4, 8, 16]
+    first, mid, last = kept[0], kept[3], kept[-1]
+    assert (first.epoch, first.loss, first.train_acc, first.test_acc) == (0.0, None, None, None)
+    assert mid.epoch == 0.5 and mid.loss is not None and mid.test_acc is None  # no test before the first epoch end
+    tested = [p.test_acc for p in result.history if p.test_acc is not None]
+    assert kept[4].test_acc == tested[0] and last.test_acc == tested[1]  # an epoch end: kept after its test
+    assert last.loss == pytest.approx(result.history[-1].train_loss)
+    assert all(torch.equal(last.state_dict[k], v.detach().half()) for k, v in model.state_dict().items())
+    assert not torch.equal(first.state_dict["fc3.weight"], last.state_dict["fc3.weight"])
+
+
+def test_no_snapshots_when_off_and_a_stopped_run_keeps_its_last_step():
+    train_split, test_split = splits(1024, 128)
+    assert train(build_model(PRESETS["classic"]), train_split, test_split, TrainConfig(epochs=1)).snapshots == []
+
+    class StopAfter:
+        def __init__(self, n: int):
+            self.checks, self.n = 0, n
+
+        def is_set(self) -> bool:
+            self.checks += 1
+            return self.checks > self.n
+
+    model = build_model(PRESETS["classic"])
+    result = train(model, train_split, test_split, TrainConfig(epochs=3, batch_size=64), stop=StopAfter(7),
+                   snapshots=24)
+    assert result.status == "stopped" and [s.step for s in result.snapshots] == list(range(8))
+    assert all(torch.equal(result.snapshots[-1].state_dict[k], v.detach().half())
+               for k, v in model.state_dict().items())
