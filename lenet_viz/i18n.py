@@ -12,7 +12,6 @@ the reader's language; such an error given as a value to :func:`t` is translated
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,16 +28,34 @@ def catalogue(lang: str) -> dict[str, str]:
     return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
 
 
-@dataclass(frozen=True)
-class Msg:
-    """A message put in the reader's language only when shown: a key and its values (a value of an
-    error's message, such as the name of the parameter at fault)."""
+class Msg(str):
+    """A message that is its English text (so it goes wherever a ``str`` goes: logs, the CLI, tests)
+    and can be put in another language when shown: ``Msg(key, **values).text("zh")``. Library code
+    returns these where it used to return English strings; pages show ``localize(value, lang)``.
+    Joining it to other text makes a plain ``str`` again (English only)."""
 
     key: str
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, /, **values: Any) -> Msg:
+        message = super().__new__(cls, t(key, DEFAULT_LANG, **values))
+        message.key, message.values = key, values
+        return message
+
+    def __reduce__(self):  # copies and pickles rebuild it from its key, not from its English text
+        return _rebuild_msg, (self.key, self.values)
 
     def text(self, lang: str = DEFAULT_LANG) -> str:
         return t(self.key, lang, **self.values)
+
+
+def _rebuild_msg(key: str, values: dict[str, Any]) -> Msg:
+    return Msg(key, **values)
+
+
+def localize(value: Any, lang: str) -> Any:
+    """A :class:`Msg` or an error in ``lang``; any other value as it is (a plain string stays English)."""
+    return _as_text(value, lang)
 
 
 def _as_text(value: Any, lang: str) -> Any:
