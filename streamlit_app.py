@@ -7,20 +7,24 @@ from pathlib import Path
 
 import streamlit as st
 
+from lenet_viz import ui
+
 # A local icon: a Material icon name here would make the browser fetch it from the internet.
 st.set_page_config(page_title="lenet-viz", page_icon=str(Path(__file__).parent / "assets" / "icon.png"), layout="wide")
 
+ui.language_selector()
 pages = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/feature_maps.py", title="Feature maps", icon=":material/draw:"),
-    st.Page("app_pages/output_size.py", title="Output size", icon=":material/straighten:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/replay.py", title="Training replay", icon=":material/history:"),
+    st.Page("app_pages/home.py", title=ui.tr("nav.home"), icon=":material/home:", default=True),
+    st.Page("app_pages/feature_maps.py", title=ui.tr("nav.feature_maps"), icon=":material/draw:"),
+    st.Page("app_pages/output_size.py", title=ui.tr("nav.output_size"), icon=":material/straighten:"),
+    st.Page("app_pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:"),
+    st.Page("app_pages/replay.py", title=ui.tr("nav.replay"), icon=":material/history:"),
 ]
 
-# What every page but Home needs: torch and the model code (lenet_viz.ui), and the pandas and pyarrow
-# that Streamlit's tables and plotly's figures use.
-PAGE_IMPORTS = ("lenet_viz.ui", "pandas", "pyarrow")
+# What every page but Home needs: torch and the model code (lenet_viz.checkpoints; lenet_viz.ui, which
+# the language selector needs on every page, leaves them to the first function that loads a model),
+# and the pandas and pyarrow that Streamlit's tables and plotly's figures use.
+PAGE_IMPORTS = ("lenet_viz.checkpoints", "pandas", "pyarrow")
 
 
 @dataclass
@@ -60,7 +64,7 @@ def page_imports() -> PageImports:
 
 imports = page_imports()
 page = st.navigation(pages)
-if page.title != "Home" and not imports.done.is_set():  # a first visit before the warm-up is done
-    with st.spinner("Loading PyTorch and the models (first visit only)…"):
+if page.url_path != pages[0].url_path and not imports.done.is_set():  # a first visit before the warm-up is done
+    with st.spinner(ui.tr("app.loading_torch")):
         imports.load()
 page.run()

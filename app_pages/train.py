@@ -13,24 +13,21 @@ from lenet_viz.checkpoints import check_upload
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
 from lenet_viz.errors import LenetVizError
 from lenet_viz.history import last_test_acc, loss_text
+from lenet_viz.i18n import localize, t
 from lenet_viz.models import PRESETS, LeNetSpec, SpecError, describe, layer_plan
 from lenet_viz.run_data import load_run_data, preset_name, trainable_problem
 from lenet_viz.run_slots import SLOTS, max_runs
 from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
 from lenet_viz.training import TrainConfig, available_devices, describe_device, pick_device
 from lenet_viz.training_session import SessionView, TrainingSession, remaining_s
+from lenet_viz.ui import tr
 
 SESSION, NOTICE = "training_session", "train_notice"
 PERSIST = "session"  # widget values survive page switches
 NETWORK = "train_network"
 MAX_EPOCHS = 50  # also bounds how long the run of a closed tab can go on
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
-NETWORKS = {
-    "classic": "classic: the seed's LeNet (sigmoid, average pooling)",
-    "modern": "modern: ReLU and max pooling",
-    "seed-nopad": "seed-nopad: no padding, max pooling",
-    "custom": "custom: built on the Output size page",
-}
+NETWORKS = ("classic", "modern", "seed-nopad", "custom")  # described by the catalogue's train.network.<name>
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 
 
@@ -79,7 +76,7 @@ def busy_elsewhere() -> bool:
     """One run per browser session: a second click while a run goes on only says so."""
     current = st.session_state.get(SESSION)
     if current is not None and current.view().busy:
-        notice("warning", "A run is still going on in this session: stop it first.")
+        notice("warning", tr("train.busy"))
         return True
     return False
 
@@ -97,7 +94,7 @@ def start(settings: RunSettings, fresh: bool) -> None:
         run.start(settings.config, fresh=fresh, is_alive=alive_check())
         st.session_state[SESSION] = run
     except LenetVizError as exc:
-        notice("error", str(exc))
+        notice("error", exc.text(ui.lang()))
 
 
 def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None:
@@ -112,27 +109,26 @@ def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None
         run_data = load_run_data(settings.dataset, settings.data_dir, settings.subset)
         run = TrainingSession.from_checkpoint(ckpt, run_data, name)
     except LenetVizError as exc:
-        notice("error", str(exc))
+        notice("error", exc.text(ui.lang()))
         return
     if name == "custom":
         st.session_state[ui.CUSTOM_SPEC] = ckpt.spec.to_dict()
     st.session_state[NETWORK] = name
     st.session_state[SESSION] = run
     history = run.view().history
-    notice("success", f"Loaded a {name} network after {history[-1].epoch:.1f} epochs: press Continue to train "
-           "it further." if history else f"Loaded a {name} network: press Continue to train it further.")
+    notice("success", tr("train.loaded_after", name=name, epochs=f"{history[-1].epoch:.1f}") if history else
+           tr("train.loaded", name=name))
 
 
 def data_settings(busy: bool) -> tuple[str, str, int | None]:
     """Dataset, its folder and the subset size."""
-    dataset = st.selectbox("Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
+    dataset = st.selectbox(tr("train.dataset"), list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
                            **kept("train_dataset", "fashion-mnist", list(DATASET_NAMES)))
-    data_dir = st.text_input(f"{DATASET_NAMES[dataset]} data folder", disabled=busy, placeholder="standard places",
-                             help=f"A folder with the train/t10k idx3 and idx1 files (default: ${DATA_ENV}).",
+    data_dir = st.text_input(tr("train.data_dir", dataset=DATASET_NAMES[dataset]), disabled=busy,
+                             placeholder=tr("train.data_dir_placeholder"), help=tr("train.data_dir_help", env=DATA_ENV),
                              **kept(f"train_data_dir_{dataset}", os.environ.get(DATA_ENV, ""))).strip()
-    use_subset = st.checkbox("Quick run on a subset of the training images", disabled=busy,
-                             **kept("train_use_subset", False))
-    subset = int(st.number_input("Training images", min_value=100, max_value=60000, step=1000,
+    use_subset = st.checkbox(tr("train.use_subset"), disabled=busy, **kept("train_use_subset", False))
+    subset = int(st.number_input(tr("train.subset"), min_value=100, max_value=60000, step=1000,
                                  disabled=busy or not use_subset, **kept("train_subset", 5000)))
     return dataset, data_dir, subset if use_subset else None
 
@@ -143,34 +139,33 @@ def network_settings(busy: bool) -> tuple[str, LeNetSpec]:
         custom = ui.custom_spec()
     except SpecError as exc:
         custom = None
-        st.warning(f"The network of the Output size page cannot be built: {exc}")
+        st.warning(tr("train.custom_error", reason=exc))
     networks = [n for n in NETWORKS if n != "custom" or custom]
     if ui.TRAIN_NETWORK in st.session_state:  # another page asked for a network (Output size: "Train it")
         st.session_state[NETWORK] = st.session_state.pop(ui.TRAIN_NETWORK)
-    network = st.selectbox("Network", networks, format_func=NETWORKS.get, disabled=busy,
-                           **kept(NETWORK, "classic", networks))
+    lang = ui.lang()  # bound now: a format_func may also be called outside this run
+    network = st.selectbox(tr("train.network"), networks, format_func=lambda n: t(f"train.network.{n}", lang),
+                           disabled=busy, **kept(NETWORK, "classic", networks))
     spec = custom if network == "custom" else PRESETS[network]
-    st.caption(f"{describe(spec)} · {layer_plan(spec).total_params:,} parameters")
+    st.caption(tr("train.parameters", description=describe(spec), count=f"{layer_plan(spec).total_params:,}"))
     return network, spec
 
 
 def run_config(spec: LeNetSpec, busy: bool) -> TrainConfig:
     """Optimizer, learning rate, batch size, epochs and device."""
-    optimizer = st.radio("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True, disabled=busy,
-                         **kept("train_optimizer", "sgd"))
-    lr = st.number_input("Learning rate", min_value=1e-6, step=0.1 if optimizer == "sgd" else 0.0005, format="%g",
-                         disabled=busy,
-                         help="Too high and the run diverges or gets stuck: the page then says so and "
-                              "suggests a lower one.",
+    optimizer = st.radio(tr("train.optimizer"), list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True,
+                         disabled=busy, **kept("train_optimizer", "sgd"))
+    lr = st.number_input(tr("train.lr"), min_value=1e-6, step=0.1 if optimizer == "sgd" else 0.0005, format="%g",
+                         disabled=busy, help=tr("train.lr_help"),
                          **kept(f"train_lr_{optimizer}_{spec.activation}", default_lr(optimizer, spec.activation)))
-    batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
+    batch_size = st.select_slider(tr("train.batch_size"), [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
                                   **kept("train_batch_size", 256))
-    epochs = int(st.number_input("Epochs", min_value=1, max_value=MAX_EPOCHS, disabled=busy,
+    epochs = int(st.number_input(tr("train.epochs"), min_value=1, max_value=MAX_EPOCHS, disabled=busy,
                                  **kept("train_epochs", 10)))
     devices = available_devices()
-    device = st.selectbox("Device", devices, disabled=busy, **kept("train_device", "auto", devices))
-    st.caption(f"auto picks **{describe_device(pick_device('auto'))}** here. "
-               f"Server: {SLOTS.active} of {max_runs()} training run(s) going on.")
+    device = st.selectbox(tr("train.device"), devices, disabled=busy, **kept("train_device", "auto", devices))
+    st.caption(tr("train.device_note", device=describe_device(pick_device("auto")), active=SLOTS.active,
+                  limit=max_runs()))
     return TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
 
 
@@ -180,35 +175,34 @@ def data_found(dataset: str, data_dir: str, busy: bool) -> bool:
         found = locate(dataset, data_dir or None)[0]
     except DataNotFound as exc:
         with st.container(border=True):
-            st.warning(f"{DATASET_NAMES[dataset]} is not on this machine.")
-            st.code(str(exc), language=None, wrap_lines=True)
-            st.markdown("Type a folder above, or download it (needs internet), here or in a terminal:")
+            st.warning(tr("train.data_missing", dataset=DATASET_NAMES[dataset]))
+            st.code(exc.text(ui.lang()), language=None, wrap_lines=True)
+            st.markdown(tr("train.data_how"))
             st.code(f'python -c "from lenet_viz.data import download; download(\'{dataset}\')"', language="bash")
-            if st.button("Download with torchvision", disabled=busy):
-                with st.spinner(f"Downloading {DATASET_NAMES[dataset]}…"):
+            if st.button(tr("train.download"), disabled=busy):
+                with st.spinner(tr("train.downloading", dataset=DATASET_NAMES[dataset])):
                     try:
                         load_dataset(dataset, data_dir or None, allow_download=True)
-                        notice("success", f"Downloaded {DATASET_NAMES[dataset]}.")
+                        notice("success", tr("train.downloaded", dataset=DATASET_NAMES[dataset]))
                     except Exception as exc:  # noqa: BLE001 - offline, proxy, disk: all reported the same way
-                        notice("error", f"The download failed ({type(exc).__name__}: {exc}). Are you offline? "
-                               "Copy the four IDX files into a folder and type it above.")
+                        notice("error", tr("train.download_failed", error=f"{type(exc).__name__}: {exc}"))
                 st.rerun()
         return False
-    st.caption(f"{DATASET_NAMES[dataset]} found in `{found}`.")
+    st.caption(tr("train.data_found", dataset=DATASET_NAMES[dataset], folder=found))
     return True
 
 
 def continue_saved(settings: RunSettings, busy: bool) -> None:
     """Load a network saved in this session or uploaded, to Continue it."""
-    with st.expander("Continue training a saved network"):
+    with st.expander(tr("train.resume")):
         stored = ui.saved_models()
-        pick = st.selectbox("Saved in this session", list(stored), index=None, key="train_resume_pick",
-                            placeholder="none saved yet" if not stored else "choose one", disabled=busy or not stored)
-        upload = st.file_uploader("…or a checkpoint file (.pt)", type=["pt", "pth"], key="train_resume_file",
-                                  disabled=busy)
-        st.caption("It trains on the dataset chosen above, which must be the one it was trained on.")
+        pick = st.selectbox(tr("train.resume_pick"), list(stored), index=None, key="train_resume_pick",
+                            placeholder=tr("train.none_saved") if not stored else tr("train.choose"),
+                            disabled=busy or not stored)
+        upload = st.file_uploader(tr("train.resume_file"), type=["pt", "pth"], key="train_resume_file", disabled=busy)
+        st.caption(tr("train.resume_note"))
         chosen = upload.getvalue() if upload else stored.get(pick)
-        st.button("Load, then press Continue", icon=":material/upload:", disabled=busy or chosen is None,
+        st.button(tr("train.resume_button"), icon=":material/upload:", disabled=busy or chosen is None,
                   on_click=load_to_continue, args=(settings, chosen, upload is not None))
 
 
@@ -219,36 +213,38 @@ def settings_column(busy: bool) -> tuple[RunSettings, bool]:
     settings = RunSettings(dataset, data_dir, subset, network, spec, run_config(spec, busy))
     found = data_found(dataset, data_dir, busy)
     if problem := trainable_problem(spec):
-        st.warning(problem)
+        st.warning(localize(problem, ui.lang()))
     continue_saved(settings, busy)
     return settings, found and not problem
 
 
-def draw_live(run: TrainingSession, polling: bool, phase: tuple) -> None:
+def draw_live(run: TrainingSession, polling: bool, phase: tuple, lang: str) -> None:
     """The live part: progress, metrics and curves, redrawn every half second while a run goes on."""
     now = run.view()
     if polling and now.phase != phase:
         st.rerun()  # the run stopped, or its results are ready: redraw the whole page
     current, last = now.current, (now.history[-1] if now.history else None)
     if now.running and current and last:
-        label = "stopping…" if now.stop_requested else f"epoch {last.epoch:.2f} of {now.end_epoch:g}"
+        label = (t("train.stopping", lang) if now.stop_requested else
+                 t("train.epoch_of", lang, epoch=f"{last.epoch:.2f}", total=f"{now.end_epoch:g}"))
         st.progress(min(current.step / current.total_steps, 1.0), text=label)
     elif now.running:
-        st.progress(0.0, text="starting…")
+        st.progress(0.0, text=t("train.starting", lang))
     if last:
         test = last_test_acc(now.history)
         cells = [*st.columns(3), *st.columns(3)]
-        cells[0].metric("train loss", loss_text(last.train_loss))
-        cells[1].metric("train acc", f"{last.train_acc:.3f}")
-        cells[2].metric("test acc", f"{test:.3f}" if test is not None else "–")
-        cells[3].metric("examples/sec", f"{last.examples_per_sec:,.0f}")
-        cells[4].metric("elapsed", clock(last.elapsed_s))
-        cells[5].metric("remaining", clock(remaining_s(current) if now.running and current else None))
+        cells[0].metric(t("train.metric.train_loss", lang), loss_text(last.train_loss))
+        cells[1].metric(t("train.metric.train_acc", lang), f"{last.train_acc:.3f}")
+        cells[2].metric(t("train.metric.test_acc", lang), f"{test:.3f}" if test is not None else "–")
+        cells[3].metric(t("train.metric.speed", lang), f"{last.examples_per_sec:,.0f}")
+        cells[4].metric(t("train.metric.elapsed", lang), clock(last.elapsed_s))
+        remaining = remaining_s(current) if now.running and current else None
+        cells[5].metric(t("train.metric.remaining", lang), clock(remaining))
     if last or now.running:
         x_end = now.end_epoch if now.running or not last else last.epoch
-        st.plotly_chart(live_curves(now.history, x_end), width="stretch", key="train_curves")
+        st.plotly_chart(live_curves(now.history, x_end, lang), width="stretch", key="train_curves")
     if now.hint and now.status in ("running", "finished", "stopped"):
-        st.info(now.hint, icon=":material/lightbulb:")
+        st.info(localize(now.hint, lang), icon=":material/lightbulb:")
 
 
 def run_buttons(settings: RunSettings, run: TrainingSession | None, view: SessionView | None, ready: bool) -> None:
@@ -257,13 +253,13 @@ def run_buttons(settings: RunSettings, run: TrainingSession | None, view: Sessio
     same_model = bool(run and run.data.dataset == settings.dataset and run.network == settings.network
                       and run.spec.to_dict() == settings.spec.to_dict())  # by value: a reload makes new classes
     b1, b2, b3, _ = st.columns([1, 1, 1, 1.5])
-    b1.button("Start", type="primary", icon=":material/play_arrow:", width="stretch", disabled=busy or not ready,
-              on_click=start, args=(settings, True))
-    b2.button("Stop", icon=":material/stop:", width="stretch", disabled=not (view and view.running)
+    b1.button(tr("train.start"), type="primary", icon=":material/play_arrow:", width="stretch",
+              disabled=busy or not ready, on_click=start, args=(settings, True))
+    b2.button(tr("train.stop"), icon=":material/stop:", width="stretch", disabled=not (view and view.running)
               or view.stop_requested, on_click=run.stop if run else None)
-    b3.button("Continue", icon=":material/fast_forward:", width="stretch",
+    b3.button(tr("train.continue"), icon=":material/fast_forward:", width="stretch",
               disabled=busy or not same_model or not (view.history or view.resumed) or view.status == "diverged",
-              help=f"Train the current network {settings.config.epochs} more epoch(s) with these settings.",
+              help=tr("train.continue_help", epochs=settings.config.epochs),
               on_click=start, args=(settings, False))
     if NOTICE in st.session_state:
         kind, text = st.session_state.pop(NOTICE)
@@ -274,62 +270,62 @@ def live_column(settings: RunSettings, run: TrainingSession | None, view: Sessio
     """The buttons, the live curves and how the run ended."""
     run_buttons(settings, run, view, ready)
     if run is None:
-        st.info("Press **Start**: the loss and accuracy curves grow here while the network trains, and the "
-                "confusion matrix and the test images it gets wrong follow below.", icon=":material/show_chart:")
+        st.info(tr("train.press_start"), icon=":material/show_chart:")
         return
-    st.subheader(f"{run.network} on {len(run.data.train[0]):,} {DATASET_NAMES[run.data.dataset]} images")
-    st.fragment(run_every=0.5 if view.busy else None)(draw_live)(run, view.busy, view.phase)
+    st.subheader(tr("train.run_heading", network=run.network, count=f"{len(run.data.train[0]):,}",
+                    dataset=DATASET_NAMES[run.data.dataset]))
+    st.fragment(run_every=0.5 if view.busy else None)(draw_live)(run, view.busy, view.phase, ui.lang())
     if view.status not in ("idle", "running"):  # how the run ended, under its curves
-        {"finished": st.success, "stopped": st.info}.get(view.status, st.error)(view.message)
+        {"finished": st.success, "stopped": st.info}.get(view.status, st.error)(localize(view.message, ui.lang()))
         if view.summary and view.status != "error":
             st.code(view.summary, language=None)
         if view.busy:
-            st.info("Computing the test-set predictions for the confusion matrix…", icon=":material/hourglass_top:")
+            st.info(tr("train.predicting"), icon=":material/hourglass_top:")
 
 
 def confusion_and_mistakes(run: TrainingSession, view: SessionView) -> None:
     """The confusion matrix and the misclassified test images."""
     labels, classes = run.data.test[1], run.data.classes
-    st.markdown("**Confusion matrix** (test set)")
-    st.plotly_chart(confusion_figure(labels, view.predictions, classes), width="stretch")
-    st.markdown("**Misclassified test images** (true → predicted)")
-    figure = misclassified_figure(run.data.test[0], labels, view.predictions, classes)
+    lang = ui.lang()
+    st.markdown(tr("train.confusion"))
+    st.plotly_chart(confusion_figure(labels, view.predictions, classes, lang), width="stretch")
+    st.markdown(tr("train.misclassified"))
+    figure = misclassified_figure(run.data.test[0], labels, view.predictions, classes, lang=lang)
     if figure is None:
-        st.write("None: every test image is classified correctly.")
+        st.write(tr("train.all_right"))
     else:
         st.plotly_chart(figure, width="stretch")
 
 
 def keep_network(run: TrainingSession, view: SessionView) -> None:
     """Save the network in this session (the Feature maps page lists it) or download it, with its snapshots."""
-    st.markdown("**Keep this network**")
+    st.markdown(tr("train.keep"))
     test_acc = last_test_acc(view.history)
-    tested = f" · test {test_acc:.3f}" if test_acc is not None else ""
-    default_label = f"{run.network} · {DATASET_NAMES[run.data.dataset]} · {view.history[-1].epoch:.1f} epochs{tested}"
+    tested = tr("train.save_tested", acc=f"{test_acc:.3f}") if test_acc is not None else ""
+    default_label = tr("train.save_label", network=run.network, dataset=DATASET_NAMES[run.data.dataset],
+                       epochs=f"{view.history[-1].epoch:.1f}", tested=tested)
     name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
-    label = name_col.text_input("Name", value=default_label, key=f"train_save_label_{view.run}").strip()
-    if save_col.button("Save", icon=":material/save:", width="stretch"):
+    label = name_col.text_input(tr("train.name"), value=default_label, key=f"train_save_label_{view.run}").strip()
+    if save_col.button(tr("train.save"), icon=":material/save:", width="stretch"):
         try:
             saved = ui.add_saved_model(label or default_label, run.checkpoint())
         except ui.SessionFull as exc:  # the per-session cap
-            st.error(str(exc))
+            st.error(exc.text(ui.lang()))
         else:
-            st.success(f"Saved as “{saved}”: the Feature maps page lists it.")
-    download_col.download_button("Download .pt", data=run.checkpoint(), file_name="lenet.pt",
+            st.success(tr("train.saved", label=saved))
+    download_col.download_button(tr("train.download_pt"), data=run.checkpoint(), file_name="lenet.pt",
                                  mime="application/octet-stream", icon=":material/download:", width="stretch")
     if view.snapshots:
-        st.caption(f"The checkpoint keeps {view.snapshots} snapshots of the weights taken during training, "
-                   "for replaying how the network learned.")
+        st.caption(tr("train.snapshots", count=view.snapshots))
 
 
 def main() -> None:
     run: TrainingSession | None = st.session_state.get(SESSION)
     view = run.view() if run else None
     busy = bool(view and view.busy)
-    st.title("Train LeNet")
+    st.title(tr("train.title"))
     ui.share_view("train")
-    st.markdown("Train a LeNet as the seed's `train_ch6` does and watch d2l's three curves grow, live. "
-                "**Start** trains a fresh network; **Continue** trains the current one further.")
+    st.markdown(tr("train.intro"))
     settings_col, live = st.columns([1, 2], gap="large")
     with settings_col:
         settings, ready = settings_column(busy)

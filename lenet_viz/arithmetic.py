@@ -1,9 +1,10 @@
 """Output-size arithmetic of convolution and pooling layers, with PyTorch's exact rules.
 
 Pure Python (no torch import), so the output-size explorer stays instant. Every function
-returns the size PyTorch's layer produces, or raises :class:`LayerError` with a message that names
-the offending parameter and says why, for every setting PyTorch rejects or that leaves an
-empty output.
+returns the size PyTorch's layer produces, or raises :class:`LayerError` (a ``ValueError``) with a
+message that names the offending parameter and says why, for every setting PyTorch rejects or that
+leaves an empty output. Messages and warnings come from the catalogue (:mod:`lenet_viz.i18n`), so
+the app can show them in the reader's language.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lenet_viz.errors import LenetVizError
+from lenet_viz.i18n import DEFAULT_LANG, Msg, t
 
 LayerKind = Literal["conv", "maxpool", "avgpool", "convtranspose"]
 
@@ -23,12 +25,12 @@ class LayerError(LenetVizError, ValueError):
 
 def _check_positive(name: str, value: int) -> None:
     if value < 1:
-        raise LayerError(f"{name} must be at least 1, got {value}.")
+        raise LayerError.keyed("error.at_least_1", name=Msg(f"param.{name.replace(' ', '_')}"), value=value)
 
 
 def _check_non_negative(name: str, value: int) -> None:
     if value < 0:
-        raise LayerError(f"{name} must not be negative, got {value}.")
+        raise LayerError.keyed("error.not_negative", name=Msg(f"param.{name.replace(' ', '_')}"), value=value)
 
 
 def _effective_kernel(kernel: int, dilation: int) -> int:
@@ -46,11 +48,8 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     span = _effective_kernel(kernel, dilation)
     padded = size + 2 * padding
     if span > padded:
-        raise LayerError(
-            f"kernel size too large: the kernel spans {span} cells (dilation {dilation} × "
-            f"(kernel {kernel} − 1) + 1) but the padded input has only {padded} "
-            f"({size} + 2×{padding}). Use a smaller kernel or dilation, or more padding."
-        )
+        raise LayerError.keyed("error.conv_kernel_too_large", span=span, dilation=dilation, kernel=kernel,
+                               padded=padded, size=size, padding=padding)
     return (padded - span) // stride + 1
 
 
@@ -74,20 +73,15 @@ def pool_output_size(
     _check_non_negative("padding", padding)
     _check_positive("dilation", dilation)
     if padding > kernel // 2:
-        raise LayerError(
-            f"padding too large: pooling padding may be at most half the kernel size "
-            f"(⌊{kernel}/2⌋ = {kernel // 2}), got {padding}. Otherwise a window could see only padding."
-        )
+        raise LayerError.keyed("error.pool_padding_too_large", kernel=kernel, half=kernel // 2, padding=padding)
     span = _effective_kernel(kernel, dilation)
     numerator = size + 2 * padding - span + (stride - 1 if ceil_mode else 0)
     out = numerator // stride + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
     if out < 1:
-        raise LayerError(
-            f"kernel size too large: the pooling window spans {span} cells but the padded input "
-            f"has only {size + 2 * padding} ({size} + 2×{padding}). Use a smaller kernel or more padding."
-        )
+        raise LayerError.keyed("error.pool_kernel_too_large", span=span, padded=size + 2 * padding, size=size,
+                               padding=padding)
     return out
 
 
@@ -107,16 +101,12 @@ def conv_transpose_output_size(
     _check_non_negative("output padding", output_padding)
     _check_positive("dilation", dilation)
     if output_padding >= stride and output_padding >= dilation:
-        raise LayerError(
-            f"output padding too large: it must be smaller than the stride ({stride}) or the "
-            f"dilation ({dilation}), got {output_padding}."
-        )
+        raise LayerError.keyed("error.output_padding_too_large", stride=stride, dilation=dilation,
+                               output_padding=output_padding)
     out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
     if out < 1:
-        raise LayerError(
-            f"padding too large: it removes 2×{padding} cells from an output of only "
-            f"{out + 2 * padding}, leaving {out}. Use less padding or a larger kernel or stride."
-        )
+        raise LayerError.keyed("error.transposed_padding_too_large", padding=padding, full=out + 2 * padding,
+                               out=out)
     return out
 
 
@@ -127,12 +117,12 @@ def output_size(kind: LayerKind, size: int, kernel: int, stride: int | None = No
         return conv_output_size(size, kernel, 1 if stride is None else stride, padding, dilation)
     if kind in ("maxpool", "avgpool"):
         if kind == "avgpool" and dilation != 1:
-            raise LayerError("dilation is not supported by average pooling: set it to 1.")
+            raise LayerError.keyed("error.avgpool_dilation")
         return pool_output_size(size, kernel, stride, padding, dilation, ceil_mode)
     if kind == "convtranspose":
         return conv_transpose_output_size(size, kernel, 1 if stride is None else stride, padding,
                                           output_padding, dilation)
-    raise ValueError(f"unknown layer kind {kind!r}")  # a caller's bug, not a setting to fix
+    raise LayerError(f"unknown layer kind {kind!r}")  # a bug in the caller, never a user's choice
 
 
 def formula_latex(kind: LayerKind, size: int, kernel: int, stride: int | None = None, padding: int = 0,
@@ -242,28 +232,30 @@ def _cell_list(cells: list[int], limit: int = 8) -> str:
     return shown + (", …" if len(cells) > limit else "")
 
 
-def _why_skipped(layer: Layer) -> str:
+def _why_skipped(layer: Layer, lang: str) -> str:
     if layer.step > layer.span:
-        return f"stride {layer.step} jumps further than the kernel's span of {layer.span} cells"
-    return f"the kernel's taps, {layer.dilation} cells apart, and stride {layer.step} never land there"
+        return t("coverage.why_stride", lang, stride=layer.step, span=layer.span)
+    return t("coverage.why_taps", lang, dilation=layer.dilation, stride=layer.step)
 
 
-def _fix_skipped(layer: Layer) -> str:
+def _fix_skipped(layer: Layer, lang: str) -> str:
     if layer.step > layer.span:
-        return f"use a stride of at most {layer.span}"
-    return "use dilation 1" + (" or a smaller stride" if layer.step > 1 else "")
+        return t("coverage.fix_stride", lang, span=layer.span)
+    return t("coverage.fix_dilation_or_stride" if layer.step > 1 else "coverage.fix_dilation", lang)
 
 
-def coverage_warning(layer: Layer, size: int, axis: str) -> str | None:
-    """Plain-words warning when cells of one axis (``axis``: "rows", "columns") are missed, saying
-    why and what to change; ``None`` when every cell is covered. Needs a buildable layer."""
+def coverage_warning(layer: Layer, size: int, axis: str, lang: str = DEFAULT_LANG) -> str | None:
+    """Plain-words warning when cells of one axis (``axis``: "rows", "columns" or "rows and columns")
+    are missed, saying why and what to change; ``None`` when every cell is covered. Needs a
+    buildable layer."""
     missed = missed_cells(layer, size)
     if not missed:
         return None
     s, span = layer.step, layer.span
+    axis_text = t(f"coverage.axis_{axis.replace(' ', '_')}", lang)
     if layer.kind == "convtranspose":
-        return (f"Output {axis} {_cell_list(missed)} get no input at all ({_why_skipped(layer)}), so they "
-                f"hold only the bias. To reach every cell, {_fix_skipped(layer)}.")
+        return t("coverage.transposed", lang, axis=axis_text, cells=_cell_list(missed),
+                 why=_why_skipped(layer, lang), fix=_fix_skipped(layer, lang))
     # Cells past the last window: in floor mode they do not fill a window; in ceil mode every window
     # starting inside the input exists, so they fall in a gap like the others.
     # Dropped: cells past the last window that a further window would read; the others fall in
@@ -275,18 +267,15 @@ def coverage_warning(layer: Layer, size: int, axis: str) -> str | None:
     skipped = [c for c in missed if c not in dropped]
     parts = []
     if skipped:
-        parts.append(f"Input {axis} {_cell_list(skipped)} are never read: {_why_skipped(layer)}. "
-                     f"To read every cell, {_fix_skipped(layer)}.")
+        parts.append(t("coverage.skipped", lang, axis=axis_text, cells=_cell_list(skipped),
+                       why=_why_skipped(layer, lang), fix=_fix_skipped(layer, lang)))
     if dropped:
         leftover = size + 2 * layer.padding - span
-        fix = "turn on ceil mode, " if layer.kind in ("maxpool", "avgpool") else ""
+        pooling = layer.kind in ("maxpool", "avgpool")
         short = leftover % s
-        parts.append(
-            f"The last input {axis} ({_cell_list(dropped)}) are dropped: W + 2P − span = {leftover} is not a "
-            f"multiple of the stride {s}, so they do not fill a whole window. To keep them, {fix}change the "
-            f"padding, or make the input {size + s - short} cells long: then the windows fit exactly."
-        )
-    return " ".join(parts)
+        parts.append(t("coverage.dropped_pool" if pooling else "coverage.dropped", lang, axis=axis_text,
+                       cells=_cell_list(dropped), leftover=leftover, stride=s, fit=size + s - short))
+    return t("coverage.joiner", lang).join(parts)
 
 
 def ceil_drops_last_window(layer: Layer, size: int) -> bool:
@@ -297,7 +286,7 @@ def ceil_drops_last_window(layer: Layer, size: int) -> bool:
     return (numerator // layer.step) * layer.step >= size + layer.padding
 
 
-def formula_line(layer: Layer, size: int, symbol: str) -> str:
+def formula_line(layer: Layer, size: int, symbol: str, lang: str = DEFAULT_LANG) -> str:
     """LaTeX for one axis, on two aligned lines: the formula with the numbers substituted, then
     evaluated step by step to the result, e.g. ``H_{out} &= ⌊(28 + 2·2 − 1·(5−1) − 1)/1⌋ + 1``
     and ``&= ⌊27/1⌋ + 1 = 27 + 1 = 28``.
@@ -318,7 +307,10 @@ def formula_line(layer: Layer, size: int, symbol: str) -> str:
             rounded, bracket = numerator // s, (r"\left\lfloor", r"\right\rfloor")
         steps = rf"{bracket[0]} \frac{{{numerator}}}{{{s}}} {bracket[1]} + 1 = {rounded} + 1"
         if ceil_drops_last_window(layer, size):
-            note = r"\substack{\text{the last window would}\\ \text{start in the padding}}"
+            # Two lines where the words are narrow enough to stack; one where a language's glyphs have
+            # no KaTeX metrics (CJK), since stacked lines of those overlap.
+            first, second = t("formula.last_window_1", lang), t("formula.last_window_2", lang)
+            note = rf"\substack{{\text{{{first}}}\\ \text{{{second}}}}}" if second else rf"\text{{{first}}}"
             steps += rf" \underbrace{{-\,1}}_{{{note}}} = {rounded}"
         else:
             steps += rf" = {rounded + 1}"

@@ -3,6 +3,8 @@
 The live maps are drawn in the browser (``lenet_viz/netview``). Kernels are tiled into one image
 with NaN gaps (see :func:`tile`), so a grid of 96 kernels is a single ``go.Heatmap``. Signed
 values use a diverging scale centred on zero, non-negative ones a gray or sequential scale.
+Every text takes ``lang`` (see :mod:`lenet_viz.i18n`); class names are translated here, so
+callers pass the English ones.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lenet_viz.activations import Activations, LayerOutput, UnitExplanation
+from lenet_viz.i18n import DEFAULT_LANG, t
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
 GRAY = "gray"
 WIDTH_HINT = 1100  # px of a wide page's main column: used to size figure heights
 MAX_CELL = 24  # px: a cell is never drawn larger than this
-KIND_TEXT = {"conv": "convolution", "sigmoid": "sigmoid", "relu": "ReLU", "tanh": "tanh",
-             "avgpool": "average pooling", "maxpool": "max pooling", "linear": "fully connected"}
+KINDS_NAMED = ("conv", "sigmoid", "relu", "tanh", "avgpool", "maxpool", "linear")  # have a ``layer_kind.`` key
 _AXIS = dict(showgrid=False, zeroline=False, showline=False, ticks="", fixedrange=True)
 
 
@@ -82,16 +84,21 @@ def _range(values: np.ndarray, signed: bool) -> tuple[float, float]:
     return (-peak, peak) if signed else (0.0, float(values.max(initial=0.0)) or 1.0)
 
 
-def layer_title(layer: LayerOutput) -> str:
+def kind_text(kind: str, lang: str = DEFAULT_LANG) -> str:
+    """A layer kind in words (``conv`` → convolution, 卷积); an unknown kind as it is."""
+    return t(f"layer_kind.{kind}", lang) if kind in KINDS_NAMED else kind
+
+
+def layer_title(layer: LayerOutput, lang: str = DEFAULT_LANG) -> str:
     """e.g. ``conv1 (C1) · convolution · 6×28×28``."""
     label = f" ({layer.label})" if layer.label else ""
-    return f"<b>{layer.name}</b>{label} · {KIND_TEXT.get(layer.kind, layer.kind)} · {layer.shape_text}"
+    return f"<b>{layer.name}</b>{label} · {kind_text(layer.kind, lang)} · {layer.shape_text}"
 
 
 MAX_KERNEL_INPUTS = 16
 
 
-def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT) -> go.Figure:
+def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT, lang: str = DEFAULT_LANG) -> go.Figure:
     """A convolution's kernels (out×in×k×k): one column per output map, one row per input channel
     (the first ``MAX_KERNEL_INPUTS`` inputs of a wide layer, so the grid stays on a screen)."""
     all_inputs = weights.shape[1]
@@ -104,18 +111,18 @@ def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT) ->
     custom = np.stack([index // out_ch, index % out_ch, z], axis=-1)
     trace = go.Heatmap(z=z, customdata=custom, zmin=-peak, zmax=peak, zmid=0, colorscale=DIVERGING,
                        hoverongaps=False, colorbar=dict(thickness=12, len=1, nticks=6),
-                       hovertemplate="map %{customdata[1]}, input %{customdata[0]}<br>"
-                                     "weight %{customdata[2]:.4g}<extra></extra>")
+                       hovertemplate=t("kernels.hover", lang) + "<extra></extra>")
     xaxis = dict(_AXIS, constrain="domain", tickvals=[grid.origin(c)[1] + (kw - 1) / 2 for c in range(out_ch)],
-                 ticktext=[str(c) for c in range(out_ch)], title=dict(text="output map", font=dict(size=11)))
+                 ticktext=[str(c) for c in range(out_ch)],
+                 title=dict(text=t("kernels.output_map", lang), font=dict(size=11)))
     yaxis = dict(_AXIS, autorange="reversed", scaleanchor="x", constrain="domain",
                  tickvals=[grid.origin(r * out_ch)[0] + (kh - 1) / 2 for r in range(in_ch)],
-                 ticktext=[str(r) for r in range(in_ch)], title=dict(text="input", font=dict(size=11)))
+                 ticktext=[str(r) for r in range(in_ch)], title=dict(text=t("kernels.input", lang), font=dict(size=11)))
     cell = min(18.0, _cell_px(grid.shape[1], width_hint))
-    inputs = f"{all_inputs} input{'s' if all_inputs > 1 else ''}"
+    inputs = t("kernels.inputs" if all_inputs > 1 else "kernels.one_input", lang, count=all_inputs)
     if all_inputs > in_ch:
-        inputs += f" (first {in_ch} shown)"
-    title = f"<b>{name}</b> kernels · {out_ch} maps × {inputs} · {kh}×{kw}"
+        inputs += t("kernels.first_shown", lang, count=in_ch)
+    title = t("kernels.title", lang, name=name, maps=out_ch, inputs=inputs, height=kh, width=kw)
     layout = dict(title=dict(text=title, x=0, xanchor="left", font=dict(size=15)), xaxis=xaxis, yaxis=yaxis,
                   height=max(int(grid.shape[0] * cell + 110), 220), margin=dict(l=50, r=10, t=40, b=45))
     return _figure([trace], layout)
@@ -126,7 +133,7 @@ def _rect(top: float, left: float, bottom: float, right: float, xref: str, yref:
                 line=dict(color=colour, width=3))
 
 
-def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
+def unit_location(acts: Activations, unit: UnitExplanation, lang: str = DEFAULT_LANG) -> go.Figure:
     """Left: the input with the unit's receptive field; right: the unit's map with the unit marked."""
     image = acts.input.mean(axis=0)
     values = acts[unit.layer].values[unit.map]
@@ -136,10 +143,10 @@ def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
     clipped = (max(top, 0), max(left, 0), min(bottom, image.shape[0]), min(right, image.shape[1]))
     traces = [
         dict(type="heatmap", z=image, colorscale=GRAY, zmin=0, zmax=1, showscale=False,
-             hovertemplate="input row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
+             hovertemplate=t("unit.input_hover", lang) + ": %{z:.3f}<extra></extra>"),
         dict(type="heatmap", z=values, colorscale=DIVERGING if signed else SEQUENTIAL, zmin=zmin, zmax=zmax,
              zmid=0 if signed else None, showscale=False, xaxis="x2", yaxis="y2",
-             hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>"),
+             hovertemplate=t("unit.map_hover", lang) + ": %{z:.4g}<extra></extra>"),
     ]
 
     def axis(title: str, domain: list[float]) -> dict:
@@ -148,9 +155,9 @@ def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
 
     layout = dict(
         height=300, margin=dict(l=10, r=10, t=45, b=10),
-        xaxis=axis(f"input · receptive field {unit.field_size}×{unit.field_size}", [0, 0.47]),
+        xaxis=axis(t("unit.input_title", lang, size=unit.field_size), [0, 0.47]),
         yaxis=dict(_AXIS, showticklabels=False, autorange="reversed", scaleanchor="x", constrain="domain"),
-        xaxis2=axis(f"{unit.layer} map {unit.map} · unit ({unit.row}, {unit.col})", [0.53, 1]),
+        xaxis2=axis(t("unit.map_title", lang, layer=unit.layer, map=unit.map, row=unit.row, col=unit.col), [0.53, 1]),
         yaxis2=dict(_AXIS, showticklabels=False, autorange="reversed", scaleanchor="x2", anchor="x2",
                     constrain="domain"),
         shapes=[_rect(*clipped, "x", "y", "#ffb000"),
@@ -159,16 +166,17 @@ def unit_location(acts: Activations, unit: UnitExplanation) -> go.Figure:
     return _figure(traces, layout)
 
 
-def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT) -> go.Figure:
+def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT, lang: str = DEFAULT_LANG) -> go.Figure:
     """The numbers a unit reads: its input patch, and for a convolution the kernel and the products.
 
     One panel per quantity, each tiling the input channels; panels side by side for a single
     channel, stacked otherwise.
     """
     channels, kh, kw = unit.patch.shape
-    panels = [(f"input patch (from {unit.source})", unit.patch)]
+    panels = [(t("unit.patch", lang, source=unit.source), unit.patch)]
     if unit.weights is not None:
-        panels += [(f"kernel of map {unit.map}", unit.weights), ("weight × input", unit.weights * unit.patch)]
+        panels += [(t("unit.kernel", lang, map=unit.map), unit.weights),
+                   (t("unit.products", lang), unit.weights * unit.patch)]
     grid = Grid(channels, kh, kw, channels)
     tiles = [tile(arr, grid) for _, arr in panels]
     across = channels == 1
@@ -193,7 +201,7 @@ def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT) -> go.F
         else:
             top = 1 - i / n
             xdomain, ydomain = [0, 1], [top - 1 / n + 5 / height, top - 40 / height]
-        label = title + (f" · {channels} channels" if channels > 1 else "")
+        label = title + (t("unit.channels", lang, count=channels) if channels > 1 else "")
         layout[f"xaxis{suffix}"] = dict(_AXIS, showticklabels=False, anchor=f"y{suffix}", constrain="domain",
                                         scaleanchor=f"y{suffix}", domain=xdomain, side="top",
                                         title=dict(text=label, font=dict(size=13), standoff=6))

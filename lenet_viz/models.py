@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from lenet_viz.arithmetic import Layer, LayerError, coverage_warning
 from lenet_viz.errors import LenetVizError
+from lenet_viz.i18n import DEFAULT_LANG, Msg, t
 
 Activation = Literal["sigmoid", "relu", "tanh"]
 Pooling = Literal["avg", "max", "none"]
@@ -104,11 +105,15 @@ class PlannedLayer:
     @property
     def hyper(self) -> str:
         """The hyperparameters in words, for the table."""
+        return self.hyper_text()
+
+    def hyper_text(self, lang: str = DEFAULT_LANG) -> str:
+        """:attr:`hyper` in ``lang``."""
         g = self.geometry
         if self.kind == "conv":
-            return f"{g.kernel}×{g.kernel}, stride {g.step}, pad {g.padding}"
+            return t("table.conv_hyper", lang, kernel=g.kernel, stride=g.step, padding=g.padding)
         if self.kind.endswith("pool"):
-            return f"{self.kind[:-4]} {g.kernel}×{g.kernel}, stride {g.step}"
+            return t("table.pool_hyper", lang, pool=Msg(f"pool.{self.kind[:-4]}"), kernel=g.kernel, stride=g.step)
         if self.kind == "linear":
             return f"{self.input_shape[0]}→{self.output_shape[0]}"
         return ""
@@ -145,7 +150,7 @@ def _spatial_layer(name: str, kind: str, label: str, geometry: Layer, channels: 
     try:
         out = geometry.output(size)
     except LayerError as exc:
-        raise SpecError(f"{name} cannot be built on a {size}×{size} input: {exc}") from exc
+        raise SpecError.keyed("error.layer_unbuildable", name=name, size=size, reason=exc) from exc
     return PlannedLayer(name, kind, label, (channels, size, size), (out_channels, out, out), params, geometry)
 
 
@@ -197,15 +202,15 @@ def describe(spec: LeNetSpec) -> str:
     return " → ".join(parts) + f" · {spec.activation}"
 
 
-def coverage_warnings(spec: LeNetSpec) -> list[str]:
+def coverage_warnings(spec: LeNetSpec, lang: str = DEFAULT_LANG) -> list[str]:
     """For each conv/pool layer that leaves input cells unread (a stride that skips cells, or a
     last row that fills no window), the layer's name and a plain-words warning. Needs a
     buildable spec."""
     warnings = []
     for layer in layer_plan(spec).layers:
         size = layer.input_shape[-1]
-        if layer.geometry and (warning := coverage_warning(layer.geometry, size, "rows and columns")):
-            warnings.append(f"{layer.name} ({size}×{size} in): {warning}")
+        if layer.geometry and (warning := coverage_warning(layer.geometry, size, "rows and columns", lang)):
+            warnings.append(t("coverage.layer", lang, name=layer.name, size=size, warning=warning))
     return warnings
 
 

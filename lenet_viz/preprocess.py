@@ -169,14 +169,14 @@ def light_on_dark(gray: np.ndarray) -> np.ndarray:
 def load_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_UPLOAD_PIXELS) -> np.ndarray:
     """An uploaded picture of any size and mode → ``uint8`` light-on-dark gray; raises :class:`ImageError`."""
     if len(data) > max_bytes:
-        raise ImageError(f"The file is {len(data) / 1e6:.1f} MB; pictures up to {max_bytes / 1e6:.0f} MB are accepted.")
+        raise ImageError.keyed("error.file_too_large", size=f"{len(data) / 1e6:.1f}", limit=f"{max_bytes / 1e6:.0f}")
     if not data:
-        raise ImageError("The file is empty.")
+        raise ImageError.keyed("error.file_empty")
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > max_pixels:
-                raise ImageError(f"The picture is {img.width}×{img.height} pixels; "
-                                 f"at most {max_pixels / 1e6:.0f} million pixels are accepted.")
+                raise ImageError.keyed("error.too_many_pixels", width=img.width, height=img.height,
+                                       limit=f"{max_pixels / 1e6:.0f}")
             if img.format == "JPEG":
                 img.draft(img.mode, (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale when that is enough
             img.seek(0)
@@ -185,11 +185,11 @@ def load_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int 
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError("That file is not a picture: upload a PNG, JPEG, GIF, BMP, WebP or TIFF image.") from None
+        raise ImageError.keyed("error.not_a_picture") from None
     except (Image.DecompressionBombError, MemoryError):
-        raise ImageError("The picture is too large to open safely.") from None
+        raise ImageError.keyed("error.picture_too_large") from None
     except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many kinds for damaged files
-        raise ImageError(f"The picture could not be decoded ({str(exc)[:120] or type(exc).__name__}).") from None
+        raise ImageError.keyed("error.undecodable", reason=str(exc)[:120] or type(exc).__name__) from None
     return light_on_dark(gray)
 
 

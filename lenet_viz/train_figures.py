@@ -1,4 +1,8 @@
-"""Plotly figures of the training page: live curves, confusion matrix, misclassified images."""
+"""Plotly figures of the training page: live curves, confusion matrix, misclassified images.
+
+Every text takes ``lang`` (see :mod:`lenet_viz.i18n`); class names are translated here, so callers
+pass the dataset's English names.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
+from lenet_viz.i18n import DEFAULT_LANG, class_names, t
 from lenet_viz.training import Progress, loss_text
 
 LOSS_AXIS_MAX = 6.0  # the y axis stops here: a blown-up loss leaves the frame instead of flattening the rest
 CURVE_COLORS = {"train loss": "#1f77b4", "train acc": "#ff7f0e", "test acc": "#2ca02c"}
 
 
-def live_curves(history: Sequence[Progress], epochs: float) -> go.Figure:
+def live_curves(history: Sequence[Progress], epochs: float, lang: str = DEFAULT_LANG) -> go.Figure:
     """d2l's Animator: train loss, train accuracy and test accuracy against fractional epoch.
 
     The x axis spans the whole run (``epochs``) so the curves grow into a fixed frame; non-finite
@@ -25,26 +30,28 @@ def live_curves(history: Sequence[Progress], epochs: float) -> go.Figure:
     train_points = [p for p in history if p.test_acc is None and math.isfinite(p.train_loss)]
     test_points = [p for p in history if p.test_acc is not None]
     fig = go.Figure()
-    for name, points, values, mode in (
+    epoch = t("curve.epoch", lang)
+    for curve, points, values, mode in (
         ("train loss", train_points, [p.train_loss for p in train_points], "lines"),
         ("train acc", train_points, [p.train_acc for p in train_points], "lines"),
         ("test acc", test_points, [p.test_acc for p in test_points], "lines+markers"),
     ):
         if len(points) < 3:  # one or two reports: a line alone would not show
             mode = "lines+markers"
+        name = t(f"curve.{curve.replace(' ', '_')}", lang)
         fig.add_trace(go.Scatter(
             x=[p.epoch for p in points], y=values, name=name, mode=mode, marker={"size": 9}, cliponaxis=False,
-            line={"color": CURVE_COLORS[name], "dash": "dash" if name == "train acc" else "solid"},
-            hovertemplate=f"{name} %{{y:.4f}}<br>epoch %{{x:.2f}}<extra></extra>",
+            line={"color": CURVE_COLORS[curve], "dash": "dash" if curve == "train acc" else "solid"},
+            hovertemplate=f"{name} %{{y:.4f}}<br>{epoch} %{{x:.2f}}<extra></extra>",
         ))
     highest = max([1.0] + [p.train_loss for p in train_points])
     top = min(highest, LOSS_AXIS_MAX)
     if highest > LOSS_AXIS_MAX:  # say how far off the frame the loss went
         fig.add_annotation(x=0.99, y=0.98, xref="paper", yref="paper", xanchor="right", showarrow=False,
-                           text=f"train loss above the frame: up to {loss_text(highest)}",
+                           text=t("curve.loss_off_frame", lang, loss=loss_text(highest)),
                            font={"color": CURVE_COLORS["train loss"]})
     fig.update_layout(
-        xaxis={"title": "epoch", "range": [0, max(epochs, 1e-9)]},
+        xaxis={"title": epoch, "range": [0, max(epochs, 1e-9)]},
         yaxis={"range": [0, top * 1.05]},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -61,17 +68,18 @@ def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classe
     return counts.reshape(num_classes, num_classes).numpy()
 
 
-def confusion_figure(labels: torch.Tensor, predictions: torch.Tensor, classes: Sequence[str]) -> go.Figure:
+def confusion_figure(labels: torch.Tensor, predictions: torch.Tensor, classes: Sequence[str],
+                     lang: str = DEFAULT_LANG) -> go.Figure:
     """A heatmap of the confusion matrix with class names and counts in the cells."""
     counts = confusion_matrix(labels, predictions, len(classes))
-    names = list(classes)
+    names = class_names(list(classes), lang)
     fig = go.Figure(go.Heatmap(
         z=counts, x=names, y=names, colorscale="Blues", texttemplate="%{z}", showscale=False,
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+        hovertemplate=t("confusion.hover", lang) + "<extra></extra>",
     ))
     fig.update_layout(
-        xaxis={"title": "predicted", "side": "bottom", "type": "category"},
-        yaxis={"title": "true", "autorange": "reversed", "type": "category"},
+        xaxis={"title": t("confusion.predicted", lang), "side": "bottom", "type": "category"},
+        yaxis={"title": t("confusion.true", lang), "autorange": "reversed", "type": "category"},
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         height=460,
     )
@@ -84,7 +92,8 @@ def misclassified(labels: torch.Tensor, predictions: torch.Tensor, limit: int) -
 
 
 def misclassified_figure(images: torch.Tensor, labels: torch.Tensor, predictions: torch.Tensor,
-                         classes: Sequence[str], limit: int = 18, columns: int = 6) -> go.Figure | None:
+                         classes: Sequence[str], limit: int = 18, columns: int = 6,
+                         lang: str = DEFAULT_LANG) -> go.Figure | None:
     """One figure of small test images the network got wrong, titled 'true → predicted'
     (on two lines, so that long class names fit). None when every image is right.
     """
@@ -92,12 +101,13 @@ def misclassified_figure(images: torch.Tensor, labels: torch.Tensor, predictions
     if not wrong:
         return None
     rows = math.ceil(len(wrong) / columns)
-    titles = [f"{classes[int(labels[i])]} →<br>{classes[int(predictions[i])]}" for i in wrong]
+    names = class_names(list(classes), lang)
+    titles = [f"{names[int(labels[i])]} →<br>{names[int(predictions[i])]}" for i in wrong]
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
                         horizontal_spacing=0.02, vertical_spacing=0.25 / rows)
     for k, i in enumerate(wrong):
         fig.add_trace(go.Heatmap(z=images[i].numpy(), colorscale="gray", zmin=0, zmax=255, showscale=False,
-                                 hovertemplate="x %{x}, y %{y}: %{z}<extra></extra>"),
+                                 hovertemplate=t("misclassified.hover", lang) + "<extra></extra>"),
                       row=k // columns + 1, col=k % columns + 1)
         fig.update_yaxes(scaleanchor=f"x{k + 1 if k else ''}", row=k // columns + 1, col=k % columns + 1)
     fig.update_xaxes(visible=False, constrain="domain")

@@ -2,7 +2,8 @@
 
 Pure plotly (no Streamlit, no torch). :func:`window_figure` draws a layer's input and output grids
 side by side for one placement of the kernel, picked by a step number that runs over every
-output cell (convolution, pooling) or every input cell (transposed convolution).
+output cell (convolution, pooling) or every input cell (transposed convolution). Every text
+takes ``lang`` (see :mod:`lenet_viz.i18n`).
 """
 
 from __future__ import annotations
@@ -14,26 +15,27 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lenet_viz.arithmetic import Layer, missed_cells
+from lenet_viz.i18n import DEFAULT_LANG, t
 from lenet_viz.models import LayerPlan
 
 MAX_DRAWN = 96
 """Largest grid side drawn; beyond it the cells would be under a few pixels."""
 
-# Cell categories: (name shown in the legend, colour). The heatmaps' z holds the index.
+# Cell categories: (catalogue key of the legend's name, colour). The heatmaps' z holds the index.
 CATEGORIES: tuple[tuple[str, str], ...] = (
-    ("padding", "#d4d4d4"),
-    ("input cell", "#9ecae1"),
-    ("input cell never read", "#c6dbef"),
-    ("past the edge (ignored)", "#f2f2f2"),
-    ("read by the window", "#fd8d3c"),
-    ("padding read by the window", "#fdd0a2"),
-    ("output cell", "#a1d99b"),
-    ("output cell being written", "#fd8d3c"),
-    ("cropped by the padding", "#d4d4d4"),
-    ("output cell no input reaches (bias only)", "#d9f0d3"),
-    ("written by the input cell", "#fd8d3c"),
-    ("cropped cell written by the input cell", "#fdd0a2"),
-    ("input cell being scattered", "#fd8d3c"),
+    ("cell.padding", "#d4d4d4"),
+    ("cell.input", "#9ecae1"),
+    ("cell.input_unread", "#c6dbef"),
+    ("cell.overhang", "#f2f2f2"),
+    ("cell.tap", "#fd8d3c"),
+    ("cell.tap_padding", "#fdd0a2"),
+    ("cell.output", "#a1d99b"),
+    ("cell.current", "#fd8d3c"),
+    ("cell.cropped", "#d4d4d4"),
+    ("cell.bias_only", "#d9f0d3"),
+    ("cell.written", "#fd8d3c"),
+    ("cell.written_cropped", "#fdd0a2"),
+    ("cell.source", "#fd8d3c"),
 )
 (PADDING, INPUT, UNREAD, OVERHANG, TAP, TAP_PADDING, OUTPUT, CURRENT, CROPPED, BIAS_ONLY, WRITTEN,
  WRITTEN_CROPPED, SOURCE) = range(len(CATEGORIES))
@@ -79,19 +81,13 @@ def step_position(layer: Layer, height: int, width: int, step: int) -> tuple[int
     return divmod(step, columns)
 
 
-def describe_step(layer: Layer, height: int, width: int, step: int) -> str:
+def describe_step(layer: Layer, height: int, width: int, step: int, lang: str = DEFAULT_LANG) -> str:
     """One sentence saying which cells this placement reads and writes."""
     row, col = step_position(layer, height, width, step)
     rows, cols = layer.taps(row), layer.taps(col)
-    gap = f", taps {layer.dilation} apart" if layer.dilation > 1 else ""
-    span = f"rows {rows[0]}…{rows[-1]}, columns {cols[0]}…{cols[-1]}{gap}"
-    if layer.kind == "convtranspose":
-        return (f"Input cell ({row}, {col}) is multiplied by the {layer.kernel}×{layer.kernel} kernel and added "
-                f"into output {span}; indices below 0 or past the edge are cropped by the padding.")
-    verb, pad = {"conv": ("weighted sum of", "zeros"), "maxpool": ("maximum of", "ignored, never the maximum"),
-                 "avgpool": ("average of", "zeros, counted in the average")}[layer.kind]
-    return (f"Output cell ({row}, {col}) is the {verb} input {span}; indices below 0 or past the edge are "
-            f"padding ({pad}).")
+    gap = t("step.gap", lang, dilation=layer.dilation) if layer.dilation > 1 else ""
+    span = t("step.span", lang, first_row=rows[0], last_row=rows[-1], first_col=cols[0], last_col=cols[-1], gap=gap)
+    return t(f"step.{layer.kind}", lang, row=row, col=col, kernel=layer.kernel, span=span)
 
 
 def drawable(layer: Layer, height: int, width: int) -> bool:
@@ -116,15 +112,17 @@ def _transposed_extent(layer: Layer, size: int) -> tuple[int, int]:
 
 
 def _classified(rows: range, cols: range, category: Callable[[int, int], int],
-                kind: Callable[[int, int], str]) -> tuple[list[list[int]], list[list[str]]]:
+                kind: Callable[[int, int], str], lang: str) -> tuple[list[list[int]], list[list[str]]]:
     """Every cell's category, and its hover text: ``input (r, c)`` and the category's meaning."""
     z = [[category(r, c) for c in cols] for r in rows]
-    hover = [[f"{kind(r, c)} ({r}, {c})<br>{CATEGORIES[z[i][j]][0]}" for j, c in enumerate(cols)]
+    names = [t(key, lang) for key, _ in CATEGORIES]
+    hover = [[f"{t(kind(r, c), lang, row=r, col=c)}<br>{names[z[i][j]]}" for j, c in enumerate(cols)]
              for i, r in enumerate(rows)]
     return z, hover
 
 
-def _conv_panels(layer: Layer, height: int, width: int, step: int) -> tuple[Panel, Panel, list[int], list[int]]:
+def _conv_panels(layer: Layer, height: int, width: int, step: int,
+                 lang: str) -> tuple[Panel, Panel, list[int], list[int]]:
     oh, ow = layer.output(height), layer.output(width)
     row, col = divmod(step, ow)
     tap_rows, tap_cols = set(layer.taps(row)), set(layer.taps(col))
@@ -145,21 +143,22 @@ def _conv_panels(layer: Layer, height: int, width: int, step: int) -> tuple[Pane
         return PADDING
 
     z, hover = _classified(range(r0, r1), range(c0, c1), category,
-                           lambda r, c: "input" if inside(r, c) else "padding")
-    pad = f" + padding {layer.padding}" if layer.padding else ""
-    source = Panel(f"Input {height}×{width}{pad}", z, (r0, c0), hover)
+                           lambda r, c: "hover.input" if inside(r, c) else "hover.padding", lang)
+    pad = t("panel.padding", lang, padding=layer.padding) if layer.padding else ""
+    source = Panel(t("panel.input", lang, height=height, width=width, extra=pad), z, (r0, c0), hover)
     out_z = [[CURRENT if (r, c) == (row, col) else OUTPUT for c in range(ow)] for r in range(oh)]
-    out_hover = [[f"output ({r}, {c})" for c in range(ow)] for r in range(oh)]
-    target = Panel(f"Output {oh}×{ow}", out_z, (0, 0), out_hover)
+    out_hover = [[t("hover.output", lang, row=r, col=c) for c in range(ow)] for r in range(oh)]
+    target = Panel(t("panel.output", lang, height=oh, width=ow, extra=""), out_z, (0, 0), out_hover)
     return source, target, layer.taps(row), layer.taps(col)
 
 
-def _transposed_panels(layer: Layer, height: int, width: int, step: int) -> tuple[Panel, Panel, list[int], list[int]]:
+def _transposed_panels(layer: Layer, height: int, width: int, step: int,
+                       lang: str) -> tuple[Panel, Panel, list[int], list[int]]:
     oh, ow = layer.output(height), layer.output(width)
     row, col = divmod(step, width)
     in_z = [[SOURCE if (r, c) == (row, col) else INPUT for c in range(width)] for r in range(height)]
-    in_hover = [[f"input ({r}, {c})" for c in range(width)] for r in range(height)]
-    source = Panel(f"Input {height}×{width}", in_z, (0, 0), in_hover)
+    in_hover = [[t("hover.input", lang, row=r, col=c) for c in range(width)] for r in range(height)]
+    source = Panel(t("panel.input", lang, height=height, width=width, extra=""), in_z, (0, 0), in_hover)
     tap_rows, tap_cols = set(layer.taps(row)), set(layer.taps(col))
     missed_rows, missed_cols = set(missed_cells(layer, height)), set(missed_cells(layer, width))
     (r0, r1), (c0, c1) = _transposed_extent(layer, height), _transposed_extent(layer, width)
@@ -172,13 +171,13 @@ def _transposed_panels(layer: Layer, height: int, width: int, step: int) -> tupl
             return CROPPED
         return BIAS_ONLY if r in missed_rows or c in missed_cols else OUTPUT
 
-    z, hover = _classified(range(r0, r1), range(c0, c1), category, lambda r, c: "output")
-    crop = f", {layer.padding} cropped per side" if layer.padding else ""
-    target = Panel(f"Output {oh}×{ow}{crop}", z, (r0, c0), hover)
+    z, hover = _classified(range(r0, r1), range(c0, c1), category, lambda r, c: "hover.output", lang)
+    crop = t("panel.cropped", lang, padding=layer.padding) if layer.padding else ""
+    target = Panel(t("panel.output", lang, height=oh, width=ow, extra=crop), z, (r0, c0), hover)
     return source, target, layer.taps(row), layer.taps(col)
 
 
-def _add_panel(fig: go.Figure, panel: Panel, col: int) -> None:
+def _add_panel(fig: go.Figure, panel: Panel, col: int, lang: str) -> None:
     """One grid as a heatmap in subplot ``col``, square cells, cells nothing reaches crossed out."""
     rows, cols = panel.shape
     fig.add_trace(go.Heatmap(
@@ -196,24 +195,24 @@ def _add_panel(fig: go.Figure, panel: Panel, col: int) -> None:
     crossed = [(panel.first[0] + r, panel.first[1] + c) for r in range(rows) for c in range(cols)
                if panel.z[r][c] in (UNREAD, BIAS_ONLY)]
     if crossed:
-        name = "never read" if col == 1 else "no input reaches it"
+        name = t("cell.never_read" if col == 1 else "cell.no_input", lang)
         fig.add_trace(go.Scatter(x=[c for _, c in crossed], y=[r for r, _ in crossed], mode="markers",
                                  marker={"symbol": "x-thin", "size": 7, "line": {"color": MISSED, "width": 1.5}},
                                  hoverinfo="skip", name=f"× {name}", showlegend=False), row=1, col=col)
 
 
-def _add_legend(fig: go.Figure, panels: tuple[Panel, Panel]) -> None:
+def _add_legend(fig: go.Figure, panels: tuple[Panel, Panel], lang: str) -> None:
     """A legend entry for each cell category the grids show (heatmaps have none of their own)."""
     present = {v for panel in panels for row in panel.z for v in row}
-    for i, (name, colour) in enumerate(CATEGORIES):
+    for i, (key, colour) in enumerate(CATEGORIES):
         if i in present:
             crossed = {"symbol": "x-thin", "line": {"color": MISSED, "width": 2}}
             plain = {"symbol": "square", "color": colour, "line": {"color": "#888", "width": 1}}
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=t(key, lang), hoverinfo="skip",
                                      marker={"size": 12, **(crossed if i in (UNREAD, BIAS_ONLY) else plain)}))
 
 
-def window_figure(layer: Layer, height: int, width: int, step: int) -> go.Figure:
+def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = DEFAULT_LANG) -> go.Figure:
     """Input grid (with padding) and output grid for kernel placement ``step``.
 
     Convolution and pooling: the window over the padded input, its taps highlighted (dilation
@@ -223,12 +222,12 @@ def window_figure(layer: Layer, height: int, width: int, step: int) -> go.Figure
     """
     transposed = layer.kind == "convtranspose"
     build = _transposed_panels if transposed else _conv_panels
-    source, target, tap_rows, tap_cols = build(layer, height, width, step)
+    source, target, tap_rows, tap_cols = build(layer, height, width, step, lang)
     panels = (source, target)
     widths = [max(p.shape[1], 4) for p in panels]
     fig = make_subplots(rows=1, cols=2, column_widths=widths, horizontal_spacing=0.06)
     for col, panel in enumerate(panels, start=1):
-        _add_panel(fig, panel, col)
+        _add_panel(fig, panel, col, lang)
     outlined = 2 if transposed else 1
     fig.add_shape(type="rect", row=1, col=outlined, x0=tap_cols[0] - 0.5, x1=tap_cols[-1] + 0.5,
                   y0=tap_rows[0] - 0.5, y1=tap_rows[-1] + 0.5, line={"color": OUTLINE, "width": 2})
@@ -237,8 +236,8 @@ def window_figure(layer: Layer, height: int, width: int, step: int) -> go.Figure
                    for r in range(height) for c in range(width)]
         fig.add_trace(go.Scatter(x=[a[1] for a in anchors], y=[a[0] for a in anchors], mode="markers",
                                  marker={"size": 5, "color": "#08519c"}, hoverinfo="skip",
-                                 name="where each input cell lands (stride spacing)"), row=1, col=2)
-    _add_legend(fig, panels)
+                                 name=t("cell.lands", lang)), row=1, col=2)
+    _add_legend(fig, panels, lang)
     # Cells come out about EXPECTED_WIDTH / (columns drawn) pixels wide; fit the height to that.
     cell = min(24.0, EXPECTED_WIDTH / (1.1 * sum(widths)))
     tallest = max(p.shape[0] for p in panels)
@@ -250,10 +249,19 @@ def window_figure(layer: Layer, height: int, width: int, step: int) -> go.Figure
     return fig
 
 
-def layer_rows(plan: LayerPlan) -> list[dict[str, str | int]]:
-    """The layer table as rows for ``st.dataframe``."""
+TABLE_COLUMNS = ("layer", "type", "hyperparameters", "output_shape", "parameters")
+
+
+def layer_rows(plan: LayerPlan, lang: str = DEFAULT_LANG) -> list[dict[str, str | int]]:
+    """The layer table as rows for ``st.dataframe``, headed in ``lang`` (:func:`column_name`)."""
+    layer, kind, hyper, shape, params = (column_name(c, lang) for c in TABLE_COLUMNS)
     return [
-        {"layer": r.name, "type": r.kind, "hyperparameters": r.hyper,
-         "output shape": " × ".join(str(d) for d in r.output_shape), "parameters": r.params}
+        {layer: r.name, kind: t(f"kind.{r.kind}", lang), hyper: r.hyper_text(lang),
+         shape: " × ".join(str(d) for d in r.output_shape), params: r.params}
         for r in plan.layers
     ]
+
+
+def column_name(column: str, lang: str = DEFAULT_LANG) -> str:
+    """A layer table column's heading (one of :data:`TABLE_COLUMNS`) in ``lang``."""
+    return t(f"table.{column}", lang)

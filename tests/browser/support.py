@@ -126,13 +126,13 @@ def streamlit_server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser_page():
-    """A headless Chromium page, 1400×1000."""
+    """A headless Chromium page, 1400×1000, in English whatever the machine's language."""
     skip_without_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")  # the app follows it
         try:
             yield page
         finally:

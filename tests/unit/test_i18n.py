@@ -1,0 +1,132 @@
+"""The catalogues: same keys and placeholders in every language, every key the code uses defined,
+English fallback, the seed's terms, and errors that can be shown in the reader's language."""
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from lenet_viz import i18n
+from lenet_viz.arithmetic import Layer, LayerError, conv_output_size, coverage_warning, formula_line
+from lenet_viz.data import DATASETS
+from lenet_viz.i18n import LANGS, Msg, catalogue, class_name, language_of, t
+from lenet_viz.models import PRESETS, SpecError, layer_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = [*sorted((ROOT / "lenet_viz").glob("*.py")), *sorted((ROOT / "app_pages").glob("*.py")),
+           ROOT / "streamlit_app.py"]
+# Keys written literally in the code: t("…"), tr("…"), Msg("…"), .keyed("…").
+LITERAL_KEY = re.compile(r"""\b(?:t|tr|Msg|keyed)\(\s*["']([a-z_]+\.[A-Za-z0-9_./ -]+)["']""")
+# Values a translation may keep as they are: names and symbols (LeNet, ReLU, …) and punctuation.
+SAME_IN_EVERY_LANGUAGE = {"kind.sigmoid", "kind.relu", "kind.tanh", "layer_kind.sigmoid", "layer_kind.relu",
+                          "layer_kind.tanh", "coverage.layer"}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_every_language_has_the_same_keys():
+    english = set(catalogue("en"))
+    for lang in LANGS:
+        assert set(catalogue(lang)) == english, lang
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_placeholders_are_named_and_the_same_as_in_english(lang):
+    for key, text in catalogue(lang).items():
+        names = placeholders(text)
+        assert all(name and not name.isdigit() for name in names), (key, text)
+        assert names == placeholders(catalogue("en")[key]), (lang, key)
+
+
+def test_every_key_the_code_uses_is_in_the_catalogue():
+    used = {key for path in SOURCES for key in LITERAL_KEY.findall(path.read_text(encoding="utf-8"))}
+    assert len(used) > 50  # the pattern still finds the calls
+    assert sorted(key for key in used if key not in catalogue("en")) == []
+
+
+def test_keys_built_from_names_exist():
+    kinds = {"conv", "maxpool", "avgpool", "convtranspose"}
+    keys = {f"step.{k}" for k in kinds} | {f"coverage.axis_{a}" for a in ("rows", "columns", "rows_and_columns")}
+    keys |= {f"kind.{row.kind}" for preset in PRESETS.values() for row in layer_plan(preset).layers}
+    keys |= {f"curve.{c}" for c in ("train_loss", "train_acc", "test_acc")}
+    keys |= {f"class.{name}" for name in DATASETS["fashion-mnist"]["classes"]}
+    assert sorted(keys - set(catalogue("en"))) == []
+
+
+def test_chinese_translates_every_sentence():
+    english, chinese = catalogue("en"), catalogue("zh")
+    kept = {key for key in english if chinese[key] == english[key] and re.search(r"[A-Za-z]{3}", english[key])}
+    assert kept <= SAME_IN_EVERY_LANGUAGE
+
+
+def test_chinese_uses_the_seed_and_d2l_terms():
+    text = "".join(catalogue("zh").values())
+    terms = "卷积层 池化 填充 步幅 卷积核 特征图 感受野 全连接层 训练损失 训练准确率 测试准确率".split()
+    for term in terms:
+        assert term in text, term
+    for other, ours in (("步长", "步幅"), ("内核", "卷积核"), ("特征映射", "特征图"), ("精度", "准确率")):
+        assert other not in text, f"{other}: say {ours}"
+
+
+def test_missing_translation_falls_back_to_english(monkeypatch):
+    monkeypatch.setitem(catalogue("zh"), "nav.train", None)
+    monkeypatch.delitem(catalogue("zh"), "nav.train")
+    assert t("nav.train", "zh") == "Train"
+    assert t("nav.train", "xx") == "Train"  # an unknown language too
+    with pytest.raises(KeyError):
+        t("no.such.key", "zh")
+
+
+def test_values_fill_named_placeholders():
+    assert t("panel.input", "en", height=3, width=4, extra="") == "Input 3×4"
+    assert t("panel.input", "zh", width=4, height=3, extra="") == "输入 3×4"
+
+
+@pytest.mark.parametrize(("locale", "lang"), [("zh-CN", "zh"), ("zh_TW", "zh"), ("ZH", "zh"), ("en-GB", "en"),
+                                              ("fr-FR", "en"), ("", "en"), (None, "en")])
+def test_browser_locale_picks_the_language(locale, lang):
+    assert language_of(locale) == lang
+
+
+def test_fashion_mnist_classes_in_chinese_digits_unchanged():
+    assert [class_name(c, "zh") for c in DATASETS["fashion-mnist"]["classes"][:2]] == ["T恤", "裤子"]
+    assert class_name("Trouser", "en") == "Trouser"
+    assert class_name("7", "zh") == "7"
+
+
+def test_an_error_is_english_in_str_and_translated_on_request():
+    with pytest.raises(LayerError) as caught:
+        conv_output_size(28, 0)
+    assert str(caught.value) == "kernel size must be at least 1, got 0."
+    assert caught.value.text("zh") == "卷积核大小至少为 1，当前为 0。"
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_wrapped_error_is_translated_with_its_cause():
+    spec = PRESETS["classic"].with_block(1, kernel=15)
+    with pytest.raises(SpecError) as caught:
+        layer_plan(spec)
+    assert str(caught.value).startswith("conv2 cannot be built on a 14×14 input: kernel size too large")
+    zh = caught.value.text("zh")
+    assert zh.startswith("conv2 无法在 14×14 的输入上构建：卷积核太大") and "kernel" not in zh
+
+
+def test_coverage_warning_in_chinese_has_no_english_words():
+    warning = coverage_warning(Layer("maxpool", 2, 2), 7, "rows", "zh")
+    assert "向上取整模式" in warning
+    assert not re.search(r"[A-Za-z]{3}", warning.replace("ceil", ""))
+
+
+def test_msg_is_translated_when_shown():
+    assert Msg("param.stride").text("zh") == "步幅"
+    assert i18n.t("error.at_least_1", "zh", name=Msg("param.stride"), value=0) == "步幅至少为 1，当前为 0。"
+
+
+def test_formula_note_stays_on_one_line_in_chinese():
+    layer = Layer("maxpool", 2, 2, 1, ceil_mode=True)  # on 5 cells the last window would start in the padding
+    assert r"\substack" in formula_line(layer, 5, "H", "en")
+    chinese = formula_line(layer, 5, "H", "zh")
+    assert r"\text{最后一个窗口从填充开始}" in chinese and r"\substack" not in chinese
