@@ -16,6 +16,7 @@ pages = [
     st.Page("app_pages/output_size.py", title="Output size", icon=":material/straighten:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
 ]
+HOME = pages[0]  # the one page that needs none of the heavy imports (compared as an object: titles get translated)
 
 # What every page but Home needs: torch and the model code (lenet_viz.ui), and the pandas and pyarrow
 # that Streamlit's tables and plotly's figures use.
@@ -59,7 +60,7 @@ def page_imports() -> PageImports:
 
 imports = page_imports()
 page = st.navigation(pages)
-if page.title != "Home" and not imports.done.is_set():  # a first visit before the warm-up is done
+if page is not HOME and not imports.done.is_set():  # a first visit before the warm-up is done
     with st.spinner("Loading PyTorch and the models (first visit only)…"):
         imports.load()
 page.run()
