@@ -85,7 +85,8 @@ mode = st.radio("Input", inputs, horizontal=True, key="replay_input",
                           for i in inputs])
 label = None
 if mode == "Sample":
-    index = st.selectbox("Test image", range(len(samples.images)), index=example_index(samples), key="replay_sample",
+    index = st.selectbox("Test image", range(len(samples.images)), index=example_index(samples),
+                         key=f"replay_sample_{ckpt.dataset}",
                          format_func=lambda i: f"{ckpt.classes[samples.labels[i]]} · test image #{samples.indices[i]}")
     image, label = preprocess.as_input(samples.images[index], size).image, ckpt.classes[samples.labels[index]]
 else:

@@ -305,6 +305,7 @@ function runAll(view) {
 }
 
 function buildLayers(view) {
+  view.bars.replaceChildren(); // the class names are the model's
   view.layerCanvases.clear();
   view.layersBox.replaceChildren();
   const d = view.data;

@@ -68,12 +68,12 @@ def test_a_saved_run_is_replayed_on_a_sample_with_every_snapshot_sent_once():
     assert not at.exception
     data = sent(at)
     samples = model_store.load_samples("mnist")
-    index = at.selectbox(key="replay_sample").value
+    index = at.selectbox(key="replay_sample_mnist").value
     assert data["input"] == samples.images[index].ravel().tolist()
     assert data["label"] == str(samples.labels[index]) and data["classes"] == list("0123456789")
     assert data["model"]["dtype"] == "float16" and len(data["model"]["weight_sets"]) == len(STEPS)
     assert [info["step"] for info in data["set_info"]] == list(STEPS)
-    at.selectbox(key="replay_sample").set_value((index + 1) % len(samples.images)).run()
+    at.selectbox(key="replay_sample_mnist").set_value((index + 1) % len(samples.images)).run()
     again = sent(at)
     assert again["model"] is None and again["model_id"] == data["model_id"]  # the page keeps the snapshots
     assert again["input"] != data["input"]
