@@ -18,6 +18,7 @@ pages = [
     st.Page("app_pages/feature_maps.py", title=ui.tr("nav.feature_maps"), icon=":material/draw:"),
     st.Page("app_pages/output_size.py", title=ui.tr("nav.output_size"), icon=":material/straighten:"),
     st.Page("app_pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:"),
+    st.Page("app_pages/replay.py", title=ui.tr("nav.replay"), icon=":material/history:"),
 ]
 
 # What every page but Home needs: torch and the model code (lenet_viz.checkpoints; lenet_viz.ui, which

@@ -1,17 +1,19 @@
-"""Feature maps: draw a digit, pick a sample or upload a picture, and watch every layer respond."""
+"""Feature maps: draw a digit, pick a sample or upload a picture, and watch every layer respond.
 
-from functools import partial
+The network runs in the browser (``lenet_viz.netview_component``) and follows the pen; this
+script runs at pen lift, on the input the browser computed, for the ``Prediction`` metric and the
+unit inspector.
+"""
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from lenet_viz import activations, preprocess, ui
 from lenet_viz import feature_figures as ff
+from lenet_viz import netview_component as nv
 from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
 from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_plan
 
-CANVAS_PX = 280
 PLOT = {"displayModeBar": False}
 UPLOADED = "fm_uploaded_models"  # {label: checkpoint bytes} uploaded on this page
 
@@ -34,14 +36,13 @@ def _on_checkpoint_upload() -> None:
     st.session_state.pop("fm_checkpoint_error", None)
 
 
-def _select_clicked_unit(layer_name: str, shape: tuple[int, int, int]) -> None:
-    """A click on a cell of a layer's grid: inspect that unit below."""
-    event = st.session_state.get(f"fm_grid_{layer_name}")
-    points = event.selection.points if event else []
-    unit = ff.unit_at(shape, points[0]["x"], points[0]["y"]) if points else None
-    if unit is not None:
-        st.session_state["fm_unit_layer"] = layer_name
-        st.session_state["fm_unit_map"], st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = unit
+def _select_clicked_unit() -> None:
+    """A click on a unit of the live view: inspect that unit below."""
+    unit = nv.clicked_unit()
+    if unit:
+        st.session_state["fm_unit_layer"] = unit["layer"]
+        st.session_state["fm_unit_map"], st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = (
+            int(unit["map"]), int(unit["row"]), int(unit["col"]))
 
 
 def _position(where, label: str, size: int, key: str) -> int:
@@ -50,10 +51,6 @@ def _position(where, label: str, size: int, key: str) -> int:
         where.caption(f"{label}: 0 (the map is one cell {'high' if label == 'Row' else 'wide'})")
         return 0
     return where.slider(label, 0, size - 1, key=key)
-
-
-def _clear_canvas() -> None:
-    st.session_state["fm_canvas_n"] = st.session_state.get("fm_canvas_n", 0) + 1
 
 
 def _show(where, image, caption: str) -> None:
@@ -67,8 +64,8 @@ def _samples(dataset: str) -> Samples | None:
 
 
 st.title("Feature maps")
-st.caption("Draw, and the whole network reruns when you lift the pen: every feature map, the fully "
-           "connected layers and the prediction. Hover any map to read its values; click one to inspect it.")
+st.caption("The network runs in your browser: draw, and every layer follows the pen. Hover a unit to see what it "
+           "reads and how it is computed; click one to inspect it below.")
 
 # --- Model -------------------------------------------------------------------------------------
 sources: dict[str, object] = {m.label: m for m in bundled_models()}
@@ -106,97 +103,88 @@ fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 # --- Input -------------------------------------------------------------------------------------
 mode = st.radio("Input", ["Draw", "Sample", "Upload"], horizontal=True, key="fm_source",
                 captions=["white on black, like the dataset", "bundled test images", "a PNG, JPEG, GIF…"])
-draw_col, prep_col, pred_col = st.columns([1.3, 1.1, 1.2], gap="medium")
 samples = _samples(ckpt.dataset)
 prepared = shown_sample = None  # shown_sample: index of the bundled test image on show
-with draw_col:
-    if mode == "Draw":
-        tool = st.radio("Tool", ["Pen", "Eraser"], horizontal=True, key="fm_tool", label_visibility="collapsed")
-        pen = tool == "Pen"
-        canvas = st_canvas(stroke_width=20 if pen else 36, stroke_color="#ffffff" if pen else "#000000",
-                           background_color="#000000", width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw",
-                           return_image_data=True, key=f"fm_canvas_{st.session_state.get('fm_canvas_n', 0)}")
-        st.button("Clear", icon=":material/delete:", on_click=_clear_canvas, key="fm_clear")
-        st.caption("Hover the canvas for undo, redo and reset.")
-        if canvas.image_data is not None:
-            prepared = preprocess.mnist_style(preprocess.rgba_to_gray(canvas.image_data), size, fill)
-        if prepared is None and samples is not None:  # nothing drawn yet: show the network at work on an example
-            shown_sample = example_index(samples)
-    elif mode == "Sample":
-        if samples is None:
-            st.info(f"No bundled samples for {ckpt.dataset or 'this model'}'s dataset. Draw or upload instead.")
-        else:
-            shown_sample = st.selectbox(
-                "Test image", range(len(samples.images)), key="fm_sample",
-                format_func=lambda i: f"{ckpt.classes[samples.labels[i]]} · test image #{samples.indices[i]}")
-            st.caption(f"{len(samples.images)} images from the {ckpt.dataset} test set, a few per class.")
+notes = st.container()  # one slot above the view, so that the view keeps its place (and its drawing) across reruns
+if mode == "Draw":
+    drawn = nv.drawn_input(size)  # what the page computed from the drawing at the last pen lift
+    if drawn is not None:
+        prepared = preprocess.as_input(drawn, size)
+    elif samples is not None:  # nothing drawn yet: show the network at work on an example
+        shown_sample = example_index(samples)
+elif mode == "Sample":
+    if samples is None:
+        notes.info(f"No bundled samples for {ckpt.dataset or 'this model'}'s dataset. Draw or upload instead.")
     else:
-        picture = st.file_uploader(f"Picture of {thing}", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif",
-                                                               "tiff"], key="fm_picture")
-        if picture is not None:
-            try:
-                gray = preprocess.load_upload(picture.getvalue())
-            except preprocess.ImageError as exc:
-                st.error(str(exc))
-                st.stop()
-            prepared = preprocess.mnist_style(gray, size, fill)
-            if prepared is None:
-                st.warning(f"No {thing.removeprefix('a ')} found in this picture: it looks blank.")
-                st.stop()
-
-if shown_sample is not None:
-    prepared = preprocess.as_input(samples.images[shown_sample], size)
-example = mode == "Draw" and shown_sample is not None
-if prepared is None or example:
-    with prep_col:
-        st.info((f"Draw {thing} on the black square: the network runs as soon as you lift the pen."
-                 + (" Until then, everything below shows a test image." if example else ""))
-                if mode == "Draw" else "Choose an input to see the network at work.", icon=":material/draw:")
-if prepared is None:
-    st.stop()
-
-with prep_col:
-    st.markdown("**What the network sees**")
-    if shown_sample is not None:
-        label = ckpt.classes[samples.labels[shown_sample]]
-        _show(st, preprocess.enlarge(prepared.image, 196 if mode == "Sample" else 112),
-              f"{size}×{size} input, as in the dataset: test image #{samples.indices[shown_sample]}, label: {label}")
-    else:
-        a, b = st.columns(2)
+        shown_sample = notes.selectbox(
+            "Test image", range(len(samples.images)), key="fm_sample",
+            format_func=lambda i: f"{ckpt.classes[samples.labels[i]]} · test image #{samples.indices[i]}")
+        notes.caption(f"{len(samples.images)} images from the {ckpt.dataset} test set, a few per class.")
+else:
+    picture = notes.file_uploader(f"Picture of {thing}", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif",
+                                                                "tiff"], key="fm_picture")
+    if picture is not None:
+        try:
+            gray = preprocess.load_upload(picture.getvalue())
+        except preprocess.ImageError as exc:
+            notes.error(str(exc))
+            st.stop()
+        prepared = preprocess.mnist_style(gray, size, fill)
+        if prepared is None:
+            notes.warning(f"No {thing.removeprefix('a ')} found in this picture: it looks blank.")
+            st.stop()
+        a, b, c = notes.columns([1, 1, 3])
         _show(a, preprocess.outline(prepared.source, prepared.bbox, 112), "1. crop to the ink")
         h, w = prepared.scaled.shape
         _show(b, preprocess.enlarge(prepared.boxed(), 112), f"2. scaled into {max(h, w)}×{max(h, w)} ({w}×{h})")
-        _show(st, preprocess.enlarge(prepared.image, 196),
-              f"3. {size}×{size} input, centred by centre of mass, pixels in [0, 1]")
+if shown_sample is not None:
+    prepared = preprocess.as_input(samples.images[shown_sample], size)
+example = mode == "Draw" and shown_sample is not None
+if mode == "Draw":
+    notes.info(f"Draw {thing} on the black square: every layer follows the pen."
+               + (" Until then, everything below shows a test image." if example else ""), icon=":material/draw:")
+elif prepared is None:
+    notes.info("Choose an input to see the network at work.", icon=":material/draw:")
+if shown_sample is not None:
+    label = ckpt.classes[samples.labels[shown_sample]]
+    notes.caption(f"{size}×{size} input, as in the dataset: test image #{samples.indices[shown_sample]}, "
+                  f"label: {label}")
 
+view_slot = st.container()  # the view goes here once the inspector below has chosen its unit
+
+
+def _mount_view(selected: dict | None = None) -> None:
+    with view_slot:
+        nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill,
+                   image=None if prepared is None or (mode == "Draw" and not example) else prepared.image,
+                   selected=selected, on_unit=_select_clicked_unit)
+
+
+if prepared is None:
+    _mount_view()
+    st.stop()
+
+# --- What the server computes from the same input ---------------------------------------------------
 acts = activations.run(ckpt.model, spec, preprocess.to_tensor(prepared.image, spec.in_channels))
+pred_col, kernel_col = st.columns([1, 3])
 with pred_col:
     top = acts.prediction
-    st.metric("Prediction", ckpt.classes[top], help="The class with the highest probability.")
+    st.metric("Prediction", ckpt.classes[top], help="The server's forward pass (PyTorch) of the input the page "
+                                                     "shows; it agrees with the live prediction above.")
     st.caption(f"probability {acts.probabilities[top]:.1%}")
-    st.plotly_chart(ff.probability_bars(acts.probabilities, ckpt.classes), key="fm_probs", config=PLOT)
 
-# --- Layers ------------------------------------------------------------------------------------
-st.subheader("Every layer")
-per_map = st.radio("Colour scale", ["per layer", "per map"], horizontal=True, key="fm_scale",
-                   help="Per layer: one scale for all maps of a layer, so maps compare. "
-                        "Per map: each map stretched to its own maximum, to see faint maps.") == "per map"
-st.caption("Click any cell of a map to inspect that unit below.")
-for layer in acts.spatial:
-    st.plotly_chart(ff.layer_grid(layer, per_map), key=f"fm_grid_{layer.name}", config=PLOT, on_select=partial(
-        _select_clicked_unit, layer.name, layer.values.shape), selection_mode="points")
-st.plotly_chart(ff.dense_strips(acts, ckpt.classes), key="fm_dense", config=PLOT)
-
-st.subheader("Learned kernels")
-st.caption("Red weights add the input under them, blue ones subtract it.")
-for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
-    weights = getattr(ckpt.model, name).weight.detach().numpy()
-    st.plotly_chart(ff.kernel_grid(name, weights), key=f"fm_kernel_{name}", config=PLOT)
+with kernel_col.expander("Learned kernels"):
+    st.caption("Red weights add the input under them, blue ones subtract it.")
+    for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
+        weights = getattr(ckpt.model, name).weight.detach().numpy()
+        st.plotly_chart(ff.kernel_grid(name, weights), key=f"fm_kernel_{name}", config=PLOT)
 
 # --- Inspect one unit --------------------------------------------------------------------------
 st.subheader("Inspect a unit")
 names = {layer.name: ff.layer_title(layer).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
 l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
+if st.session_state.get("fm_unit_layer") not in names:
+    st.session_state["fm_unit_layer"] = next(iter(names))
 layer_name = l_col.selectbox("Layer", list(names), format_func=names.get, key="fm_unit_layer")
 channels, height, width = acts[layer_name].values.shape
 if st.session_state.setdefault("fm_unit_map", 0) >= channels:
@@ -212,6 +200,7 @@ map_ = m_col.number_input("Map", 0, channels - 1, key="fm_unit_map")
 row = _position(r_col, "Row", height, "fm_unit_row")
 col_ = _position(c_col, "Column", width, "fm_unit_col")
 unit = activations.explain_unit(ckpt.model, spec, acts, layer_name, int(map_), int(row), int(col_))
+_mount_view({"layer": layer_name, "map": unit.map, "row": unit.row, "col": unit.col})
 st.latex(activations.formula_latex(unit))
 st.caption(f"The network computed {unit.value:.4f} for {layer_name}[{unit.map}, {unit.row}, {unit.col}]; "
            "the numbers below give the same.")

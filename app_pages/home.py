@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lenet_viz.ui import tr
+from lenet_viz.ui import share_view, tr
 
 st.title("lenet-viz")
 st.markdown(tr("home.intro"))
@@ -19,3 +19,6 @@ with right:
     st.subheader(tr("nav.train"))
     st.write(tr("home.train"))
     st.page_link("app_pages/train.py", label=tr("home.train_link"), icon=":material/model_training:")
+st.page_link("app_pages/replay.py", label=tr("home.replay_link"), icon=":material/history:")
+
+share_view("home")

@@ -219,8 +219,10 @@ def whole_lenet() -> None:
 
 st.title(tr("os.title"))
 st.markdown(tr("os.intro"))
+ui.apply_output_size_link()  # a shared link's settings go into the widgets first
 tab_layer, tab_lenet = st.tabs([tr("os.tab_layer"), tr("os.tab_lenet")])
 with tab_layer:
     one_layer()
 with tab_lenet:
     whole_lenet()
+ui.share_view("output-size", ui.output_size_view())  # shareable link: settings back into the URL

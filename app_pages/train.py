@@ -120,10 +120,6 @@ def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None
            tr("train.loaded", name=name))
 
 
-def stop(run: TrainingSession) -> None:
-    run.stop()
-
-
 def data_settings(busy: bool) -> tuple[str, str, int | None]:
     """Dataset, its folder and the subset size."""
     dataset = st.selectbox(tr("train.dataset"), list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
@@ -260,7 +256,7 @@ def run_buttons(settings: RunSettings, run: TrainingSession | None, view: Sessio
     b1.button(tr("train.start"), type="primary", icon=":material/play_arrow:", width="stretch",
               disabled=busy or not ready, on_click=start, args=(settings, True))
     b2.button(tr("train.stop"), icon=":material/stop:", width="stretch", disabled=not (view and view.running)
-              or view.stop_requested, on_click=stop, args=(run,))
+              or view.stop_requested, on_click=run.stop if run else None)
     b3.button(tr("train.continue"), icon=":material/fast_forward:", width="stretch",
               disabled=busy or not same_model or not (view.history or view.resumed) or view.status == "diverged",
               help=tr("train.continue_help", epochs=settings.config.epochs),
@@ -271,6 +267,7 @@ def run_buttons(settings: RunSettings, run: TrainingSession | None, view: Sessio
 
 
 def live_column(settings: RunSettings, run: TrainingSession | None, view: SessionView | None, ready: bool) -> None:
+    """The buttons, the live curves and how the run ended."""
     run_buttons(settings, run, view, ready)
     if run is None:
         st.info(tr("train.press_start"), icon=":material/show_chart:")
@@ -286,7 +283,7 @@ def live_column(settings: RunSettings, run: TrainingSession | None, view: Sessio
             st.info(tr("train.predicting"), icon=":material/hourglass_top:")
 
 
-def test_results(run: TrainingSession, view: SessionView) -> None:
+def confusion_and_mistakes(run: TrainingSession, view: SessionView) -> None:
     """The confusion matrix and the misclassified test images."""
     labels, classes = run.data.test[1], run.data.classes
     lang = ui.lang()
@@ -310,8 +307,12 @@ def keep_network(run: TrainingSession, view: SessionView) -> None:
     name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
     label = name_col.text_input(tr("train.name"), value=default_label, key=f"train_save_label_{view.run}").strip()
     if save_col.button(tr("train.save"), icon=":material/save:", width="stretch"):
-        saved = ui.add_saved_model(label or default_label, run.checkpoint())
-        st.success(tr("train.saved", label=saved))
+        try:
+            saved = ui.add_saved_model(label or default_label, run.checkpoint())
+        except ui.SessionFull as exc:  # the per-session cap
+            st.error(exc.text(ui.lang()))
+        else:
+            st.success(tr("train.saved", label=saved))
     download_col.download_button(tr("train.download_pt"), data=run.checkpoint(), file_name="lenet.pt",
                                  mime="application/octet-stream", icon=":material/download:", width="stretch")
     if view.snapshots:
@@ -323,6 +324,7 @@ def main() -> None:
     view = run.view() if run else None
     busy = bool(view and view.busy)
     st.title(tr("train.title"))
+    ui.share_view("train")
     st.markdown(tr("train.intro"))
     settings_col, live = st.columns([1, 2], gap="large")
     with settings_col:
@@ -332,7 +334,7 @@ def main() -> None:
     if run is None or view.status in ("idle", "running"):
         return
     if view.predictions is not None and view.history:
-        test_results(run, view)
+        confusion_and_mistakes(run, view)
     if not view.busy and view.history and view.status != "diverged":
         keep_network(run, view)
 

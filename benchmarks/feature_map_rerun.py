@@ -1,10 +1,10 @@
-"""How long the feature-maps page's server side takes after a stroke ends.
+"""How long the feature-maps page's server side takes after a stroke ends (the pen-lift rerun).
 
-Times each step of one rerun on a synthetic 280×280 canvas drawing of a 7: decoding the canvas PNG,
-MNIST-style preprocessing, the forward pass, building every figure the page shows, and serialising
-them to JSON as ``st.plotly_chart`` does (``to_dict`` then ``to_json``). Uses the bundled models
-when present, otherwise untrained presets; then times the whole page script in AppTest. Prints a
-table and writes ``benchmarks/results/feature_map_rerun.json``.
+The maps are drawn in the browser now; at pen lift the page sends the 28×28 input it computed.
+Times each step of one rerun on a synthetic drawing of a 7: reading that input, the forward pass,
+the kernel and unit-inspector figures, and serialising them to JSON as ``st.plotly_chart`` does.
+Uses the bundled models when present, otherwise untrained presets; then times the whole page
+script in AppTest. Prints a table and writes ``benchmarks/results/feature_map_rerun.json``.
 
 Run: ``.venv/bin/python benchmarks/feature_map_rerun.py [--repeats 30]``
 """
@@ -57,7 +57,13 @@ def models() -> list[tuple[str, torch.nn.Module, object, tuple[str, ...]]]:
             for name in ("classic", "modern")]
 
 
-def rerun(png_url: str, model, spec, classes, per_map: bool) -> dict[str, float]:
+def drawn_input(png_url: str, size: int) -> list[int]:
+    """The 28×28 input the page sends at pen lift, as its JSON list of 0..255 integers."""
+    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(png_url.split(";base64,", 1)[1]))))
+    return preprocess.mnist_style(preprocess.rgba_to_gray(pixels), size).image.ravel().tolist()
+
+
+def rerun(values: list[int], model, spec) -> dict[str, float]:
     """One page rerun's server work, timed per step (ms)."""
     times, t0 = {}, time.perf_counter()
 
@@ -67,18 +73,13 @@ def rerun(png_url: str, model, spec, classes, per_map: bool) -> dict[str, float]
         times[name] = (now - t0) * 1e3
         t0 = now
 
-    _, encoded = png_url.split(";base64,", 1)
-    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
-    lap("decode canvas")
-    prepared = preprocess.mnist_style(preprocess.rgba_to_gray(pixels), spec.input_size)
-    x = preprocess.to_tensor(prepared.image, spec.in_channels)
-    lap("preprocess")
+    size = spec.input_size
+    image = np.clip(np.asarray(values, dtype=np.int64), 0, 255).astype(np.uint8).reshape(size, size)
+    x = preprocess.to_tensor(image, spec.in_channels)
+    lap("read the page's input")
     acts = activations.run(model, spec, x)
     lap("forward")
-    figures = [ff.probability_bars(acts.probabilities, classes)]
-    figures += [ff.layer_grid(layer, per_map) for layer in acts.spatial]
-    figures.append(ff.dense_strips(acts, classes))
-    lap("layer figures")
+    figures = []
     for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
         figures.append(ff.kernel_grid(name, getattr(model, name).weight.detach().numpy()))
     layer = acts.spatial[3].name if len(acts.spatial) > 3 else acts.spatial[0].name
@@ -102,14 +103,10 @@ def page_reruns(url: str, repeats: int) -> list[float]:
     if not bundled_models():
         return []
     at = AppTest.from_file(str(ROOT / "app_pages" / "feature_maps.py"), default_timeout=60).run()
-    times = []
+    times, values = [], drawn_input(url, 28)
     for i in range(repeats + 1):
-        img = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
-        ImageDraw.Draw(img).point((i, i), fill=(255, 255, 255, 255))  # a new drawing each time
-        buffer = io.BytesIO()
-        img.save(buffer, "PNG")
-        at.session_state["fm_canvas_0"] = {"drawing": {"raw": {"objects": [{}]}, "data": "data:image/png;base64,"
-                                                       + base64.b64encode(buffer.getvalue()).decode()}}
+        values[300 + i] ^= 1  # a new input each time, as after every stroke
+        at.session_state["fm_drawing"] = {"input": list(values), "size": 28, "strokes": []}
         start = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - start) * 1e3)
@@ -122,13 +119,12 @@ def main() -> None:
     args = parser.parse_args()
     url = "data:image/png;base64," + base64.b64encode(canvas_png()).decode()
     results = {}
-    for key, model, spec, classes in models():
-        for per_map in (False, True):
-            rerun(url, model, spec, classes, per_map)  # warm-up: imports, caches
-            runs = [rerun(url, model, spec, classes, per_map) for _ in range(args.repeats)]
-            steps = {name: {"median_ms": statistics.median(r[name] for r in runs),
-                            "p90_ms": float(np.percentile([r[name] for r in runs], 90))} for name in runs[0]}
-            results[f"{key}, scale per {'map' if per_map else 'layer'}"] = steps
+    for key, model, spec, _ in models():
+        values = drawn_input(url, spec.input_size)
+        rerun(values, model, spec)  # warm-up: imports, caches
+        runs = [rerun(values, model, spec) for _ in range(args.repeats)]
+        results[key] = {name: {"median_ms": statistics.median(r[name] for r in runs),
+                               "p90_ms": float(np.percentile([r[name] for r in runs], 90))} for name in runs[0]}
     width = max(len(k) for k in results) + 2
     steps = list(next(iter(results.values())))
     print(f"{'model':<{width}}" + "".join(f"{s:>24}" for s in steps))

@@ -9,6 +9,8 @@ step on one fixed, preloaded batch: no data handling at all).
     python benchmarks/train_throughput.py                 # classic and modern, 3 pairs each
     python benchmarks/train_throughput.py --pairs 5 --models classic
     python benchmarks/train_throughput.py --epochs 10     # also compare final accuracy
+    python benchmarks/train_throughput.py --snapshots 24 --pairs 7 --models classic
+                                      # the engine with 24 weight snapshots against none (no seed loop)
 
 Writes ``benchmarks/results/train_throughput.json``.
 """
@@ -85,11 +87,11 @@ def seed_loop(model_name: str, epochs: int, data_root: str) -> dict:
             "steps_ex_per_s": metric[2] * epochs / step_time}
 
 
-def engine_command(model_name: str, epochs: int) -> list[str]:
+def engine_command(model_name: str, epochs: int, snapshots: int = 0) -> list[str]:
     """The engine as a user runs it: lenet_viz's CLI, with the seed's recipe."""
     lr = 0.9 if model_name == "classic" else 0.1
     return [sys.executable, "-m", "lenet_viz", "train", "--dataset", "fashion-mnist", "--model", model_name,
-            "--epochs", str(epochs), "--lr", str(lr), "--device", "cpu"]
+            "--epochs", str(epochs), "--lr", str(lr), "--device", "cpu", "--snapshots", str(snapshots)]
 
 
 def parse_summary(text: str) -> dict:
@@ -145,12 +147,12 @@ def torchvision_root() -> str:
     return str(root)
 
 
-def run_child(which: str, model: str, epochs: int, data_root: str) -> dict:
+def run_child(which: str, model: str, epochs: int, data_root: str, snapshots: int = 0) -> dict:
     if which == "seed":
         command = [sys.executable, __file__, "--child", "--models", model, "--epochs", str(epochs),
                    "--data-root", data_root]
     else:
-        command = engine_command(model, epochs)
+        command = engine_command(model, epochs, snapshots if which == "snapshots" else 0)
     start = time.perf_counter()
     out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -166,9 +168,14 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--child", action="store_true", help="run the seed's loop once (used by the driver)")
     p.add_argument("--data-root")
+    p.add_argument("--snapshots", type=int, default=0,
+                   help="compare the engine keeping this many snapshots against none, instead of against the seed")
     args = p.parse_args()
     if args.child:
         print(json.dumps(seed_loop(args.models[0], args.epochs, args.data_root)))
+        return
+    if args.snapshots:
+        compare_snapshots(args)
         return
 
     import torch
@@ -199,6 +206,30 @@ def main() -> None:
               f"{med['steps_speedup']:.2f}×; ceiling (fixed batch) {med['ceiling_ex_per_s']:,.0f} ex/s")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "train_throughput.json").write_text(json.dumps(report, indent=2))
+
+
+def compare_snapshots(args: argparse.Namespace) -> None:
+    """The engine with ``--snapshots N`` against ``--snapshots 0``, interleaved; medians, and the
+    median of the per-pair ratios (each pair ran under about the same load)."""
+    report = {"snapshots": args.snapshots, "epochs": args.epochs, "date": time.strftime("%Y-%m-%d"), "models": {}}
+    print(f"{args.epochs} epoch(s) + evaluation, {args.pairs} interleaved pairs, --snapshots 0 vs {args.snapshots}")
+    for model in args.models:
+        runs: dict[str, list[dict]] = {"off": [], "snapshots": []}
+        for i in range(args.pairs):
+            order = ("off", "snapshots") if i % 2 == 0 else ("snapshots", "off")  # ABBA: no side always first
+            for which in order:
+                runs[which].append(run_child(which, model, args.epochs, "", args.snapshots))
+        ratios = [on["steps_ex_per_s"] / off["steps_ex_per_s"] for off, on in zip(runs["off"], runs["snapshots"])]
+        med = {w: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for w, rs in runs.items()}
+        report["models"][model] = {**med, "pair_ratio_median": statistics.median(ratios), "runs": runs}
+        for which in ("off", "snapshots"):
+            r = med[which]
+            print(f"{model:8} {which:9} process {r['process_s']:5.1f} s, steps {r['steps_ex_per_s']:8,.0f} ex/s, "
+                  f"test acc {r['test_acc']:.3f}")
+        print(f"{model:8} snapshots/off, steps ex/s: median of pair ratios {statistics.median(ratios):.3f} "
+              f"(pairs: {', '.join(f'{r:.3f}' for r in ratios)})")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "train_throughput_snapshots.json").write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ message fit for the user.
 
 Snapshots (the weights at chosen steps of training, for the replay view) are stored as float16,
 at most :data:`~lenet_viz.history.MAX_SNAPSHOTS` of them and
-:data:`~lenet_viz.history.SNAPSHOT_BUDGET_BYTES` in all: a LeNet's 24 default ones add 2.9 MB.
+:data:`~lenet_viz.history.SNAPSHOT_BUDGET_BYTES` in all: a LeNet's 24 default ones add 3.0 MB.
 """
 
 from __future__ import annotations

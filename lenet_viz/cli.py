@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "--model is ignored, the history and snapshots go on)")
     t.add_argument("--snapshots", type=snapshots_arg, default=DEFAULT_SNAPSHOTS,
                    help="weight snapshots kept in the checkpoint for the replay view, log-spaced in steps "
-                   "(float16; a LeNet's 24 add 2.9 MB); 0 turns them off")
+                   "(float16; a LeNet's 24 add 3.0 MB); 0 turns them off")
 
     e = sub.add_parser("evaluate", help="test accuracy of a saved checkpoint",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)

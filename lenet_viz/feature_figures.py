@@ -1,10 +1,10 @@
-"""Plotly figures for the feature-maps page, built for speed: one heatmap trace per layer.
+"""Plotly figures of the feature-maps page's server side: learned kernels and the unit inspector.
 
-A layer's maps are tiled into one image with NaN gaps (see :func:`tile`), so a grid of 16 maps is
-a single ``go.Heatmap`` instead of 16 subplots; hover still names the map, row and column of a
-unit through ``customdata``. Signed values use a diverging scale centred on zero, non-negative
-ones a sequential scale. Every text takes ``lang`` (see :mod:`lenet_viz.i18n`); class names are
-translated here, so callers pass the English ones.
+The live maps are drawn in the browser (``lenet_viz/netview``). Kernels are tiled into one image
+with NaN gaps (see :func:`tile`), so a grid of 96 kernels is a single ``go.Heatmap``. Signed
+values use a diverging scale centred on zero, non-negative ones a gray or sequential scale.
+Every text takes ``lang`` (see :mod:`lenet_viz.i18n`); class names are translated here, so
+callers pass the English ones.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lenet_viz.activations import Activations, LayerOutput, UnitExplanation
-from lenet_viz.i18n import DEFAULT_LANG, class_names, t
+from lenet_viz.i18n import DEFAULT_LANG, t
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
@@ -32,12 +32,6 @@ def _figure(data: list, layout: dict) -> go.Figure:
     """A figure on plotly's empty template: several times faster to build and serialise than the
     default one, and Streamlit's theme styles it in the browser anyway."""
     return go.Figure(data=data, layout={**layout, "template": "none"})
-
-
-def grid_columns(count: int, max_columns: int = 8) -> int:
-    """Columns for ``count`` tiles: one row up to ``max_columns``, then balanced rows."""
-    rows = math.ceil(count / max_columns)
-    return math.ceil(count / rows)
 
 
 @dataclass(frozen=True)
@@ -65,15 +59,6 @@ class Grid:
         r, c = divmod(k, self.columns)
         return r * (self.height + self.row_gap), c * (self.width + self.gap)
 
-    def locate(self, y: int, x: int) -> tuple[int, int, int] | None:
-        """(tile, row, column) of tiled cell (y, x), or None in a gap or outside."""
-        tile_row, r = divmod(y, self.height + self.row_gap)
-        tile_col, c = divmod(x, self.width + self.gap)
-        k = tile_row * self.columns + tile_col
-        inside = 0 <= y and 0 <= x and r < self.height and c < self.width and tile_col < self.columns
-        return (k, r, c) if inside and k < self.count else None
-
-
 def tile(maps: np.ndarray, grid: Grid) -> np.ndarray:
     """C×H×W maps → one 2-D float array, tiles in row-major order separated by NaN gaps."""
     out = np.full(grid.shape, np.nan, np.float32)
@@ -99,13 +84,6 @@ def _range(values: np.ndarray, signed: bool) -> tuple[float, float]:
     return (-peak, peak) if signed else (0.0, float(values.max(initial=0.0)) or 1.0)
 
 
-def layer_grid_shape(count: int, height: int, width: int, width_hint: int = WIDTH_HINT) -> tuple[Grid, float]:
-    """The grid for a layer's maps and the expected size of one cell in screen pixels."""
-    columns, gap = grid_columns(count), max(1, height // 7)
-    cell = _cell_px(columns * width + (columns - 1) * gap, width_hint)
-    return Grid(count, height, width, columns, gap, max(gap, math.ceil(16 / cell))), cell
-
-
 def kind_text(kind: str, lang: str = DEFAULT_LANG) -> str:
     """A layer kind in words (``conv`` → convolution, 卷积); an unknown kind as it is."""
     return t(f"layer_kind.{kind}", lang) if kind in KINDS_NAMED else kind
@@ -115,86 +93,6 @@ def layer_title(layer: LayerOutput, lang: str = DEFAULT_LANG) -> str:
     """e.g. ``conv1 (C1) · convolution · 6×28×28``."""
     label = f" ({layer.label})" if layer.label else ""
     return f"<b>{layer.name}</b>{label} · {kind_text(layer.kind, lang)} · {layer.shape_text}"
-
-
-def layer_grid(layer: LayerOutput, per_map: bool = False, width_hint: int = WIDTH_HINT,
-               lang: str = DEFAULT_LANG) -> go.Figure:
-    """All maps of a spatial layer as one tiled heatmap, with one colour scale for the layer or per map."""
-    values = layer.values
-    count, height, width = values.shape
-    grid, cell = layer_grid_shape(count, height, width, width_hint)
-    signed = bool(values.min() < 0)
-    real = tile(values, grid)
-    if per_map:
-        peaks = np.abs(values).reshape(count, -1).max(axis=1)
-        z = tile(values / np.where(peaks > 0, peaks, 1.0)[:, None, None], grid)
-        zmin, zmax, bar_title = (-1.0 if signed else 0.0), 1.0, t("maps.per_map_bar", lang)
-    else:
-        z = real
-        (zmin, zmax), bar_title = _range(values, signed), ""
-    trace = go.Heatmap(
-        z=z, customdata=np.concatenate([_unit_index(grid), real[..., None]], axis=-1), zmin=zmin, zmax=zmax,
-        colorscale=DIVERGING if signed else SEQUENTIAL, zmid=0 if signed else None, hoverongaps=False,
-        colorbar=dict(thickness=12, len=1, nticks=6, title=dict(text=bar_title, side="right")),
-        hovertemplate=t("maps.hover", lang) + "<br>%{customdata[3]:.4g}<extra></extra>",
-    )
-    cells_y, cells_x = np.nonzero(~np.isnan(real))
-    clickable = dict(  # invisible markers on every cell: a click on one selects that unit (heatmaps take no clicks)
-        type="scatter", mode="markers", x=cells_x, y=cells_y, hoverinfo="none", showlegend=False,
-        marker=dict(symbol="square", size=max(cell, 3), opacity=0),
-        selected=dict(marker=dict(opacity=0.9, color="#ff8c00")), unselected=dict(marker=dict(opacity=0)))
-    origins = np.array([grid.origin(k) for k in range(count)], dtype=np.float32)
-    labels = dict(type="scatter", mode="text", x=origins[:, 1] + (width - 1) / 2, y=origins[:, 0] + height - 0.5,
-                  text=[str(k) for k in range(count)], textposition="bottom center", hoverinfo="skip",
-                  showlegend=False, textfont=dict(size=11, color="#808495"), cliponaxis=False,
-                  unselected=dict(textfont=dict(color="#808495")))  # not dimmed when a cell is clicked
-    axis = dict(_AXIS, showticklabels=False, constrain="domain")
-    layout = dict(title=dict(text=layer_title(layer, lang), x=0, xanchor="left", font=dict(size=15)),
-                  height=int(grid.shape[0] * cell + 75), margin=dict(l=10, r=10, t=40, b=20),
-                  xaxis=axis, yaxis=dict(axis, autorange="reversed", scaleanchor="x"),
-                  plot_bgcolor="rgba(0,0,0,0)")
-    return _figure([trace, clickable, labels], layout)
-
-
-def unit_at(shape: tuple[int, int, int], x: float, y: float,
-            width_hint: int = WIDTH_HINT) -> tuple[int, int, int] | None:
-    """The (map, row, column) drawn at point (x, y) of :func:`layer_grid`'s figure for maps of ``shape``."""
-    grid, _ = layer_grid_shape(*shape, width_hint=width_hint)
-    return grid.locate(round(y), round(x))
-
-
-def dense_strips(acts: Activations, classes: tuple[str, ...], lang: str = DEFAULT_LANG) -> go.Figure:
-    """Fully connected activations (hidden layers after their activation) and the output
-    probabilities, one strip each, stacked in one figure."""
-    names = [layer.name for layer in acts.layers]
-    start = names.index("flatten") if "flatten" in names else 0
-    hidden = [layer for layer in acts.layers[start + 1:-1] if layer.kind != "linear"]
-    strips = [(t("dense.hidden", lang, name=h.name, kind=kind_text(h.kind, lang), source=names[names.index(h.name) - 1],
-                 units=h.values.size), h.values, None) for h in hidden]
-    strips.append((t("dense.output", lang, source=acts.layers[-1].name, classes=acts.probabilities.size),
-                   acts.probabilities, class_names(list(classes), lang)))
-    n, step = len(strips), 1 / len(strips)
-    traces, layout = [], dict(height=95 * n + 20, margin=dict(l=10, r=10, t=10, b=10), annotations=[])
-    for i, (title, values, labels) in enumerate(strips):
-        suffix = "" if i == 0 else str(i + 1)
-        top = 1 - i * step
-        signed = bool(values.min() < 0)
-        zmin, zmax = (0.0, 1.0) if labels else _range(values, signed)
-        trace = dict(type="heatmap", z=values[None, :], zmin=zmin, zmax=zmax, showscale=False,
-                     colorscale=DIVERGING if signed else SEQUENTIAL, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-                     xgap=1 if values.size <= 200 else 0,
-                     hovertemplate=("%{x}" if labels else t("dense.unit_hover", lang)) + ": %{z:.4g}<extra></extra>")
-        if labels:
-            trace.update(x=labels, texttemplate="%{z:.2f}", textfont=dict(size=11))
-        traces.append(trace)
-        layout[f"xaxis{suffix}"] = dict(_AXIS, anchor=f"y{suffix}", showticklabels=bool(labels),
-                                        tickfont=dict(size=11), type="category" if labels else "linear")
-        layout[f"yaxis{suffix}"] = dict(_AXIS, domain=[top - step + 0.12 * step + (0.18 * step if labels else 0),
-                                                       top - 0.3 * step], showticklabels=False,
-                                        anchor=f"x{suffix}")
-        layout["annotations"].append(dict(text=title, x=0, y=top - 0.02 * step, xref="paper", yref="paper",
-                                          xanchor="left", yanchor="top", showarrow=False, font=dict(size=13)))
-    return _figure(traces, layout)
 
 
 MAX_KERNEL_INPUTS = 16
@@ -227,20 +125,6 @@ def kernel_grid(name: str, weights: np.ndarray, width_hint: int = WIDTH_HINT, la
     title = t("kernels.title", lang, name=name, maps=out_ch, inputs=inputs, height=kh, width=kw)
     layout = dict(title=dict(text=title, x=0, xanchor="left", font=dict(size=15)), xaxis=xaxis, yaxis=yaxis,
                   height=max(int(grid.shape[0] * cell + 110), 220), margin=dict(l=50, r=10, t=40, b=45))
-    return _figure([trace], layout)
-
-
-def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...], lang: str = DEFAULT_LANG) -> go.Figure:
-    """Horizontal bars of every class probability, the top class highlighted."""
-    classes = tuple(class_names(list(classes), lang))
-    top = int(probabilities.argmax())
-    colours = ["#ff4b4b" if i == top else "#8aa4c8" for i in range(len(classes))]
-    trace = go.Bar(x=probabilities, y=list(classes), orientation="h", marker_color=colours,
-                   text=[f"{p:.0%}" if p >= 0.005 else "" for p in probabilities], textposition="outside",
-                   cliponaxis=False, hovertemplate="%{y}: %{x:.2%}<extra></extra>")
-    layout = dict(height=320, margin=dict(l=10, r=30, t=10, b=10),
-                  xaxis=dict(range=[0, 1.0], showticklabels=False, showgrid=False, fixedrange=True),
-                  yaxis=dict(autorange="reversed", type="category", fixedrange=True, tickfont=dict(size=13)))
     return _figure([trace], layout)
 
 

@@ -3,6 +3,8 @@
 The only library module that imports Streamlit. Keys of ``st.session_state`` used across pages:
 
 - ``saved_models``: ``{label: checkpoint bytes}`` saved on the training page, this session only;
+- ``uploaded_models``: ``{label: checkpoint bytes}`` uploaded on the Feature maps page, this session only
+  (both stores together are capped per session: ``LENET_VIZ_SESSION_MODELS`` and ``LENET_VIZ_SESSION_MB``);
 - ``custom_spec``: the network built on the output-size page, as ``LeNetSpec.to_dict()``;
 - ``_train_network``: the network chosen on the Train page (the output-size page sets it to ``custom``);
 - ``_lang``: this session's language (``en`` or ``zh``), see :func:`lang`.
@@ -13,12 +15,16 @@ the checkpoint code is imported by the first function that needs it.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import streamlit as st
 
+from lenet_viz import links
+from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import LANG_NAMES, LANGS, language_of, t
-from lenet_viz.models import LeNetSpec
+from lenet_viz.models import PRESETS, LeNetSpec
 
 if TYPE_CHECKING:
     from lenet_viz.checkpoints import Checkpoint
@@ -94,9 +100,10 @@ def load_bundled(path: str) -> Checkpoint:
     return load_checkpoint(path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=8, scope="session")
 def load_saved(data: bytes) -> Checkpoint:
-    """A checkpoint held as bytes (saved or uploaded); cached by content."""
+    """A checkpoint held as bytes (saved or uploaded); cached by content for this session only, so a
+    closed tab releases its models at once (a server-wide cache kept up to 32 of anyone's)."""
     from lenet_viz.checkpoints import load_checkpoint
 
     return load_checkpoint(data)
@@ -108,12 +115,10 @@ def saved_models() -> dict[str, bytes]:
 
 
 def add_saved_model(label: str, data: bytes) -> str:
-    """Store a checkpoint under a unique label and return the label used."""
-    store, unique, n = saved_models(), label, 2
-    while unique in store:
-        unique, n = f"{label} ({n})", n + 1
-    store[unique] = data
-    return unique
+    """Store a checkpoint under a unique label and return the label used.
+
+    Raises :class:`SessionFull` when this session already holds as many models, or bytes, as allowed."""
+    return _add_model(saved_models(), label, data)
 
 
 def send_to_training(spec: LeNetSpec) -> None:
@@ -126,3 +131,170 @@ def custom_spec() -> LeNetSpec | None:
     """The network built on the output-size page, if any."""
     raw = st.session_state.get(CUSTOM_SPEC)
     return LeNetSpec.from_dict(raw) if raw else None
+
+
+# --- Per-session caps on stored checkpoints ----------------------------------------------------------
+UPLOADED_MODELS = "uploaded_models"
+SESSION_MODELS_ENV = "LENET_VIZ_SESSION_MODELS"  # most checkpoints one session may hold (saved + uploaded)
+SESSION_MB_ENV = "LENET_VIZ_SESSION_MB"  # most megabytes of checkpoints one session may hold
+SESSION_MODELS_DEFAULT, SESSION_MB_DEFAULT = 10, 20  # a LeNet checkpoint is ~0.26 MB; a wide custom one a few MB
+
+
+class SessionFull(LenetVizError):
+    """This browser session holds as many checkpoints (or bytes) as a session may."""
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def session_model_caps() -> tuple[int, int]:
+    """(most checkpoints, most bytes) one session may hold, from the environment or the defaults."""
+    return (int(_env_number(SESSION_MODELS_ENV, SESSION_MODELS_DEFAULT)),
+            int(_env_number(SESSION_MB_ENV, SESSION_MB_DEFAULT) * 1_000_000))
+
+
+def uploaded_models() -> dict[str, bytes]:
+    """This session's uploaded checkpoints, by label (newest last)."""
+    return st.session_state.setdefault(UPLOADED_MODELS, {})
+
+
+def add_uploaded_model(label: str, data: bytes) -> str:
+    """Keep an uploaded checkpoint under a unique label and return that label (the same file uploaded
+    again returns its first label). Raises :class:`SessionFull` at the per-session cap."""
+    store = uploaded_models()
+    same = next((name for name, held in store.items() if held == data), None)
+    return same or _add_model(store, label, data)
+
+
+def _add_model(store: dict[str, bytes], label: str, data: bytes) -> str:
+    held = [*saved_models().values(), *uploaded_models().values()]
+    most, most_bytes = session_model_caps()
+    if len(held) >= most:
+        raise SessionFull(f"This session already holds {len(held)} models, the most a session may keep "
+                          f"({SESSION_MODELS_ENV}={most}). Reload the page to start a fresh session.")
+    if sum(map(len, held)) + len(data) > most_bytes:
+        raise SessionFull(f"This model ({len(data) / 1e6:.1f} MB) would take this session past "
+                          f"{most_bytes / 1e6:.0f} MB of models ({SESSION_MB_ENV}). Reload the page to start a "
+                          "fresh session.")
+    unique, n = label, 2
+    while unique in store:
+        unique, n = f"{label} ({n})", n + 1
+    store[unique] = data
+    return unique
+
+
+# --- Shareable links: read the URL into a page's widgets, write them back, offer the link -----------
+LINK_APPLIED = "_link_query_{page}"  # the query a page last applied or wrote: only a new one is applied
+LINK_NOTES = "_link_notes_{page}"  # notes about values of the link the page was opened with
+OUTPUT_SIZE_KEYS = {"kind": "os_kind", "kernel": "os_kernel", "stride": "os_stride", "padding": "os_padding",
+                    "dilation": "os_dilation", "ceil_mode": "os_ceil", "output_padding": "os_output_padding"}
+OS_BLOCK = "os_b{index}_{field}"
+
+
+def _url_query() -> dict[str, str]:
+    return {key: value for key, value in st.query_params.to_dict().items() if key != links.LANG}
+
+
+def url_lang() -> str | None:
+    """The URL's language, if it is one the app knows (E's i18n decides what it does)."""
+    return links.parse_lang(st.query_params.to_dict())[0]
+
+
+def link_from_url(page: str, model_keys: tuple[str, ...] = (), sample_count: int = 0
+                  ) -> links.OutputSizeView | links.FeatureMapsView | None:
+    """The view the URL asks ``page`` to show, when the URL is new to this session (a shared link
+    opened): the page applies it to its widgets before drawing them. None otherwise, so widgets
+    keep what the user set. Notes about bad values are shown above the page."""
+    query, key = _url_query(), LINK_APPLIED.format(page=page)
+    if not query or query == st.session_state.get(key):
+        return None
+    link = links.parse_link(links.PAGE_PATHS[page], query, model_keys, sample_count)
+    st.session_state[key] = query
+    st.session_state[LINK_NOTES.format(page=page)] = (query, link.notes)
+    return link.view
+
+
+def show_link_notes(page: str) -> None:
+    """The notes about the link this page was opened with, while its settings are unchanged."""
+    query, notes = st.session_state.get(LINK_NOTES.format(page=page), ({}, []))
+    if notes and _url_query() == query:
+        st.info("This link had values that do not fit, so defaults are used instead:\n\n- "
+                + "\n- ".join(notes), icon=":material/link_off:")
+
+
+def share_view(page: str, view: links.OutputSizeView | links.FeatureMapsView | None = None,
+               private: str | None = None) -> None:
+    """Put ``view`` in the URL (keeping the language) and offer the link in the sidebar.
+    ``private`` says what of the page the link cannot carry (an uploaded model, a drawing)."""
+    query = links.view_query(view, url_lang())
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.session_state[LINK_APPLIED.format(page=page)] = {k: v for k, v in query.items() if k != links.LANG}
+    copy_link_control(links.build_url(app_base_url(), page, query), private)
+
+
+def app_base_url() -> str:
+    """Scheme, host and the app's root path, as the browser sees them (behind a proxy too)."""
+    url = st.context.url or "http://localhost:8501/"
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    head, _, last = path.rpartition("/")
+    if last in links.PAGE_PATHS.values():
+        path = head
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def copy_link_control(url: str, private: str | None = None) -> None:
+    """"Copy link to this view" in the sidebar: the URL in a code box whose copy button works offline
+    (the box stays selectable where the browser refuses the clipboard, as on plain http)."""
+    with st.sidebar.popover("Copy link to this view", icon=":material/link:", width="stretch"):
+        st.code(url, language=None, wrap_lines=True)
+        st.caption("The button at the right of the box copies it. The link opens this page with these settings."
+                   + (f" {private}" if private else ""))
+
+
+def apply_output_size_link() -> None:
+    """Before the Output size widgets are drawn: set them from a shared link, if one was opened."""
+    view = link_from_url("output-size")
+    if isinstance(view, links.OutputSizeView):
+        state = st.session_state
+        for name, key in OUTPUT_SIZE_KEYS.items():
+            state[key] = getattr(view, name)
+        state["os_square"] = view.square
+        state["os_size"], state["os_height"], state["os_width"] = view.height, view.height, view.width
+        state["os_step"], state["os_playing"] = 0, False
+        preset = PRESETS[view.preset]
+        state["os_preset"] = view.preset
+        state["os_activation"] = view.activation or preset.activation
+        for index, block in enumerate(preset.conv):
+            asked = view.blocks[index] if index < len(view.blocks) else None
+            for field in links.BLOCK_FIELDS:
+                state[OS_BLOCK.format(index=index, field=field)] = (asked or {}).get(field, getattr(block, field))
+    show_link_notes("output-size")
+
+
+def output_size_view() -> links.OutputSizeView:
+    """The Output size page's settings as a link view (after its widgets are drawn)."""
+    state, default = st.session_state, links.OutputSizeView()
+    numbers = {name: state.get(key, getattr(default, name)) for name, key in OUTPUT_SIZE_KEYS.items()}
+    if state.get("os_square", True):
+        height = width = state.get("os_size", default.height)
+    else:
+        height, width = state.get("os_height", default.height), state.get("os_width", default.width)
+    preset_name = state.get("os_preset", default.preset)
+    preset = PRESETS.get(preset_name, PRESETS[default.preset])
+    blocks = []
+    for index, block in enumerate(preset.conv):
+        fields = {field: state.get(OS_BLOCK.format(index=index, field=field), getattr(block, field))
+                  for field in links.BLOCK_FIELDS}
+        blocks.append(None if all(fields[f] == getattr(block, f) for f in fields) else fields)
+    while blocks and blocks[-1] is None:
+        blocks.pop()
+    activation = state.get("os_activation", preset.activation)
+    return links.OutputSizeView(height=int(height), width=int(width), preset=preset_name, blocks=tuple(blocks),
+                                activation=None if activation == preset.activation else activation, **numbers)

@@ -1,42 +1,42 @@
-"""The feature-maps page in AppTest: a drawing injected into the canvas, samples, uploads, models."""
+"""The feature-maps page in AppTest: the live view's data, a drawing as the page reports it at pen
+lift, samples, uploads, models, and the server-side Prediction and unit inspector."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from lenet_viz import model_store
+from lenet_viz import model_store, preprocess
 from lenet_viz.checkpoints import checkpoint_bytes
 from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_plan
 
 PAGE = "../../app_pages/feature_maps.py"
-CANVAS = "fm_canvas_0"
+DRAWING = "fm_drawing"  # where the page keeps what the view reported at pen lift
 HAVE_BUNDLED = bool(model_store.bundled_models())
 needs_bundled = pytest.mark.skipif(not HAVE_BUNDLED, reason="the bundled models are not in assets/models yet")
+SEVEN = ((70, 60), (210, 60), (120, 240))
 
 
-def drawing(lines=((70, 60), (210, 60), (120, 240))) -> dict:
-    """What streamlit-drawable-canvas puts in session state after a stroke: a white 7 on black."""
-    img = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
-    ImageDraw.Draw(img).line(list(lines), fill=(255, 255, 255, 255), width=20)
-    buffer = io.BytesIO()
-    img.save(buffer, "PNG")
-    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
+def drawing(lines=SEVEN, size: int = 28, fill: float = preprocess.MNIST_FILL) -> dict:
+    """What the view reports at pen lift: the input it computed (the port of lenet_viz.preprocess) and the strokes."""
+    img = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(img).line(list(lines), fill=255, width=20)
+    image = preprocess.mnist_style(np.asarray(img), size, fill).image
+    strokes = [{"tool": "pen", "points": [list(p) for p in lines]}]
+    return {"input": image.ravel().tolist(), "size": size, "model_id": "x", "strokes": strokes}
 
 
-def chart_titles(at: AppTest) -> list[str]:
-    titles = []
-    for chart in at.get("plotly_chart"):
-        title = json.loads(chart.proto.spec).get("layout", {}).get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else "")
-    return titles
+def view_data(at: AppTest) -> dict:
+    """The JSON the page handed the live network view on its last run."""
+    views = [e for e in at.get("bidi_component") if e.proto.component_name == "lenet_viz.netview"]
+    assert len(views) == 1
+    return json.loads(views[0].proto.json)
 
 
 def start(**state) -> AppTest:
@@ -52,81 +52,105 @@ def custom_checkpoint() -> tuple[LeNetSpec, bytes]:
     return spec, checkpoint_bytes(build_model(spec), spec, "mnist", tuple("0123456789"))
 
 
-@pytest.mark.slow
 @needs_bundled
-def test_empty_canvas_shows_the_network_on_a_test_image_until_something_is_drawn():
+def test_empty_pad_shows_the_network_on_a_test_image_until_something_is_drawn():
     at = start()
     assert not at.exception
     assert any("Draw a digit" in info.value and "shows a test image" in info.value for info in at.info)
-    captions = [i.caption for element in at.get("image") for i in element.proto.imgs]
-    assert any("test image #" in c and "label: 7" in c for c in captions)
-    assert at.metric[0].value == "7" and len(chart_titles(at)) >= 8  # the whole network, at once
-    at.session_state[CANVAS] = drawing(((150, 40), (150, 240)))  # a drawn 1 replaces it
+    assert any("test image #" in c.value and "label: 7" in c.value for c in at.caption)
+    assert at.metric[0].label == "Prediction" and at.metric[0].value == "7"
+    data = view_data(at)
+    assert data["mode"] == "draw" and data["strokes"] == [] and len(data["input"]) == 28 * 28
+    assert [layer["name"] for layer in data["layers"]] == [layer.name for layer in layer_plan(_bundled_spec()).layers]
+    at.session_state[DRAWING] = drawing(((150, 40), (150, 240)))  # the view reports a drawn 1
     at.run()
     assert not any("shows a test image" in info.value for info in at.info)
     assert at.metric[0].value == "1"
+    data = view_data(at)
+    assert data["input"] is None and data["strokes"][0]["points"] == [[150, 40], [150, 240]]  # restored on a remount
 
 
-def test_without_samples_for_its_data_an_empty_canvas_only_asks_for_a_drawing():
-    spec = PRESETS["modern"]
-    data = checkpoint_bytes(build_model(spec), spec, None, tuple("0123456789"))  # trained on unknown data
-    at = start(fm_uploaded_models={"Uploaded: net.pt": data}, fm_model="Uploaded: net.pt")
-    assert not at.exception and not at.metric
-    assert any("Draw a digit" in info.value and "test image" not in info.value for info in at.info)
+def _bundled_spec() -> LeNetSpec:
+    from lenet_viz.checkpoints import load_checkpoint
+
+    return load_checkpoint(model_store.bundled_models()[0].path).spec
 
 
-@pytest.mark.slow
+@needs_bundled
+def test_weights_go_to_the_browser_once_per_model():
+    at = start()
+    first = view_data(at)
+    assert first["model"] is not None and first["model"]["model_id"] == first["model_id"]
+    assert first["model"]["dtype"] == "float32" and isinstance(first["model"]["weight_sets"][0], str)  # base64
+    at.session_state[DRAWING] = drawing()
+    at.run()
+    again = view_data(at)
+    assert again["model"] is None and again["model_id"] == first["model_id"]  # only the id on later reruns
+    assert len(json.dumps(again)) < len(json.dumps(first)) / 20
+    fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
+    at.selectbox(key="fm_model").set_value(fashion).run()
+    other = view_data(at)
+    assert other["model"] is not None and other["model_id"] != first["model_id"] and other["fill"] == 1.0
+    at.selectbox(key="fm_model").set_value(at.selectbox(key="fm_model").options[0]).run()
+    assert view_data(at)["model"] is None  # the page still has the first model's weights
+
+
+@needs_bundled
+def test_a_page_that_lost_the_weights_gets_them_again():
+    at = start()
+    at.session_state["_netview_sent"] = set()  # as if the page had never received them
+    at.run()
+    assert view_data(at)["model"] is not None
+
+
 @needs_bundled
 def test_fashion_model_asks_for_clothing_and_fills_the_image():
     fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
     at = start(fm_model=fashion)
     assert any("Draw a piece of clothing" in info.value for info in at.info)
+    assert view_data(at)["fill"] == preprocess.FASHION_FILL
     at.radio(key="fm_source").set_value("Upload").run()
     assert "Picture of a piece of clothing" in [u.label for u in at.get("file_uploader")]
-    at = start(fm_model=fashion, **{CANVAS: drawing()})
-    assert any("scaled into 28×28" in i.caption for element in at.get("image") for i in element.proto.imgs)
 
 
 @needs_bundled
-def test_drawn_seven_is_predicted_and_every_layer_shown():
-    at = start()
-    at.session_state[CANVAS] = drawing()
-    at.run()
+def test_drawn_seven_is_predicted_from_the_pages_input_and_the_inspector_reads_it():
+    at = start(**{DRAWING: drawing()})
     assert not at.exception and not at.error
     assert at.metric[0].label == "Prediction" and at.metric[0].value == "7"
-    titles = " | ".join(chart_titles(at))
-    for text in ("conv1</b> (C1) · convolution · 6×28×28", "pool1</b> (S2) · max pooling · 6×14×14",
-                 "conv2</b> (C3) · convolution · 16×10×10", "pool2</b> (S4) · max pooling · 16×5×5",
-                 "act1</b> · ReLU · 6×28×28", "conv1</b> kernels", "conv2</b> kernels"):
-        assert text in titles
     assert at.latex and "0." in at.latex[0].value  # the inspected unit's arithmetic
+    caption = next(c.value for c in at.caption if c.value.startswith("The network computed"))
+    assert float(caption.split()[3]) > 0  # the strongest unit of the drawn 7, not a dead one
+    data = view_data(at)
+    assert data["unit"] == {"layer": at.session_state["fm_unit_layer"], "map": at.session_state["fm_unit_map"],
+                            "row": at.session_state["fm_unit_row"], "col": at.session_state["fm_unit_col"]}
 
 
 @needs_bundled
-def test_colour_scale_and_unit_inspector_follow_the_widgets():
-    at = start()
-    at.session_state[CANVAS] = drawing()
-    at.run()
-    at.radio(key="fm_scale").set_value("per map").run()
-    colorbar = json.loads(at.get("plotly_chart")[1].proto.spec)["data"][0]["colorbar"]
-    assert colorbar["title"]["text"] == "÷ map max"
+def test_a_drawing_for_another_input_size_is_not_used():
+    at = start(**{DRAWING: {**drawing(), "size": 32}})
+    assert not at.exception
+    assert any("shows a test image" in info.value for info in at.info)  # the example, not a wrong input
+
+
+@needs_bundled
+def test_unit_inspector_follows_the_widgets():
+    at = start(**{DRAWING: drawing()})
     at.slider(key="fm_unit_row").set_value(11).run()
     at.slider(key="fm_unit_col").set_value(11).run()
     at.selectbox(key="fm_unit_layer").set_value("pool2").run()
     assert not at.exception
     assert at.slider(key="fm_unit_row").max == 4  # the sliders follow the 5×5 maps of pool2
-    # the position jumps to the strongest unit of the map, not to the clamped corner (4, 4)
-    caption = next(c.value for c in at.caption if c.value.startswith("The network computed"))
     row, col = at.slider(key="fm_unit_row").value, at.slider(key="fm_unit_col").value
+    caption = next(c.value for c in at.caption if c.value.startswith("The network computed"))
     assert f"pool2[{at.number_input(key='fm_unit_map').value}, {row}, {col}]" in caption
-    assert float(caption.split()[3]) > 0
     assert at.number_input(key="fm_unit_map").max == 15
     assert "max" in at.latex[0].value
+    assert view_data(at)["unit"]["layer"] == "pool2"  # the view marks the inspected unit
 
 
-@pytest.mark.slow
 @needs_bundled
-def test_fashion_sample_is_classified_with_class_names():
+def test_fashion_sample_is_handed_to_the_view():
     at = start()
     fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
     at.selectbox(key="fm_model").set_value(fashion).run()
@@ -137,7 +161,10 @@ def test_fashion_sample_is_classified_with_class_names():
     classes = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot")
     assert at.metric[0].value in classes
-    assert "sigmoid" in " ".join(chart_titles(at))
+    data = view_data(at)
+    assert data["mode"] == "input" and data["classes"] == list(classes)
+    samples = model_store.load_samples("fashion-mnist")
+    assert data["input"] == samples.images[at.selectbox(key="fm_sample").value].ravel().tolist()
 
 
 @needs_bundled
@@ -150,6 +177,9 @@ def test_uploaded_picture_and_bad_picture():
     img.convert("RGB").save(buffer, "JPEG")
     at.file_uploader(key="fm_picture").upload("seven.jpg", buffer.getvalue(), "image/jpeg").run()
     assert not at.exception and at.metric[0].value == "7"
+    data = view_data(at)
+    assert data["mode"] == "input" and len(data["input"]) == 784 and max(data["input"]) > 200
+    assert any("scaled into 20×20" in i.caption for element in at.get("image") for i in element.proto.imgs)
     at.file_uploader(key="fm_picture").set_value(("seven.png", b"not a picture", "image/png")).run()
     assert not at.exception and not at.metric
     assert "not a picture" in at.error[0].value
@@ -168,15 +198,22 @@ def test_bad_checkpoint_upload_keeps_the_current_model():
 
 def test_saved_and_uploaded_models_of_any_shape():
     spec, data = custom_checkpoint()
-    at = start(saved_models={"my net": data}, fm_model="Saved: my net", **{CANVAS: drawing()})
+    at = start(saved_models={"my net": data}, fm_model="Saved: my net", **{DRAWING: drawing()})
     assert not at.exception and not at.error
-    titles = " | ".join(chart_titles(at))
-    for row in layer_plan(spec).layers:
-        if len(row.output_shape) == 3:
-            assert f"{row.name}</b>" in titles and "×".join(map(str, row.output_shape)) in titles
-    assert "conv1</b> kernels · 8 maps × 1 input · 3×3" in titles
+    view = view_data(at)
+    assert view["layers"] == [layer.to_dict() for layer in layer_plan(spec).layers]
+    assert view["model"]["spec"] == spec.to_dict()
     at.file_uploader(key="fm_checkpoint_file").upload("other.pt", data, "application/octet-stream").run()
     assert at.selectbox(key="fm_model").value == "Uploaded: other.pt"
+
+
+def test_without_samples_for_its_data_an_empty_pad_only_asks_for_a_drawing():
+    spec = PRESETS["modern"]
+    data = checkpoint_bytes(build_model(spec), spec, None, tuple("0123456789"))  # trained on unknown data
+    at = start(fm_uploaded_models={"Uploaded: net.pt": data}, fm_model="Uploaded: net.pt")
+    assert not at.exception and not at.metric
+    assert any("Draw a digit" in info.value and "test image" not in info.value for info in at.info)
+    assert view_data(at)["input"] is None  # the view shows an empty pad
 
 
 def test_no_model_gives_a_clear_message(monkeypatch, tmp_path):
@@ -188,13 +225,14 @@ def test_no_model_gives_a_clear_message(monkeypatch, tmp_path):
 
 
 def test_classic_preset_checkpoint_runs_end_to_end():
-    """The page with a classic (sigmoid, average pooling) network: LeCun's names in the titles."""
+    """The page with a classic (sigmoid, average pooling) network and class names of its own."""
     spec = PRESETS["classic"]
     data = checkpoint_bytes(build_model(spec), spec, "fashion-mnist", tuple(f"c{i}" for i in range(10)))
-    at = start(saved_models={"classic": data}, fm_model="Saved: classic", **{CANVAS: drawing()})
+    at = start(saved_models={"classic": data}, fm_model="Saved: classic",
+               **{DRAWING: drawing(fill=preprocess.FASHION_FILL)})
     assert not at.exception
     assert at.metric[0].value in {f"c{i}" for i in range(10)}
-    assert "pool2</b> (S4) · average pooling · 16×5×5" in " | ".join(chart_titles(at))
+    assert view_data(at)["classes"] == [f"c{i}" for i in range(10)]
 
 
 def test_one_cell_maps_can_be_inspected():
@@ -202,7 +240,7 @@ def test_one_cell_maps_can_be_inspected():
     spec = LeNetSpec(conv=(ConvBlock(4, 5, pool="max", pool_kernel=4, pool_stride=4), ConvBlock(6, 6, pool="none")),
                      hidden=(16,), activation="relu")
     data = checkpoint_bytes(build_model(spec), spec, "mnist", tuple("0123456789"))
-    at = start(saved_models={"tiny": data}, fm_model="Saved: tiny", **{CANVAS: drawing()})
+    at = start(saved_models={"tiny": data}, fm_model="Saved: tiny", **{DRAWING: drawing()})
     at.selectbox(key="fm_unit_layer").set_value("conv2").run()
     assert not at.exception
     assert any("Row: 0 (the map is one cell high)" in c.value for c in at.caption)
@@ -213,7 +251,7 @@ def test_one_cell_maps_can_be_inspected():
 def test_each_new_input_starts_the_inspector_on_its_strongest_unit():
     at = start()  # the example 7
     first = (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"])
-    at.session_state[CANVAS] = drawing(((150, 40), (150, 240)))  # a 1: its ink is elsewhere
+    at.session_state[DRAWING] = drawing(((150, 40), (150, 240)))  # a 1: its ink is elsewhere
     at.run()
     assert (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"]) != first
     computed = next(c.value for c in at.caption if c.value.startswith("The network computed"))

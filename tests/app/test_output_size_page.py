@@ -147,6 +147,7 @@ def lenet_block(at, index, **values):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_lenet_table_matches_the_torch_model(at):
     at.selectbox(key="os_preset").set_value("seed-nopad").run()
     lenet_block(at, 0, out_channels=8, padding=1)

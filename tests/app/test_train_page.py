@@ -46,6 +46,7 @@ def curve_points(at: AppTest) -> int:
     return len(json.loads(chart.proto.spec)["data"][0]["x"])
 
 
+@pytest.mark.slow
 def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tiny_folder):
     at = page(tiny_folder)
     assert not at.exception
@@ -86,7 +87,10 @@ def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tin
     button(at.run(), "Save").click().run(timeout=30)
     saved = at.session_state["saved_models"]
     assert list(saved) == ["my tiny net"]
-    assert load_checkpoint(saved["my tiny net"]).dataset == "mnist"
+    kept = load_checkpoint(saved["my tiny net"])
+    assert kept.dataset == "mnist" and kept.snapshots  # the replay's snapshots are in the saved network
+    assert kept.snapshots[0].step == 0 and kept.snapshots[-1].step == kept.history[-1].step
+    assert any(f"keeps {len(kept.snapshots)} snapshots" in c.value for c in at.caption)
     assert any("Saved as “my tiny net”" in s.value for s in at.success)
 
 

@@ -92,6 +92,7 @@ def test_stop_during_evaluation_keeps_the_weights_and_a_usable_checkpoint(monkey
         assert torch.equal(ckpt.model.state_dict()[name], value)
 
 
+@pytest.mark.slow
 def test_stop_and_save_interleavings_never_give_a_broken_checkpoint():
     """Save (checkpoint bytes) hammered from one thread while another starts and stops runs."""
     s = TrainingSession(PRESETS["modern"], tiny_data(256, 64), "modern", RunSlots(lambda: 1))
@@ -155,6 +156,7 @@ def test_an_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatc
 
 # --- Out of memory, crashes, divergence ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_out_of_memory_in_a_step_ends_the_run_cleanly_keeping_the_weights():
     model = build_model(PRESETS["modern"])
     (xi, yi) = synthetic_digits(512, 0)
@@ -170,6 +172,7 @@ def test_out_of_memory_in_a_step_ends_the_run_cleanly_keeping_the_weights():
     assert all(torch.isfinite(p).all() for p in model.parameters()) and model.training
 
 
+@pytest.mark.slow
 def test_out_of_memory_in_a_session_is_reported_saved_and_can_continue(tiny_folder_page):
     slots = RunSlots(lambda: 1)
     s = TrainingSession(PRESETS["modern"], tiny_data(), "modern", slots)
@@ -245,6 +248,7 @@ def test_a_checkpoint_can_be_continued_in_a_session_without_changing_the_shared_
         TrainingSession.from_checkpoint(shared, other, "modern")
 
 
+@pytest.mark.slow
 def test_the_train_page_continues_a_saved_network(tiny_folder_page):
     s = TrainingSession(PRESETS["modern"], tiny_data(), "modern", RunSlots(lambda: 2))
     s.start(quick(epochs=1))
@@ -262,6 +266,7 @@ def test_the_train_page_continues_a_saved_network(tiny_folder_page):
     assert not cont.disabled
 
 
+@pytest.mark.slow
 def test_a_killed_cli_run_resumes_from_its_last_epoch(idx_folder, tmp_path):
     out = tmp_path / "run.pt"
     cmd = [sys.executable, "-m", "lenet_viz", "train", "--dataset", "mnist", "--data-dir", str(idx_folder),
@@ -296,6 +301,7 @@ def test_a_killed_cli_run_resumes_from_its_last_epoch(idx_folder, tmp_path):
 
 # --- Shared (cached) models are never changed by use -------------------------------------------
 
+@pytest.mark.slow
 def test_the_feature_maps_page_leaves_the_cached_bundled_model_as_it_was():
     from lenet_viz import ui
     from lenet_viz.model_store import bundled_models
@@ -329,8 +335,8 @@ def tiny_folder_page(tmp_path):
 
     def open_page(**state) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"))
-        at.session_state["_train_dataset"] = "mnist"
-        at.session_state["_train_data_dir_mnist"] = str(tmp_path)
+        at.session_state["train_dataset"] = "mnist"
+        at.session_state["train_data_dir_mnist"] = str(tmp_path)
         for key, value in state.items():
             at.session_state[key] = value
         return at.run(timeout=30)

@@ -151,18 +151,40 @@ def open_page(page, base_url: str, link: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
 
 
-SEVEN = [[(70, 60), (210, 60), (120, 240)]]  # pen strokes on the 280×280 canvas, as (x, y) points
+SEVEN = [[(70, 60), (210, 60), (120, 240)]]  # pen strokes on the 280×280 drawing pad, as (x, y) points
+PAD = "canvas[aria-label='Drawing pad']"  # the live network view's pad (Playwright's CSS pierces its shadow root)
+LIVE_PREDICTION = "[data-testid='netview-prediction']"
+# Counts what the page sends to the server: Playwright's ``framesent`` (and CDP) miss Streamlit's
+# frames after the first in this Chromium, so the count is taken where the page sends them.
+COUNT_SENT_FRAMES = """window.__sentFrames = 0;
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) { window.__sentFrames += 1; return send.call(this, data); };"""
+
+
+def sent_frames(page) -> int:
+    """Websocket frames the page has sent since it loaded (needs ``page.add_init_script(COUNT_SENT_FRAMES)``)."""
+    return page.evaluate("window.__sentFrames ?? -1")
+
+
+def stroke(page, points: list[tuple[float, float]], lift: bool = True) -> None:
+    """One mouse stroke on the pad; points in the pad's own 280×280 pixels (it may be shown smaller)."""
+    pad = page.locator(PAD)
+    pad.wait_for()
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    k = box["width"] / 280
+    page.mouse.move(box["x"] + points[0][0] * k, box["y"] + points[0][1] * k)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x * k, box["y"] + y * k, steps=10)
+    if lift:
+        page.mouse.up()
 
 
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Draw strokes with the mouse on the Feature maps canvas, letting the page rerun after each."""
-    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=10)
-        page.mouse.up()
+    """Draw strokes with the mouse on the Feature maps pad, letting the page rerun after each pen lift."""
+    for points in strokes:
+        before = page.evaluate("window.__netview?.sent ?? 0")
+        stroke(page, points)
+        page.wait_for_function(f"(window.__netview?.sent ?? 0) > {before}")  # the view reported the pen lift
         wait_idle(page)

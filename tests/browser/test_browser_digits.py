@@ -1,6 +1,7 @@
-"""Draw each digit 0-9 with the mouse on the Feature maps page and count what the bundled model says.
+"""Draw each digit 0-9 with the mouse on the Feature maps pad and count what the bundled model says.
 
-This is the check a newcomer makes first: does the default model read my handwriting?
+This is the check a newcomer makes first: does the default model read my handwriting? The live
+prediction (the network in the page) must agree with the server's ``Prediction`` after pen lift.
 """
 
 from __future__ import annotations
@@ -9,9 +10,17 @@ import math
 
 import pytest
 
-from tests.browser.support import browser_page, draw, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
+from tests.browser.support import (  # noqa: F401
+    LIVE_PREDICTION,
+    browser_page,
+    draw,
+    open_page,
+    screenshot,
+    streamlit_server,
+    wait_idle,
+)
 
-# Pen strokes on the 280×280 canvas, one list of (x, y) points per stroke.
+# Pen strokes on the 280×280 pad, one list of (x, y) points per stroke.
 ZERO = [(140 + 55 * math.sin(t / 12 * 2 * math.pi), 140 - 85 * math.cos(t / 12 * 2 * math.pi)) for t in range(13)]
 DIGITS = {
     0: [ZERO],
@@ -34,15 +43,17 @@ def test_bundled_model_reads_drawn_digits(browser_page, streamlit_server):  # no
     page = browser_page
     page.set_default_timeout(60_000)
     open_page(page, streamlit_server, "Feature maps")
-    predictions = {}
+    predictions, live = {}, {}
     for digit, strokes in DIGITS.items():
-        page.get_by_text("Draw a digit on the black square").wait_for()
+        page.get_by_text("Until then, everything below shows a test image").wait_for()  # a clear pad
         draw(page, strokes)
-        page.get_by_test_id("stMetricValue").wait_for()
+        page.get_by_text("Until then").wait_for(state="detached")  # the server has the drawing
         predictions[digit] = page.get_by_test_id("stMetricValue").inner_text().strip()
+        live[digit] = page.locator(LIVE_PREDICTION).inner_text().strip()
         screenshot(page, f"digit-{digit}")
         page.get_by_role("button", name="Clear").click()
         wait_idle(page)
     right = sum(predictions[d] == str(d) for d in DIGITS)
     print(f"drawn digits read correctly: {right}/10 {predictions}")
     assert right >= 9, predictions
+    assert live == predictions  # the page's network and the server's agree on the same input

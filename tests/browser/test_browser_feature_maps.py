@@ -1,4 +1,5 @@
-"""The feature-maps page in headless Chromium: draw a 7 with the mouse, pick a sample, upload a picture.
+"""The feature-maps page in headless Chromium: the live view follows the pen with no server round
+trip, hover explains a unit, Sample and Upload go through the same view, a phone's finger draws.
 
 Screenshots go to test-output/screenshots (or ``$LENET_VIZ_SHOTS``).
 """
@@ -12,51 +13,101 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from lenet_viz.model_store import bundled_models
-from tests.browser.support import SEVEN, browser_page, draw, open_page, screenshot, streamlit_server  # noqa: F401
+from tests.browser.support import (  # noqa: F401
+    COUNT_SENT_FRAMES,
+    LIVE_PREDICTION,
+    PAD,
+    SEVEN,
+    browser_page,
+    open_page,
+    screenshot,
+    sent_frames,
+    streamlit_server,
+    stroke,
+    wait_idle,
+)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not bundled_models(), reason="the bundled models are not in assets/models yet"),
 ]
 LAYER_TITLES = ("conv1 (C1) · convolution · 6×28×28", "act1 · ReLU · 6×28×28", "pool1 (S2) · max pooling · 6×14×14",
-                "conv2 (C3) · convolution · 16×10×10", "act2 · ReLU · 16×10×10", "pool2 (S4) · max pooling · 16×5×5")
+                "conv2 (C3) · convolution · 16×10×10", "act2 · ReLU · 16×10×10", "pool2 (S4) · max pooling · 16×5×5",
+                "fc1 · fully connected · 120", "fc3 · fully connected · 10")
 TIMEOUT = 60_000
+OVERLAY_INK = """overlay => {
+  const data = overlay.getContext('2d').getImageData(0, 0, overlay.width, overlay.height).data;
+  let n = 0; for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++; return n; }"""  # painted pixels
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page(browser_page, streamlit_server):  # noqa: F811 (fixtures imported above)
     browser_page.set_default_timeout(TIMEOUT)
     open_page(browser_page, streamlit_server, "Feature maps")
+    browser_page.locator(PAD).wait_for()
+    wait_idle(browser_page)
     return browser_page
 
 
 def prediction(page) -> str:
-    metric = page.get_by_test_id("stMetric")
-    metric.wait_for()
+    page.get_by_test_id("stMetric").wait_for()
     return page.get_by_test_id("stMetricValue").inner_text().strip()
 
 
-def test_drawing_a_seven_shows_prediction_and_all_layer_grids(page):
-    page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas").wait_for()
+def layer_titles(page) -> str:
+    return " | ".join(page.locator(".nv-layer-title").all_inner_texts())
+
+
+def test_the_view_follows_the_pen_with_no_round_trip_and_reports_once_at_pen_lift(browser_page, streamlit_server):  # noqa: F811
+    page = browser_page
+    page.set_default_timeout(TIMEOUT)
+    page.add_init_script(COUNT_SENT_FRAMES)
+    page.goto(streamlit_server + "/feature_maps")
+    page.locator(PAD).wait_for()
+    wait_idle(page)
     page.get_by_text("Until then, everything below shows a test image").wait_for()  # an example, at once
     assert prediction(page) == "7" and page.get_by_text(re.compile(r"test image #\d+, label: 7")).count() == 1
-    page.locator("svg text", has_text=LAYER_TITLES[0]).first.wait_for()
-    screenshot(page, "example_before_drawing")
-    draw(page, SEVEN)
-    assert page.get_by_text("Until then").count() == 0  # the drawing replaced the example
-    assert prediction(page) == "7"
-    for title in LAYER_TITLES:
-        page.locator("svg text", has_text=title).first.wait_for()
-    page.locator("svg text", has_text="output").first.wait_for()  # the fully connected strips
-    page.locator("svg text", has_text="conv2 kernels").first.wait_for()
-    page.wait_for_timeout(1000)
-    screenshot(page, "drawn_7")
+    titles = layer_titles(page)
+    assert all(title in titles for title in LAYER_TITLES), titles
+    frames_before, painted_before = sent_frames(page), page.evaluate("window.__netview.frames")
+    stroke(page, SEVEN[0], lift=False)
+    page.wait_for_timeout(300)
+    assert sent_frames(page) == frames_before  # the whole stroke: nothing sent to the server
+    assert page.evaluate("window.__netview.frames") > painted_before + 5  # the maps were repainted as it moved
+    assert page.locator(LIVE_PREDICTION).inner_text() == "7"
+    screenshot(page, "mid_stroke")
+    page.mouse.up()
+    page.get_by_text("Until then").wait_for(state="detached")
+    wait_idle(page)
+    assert sent_frames(page) == frames_before + 1  # one message at pen lift
+    assert prediction(page) == "7" == page.locator(LIVE_PREDICTION).inner_text()
     screenshot(page, "drawn_7_full", full=True)
-    page.get_by_role("button", name="Clear").click()
-    page.get_by_text("Until then, everything below shows a test image").wait_for()  # a fresh canvas: the example
+    page.get_by_role("button", name="Undo").click()
+    page.get_by_text("Until then, everything below shows a test image").wait_for()  # nothing left: the example
 
 
-def test_fashion_sample(page):
+def test_hover_draws_lines_to_what_a_unit_reads_and_explains_it(page):
+    stroke(page, SEVEN[0])
+    wait_idle(page)
+    unit = page.locator("canvas.nv-map-canvas[data-layer=conv2][data-map='3']")
+    unit.scroll_into_view_if_needed()
+    box = unit.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.55)
+    tip = page.locator(".nv-tip")
+    tip.wait_for()
+    text = tip.inner_text()
+    assert "conv2[3, 5, 5]" in text and "weights × inputs" in text and "pool1" in text, text
+    assert page.locator(".nv-overlay").evaluate(OVERLAY_INK) > 200  # Harley's lines to its window in pool1
+    screenshot(page, "hover_conv2")
+    dense = page.locator("canvas.nv-strip[data-layer=fc1]")
+    dense.scroll_into_view_if_needed()
+    box = dense.bounding_box()
+    page.mouse.move(box["x"] + 3, box["y"] + 3)  # the first unit of the strip
+    page.locator(".nv-tip", has_text="fc1[0]").wait_for()
+    page.mouse.move(1, 1)
+
+
+def test_fashion_sample_goes_through_the_same_view(page):
     page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
     page.get_by_role("option", name=re.compile("Fashion-MNIST")).click()
     page.get_by_role("radiogroup", name="Input").get_by_text("Sample").click()
@@ -64,17 +115,14 @@ def test_fashion_sample(page):
     page.keyboard.type("Sneaker")  # the option list is virtual: filter it
     page.get_by_role("option", name=re.compile("Sneaker")).first.click()
     page.get_by_text("label: Sneaker").wait_for()
-    assert prediction(page) in ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-                                "Bag", "Ankle boot")
-    page.locator("svg text", has_text="pool2 (S4) · average pooling · 16×5×5").first.wait_for()
-    page.wait_for_timeout(1000)
-    screenshot(page, "fashion_sample")
-    screenshot(page, "fashion_sample_full", full=True)
+    wait_idle(page)
+    assert page.locator(PAD).is_hidden()  # no pad for a sample
+    page.locator(".nv-layer-title", has_text="pool2 (S4) · average pooling · 16×5×5").wait_for()
+    assert prediction(page) == page.locator(LIVE_PREDICTION).inner_text()
+    screenshot(page, "fashion_sample", full=True)
 
 
 def test_upload_photo_of_a_digit(page, tmp_path):
-    page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
-    page.get_by_role("option", name=re.compile("Digits")).click()
     page.get_by_role("radiogroup", name="Input").get_by_text("Upload").click()
     rng = np.random.default_rng(0)
     img = Image.new("L", (640, 480), 215)  # a dark 3 on grey paper, blurred and noisy like a phone photo
@@ -87,10 +135,46 @@ def test_upload_photo_of_a_digit(page, tmp_path):
     picture = page.get_by_test_id("stFileUploader").filter(has_text="Picture of a digit").locator("input[type=file]")
     picture.set_input_files(str(path))
     assert prediction(page) == "3"
-    page.wait_for_timeout(1000)
+    page.locator(LIVE_PREDICTION, has_text="3").wait_for()  # the view runs the server's prepared input
     screenshot(page, "upload")
     (tmp_path / "notes.png").write_bytes(b"this is not an image")
     picture.set_input_files(str(tmp_path / "notes.png"))
     page.get_by_text("That file is not a picture").wait_for()
-    # the old prediction goes once the rerun has replaced the page's elements
-    page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length === 0")
+    page.get_by_test_id("stMetric").wait_for(state="detached")
+
+
+def test_a_finger_draws_on_a_phone(browser_page, streamlit_server):  # noqa: F811
+    phone = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
+    context = browser_page.context.browser.new_context(**phone)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        page.goto(streamlit_server + "/feature_maps")
+        pad = page.locator(PAD)
+        pad.wait_for()
+        wait_idle(page)
+        pad.scroll_into_view_if_needed()
+        box = pad.bounding_box()
+        assert box["width"] <= 390  # the pad fits the phone
+        before = page.evaluate("window.__netview.frames")
+        cdp = context.new_cdp_session(page)
+        k = box["width"] / 280
+        points = [(70 + 14 * i, 60) for i in range(11)] + [(210 - 9 * i, 60 + 18 * i) for i in range(1, 11)]
+
+        def touch(kind: str, x: float, y: float) -> None:
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [
+                {"x": box["x"] + x * k, "y": box["y"] + y * k}]})
+
+        touch("touchStart", *points[0])
+        for x, y in points[1:]:
+            touch("touchMove", x, y)
+            page.wait_for_timeout(20)
+        assert page.evaluate("window.__netview.frames") > before  # the maps followed the finger
+        screenshot(page, "phone_mid_stroke")
+        touch("touchEnd", 0, 0)
+        page.get_by_text("Until then").wait_for(state="detached")
+        wait_idle(page)
+        assert prediction(page) == "7" == page.locator(LIVE_PREDICTION).inner_text()
+        screenshot(page, "phone_drawn_7")
+    finally:
+        context.close()

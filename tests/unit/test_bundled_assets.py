@@ -16,6 +16,7 @@ def accuracy(model, samples) -> float:
     return float(np.mean(predicted == samples.labels))
 
 
+@pytest.mark.slow
 def test_both_bundled_models_are_listed_and_load():
     models = {m.key: m for m in bundled_models()}
     assert set(models) == {"digits", "fashion"}

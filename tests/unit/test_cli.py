@@ -18,10 +18,12 @@ def test_help_documents_every_flag(capsys):
     assert info.value.code == 0
     text = capsys.readouterr().out
     for flag in ("--dataset", "--model", "--epochs", "--lr", "--batch-size", "--device", "--out", "--data-dir",
-                 "--download", "--optimizer", "--subset", "--augment", "--add-test-range", "--test-range"):
+                 "--download", "--optimizer", "--subset", "--augment", "--add-test-range", "--test-range",
+                 "--snapshots"):
         assert flag in text
 
 
+@pytest.mark.slow
 def test_train_then_evaluate_a_range(idx_folder: Path, tmp_path: Path, capsys):
     out = tmp_path / "run.pt"
     code = main(["train", "--dataset", "mnist", "--data-dir", str(idx_folder), "--model", "modern", "--epochs", "2",
@@ -32,6 +34,25 @@ def test_train_then_evaluate_a_range(idx_folder: Path, tmp_path: Path, capsys):
     assert main(["evaluate", str(out), "--dataset", "mnist", "--data-dir", str(idx_folder), "--range", "50:150"]) == 0
     match = re.fullmatch(r"test acc (\d\.\d{4}) on 100 images\n", capsys.readouterr().out)
     assert match and float(match.group(1)) > 0.5
+
+
+@pytest.mark.slow
+def test_snapshots_flag_keeps_that_many_or_none(idx_folder: Path, tmp_path: Path, capsys):
+    from lenet_viz.checkpoints import load_checkpoint
+    from lenet_viz.history import snapshot_steps
+
+    common = ["train", "--dataset", "mnist", "--data-dir", str(idx_folder), "--model", "modern", "--epochs", "1",
+              "--optimizer", "adam", "--lr", "0.003", "--batch-size", "64"]
+    assert main([*common, "--snapshots", "5", "--out", str(tmp_path / "five.pt")]) == 0
+    five = load_checkpoint(tmp_path / "five.pt")
+    # 600 images in batches of 64: 10 steps
+    assert [s.step for s in five.snapshots] == snapshot_steps(10, 5) == [0, 1, 2, 5, 10]
+    assert main([*common, "--snapshots", "0", "--out", str(tmp_path / "none.pt")]) == 0
+    assert load_checkpoint(tmp_path / "none.pt").snapshots == ()
+    assert "(5 snapshots)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*common, "--snapshots", "65"])
+    assert "--snapshots: must be 0 to 64" in capsys.readouterr().err
 
 
 def test_add_test_range_must_not_overlap_the_test_range(idx_folder: Path, capsys):
@@ -73,6 +94,7 @@ def test_wrong_flags_exit_non_zero(args, capsys):
     assert "error:" in capsys.readouterr().err.splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_runs_as_a_module():
     proc = subprocess.run([sys.executable, "-m", "lenet_viz", "train", "--lr", "-1"], capture_output=True, text=True)
     assert proc.returncode == 2 and "--lr: must be positive" in proc.stderr and "Traceback" not in proc.stderr

@@ -66,6 +66,7 @@ def check_upload_outcome(data: bytes, kind: str) -> str:
     return outcome
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.binary(max_size=2048))
 def test_random_bytes_never_crash(data):

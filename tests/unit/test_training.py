@@ -16,6 +16,7 @@ def splits(n_train: int = 1024, n_test: int = 256):
     return (torch.from_numpy(tr), torch.from_numpy(trl)), (torch.from_numpy(te), torch.from_numpy(tel))
 
 
+@pytest.mark.slow
 def test_modern_lenet_learns_a_learnable_task():
     train_split, test_split = splits()
     model = build_model(PRESETS["modern"])
@@ -61,6 +62,7 @@ def test_divergence_is_detected():
     assert "too high" in result.message and "try 0.1." in result.message  # a tenth, at most the default
 
 
+@pytest.mark.slow
 def test_continue_training_keeps_weights():
     train_split, test_split = splits(256)
     model = build_model(PRESETS["modern"])
@@ -94,6 +96,7 @@ def test_a_named_device_is_taken_as_given_unless_it_is_missing(monkeypatch):
         pick_device("cuda")
 
 
+@pytest.mark.slow
 def test_evaluation_honours_stop():
     _, test_split = splits(16, 2048)
     stop = threading.Event()
@@ -112,6 +115,7 @@ def test_allocator_tuning_applies_on_glibc():
     assert tune_memory_allocator() == (platform.libc_ver()[0] == "glibc")
 
 
+@pytest.mark.slow
 def test_plain_sgd_makes_torch_sgd_updates():
     from lenet_viz.training import PlainSGD
 
@@ -128,6 +132,7 @@ def test_plain_sgd_makes_torch_sgd_updates():
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.slow
 def test_stop_reports_the_steps_since_the_last_report():
     class StopAfter:
         """A stop request that arrives after ``n`` checks (one check per step)."""
@@ -147,6 +152,7 @@ def test_stop_reports_the_steps_since_the_last_report():
     assert f"{result.history[-1].epoch:.2f}" in result.message
 
 
+@pytest.mark.slow
 def test_a_fresh_start_redraws_every_parameter_from_the_seed_alone():
     train_split, _ = splits(256)
     config = TrainConfig(epochs=1, lr=0.5, batch_size=64)
@@ -192,6 +198,7 @@ def test_a_finite_but_blown_up_loss_is_divergence_with_advice_for_the_optimizer(
     assert suggested_lr(TrainConfig(lr=0.003, optimizer="adam"), "relu") == pytest.approx(3e-4)
 
 
+@pytest.mark.slow
 def test_snapshots_follow_the_schedule_with_the_metrics_of_their_moment():
     from lenet_viz.history import snapshot_steps
 
@@ -212,6 +219,7 @@ def test_snapshots_follow_the_schedule_with_the_metrics_of_their_moment():
     assert not torch.equal(first.state_dict["fc3.weight"], last.state_dict["fc3.weight"])
 
 
+@pytest.mark.slow
 def test_no_snapshots_when_off_and_a_stopped_run_keeps_its_last_step():
     train_split, test_split = splits(1024, 128)
     assert train(build_model(PRESETS["classic"]), train_split, test_split, TrainConfig(epochs=1)).snapshots == []

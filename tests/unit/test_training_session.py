@@ -10,7 +10,7 @@ from lenet_viz import advice, data, run_slots
 from lenet_viz import training_session as ts
 from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.data import to_input
-from lenet_viz.history import Progress
+from lenet_viz.history import Progress, snapshot_steps
 from lenet_viz.models import PRESETS, LeNetSpec
 from lenet_viz.run_data import RunData, trainable_problem
 from lenet_viz.run_slots import RunRefused, RunSlots
@@ -41,6 +41,7 @@ def wait_for(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_a_run_reports_progress_then_finishes_with_predictions():
     s = session()
     s.start(quick(epochs=2))
@@ -56,6 +57,7 @@ def test_a_run_reports_progress_then_finishes_with_predictions():
     assert snap.end_epoch == 2
 
 
+@pytest.mark.slow
 def test_stop_ends_the_run_and_continue_goes_on_from_there():
     s = session()
     s.start(quick(epochs=50))
@@ -151,6 +153,7 @@ def nearly_dead(model: torch.nn.Module, probe: torch.Tensor) -> None:
         model.fc3.bias -= model(probe).mean(0)  # logits about 0 for every class: a uniform guess
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("network, stopped", [("modern", True), ("classic", False)])
 def test_a_relu_network_flat_at_chance_level_is_stuck_but_a_slow_sigmoid_one_is_not(network, stopped):
     s = session(network=network)
@@ -275,12 +278,13 @@ def test_snapshots_are_kept_saved_and_a_continued_run_appends_its_own_at_global_
     s.start(quick(epochs=1))  # 512 images in batches of 64: 8 steps
     assert s.join(30) and s.view().snapshots == 5
     first = load_checkpoint(s.checkpoint())
-    assert [p.step for p in first.snapshots] == [0, 1, 3, 5, 8]
+    schedule = snapshot_steps(8, 5)
+    assert [p.step for p in first.snapshots] == schedule == [0, 1, 2, 4, 8]
     s.start(quick(epochs=1), fresh=False)
     assert s.join(30)
     after = load_checkpoint(s.checkpoint())
     # the continuation's step 0 is the first run's step 8: kept once
-    assert [p.step for p in after.snapshots] == [0, 1, 3, 5, 8, 9, 11, 13, 16]
+    assert [p.step for p in after.snapshots] == schedule + [8 + step for step in schedule[1:]]
     assert [p.epoch for p in after.snapshots][-1] == pytest.approx(2.0) == after.history[-1].epoch
     assert after.history[-1].step == 16
     resumed = TrainingSession.from_checkpoint(after, tiny_data(), "modern", RunSlots(lambda: 8))

@@ -1,0 +1,170 @@
+"""The live network view in headless Chromium: how fast the maps follow the pen, and what a pen lift costs.
+
+    python benchmarks/netview_latency.py [--strokes 6] [--port 8631]
+
+Starts the app on its own port and, on a desktop (1400×1000, mouse) and a phone-sized viewport
+(390×844, touch events through CDP), draws strokes on the Feature maps pad. Reports:
+
+- pointer move → every map, the fully connected layers and the prediction repainted: the view
+  records, in the animation frame that repaints, ``now - event.timeStamp`` for every pointer event
+  it coalesced (``window.__netview.latencies``); median, p95 and max;
+- frames the page sent to the server during strokes (must be 0) and at each pen lift (1);
+- pen lift → the server's ``Prediction`` metric showing the new class (a MutationObserver), and
+  the websocket bytes of that rerun (sent: counted where the page sends; received: CDP).
+
+Writes ``benchmarks/results/netview_latency.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.support import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    COUNT_SENT_FRAMES,
+    PAD,
+    start_server,
+    stop_server,
+    wait_idle,
+)
+
+RESULTS = ROOT / "benchmarks" / "results" / "netview_latency.json"
+COUNT_SENT_BYTES = COUNT_SENT_FRAMES.replace("window.__sentFrames += 1;",
+                                             "window.__sentFrames += 1; window.__sentBytes = (window.__sentBytes ?? 0)"
+                                             " + (data.byteLength ?? data.length ?? data.size ?? 0);")
+# the server's Prediction changes: remember when (performance.now(), as the view's sentAt)
+WATCH_METRIC = """() => { window.__metricAt = 0; const read = () => document.querySelector(
+  '[data-testid=stMetricValue]')?.textContent; let last = read();
+  new MutationObserver(() => {
+    const now = read(); if (now !== last) { last = now; window.__metricAt = performance.now(); } })
+  .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+ONES = ([(110, 75), (145, 50), (145, 235)], [(150, 40), (130, 240)])  # the example on show is a 7: a 1 changes it
+
+
+def path(points: list[tuple[float, float]], steps: int = 40) -> list[tuple[float, float]]:
+    """The strokes' corners joined by ``steps`` moves per segment, as a hand sends them."""
+    out = [points[0]]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        out += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(1, steps + 1)]
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def run(browser, base: str, phone: bool, strokes: int) -> dict:
+    options = (dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
+               if phone else dict(viewport={"width": 1400, "height": 1000}))
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.add_init_script(COUNT_SENT_BYTES)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    received = []
+    cdp.on("Network.webSocketFrameReceived", lambda e: received.append(len(e["response"]["payloadData"])))
+    page.goto(base + "/feature_maps")
+    pad = page.locator(PAD)
+    pad.wait_for()
+    wait_idle(page)
+    pad.scroll_into_view_if_needed()
+    page.evaluate(WATCH_METRIC)
+    box = pad.bounding_box()
+    k = box["width"] / 280
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return box["x"] + x * k, box["y"] + y * k
+
+    def touch(kind: str, x: float = 0, y: float = 0) -> None:
+        points = [] if kind == "touchEnd" else [dict(zip(("x", "y"), at(x, y)))]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    lifts, during, at_lift, sent_bytes, recv_bytes = [], [], [], [], []
+    for i in range(strokes):
+        if i:
+            page.get_by_role("button", name="Clear").click()
+            wait_idle(page)
+        points = path(ONES[i % 2])
+        frames = page.evaluate("window.__sentFrames")
+        if phone:
+            touch("touchStart", *points[0])
+        else:
+            page.mouse.move(*at(*points[0]))
+            page.mouse.down()
+        for x, y in points[1:]:
+            if phone:
+                touch("touchMove", x, y)
+            else:
+                page.mouse.move(*at(x, y))
+            page.wait_for_timeout(8)  # a hand's pace: about 120 moves a second
+        during.append(page.evaluate("window.__sentFrames") - frames)
+        bytes_before, received[:] = page.evaluate("window.__sentBytes ?? 0"), []
+        page.evaluate("window.__metricAt = 0")
+        touch("touchEnd") if phone else page.mouse.up()
+        page.wait_for_function("window.__metricAt > 0")
+        wait_idle(page)
+        lifts.append(page.evaluate("window.__metricAt - window.__netview.sentAt"))
+        at_lift.append(page.evaluate("window.__sentFrames") - frames)
+        sent_bytes.append(page.evaluate("window.__sentBytes") - bytes_before)
+        recv_bytes.append(sum(received))
+        largest = sorted(received, reverse=True)[:4]
+    latencies = page.evaluate("window.__netview.latencies")
+    context.close()
+    return {
+        "viewport": options["viewport"], "input": "touch" if phone else "mouse", "pointer_events": len(latencies),
+        "move_to_repaint_ms": {"median": statistics.median(latencies), "p95": percentile(latencies, 95),
+                               "max": max(latencies)},
+        "frames_sent_during_strokes": during, "frames_sent_per_stroke_with_lift": at_lift,
+        "lift_to_server_prediction_ms": {"median": statistics.median(lifts), "max": max(lifts), "all": lifts},
+        "pen_lift_rerun_bytes": {"sent_median": statistics.median(sent_bytes),
+                                 "received_median": statistics.median(recv_bytes), "largest_frames": largest},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strokes", type=int, default=6)
+    parser.add_argument("--port", type=int, default=8631)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    server = start_server(args.port)
+    results = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for phone in (False, True):
+                results["phone" if phone else "desktop"] = run(browser, f"http://127.0.0.1:{args.port}", phone,
+                                                               args.strokes)
+            browser.close()
+    finally:
+        stop_server(server)
+    for name, r in results.items():
+        m, lift, b = r["move_to_repaint_ms"], r["lift_to_server_prediction_ms"], r["pen_lift_rerun_bytes"]
+        print(f"{name:8} {r['input']:5} {r['pointer_events']:5} moves: move→repaint median {m['median']:.1f} ms, "
+              f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms | frames sent during strokes "
+              f"{r['frames_sent_during_strokes']}, with lift {r['frames_sent_per_stroke_with_lift']} | "
+              f"lift→Prediction median {lift['median']:.0f} ms (max {lift['max']:.0f}) | rerun bytes sent "
+              f"{b['sent_median']:.0f}, received {b['received_median']:.0f}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"benchmark": "netview_latency", "date": time.strftime("%Y-%m-%d %H:%M"),
+                                   "machine": {"platform": platform.platform(), "python": platform.python_version()},
+                                   "results": results}, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

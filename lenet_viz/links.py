@@ -1,0 +1,271 @@
+"""Shareable links: each page's settings to a query string and back.
+
+A teacher sends a link such as ``/output_size?kind=maxpool&size=32&k=2&s=2&p=0`` and the page opens
+with those numbers. Links outlive the app's versions and get typed by hand, so parsing never raises:
+an unknown model, kernel 999 or text where a number goes falls back to the default, and each such
+value leaves a short note for the page to show. Building a link writes only what differs from the
+defaults, so links stay short. Pure Python: no Streamlit here (``ui.py`` reads and writes the URL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlencode
+
+from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS
+
+Params = Mapping[str, str | list[str]]  # what st.query_params.to_dict() gives, or parse_qs
+
+# Page ids and the URL path Streamlit serves each page under (st.Page takes it from the file name).
+PAGE_PATHS = {"home": "", "feature-maps": "feature_maps", "output-size": "output_size", "train": "train"}
+LANGS = ("en", "zh")
+LANG = "lang"  # the language parameter; E's i18n owns what it means, links only carry it
+
+# --- Output size -----------------------------------------------------------------------------------
+KINDS = ("conv", "maxpool", "avgpool", "convtranspose")
+# One-layer settings: URL key -> (field, lowest, highest, default); the page's sliders have the same ranges.
+LAYER_NUMBERS = {
+    "k": ("kernel", 1, 32, 5),
+    "s": ("stride", 1, 8, 1),
+    "p": ("padding", 0, 8, 2),
+    "d": ("dilation", 1, 6, 1),
+    "op": ("output_padding", 0, 7, 0),
+}
+SIZE_RANGE = (1, 64)
+# A conv block of the whole-LeNet editor as b1=6,5,1,2,avg,2,2: (field, lowest, highest) in that order.
+BLOCK_PARTS = (("out_channels", 1, 64), ("kernel", 1, 11), ("stride", 1, 6), ("padding", 0, 6),
+               ("pool", None, None), ("pool_kernel", 1, 6), ("pool_stride", 1, 6))
+BLOCK_FIELDS = tuple(name for name, *_ in BLOCK_PARTS)
+MAX_BLOCKS = max(len(spec.conv) for spec in PRESETS.values())
+
+
+@dataclass(frozen=True)
+class OutputSizeView:
+    """What the Output size page shows: the one-layer settings, and the whole-LeNet preset and edits."""
+
+    kind: str = "conv"
+    height: int = 28
+    width: int = 28
+    kernel: int = 5
+    stride: int = 1
+    padding: int = 2
+    dilation: int = 1
+    ceil_mode: bool = False
+    output_padding: int = 0
+    preset: str = "classic"
+    activation: str | None = None  # None: the preset's own
+    blocks: tuple[dict[str, int | str] | None, ...] = ()  # per block: its fields, or None for the preset's
+
+    @property
+    def square(self) -> bool:
+        return self.height == self.width
+
+
+@dataclass(frozen=True)
+class FeatureMapsView:
+    """What the Feature maps page shows: a bundled model (by key) and its input."""
+
+    model: str | None = None  # None: the page's default model
+    input: str = "draw"  # "draw" or "sample"
+    sample: int = 0  # position in the bundled samples of the model's dataset
+
+
+@dataclass(frozen=True)
+class Link:
+    """A parsed link: the page, its view (None for pages without settings), the language, and notes."""
+
+    page: str = "home"
+    view: OutputSizeView | FeatureMapsView | None = None
+    lang: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _one(params: Params, key: str) -> str | None:
+    """The value of ``key`` (the last one if repeated), stripped; None if absent."""
+    value = params.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    return None if value is None else str(value).strip()
+
+
+def _number(params: Params, key: str, low: int, high: int, default: int, notes: list[str]) -> int:
+    raw = _one(params, key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        notes.append(f"`{key}={raw}` is not a whole number; using {default}.")
+        return default
+    if not low <= value <= high:
+        notes.append(f"`{key}={value}` is outside {low}–{high}; using {default}.")
+        return default
+    return value
+
+
+def _choice(params: Params, key: str, allowed: Collection[str], default, notes: list[str]):
+    raw = _one(params, key)
+    if raw is None:
+        return default
+    if raw not in allowed:
+        notes.append(f"`{key}={raw}` is not one of {', '.join(allowed)}; using {default or 'the default'}.")
+        return default
+    return raw
+
+
+def _flag(params: Params, key: str, notes: list[str]) -> bool:
+    raw = _one(params, key)
+    if raw is None:
+        return False
+    if raw.lower() not in ("0", "1", "true", "false"):
+        notes.append(f"`{key}={raw}` is not 0 or 1; using 0.")
+        return False
+    return raw.lower() in ("1", "true")
+
+
+def parse_lang(params: Params) -> tuple[str | None, list[str]]:
+    """The ``lang`` parameter if it is a known language (en, zh), else None with a note."""
+    notes: list[str] = []
+    return _choice(params, LANG, LANGS, None, notes), notes
+
+
+def _block(params: Params, index: int, notes: list[str]) -> dict[str, int | str] | None:
+    key = f"b{index + 1}"
+    raw = _one(params, key)
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    if len(parts) != len(BLOCK_PARTS):
+        notes.append(f"`{key}` needs {len(BLOCK_PARTS)} values (channels,kernel,stride,padding,pool,pool kernel,"
+                     f"pool stride); using the preset's block.")
+        return None
+    block: dict[str, int | str] = {}
+    for part, (name, low, high) in zip(parts, BLOCK_PARTS, strict=True):
+        part = part.strip()
+        if low is None:
+            ok = part in POOLINGS
+            block[name] = part
+        else:
+            ok = part.isdigit() and low <= int(part) <= high
+            block[name] = int(part) if ok else 0
+        if not ok:
+            notes.append(f"`{key}`: {name.replace('_', ' ')} `{part}` is not allowed; using the preset's block.")
+            return None
+    return block
+
+
+def parse_output_size(params: Params) -> tuple[OutputSizeView, list[str]]:
+    """The Output size view a link asks for, and a note for each value that was ignored."""
+    notes: list[str] = []
+    default = OutputSizeView()
+    kind = _choice(params, "kind", KINDS, default.kind, notes)
+    numbers = {name: _number(params, key, low, high, dflt, notes)
+               for key, (name, low, high, dflt) in LAYER_NUMBERS.items()}
+    size = _number(params, "size", *SIZE_RANGE, default.height, notes)
+    height = _number(params, "h", *SIZE_RANGE, size, notes)
+    width = _number(params, "w", *SIZE_RANGE, size, notes)
+    preset = _choice(params, "preset", tuple(PRESETS), default.preset, notes)
+    activation = _choice(params, "act", ACTIVATIONS, None, notes)
+    blocks = tuple(_block(params, i, notes) for i in range(MAX_BLOCKS))
+    while blocks and blocks[-1] is None:
+        blocks = blocks[:-1]
+    view = OutputSizeView(kind=kind, height=height, width=width, ceil_mode=_flag(params, "ceil", notes),
+                          preset=preset, activation=activation, blocks=blocks, **numbers)
+    return view, notes
+
+
+def output_size_query(view: OutputSizeView) -> dict[str, str]:
+    """The query parameters of ``view``: only what differs from the defaults."""
+    default, query = OutputSizeView(), {}
+    if view.kind != default.kind:
+        query["kind"] = view.kind
+    if view.square:
+        if view.height != default.height:
+            query["size"] = str(view.height)
+    else:
+        query["h"], query["w"] = str(view.height), str(view.width)
+    for key, (name, *_rest) in LAYER_NUMBERS.items():
+        if getattr(view, name) != getattr(default, name):
+            query[key] = str(getattr(view, name))
+    if view.ceil_mode:
+        query["ceil"] = "1"
+    if view.preset != default.preset:
+        query["preset"] = view.preset
+    if view.activation:
+        query["act"] = view.activation
+    for i, block in enumerate(view.blocks):
+        if block is not None:
+            query[f"b{i + 1}"] = ",".join(str(block[name]) for name, *_ in BLOCK_PARTS)
+    return query
+
+
+# --- Feature maps ----------------------------------------------------------------------------------
+INPUTS = ("draw", "sample")
+
+
+def parse_feature_maps(params: Params, model_keys: Collection[str], sample_count: int
+                       ) -> tuple[FeatureMapsView, list[str]]:
+    """The Feature maps view a link asks for. ``model_keys``: the bundled models' keys (uploaded and
+    saved models are private to a session, so never in a link); ``sample_count``: how many bundled
+    samples there are. ``sample=N`` alone implies ``input=sample``."""
+    notes: list[str] = []
+    model = _one(params, "model")
+    if model is not None and model not in model_keys:
+        notes.append(f"There is no bundled model `{model}`" + (f" (there are: {', '.join(model_keys)})"
+                                                               if model_keys else "") + "; using the default.")
+        model = None
+    implied = "sample" if _one(params, "sample") is not None else "draw"
+    mode = _choice(params, "input", INPUTS, implied, notes)
+    sample = _number(params, "sample", 0, max(sample_count - 1, 0), 0, notes) if mode == "sample" else 0
+    return FeatureMapsView(model=model, input=mode, sample=sample), notes
+
+
+def feature_maps_query(view: FeatureMapsView) -> dict[str, str]:
+    """The query parameters of ``view`` (``sample`` implies ``input=sample``)."""
+    query = {"model": view.model} if view.model else {}
+    if view.input == "sample":
+        query["sample"] = str(view.sample)
+    return query
+
+
+# --- Whole links -----------------------------------------------------------------------------------
+def parse_link(path: str, params: Params, model_keys: Collection[str] = (), sample_count: int = 0) -> Link:
+    """Everything a link asks for: its page (from the URL path), that page's view, and the language."""
+    name = path.strip("/").rsplit("/", 1)[-1]
+    page = next((pid for pid, p in PAGE_PATHS.items() if p == name), "home")
+    lang, notes = parse_lang(params)
+    view: OutputSizeView | FeatureMapsView | None = None
+    if page == "output-size":
+        view, more = parse_output_size(params)
+        notes += more
+    elif page == "feature-maps":
+        view, more = parse_feature_maps(params, model_keys, sample_count)
+        notes += more
+    return Link(page, view, lang, notes)
+
+
+def view_query(view: OutputSizeView | FeatureMapsView | None, lang: str | None = None) -> dict[str, str]:
+    """A view's query parameters, with the language (kept when the page writes its own settings)."""
+    if isinstance(view, OutputSizeView):
+        query = output_size_query(view)
+    elif isinstance(view, FeatureMapsView):
+        query = feature_maps_query(view)
+    else:
+        query = {}
+    if lang in LANGS:
+        query[LANG] = lang
+    return query
+
+
+def build_url(base: str, page: str, query: Mapping[str, str]) -> str:
+    """The link to ``page`` (an id of PAGE_PATHS) under ``base`` (scheme, host and app root)."""
+    if page not in PAGE_PATHS:
+        raise KeyError(f"unknown page id {page!r}; known: {', '.join(PAGE_PATHS)}")
+    url = base.rstrip("/") + "/" + PAGE_PATHS[page]
+    return url + ("?" + urlencode(query, safe=",") if query else "")
+
+
+def view_fields(view: OutputSizeView | FeatureMapsView) -> dict[str, object]:
+    """A view as a plain dict (for comparing a page's state with what a link asked for)."""
+    return {f.name: getattr(view, f.name) for f in fields(view)}

@@ -1,0 +1,718 @@
+// The live network view: a drawing pad, the preprocessing steps, every layer and the prediction,
+// recomputed in the page (globalThis.LeNet, from lenet.js) at most once per animation frame while
+// the pen moves. The server hears from it only at pen lift (one setStateValue with the 28×28 input
+// and the strokes) and on a click that selects a unit for its inspector.
+//
+// Everything the user or a checkpoint supplies (class names, layer names) is set with textContent:
+// Streamlit trusts component code, so this file never builds HTML from data.
+
+const MODELS = new Map(); // model_id -> decoded model: the weights cross the websocket once per model
+const VIEWS = new WeakMap(); // parentElement -> view, so a rerun updates the view it already built
+const PAD = 280; // the pad's own pixels; CSS may show it smaller on a phone
+const PEN_WIDTH = 20; // as the old canvas drew: MNIST-like strokes once scaled to 20 px
+const ERASER_WIDTH = 36;
+const MAX_LINES = 400; // hover lines drawn at most (the strongest contributions)
+const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its strongest ones
+// read by tests and benchmarks: pointer event -> maps repainted (ms), frames painted, pen lifts reported
+const PERF = (globalThis.__netview ??= { latencies: [], frames: 0, sent: 0, sentAt: 0 });
+
+// ---- colour maps --------------------------------------------------------------------------------
+function lut(stops) {
+  const table = new Uint8ClampedArray(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const t = (i / 255) * (stops.length - 1);
+    const k = Math.min(stops.length - 2, Math.floor(t));
+    const f = t - k;
+    for (let c = 0; c < 3; c++) table[i * 3 + c] = stops[k][c] + (stops[k + 1][c] - stops[k][c]) * f;
+  }
+  return table;
+}
+const VIRIDIS = lut([[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
+  [31, 158, 137], [53, 183, 121], [110, 206, 88], [181, 222, 43], [253, 231, 37]]);
+const RDBU = lut([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
+  [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]]);
+const GRAY = lut([[0, 0, 0], [255, 255, 255]]);
+const KIND_TEXT = { conv: "convolution", sigmoid: "sigmoid", relu: "ReLU", tanh: "tanh", avgpool: "average pooling",
+  maxpool: "max pooling", linear: "fully connected" };
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function fmt(x) {
+  return Math.abs(x) >= 1000 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4);
+}
+
+// ---- painting -----------------------------------------------------------------------------------
+// Paint values[offset .. offset + h*w) into a canvas of h×w pixels (CSS scales it, pixelated).
+function paint(canvas, values, offset, h, w, lo, hi, signed, table = signed ? RDBU : VIRIDIS) {
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(w, h);
+  const px = image.data;
+  const span = signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi - lo || 1;
+  for (let i = 0; i < h * w; i++) {
+    const v = values[offset + i];
+    const t = signed ? (v / span + 1) / 2 : (v - lo) / span;
+    const k = Math.max(0, Math.min(255, Math.round(t * 255))) * 3;
+    px[i * 4] = table[k];
+    px[i * 4 + 1] = table[k + 1];
+    px[i * 4 + 2] = table[k + 2];
+    px[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+function paintGray(canvas, gray, h, w) {
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(w, h);
+  for (let i = 0; i < h * w; i++) {
+    const k = Math.max(0, Math.min(255, Math.round(gray[i]))) * 3;
+    image.data.set([GRAY[k], GRAY[k + 1], GRAY[k + 2], 255], i * 4);
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+function range(values, from, to) {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+// ---- the view -----------------------------------------------------------------------------------
+function createView(parent) {
+  const root = el("div", "nv");
+  parent.appendChild(root);
+  const view = {
+    root, data: null, model: null, net: null, strokes: [], tool: "pen", perMap: false, pending: [],
+    frame: 0, input: null, result: null, prepared: null, selected: null, hover: null, setStateValue: null,
+    lastSentKey: null, missingAsked: null,
+  };
+
+  // --- top: pad, steps, prediction
+  const top = el("div", "nv-top");
+  const padBox = el("div", "nv-pad");
+  const tools = el("div", "nv-tools");
+  const penButton = el("button", "nv-tool nv-on", "Pen");
+  const eraserButton = el("button", "nv-tool", "Eraser");
+  const undoButton = el("button", "nv-tool", "Undo");
+  const clearButton = el("button", "nv-tool", "Clear");
+  for (const b of [penButton, eraserButton, undoButton, clearButton]) b.type = "button";
+  penButton.setAttribute("aria-pressed", "true");
+  eraserButton.setAttribute("aria-pressed", "false");
+  tools.append(penButton, eraserButton, undoButton, clearButton);
+  const pad = el("canvas", "nv-pad-canvas");
+  pad.width = pad.height = PAD;
+  pad.setAttribute("aria-label", "Drawing pad");
+  pad.setAttribute("role", "img");
+  const padHint = el("div", "nv-hint");
+  padBox.append(tools, pad, padHint);
+
+  const steps = el("div", "nv-steps");
+  const stepsTitle = el("div", "nv-title", "What the network sees");
+  const stepRow = el("div", "nv-step-row");
+  const cropStep = stepFigure("1. crop to the ink");
+  const scaleStep = stepFigure("2. scaled");
+  const inputStep = stepFigure("3. input");
+  stepRow.append(cropStep.box, scaleStep.box, inputStep.box);
+  steps.append(stepsTitle, stepRow);
+
+  const predBox = el("div", "nv-pred");
+  const predTitle = el("div", "nv-title", "Live prediction");
+  const predValue = el("div", "nv-pred-value", "–");
+  predValue.setAttribute("data-testid", "netview-prediction");
+  const predProb = el("div", "nv-pred-prob", "");
+  const bars = el("div", "nv-bars");
+  predBox.append(predTitle, predValue, predProb, bars);
+  const side = el("div", "nv-side");
+  side.append(steps, predBox);
+  top.append(padBox, side);
+
+  // --- the layers
+  const controls = el("div", "nv-controls");
+  const scaleLayer = el("button", "nv-tool nv-on", "Colour scale per layer");
+  const scaleMap = el("button", "nv-tool", "per map");
+  scaleLayer.type = scaleMap.type = "button";
+  const help = el("span", "nv-hint", "Hover a unit to see what it reads; click a map unit to inspect it below.");
+  controls.append(scaleLayer, scaleMap, help);
+  const board = el("div", "nv-net");
+  const layersBox = el("div", "nv-layers");
+  const overlay = el("canvas", "nv-overlay");
+  const tip = el("div", "nv-tip");
+  tip.setAttribute("role", "tooltip");
+  board.append(layersBox, overlay, tip);
+  root.append(top, controls, board);
+  Object.assign(view, { pad, padHint, padBox, steps, cropStep, scaleStep, inputStep, predValue, predProb, bars,
+    layersBox, overlay, tip, board, sections: new Map() });
+
+  // --- pad events: pointer events cover mouse, pen and touch
+  const padCtx = pad.getContext("2d");
+  let stroke = null;
+  const at = (e) => {
+    const box = pad.getBoundingClientRect();
+    return [Math.round(((e.clientX - box.left) * PAD / box.width) * 10) / 10,
+      Math.round(((e.clientY - box.top) * PAD / box.height) * 10) / 10];
+  };
+  pad.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0 && e.pointerType === "mouse") return;
+    e.preventDefault();
+    pad.setPointerCapture(e.pointerId);
+    stroke = { tool: view.tool, points: [at(e)] };
+    view.strokes.push(stroke);
+    drawStroke(padCtx, stroke, stroke.points.length - 1);
+    schedule(view, e.timeStamp);
+  });
+  pad.addEventListener("pointermove", (e) => {
+    if (!stroke) return;
+    e.preventDefault();
+    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
+    const from = stroke.points.length - 1;
+    for (const ev of events.length ? events : [e]) stroke.points.push(at(ev));
+    drawStroke(padCtx, stroke, from);
+    schedule(view, e.timeStamp);
+  });
+  const lift = (e) => {
+    if (!stroke) return;
+    stroke = null;
+    if (pad.hasPointerCapture(e.pointerId)) pad.releasePointerCapture(e.pointerId);
+    compute(view);
+    render(view);
+    sendDrawing(view);
+  };
+  pad.addEventListener("pointerup", lift);
+  pad.addEventListener("pointercancel", lift);
+
+  const setTool = (tool) => {
+    view.tool = tool;
+    penButton.classList.toggle("nv-on", tool === "pen");
+    eraserButton.classList.toggle("nv-on", tool === "eraser");
+    penButton.setAttribute("aria-pressed", String(tool === "pen"));
+    eraserButton.setAttribute("aria-pressed", String(tool === "eraser"));
+  };
+  penButton.addEventListener("click", () => setTool("pen"));
+  eraserButton.addEventListener("click", () => setTool("eraser"));
+  undoButton.addEventListener("click", () => {
+    if (!view.strokes.length) return;
+    view.strokes.pop();
+    redrawPad(view);
+    compute(view);
+    render(view);
+    sendDrawing(view);
+  });
+  clearButton.addEventListener("click", () => {
+    if (!view.strokes.length) return;
+    view.strokes = [];
+    redrawPad(view);
+    compute(view);
+    render(view);
+    sendDrawing(view);
+  });
+  const setScale = (perMap) => {
+    view.perMap = perMap;
+    scaleLayer.classList.toggle("nv-on", !perMap);
+    scaleMap.classList.toggle("nv-on", perMap);
+    render(view);
+  };
+  scaleLayer.addEventListener("click", () => setScale(false));
+  scaleMap.addEventListener("click", () => setScale(true));
+
+  // --- hover and click on units
+  layersBox.addEventListener("pointermove", (e) => hoverAt(view, e));
+  layersBox.addEventListener("pointerleave", () => {
+    view.hover = null;
+    drawHover(view);
+  });
+  layersBox.addEventListener("click", (e) => {
+    const unit = unitAt(view, e);
+    if (!unit || unit.flat || !view.setStateValue) return;
+    view.selected = unit;
+    drawHover(view);
+    view.setStateValue("unit", { layer: unit.layer, map: unit.map, row: unit.row, col: unit.col, at: Date.now() });
+  });
+  new ResizeObserver(() => {
+    layout(view);
+    drawHover(view);
+  }).observe(root);
+  return view;
+}
+
+function stepFigure(caption) {
+  const box = el("figure", "nv-step");
+  const canvas = el("canvas", "nv-step-canvas");
+  const text = el("figcaption", "", caption);
+  box.append(canvas, text);
+  return { box, canvas, text };
+}
+
+function drawStroke(ctx, stroke, from) {
+  const width = stroke.tool === "pen" ? PEN_WIDTH : ERASER_WIDTH;
+  ctx.strokeStyle = ctx.fillStyle = stroke.tool === "pen" ? "#ffffff" : "#000000";
+  ctx.lineWidth = width;
+  ctx.lineCap = ctx.lineJoin = "round";
+  const pts = stroke.points;
+  if (pts.length === 1 || from >= pts.length - 1) {
+    const [x, y] = pts[pts.length - 1];
+    ctx.beginPath();
+    ctx.arc(x, y, width / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    return;
+  }
+  ctx.beginPath();
+  ctx.moveTo(pts[Math.max(0, from)][0], pts[Math.max(0, from)][1]);
+  for (let i = Math.max(0, from) + 1; i < pts.length; i++) ctx.lineTo(pts[i][0], pts[i][1]);
+  ctx.stroke();
+}
+
+function redrawPad(view) {
+  const ctx = view.pad.getContext("2d");
+  ctx.fillStyle = "#000000";
+  ctx.fillRect(0, 0, PAD, PAD);
+  for (const s of view.strokes) drawStroke(ctx, s, 0);
+}
+
+function schedule(view, eventTime) {
+  view.pending.push(eventTime);
+  if (view.frame) return;
+  view.frame = requestAnimationFrame(() => {
+    view.frame = 0;
+    compute(view);
+    render(view);
+    const now = performance.now();
+    for (const t of view.pending) PERF.latencies.push(now - t);
+    PERF.frames += 1;
+    view.pending = [];
+    performance.mark("netview-painted");
+  });
+}
+
+// ---- model and input ------------------------------------------------------------------------------
+function drawing(view) {
+  return view.data?.mode === "draw" && view.strokes.length > 0;
+}
+
+// The input on show: the drawing (preprocessed here) or the server's sample/upload; then the forward pass.
+function compute(view) {
+  const d = view.data;
+  view.prepared = null;
+  view.input = null;
+  view.result = null;
+  if (!d || !view.net) return;
+  const [channels, size] = [d.channels, d.size];
+  let gray = null;
+  if (drawing(view)) {
+    const rgba = view.pad.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, PAD, PAD).data;
+    // LeNet.mnistStyle is the port of lenet_viz.preprocess.mnist_style, with the model's fill (Fashion: 1)
+    view.prepared = LeNet.mnistStyle(LeNet.rgbaToGray(rgba, PAD, PAD), PAD, PAD, size, d.fill);
+    if (view.prepared) gray = Float32Array.from(view.prepared.image, (v) => v / 255);
+  } else if (d.input) {
+    gray = Float32Array.from(d.input, (v) => v / 255);
+  }
+  if (!gray) return;
+  const input = new Float32Array(channels * size * size);
+  for (let c = 0; c < channels; c++) input.set(gray, c * size * size);
+  view.input = input;
+  view.result = LeNet.forward(view.net, input);
+}
+
+// One setStateValue per pen lift (or undo/clear): the input as 0..255 integers and the strokes.
+function sendDrawing(view) {
+  if (!view.setStateValue || view.data?.mode !== "draw") return;
+  const gray = view.prepared ? Array.from(view.prepared.image) : null;
+  const value = { input: gray, size: view.data.size, model_id: view.data.model_id, strokes: view.strokes,
+    models: [...MODELS.keys()] };
+  view.lastSentKey = JSON.stringify([gray, view.data.model_id]);
+  PERF.sent += 1;
+  PERF.sentAt = performance.now();
+  view.setStateValue("drawing", value);
+}
+
+function useModel(view, d) {
+  let model = MODELS.get(d.model_id);
+  if (!model && d.model) {
+    model = LeNet.decode(d.model);
+    MODELS.set(d.model_id, model);
+  }
+  if (!model) {
+    // the server believes this page has the weights, but it does not (a reload): ask for them, once
+    view.net = null;
+    if (view.missingAsked !== d.model_id && view.setStateValue) {
+      view.missingAsked = d.model_id;
+      view.setStateValue("missing", { model_id: d.model_id, at: Date.now() });
+    }
+    return;
+  }
+  if (view.model !== model) {
+    view.model = model;
+    view.net = LeNet.net(model, model.sets.length - 1); // the last weight set is the final model
+    view.sections.clear();
+    view.layersBox.replaceChildren();
+  }
+}
+
+// A rerun's data: the model, the mode and the server's input; the strokes to restore on a fresh view.
+function update(view, d, fresh) {
+  view.data = d;
+  if (fresh && d.strokes?.length) view.strokes = d.strokes.map((s) => ({ tool: s.tool, points: s.points }));
+  view.padBox.hidden = d.mode !== "draw";
+  view.steps.hidden = d.mode !== "draw";
+  view.padHint.textContent = d.hint ?? "";
+  redrawPad(view);
+  useModel(view, d);
+  if (d.unit) view.selected = { ...d.unit, flat: false };
+  compute(view);
+  render(view);
+  // a model with another input size or fill reads the same drawing differently: tell the server
+  if (drawing(view) && view.prepared && d.sent_model_id !== d.model_id &&
+      view.lastSentKey !== JSON.stringify([Array.from(view.prepared.image), d.model_id])) {
+    sendDrawing(view);
+  }
+}
+
+// ---- layers: build once per model, paint every frame -------------------------------------------
+function shownLayers(view) {
+  // the input first, then every layer but flatten (it is the last spatial layer, reshaped)
+  const d = view.data;
+  const layers = [{ name: "input", kind: "input", label: "", output_shape: [d.channels, d.size, d.size] }];
+  for (const layer of d.layers) if (layer.kind !== "flatten") layers.push(layer);
+  return layers;
+}
+
+function title(layer) {
+  const shape = layer.output_shape.join("×");
+  if (layer.kind === "input") return `input · ${shape}`;
+  const label = layer.label ? ` (${layer.label})` : "";
+  return `${layer.name}${label} · ${KIND_TEXT[layer.kind] ?? layer.kind} · ${shape}`;
+}
+
+function ensureSections(view) {
+  if (view.sections.size) return;
+  for (const layer of shownLayers(view)) {
+    const section = el("section", "nv-layer");
+    section.dataset.layer = layer.name;
+    const heading = el("div", "nv-layer-title", title(layer));
+    const maps = el("div", "nv-maps");
+    const spatial = layer.output_shape.length === 3;
+    const canvases = [];
+    if (spatial) {
+      const [c, h, w] = layer.output_shape;
+      for (let m = 0; m < c; m++) {
+        const fig = el("div", "nv-map");
+        const canvas = el("canvas", "nv-map-canvas");
+        canvas.width = w;
+        canvas.height = h;
+        Object.assign(canvas.dataset, { layer: layer.name, map: String(m) });
+        fig.append(canvas, el("span", "nv-map-label", String(m)));
+        maps.append(fig);
+        canvases.push(canvas);
+      }
+    } else {
+      const n = layer.output_shape[0];
+      const cols = Math.min(n, 60);
+      const canvas = el("canvas", "nv-strip");
+      canvas.width = cols;
+      canvas.height = Math.ceil(n / cols);
+      Object.assign(canvas.dataset, { layer: layer.name, map: "0" });
+      maps.append(canvas);
+      canvases.push(canvas);
+    }
+    section.append(heading, maps);
+    view.layersBox.append(section);
+    view.sections.set(layer.name, { layer, section, canvases, spatial });
+  }
+  layout(view);
+}
+
+// CSS sizes: cells as large as fit, smaller on a phone; canvases keep their native pixels.
+function layout(view) {
+  const width = view.layersBox.clientWidth || 700;
+  for (const { layer, canvases, spatial } of view.sections.values()) {
+    if (spatial) {
+      const [c, h, w] = layer.output_shape;
+      const perRow = Math.min(c, 8);
+      const cell = Math.max(1, Math.min(12, Math.floor((width - perRow * 10) / perRow / w), Math.floor(150 / w)));
+      for (const canvas of canvases) {
+        canvas.style.width = `${w * cell}px`;
+        canvas.style.height = `${h * cell}px`;
+      }
+    } else {
+      const canvas = canvases[0];
+      const cell = Math.max(2, Math.min(14, Math.floor((width - 10) / canvas.width)));
+      canvas.style.width = `${canvas.width * cell}px`;
+      canvas.style.height = `${canvas.height * Math.max(cell, 10)}px`;
+    }
+  }
+  const box = view.board.getBoundingClientRect();
+  view.overlay.width = Math.round(box.width);
+  view.overlay.height = Math.round(box.height);
+  view.overlay.style.width = `${box.width}px`;
+  view.overlay.style.height = `${box.height}px`;
+}
+
+function layerValues(view, name) {
+  if (name === "input") return view.input;
+  return view.result?.outputs[name];
+}
+
+function render(view) {
+  if (!view.model || !view.data) return;
+  ensureSections(view);
+  renderSteps(view);
+  renderPrediction(view);
+  for (const { layer, canvases, spatial } of view.sections.values()) {
+    const values = layerValues(view, layer.name);
+    if (!values) {
+      for (const canvas of canvases) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+      continue;
+    }
+    if (layer.kind === "input") {
+      const [c, h, w] = layer.output_shape;
+      for (let m = 0; m < c; m++) paint(canvases[m], values, m * h * w, h, w, 0, 1, false, GRAY);
+      continue;
+    }
+    if (spatial) {
+      const [c, h, w] = layer.output_shape;
+      const [lo, hi] = range(values, 0, values.length);
+      const signed = lo < 0;
+      for (let m = 0; m < c; m++) {
+        const [a, b] = view.perMap ? range(values, m * h * w, (m + 1) * h * w) : [lo, hi];
+        paint(canvases[m], values, m * h * w, h, w, signed ? a : Math.min(0, a), b, signed);
+      }
+    } else {
+      const canvas = canvases[0];
+      const padded = new Float32Array(canvas.width * canvas.height);
+      padded.set(values);
+      const [lo, hi] = range(values, 0, values.length);
+      paint(canvas, padded, 0, canvas.height, canvas.width, Math.min(0, lo), hi, lo < 0);
+    }
+  }
+  drawHover(view);
+}
+
+function renderSteps(view) {
+  const p = view.prepared;
+  const { cropStep, scaleStep, inputStep } = view;
+  const size = view.data.size;
+  if (!p) {
+    for (const s of [cropStep, scaleStep, inputStep]) s.box.hidden = true;
+    return;
+  }
+  for (const s of [cropStep, scaleStep, inputStep]) s.box.hidden = false;
+  // 1. the pad, reduced, with the ink's box
+  const crop = cropStep.canvas;
+  crop.width = crop.height = 112;
+  const ctx = crop.getContext("2d");
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(view.pad, 0, 0, 112, 112);
+  if (p.bbox) {
+    const [t, l, b, r] = p.bbox;
+    const k = 112 / PAD;
+    ctx.strokeStyle = "#ffb000";
+    ctx.lineWidth = 2;
+    ctx.strokeRect(l * k, t * k, (r - l) * k, (b - t) * k);
+  }
+  // 2. the crop scaled into its box, centred in a black square (as preprocess.Prepared.boxed)
+  const [sh, sw] = p.scaledShape;
+  const side = Math.max(sh, sw);
+  boxed(scaleStep.canvas, p.scaled, sh, sw, side);
+  scaleStep.text.textContent = `2. scaled into ${side}×${side} (${sw}×${sh})`;
+  // 3. the network's input
+  boxed(inputStep.canvas, p.image, size, size, size);
+  inputStep.text.textContent = `3. ${size}×${size} input, centred by centre of mass`;
+}
+
+// A small gray image drawn large with square pixels in the middle of a 112 px black square.
+function boxed(canvas, gray, h, w, side) {
+  const small = document.createElement("canvas");
+  small.width = w;
+  small.height = h;
+  paintGray(small, gray, h, w);
+  canvas.width = canvas.height = 112;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, 112, 112);
+  ctx.imageSmoothingEnabled = false;
+  const k = 100 / side; // a 6 px black margin: white ink at the edge stays visible on a light page
+  ctx.drawImage(small, 6 + ((side - w) / 2) * k, 6 + ((side - h) / 2) * k, w * k, h * k);
+}
+
+function renderPrediction(view) {
+  const classes = view.data.classes ?? [];
+  const r = view.result;
+  if (!r) {
+    view.predValue.textContent = "–";
+    view.predProb.textContent = view.data.mode === "draw" ? "Draw on the black square." : "";
+    view.bars.replaceChildren();
+    return;
+  }
+  const top = r.prediction;
+  view.predValue.textContent = classes[top] ?? String(top);
+  view.predProb.textContent = `probability ${(r.probabilities[top] * 100).toFixed(1)}%`;
+  if (view.bars.children.length !== r.probabilities.length) {
+    view.bars.replaceChildren();
+    for (let i = 0; i < r.probabilities.length; i++) {
+      const row = el("div", "nv-bar-row");
+      row.append(el("span", "nv-bar-label", classes[i] ?? String(i)), el("span", "nv-bar-track"),
+        el("span", "nv-bar-value"));
+      row.children[1].append(el("span", "nv-bar"));
+      view.bars.append(row);
+    }
+  }
+  for (let i = 0; i < r.probabilities.length; i++) {
+    const row = view.bars.children[i];
+    const p = r.probabilities[i];
+    row.classList.toggle("nv-top", i === top);
+    row.children[1].firstChild.style.width = `${(p * 100).toFixed(1)}%`;
+    row.children[2].textContent = p >= 0.005 ? `${(p * 100).toFixed(0)}%` : "";
+  }
+}
+
+// ---- hover: Harley's lines and the tooltip ---------------------------------------------------------
+function unitAt(view, e) {
+  const canvas = e.target;
+  if (!(canvas instanceof HTMLCanvasElement) || !canvas.dataset.layer) return null;
+  const box = canvas.getBoundingClientRect();
+  const col = Math.floor(((e.clientX - box.left) / box.width) * canvas.width);
+  const row = Math.floor(((e.clientY - box.top) / box.height) * canvas.height);
+  if (col < 0 || row < 0 || col >= canvas.width || row >= canvas.height) return null;
+  const name = canvas.dataset.layer;
+  const { spatial, layer } = view.sections.get(name);
+  if (spatial) return { layer: name, map: Number(canvas.dataset.map), row, col, flat: false };
+  const index = row * canvas.width + col;
+  if (index >= layer.output_shape[0]) return null;
+  return { layer: name, map: index, row: 0, col: 0, flat: true };
+}
+
+function hoverAt(view, e) {
+  const unit = unitAt(view, e);
+  const same = unit && view.hover && ["layer", "map", "row", "col"].every((k) => unit[k] === view.hover[k]);
+  view.hover = unit;
+  view.hoverPoint = [e.clientX, e.clientY];
+  if (!same) drawHover(view);
+  placeTip(view);
+}
+
+// Centre of a unit on screen, relative to the network box; flatten units sit in the last spatial layer.
+function unitCentre(view, name, map, row, col, origin) {
+  let entry = view.sections.get(name);
+  if (!entry && name === "flatten") {
+    const spatial = [...view.sections.values()].filter((s) => s.spatial).pop();
+    const [, h, w] = spatial.layer.output_shape;
+    entry = spatial;
+    [map, row, col] = [Math.floor(map / (h * w)), Math.floor((map % (h * w)) / w), map % w];
+  }
+  if (!entry) return null;
+  let canvas, r = row, c = col;
+  if (entry.spatial) canvas = entry.canvases[map];
+  else {
+    canvas = entry.canvases[0];
+    r = Math.floor(map / canvas.width);
+    c = map % canvas.width;
+  }
+  if (!canvas) return null;
+  const box = canvas.getBoundingClientRect();
+  return [box.left - origin.left + ((c + 0.5) * box.width) / canvas.width,
+    box.top - origin.top + ((r + 0.5) * box.height) / canvas.height, box.width / canvas.width,
+    box.height / canvas.height];
+}
+
+function explain(view, unit) {
+  if (!view.result || !unit) return null;
+  try {
+    return LeNet.explainUnit(view.net, view.result, unit.layer, unit.map, unit.row, unit.col);
+  } catch {
+    return null;
+  }
+}
+
+function drawHover(view) {
+  const ctx = view.overlay.getContext("2d");
+  ctx.clearRect(0, 0, view.overlay.width, view.overlay.height);
+  const origin = view.board.getBoundingClientRect();
+  const mark = (unit, colour) => {
+    const at = unit && unitCentre(view, unit.layer, unit.map, unit.row, unit.col, origin);
+    if (!at) return null;
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(at[0] - at[2] / 2 - 1, at[1] - at[3] / 2 - 1, at[2] + 2, at[3] + 2);
+    return at;
+  };
+  mark(view.selected, "#ffb000");
+  const unit = view.hover;
+  const info = explain(view, unit);
+  view.hoverInfo = info;
+  if (!unit || unit.layer === "input") {
+    view.tip.hidden = true;
+    return;
+  }
+  const to = mark(unit, "#ff4b4b");
+  if (info && to) {
+    let sources = info.sources ?? [];
+    const strength = (s) => Math.abs(s.weight == null ? s.value : s.weight * s.value);
+    const limit = unit.flat && view.sections.get(unit.layer).layer.kind === "linear" ? LINEAR_LINES : MAX_LINES;
+    if (sources.length > limit) sources = [...sources].sort((a, b) => strength(b) - strength(a)).slice(0, limit);
+    const peak = Math.max(1e-9, ...sources.map(strength));
+    for (const s of sources) {
+      const from = unitCentre(view, s.layer, s.map, s.row, s.col, origin);
+      if (!from) continue;
+      const positive = s.weight == null || s.weight * s.value >= 0;
+      ctx.strokeStyle = positive ? "#d6604d" : "#2166ac";
+      ctx.globalAlpha = 0.15 + 0.85 * (strength(s) / peak);
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(from[0], from[1]);
+      ctx.lineTo(to[0], to[1]);
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 1;
+  }
+  writeTip(view, unit, info);
+}
+
+function writeTip(view, unit, info) {
+  const tip = view.tip;
+  if (!info) {
+    tip.hidden = true;
+    return;
+  }
+  const where = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
+  const lines = [`${where} = ${fmt(info.value)}`];
+  if (info.formula) lines.push(info.formula);
+  const n = info.sources?.length ?? 0;
+  if (n) {
+    const from = info.sources[0].layer;
+    const size = info.window?.size;
+    lines.push(`reads ${n} unit${n > 1 ? "s" : ""} of ${from}${size ? ` (${size}×${size} window)` : ""}`);
+  }
+  if (!unit.flat) lines.push("click to inspect it below");
+  tip.replaceChildren(...lines.map((line, i) => el("div", i === 0 ? "nv-tip-head" : "", line)));
+  tip.hidden = false;
+  placeTip(view);
+}
+
+function placeTip(view) {
+  if (view.tip.hidden || !view.hoverPoint) return;
+  const origin = view.board.getBoundingClientRect();
+  const x = view.hoverPoint[0] - origin.left + 14;
+  const y = view.hoverPoint[1] - origin.top + 14;
+  const maxX = origin.width - view.tip.offsetWidth - 4;
+  view.tip.style.left = `${Math.max(0, Math.min(x, maxX))}px`;
+  view.tip.style.top = `${y}px`;
+}
+
+export default function (component) {
+  const { parentElement, data, setStateValue } = component;
+  let view = VIEWS.get(parentElement);
+  const fresh = !view || !parentElement.contains(view.root);
+  if (fresh) {
+    view = createView(parentElement);
+    VIEWS.set(parentElement, view);
+  }
+  view.setStateValue = setStateValue;
+  update(view, data, fresh);
+}

@@ -1,0 +1,96 @@
+"""The live network view (``lenet_viz/netview``) as a Streamlit component; only pages import this module.
+
+The browser runs the network (``lenet.js``) and draws it (``view.js``, ``view.css``): every layer
+follows the pen with no server round trip. Python sends a model's weights once per session (they
+are ~330 kB of base64); later reruns send only its id, and the page asks again (state ``missing``)
+if it lost them, e.g. after a reload. What the page reports back:
+
+- ``drawing``, once per pen lift, undo or clear: ``{"input": [size*size ints 0..255] | None,
+  "size", "model_id", "strokes"}``; kept in ``st.session_state[DRAWING]`` so that a page switch
+  (which forgets a widget's state) keeps the drawing, and the server's views use that input;
+- ``unit``, on a click: ``{"layer", "map", "row", "col"}`` for the server-side unit inspector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import numpy as np
+import streamlit as st
+import torch
+
+from lenet_viz.checkpoints import Checkpoint
+from lenet_viz.netview_payload import model_payload
+
+FILES = Path(__file__).resolve().parent / "netview"
+KEY = "fm_netview"
+DRAWING = "fm_drawing"  # the last drawing the page reported (survives page switches)
+SENT = "_netview_sent"  # ids of the models whose weights this session's page has been sent
+SERVED = "_netview_served"  # the last ``missing`` request answered
+_PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
+
+
+def _renderer():
+    """The component, registered on first use (lenet.js defines ``LeNet``; view.js is the module)."""
+    js = (FILES / "lenet.js").read_text(encoding="utf-8") + "\n" + (FILES / "view.js").read_text(encoding="utf-8")
+    return st.components.v2.component("lenet_viz.netview", css=(FILES / "view.css").read_text(encoding="utf-8"),
+                                      js=js)
+
+
+def payload(ckpt: Checkpoint) -> dict[str, Any]:
+    """A model's spec, layer plan and float32 weights for the browser, built once per loaded model."""
+    if ckpt.model not in _PAYLOADS:
+        _PAYLOADS[ckpt.model] = model_payload(ckpt.spec, [ckpt.model.state_dict()])
+    return _PAYLOADS[ckpt.model]
+
+
+def _remember_drawing() -> None:
+    """The page's pen lift: keep its input and strokes where a page switch does not drop them."""
+    state = st.session_state.get(KEY) or {}
+    st.session_state[DRAWING] = state.get("drawing")
+
+
+def drawn_input(size: int) -> np.ndarray | None:
+    """The size×size ``uint8`` input the browser computed from the drawing, or None (blank or another size)."""
+    drawing = st.session_state.get(DRAWING) or {}
+    values = drawing.get("input")
+    if values is None or drawing.get("size") != size or len(values) != size * size:
+        return None
+    return np.clip(np.asarray(values, dtype=np.int64), 0, 255).astype(np.uint8).reshape(size, size)
+
+
+def _weights_needed(model_id: str) -> bool:
+    """Whether this rerun must carry the weights: a model new to this session, or the page lost them."""
+    missing = (st.session_state.get(KEY) or {}).get("missing") or {}
+    if missing.get("model_id") == model_id and missing.get("at") != st.session_state.get(SERVED):
+        st.session_state[SERVED] = missing.get("at")
+        return True
+    return model_id not in st.session_state.setdefault(SENT, set())
+
+
+def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: float, hint: str = "",
+            selected: dict[str, int | str] | None = None, on_unit: Callable[[], None] = lambda: None) -> None:
+    """Mount the view. ``mode`` "draw" shows the pad (``image``, if any, is shown until something is
+    drawn); "input" shows ``image`` (a server-prepared sample or upload, size×size ``uint8``)."""
+    model = payload(ckpt)
+    model_id = model["model_id"]
+    send = _weights_needed(model_id)
+    drawing = st.session_state.get(DRAWING) or {}
+    data = {
+        "model_id": model_id, "model": model if send else None, "layers": model["layers"],
+        "classes": list(ckpt.classes), "mode": mode, "size": ckpt.spec.input_size,
+        "channels": ckpt.spec.in_channels, "fill": fill, "hint": hint,
+        "input": None if image is None else image.ravel().tolist(),
+        "strokes": drawing.get("strokes") or [], "sent_model_id": drawing.get("model_id"), "unit": selected,
+    }
+    _renderer()(data=data, key=KEY, on_drawing_change=_remember_drawing, on_unit_change=on_unit,
+                on_missing_change=lambda: None)
+    st.session_state[SENT].add(model_id)
+
+
+def clicked_unit() -> dict[str, Any] | None:
+    """The unit the user last clicked in the view: layer, map, row, col."""
+    return (st.session_state.get(KEY) or {}).get("unit")

@@ -1,0 +1,76 @@
+"""The training replay view (``lenet_viz/netview/replay.js``) as a Streamlit component; only pages import this.
+
+The browser holds every snapshot of a run (float16, ~3 MB of base64 for a LeNet's 24) and runs the
+network itself (``lenet.js``), so scrubbing the time slider or pressing Play never asks the server.
+The weights cross the websocket once per model and session; later reruns send only the model's
+id, and the page asks again (state ``missing``) if it lost them, e.g. after a reload.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import numpy as np
+import streamlit as st
+import torch
+
+from lenet_viz.checkpoints import Checkpoint
+from lenet_viz.netview_payload import replay_payload
+
+FILES = Path(__file__).resolve().parent / "netview"
+KEY = "replay_view"
+SENT = "_replay_sent"  # ids of the models whose snapshots this session's page holds
+SERVED = "_replay_served"  # the last ``missing`` request answered
+DRAWING = "fm_drawing"  # where the Feature maps page keeps its last drawing (lenet_viz.netview_component)
+_PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
+
+
+def _renderer():
+    """The component, registered on first use (lenet.js defines ``LeNet``; replay.js is the module)."""
+    js = (FILES / "lenet.js").read_text(encoding="utf-8") + "\n" + (FILES / "replay.js").read_text(encoding="utf-8")
+    return st.components.v2.component("lenet_viz.replay", css=(FILES / "replay.css").read_text(encoding="utf-8"),
+                                      js=js)
+
+
+def payload(ckpt: Checkpoint) -> dict[str, Any]:
+    """A checkpoint's snapshots for the browser, built once per loaded model."""
+    if ckpt.model not in _PAYLOADS:
+        _PAYLOADS[ckpt.model] = replay_payload(ckpt.spec, ckpt.snapshots)
+    return _PAYLOADS[ckpt.model]
+
+
+def drawn_input(size: int) -> np.ndarray | None:
+    """The size×size ``uint8`` input the Feature maps page computed from its last drawing, if any."""
+    drawing = st.session_state.get(DRAWING) or {}
+    values = drawing.get("input")
+    if values is None or drawing.get("size") != size or len(values) != size * size:
+        return None
+    return np.clip(np.asarray(values, dtype=np.int64), 0, 255).astype(np.uint8).reshape(size, size)
+
+
+def _weights_needed(model_id: str) -> bool:
+    """Whether this rerun must carry the snapshots: new to this session, or the page lost them."""
+    missing = (st.session_state.get(KEY) or {}).get("missing") or {}
+    if missing.get("model_id") == model_id and missing.get("at") != st.session_state.get(SERVED):
+        st.session_state[SERVED] = missing.get("at")
+        return True
+    return model_id not in st.session_state.setdefault(SENT, set())
+
+
+def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None) -> None:
+    """Mount the replay of ``ckpt``'s snapshots on ``image`` (size×size ``uint8``, white on black);
+    ``label`` is the input's true class when known."""
+    model = payload(ckpt)
+    model_id = model["model_id"]
+    send = _weights_needed(model_id)
+    data = {
+        "model_id": model_id, "model": model if send else None, "layers": model["layers"],
+        "set_info": model["set_info"], "classes": list(ckpt.classes), "label": label,
+        "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "input": image.ravel().tolist(),
+        "history": [{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
+                     "test_acc": p.test_acc} for p in ckpt.history],
+    }
+    _renderer()(data=data, key=KEY, on_missing_change=lambda: None)
+    st.session_state[SENT].add(model_id)

@@ -1,0 +1,107 @@
+"""Shareable links in the running pages: a link's settings reach the widgets, the widgets reach the URL,
+bad values leave a note; and the per-session cap on stored checkpoints."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lenet_viz import ui
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+OUTPUT = "Output size (H × W)"
+
+
+def open_output_size(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.switch_page("app_pages/output_size.py").run()
+    assert not at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_a_link_sets_the_output_size_widgets():
+    at = open_output_size(kind="maxpool", size="32", k="2", s="2", p="0", preset="modern",
+                          b2="16,3,1,1,max,2,2", lang="zh")
+    assert at.radio(key="os_kind").value == "maxpool"
+    assert at.slider(key="os_kernel").value == 2
+    assert metric(at, OUTPUT) == "16 × 16"
+    assert at.selectbox(key="os_preset").value == "modern"
+    assert at.number_input(key="os_b1_kernel").value == 3
+    assert not at.info  # nothing was wrong with the link
+    # the URL now says the same (the language passed through), in the canonical short form
+    assert dict(at.query_params) == {"kind": "maxpool", "size": "32", "k": "2", "s": "2", "p": "0",
+                                     "preset": "modern", "b2": "16,3,1,1,max,2,2", "lang": "zh"}
+
+
+def test_bad_values_fall_back_with_a_note():
+    at = open_output_size(k="999", s="two", kind="lstm")
+    assert at.slider(key="os_kernel").value == 5 and at.slider(key="os_stride").value == 1
+    assert at.radio(key="os_kind").value == "conv"
+    note = at.info[0].value
+    assert "k=999" in note and "s=two" in note and "kind=lstm" in note
+    assert metric(at, OUTPUT) == "28 × 28"
+
+
+def test_changing_a_widget_updates_the_url_and_the_copy_link():
+    at = open_output_size()
+    at.slider(key="os_kernel").set_value(3).run()
+    assert dict(at.query_params) == {"k": "3"}
+    link = at.sidebar.code[0].value
+    assert link.endswith("/output_size?k=3"), link
+    at.toggle(key="os_square").set_value(False).run()
+    at.slider(key="os_width").set_value(20).run()
+    assert dict(at.query_params) == {"h": "28", "w": "20", "k": "3"}
+
+
+@pytest.mark.parametrize("page", ["app_pages/home.py", "app_pages/train.py"])
+def test_pages_without_settings_offer_their_link(page):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert at.sidebar.code[0].value.endswith("/" if page.endswith("home.py") else "/train")
+
+
+def test_the_session_cap_on_stored_models_refuses_with_a_message(monkeypatch):
+    monkeypatch.setenv(ui.SESSION_MODELS_ENV, "3")
+
+    def script():
+        import streamlit as st
+
+        from lenet_viz import ui
+
+        for i in range(4):
+            try:
+                add = ui.add_uploaded_model if i % 2 else ui.add_saved_model
+                st.write(add(f"m{i}", bytes([i]) * 10))
+            except ui.SessionFull as exc:
+                st.error(str(exc))
+        st.write(ui.add_uploaded_model("again", bytes([1]) * 10))  # the same upload again: no new entry
+
+    at = AppTest.from_function(script).run()
+    assert [m.value for m in at.markdown] == ["m0", "m1", "m2", "m1"]
+    assert "holds 3 models" in at.error[0].value and "LENET_VIZ_SESSION_MODELS=3" in at.error[0].value
+
+
+def test_the_session_cap_on_bytes(monkeypatch):
+    monkeypatch.setenv(ui.SESSION_MB_ENV, "1")
+
+    def script():
+        import streamlit as st
+
+        from lenet_viz import ui
+
+        st.write(ui.add_saved_model("small", b"x" * 600_000))
+        try:
+            ui.add_saved_model("big", b"y" * 600_000)
+        except ui.SessionFull as exc:
+            st.error(str(exc))
+
+    at = AppTest.from_function(script).run()
+    assert [m.value for m in at.markdown] == ["small"]
+    assert "past 1 MB" in at.error[0].value

@@ -1,0 +1,103 @@
+"""The Training replay page in AppTest: which models it offers, the input it replays, what it sends."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from lenet_viz import model_store
+from lenet_viz.checkpoints import checkpoint_bytes
+from lenet_viz.history import Snapshot
+from lenet_viz.models import PRESETS, build_model
+
+PAGE = "../../app_pages/replay.py"
+STEPS = (0, 3, 10)
+
+
+def run_bytes(snapshots: bool = True, dataset: str = "mnist") -> bytes:
+    """A small 'run' of the modern LeNet: three snapshots (random weights, float16) and its final weights."""
+    spec = PRESETS["modern"]
+    kept = []
+    for step in STEPS:
+        torch.manual_seed(step)
+        model = build_model(spec)
+        kept.append(Snapshot(step, step / 10, 2.3 - step / 10, None if step == 0 else 0.5, None,
+                             {k: v.half() for k, v in model.state_dict().items()}))
+    return checkpoint_bytes(model, spec, dataset, tuple("0123456789"), snapshots=kept if snapshots else ())
+
+
+def start(**state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def sent(at: AppTest) -> dict:
+    """The data the replay component received in this run."""
+    (element,) = at.get("bidi_component")
+    return json.loads(element.proto.json)
+
+
+@pytest.fixture
+def no_bundled(monkeypatch):
+    """The page as before any bundled model carries snapshots (or without bundled models at all)."""
+    monkeypatch.setattr(model_store, "bundled_models", lambda: [])
+
+
+def test_without_a_model_with_snapshots_the_page_says_how_to_get_one(no_bundled):
+    at = start(saved_models={"old run": run_bytes(snapshots=False)})
+    assert not at.exception
+    assert any("No model with snapshots yet" in info.value for info in at.info)
+    assert not at.get("bidi_component") and not at.selectbox
+
+
+def test_only_models_with_snapshots_are_offered(no_bundled):
+    at = start(saved_models={"old run": run_bytes(snapshots=False), "new run": run_bytes()})
+    assert not at.exception
+    assert at.selectbox(key="replay_model").options == ["Saved: new run"]
+    assert "3 snapshots, steps 0 to 10" in at.caption[1].value
+
+
+def test_a_saved_run_is_replayed_on_a_sample_with_every_snapshot_sent_once():
+    at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run")
+    assert not at.exception
+    data = sent(at)
+    samples = model_store.load_samples("mnist")
+    index = at.selectbox(key="replay_sample").value
+    assert data["input"] == samples.images[index].ravel().tolist()
+    assert data["label"] == str(samples.labels[index]) and data["classes"] == list("0123456789")
+    assert data["model"]["dtype"] == "float16" and len(data["model"]["weight_sets"]) == len(STEPS)
+    assert [info["step"] for info in data["set_info"]] == list(STEPS)
+    at.selectbox(key="replay_sample").set_value((index + 1) % len(samples.images)).run()
+    again = sent(at)
+    assert again["model"] is None and again["model_id"] == data["model_id"]  # the page keeps the snapshots
+    assert again["input"] != data["input"]
+
+
+def test_the_feature_maps_drawing_is_an_input():
+    drawing = np.zeros((28, 28), np.uint8)
+    drawing[4:24, 13:16] = 255  # a 1
+    at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run",
+               fm_drawing={"input": drawing.ravel().tolist(), "size": 28})
+    assert "My drawing" in at.radio(key="replay_input").options
+    at.radio(key="replay_input").set_value("My drawing").run()
+    assert not at.exception
+    data = sent(at)
+    assert data["input"] == drawing.ravel().tolist() and data["label"] is None
+
+
+def test_a_drawing_for_another_input_size_is_not_offered():
+    at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run",
+               fm_drawing={"input": [0] * 32 * 32, "size": 32})
+    assert at.radio(key="replay_input").options == ["Sample"]
+
+
+def test_without_samples_or_drawing_the_page_asks_for_a_drawing(no_bundled):
+    at = start(saved_models={"run": run_bytes(dataset="unknown")})
+    assert not at.exception and not at.get("bidi_component")
+    assert any("draw on the **Feature maps** page" in info.value for info in at.info)

@@ -1,0 +1,120 @@
+"""Shareable links: bad values fall back with a note, good ones survive a round trip."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lenet_viz import links
+from lenet_viz.links import FeatureMapsView, OutputSizeView
+
+MODELS = ("digits", "fashion")
+
+
+def test_no_parameters_give_the_defaults_without_notes():
+    assert links.parse_output_size({}) == (OutputSizeView(), [])
+    assert links.parse_feature_maps({}, MODELS, 30) == (FeatureMapsView(), [])
+
+
+@pytest.mark.parametrize("params, field, value", [
+    ({"k": "999"}, "kernel", 5),
+    ({"k": "three"}, "kernel", 5),
+    ({"s": "-1"}, "stride", 1),
+    ({"kind": "lstm"}, "kind", "conv"),
+    ({"size": "0"}, "height", 28),
+    ({"h": "1e3", "w": "7"}, "height", 28),
+    ({"ceil": "maybe"}, "ceil_mode", False),
+    ({"preset": "alexnet"}, "preset", "classic"),
+    ({"act": "gelu"}, "activation", None),
+    ({"b1": "6,5,1,2,avg,2"}, "blocks", ()),
+    ({"b2": "16,5,1,0,mean,2,2"}, "blocks", ()),
+])
+def test_bad_output_size_values_fall_back_with_a_note(params, field, value):
+    view, notes = links.parse_output_size(params)
+    assert getattr(view, field) == value
+    assert len(notes) == 1 and next(iter(params)) in notes[0]
+
+
+def test_good_output_size_values_are_read():
+    view, notes = links.parse_output_size({"kind": "maxpool", "size": "32", "k": "2", "s": "2", "p": "0",
+                                           "ceil": "1", "preset": "modern", "b2": "16,3,1,1,max,2,2"})
+    assert notes == []
+    assert (view.kind, view.height, view.width, view.kernel, view.stride, view.padding, view.ceil_mode) == \
+        ("maxpool", 32, 32, 2, 2, 0, True)
+    assert view.blocks == (None, {"out_channels": 16, "kernel": 3, "stride": 1, "padding": 1, "pool": "max",
+                                  "pool_kernel": 2, "pool_stride": 2})
+
+
+def test_feature_maps_unknown_model_and_stale_sample_fall_back():
+    view, notes = links.parse_feature_maps({"model": "resnet", "sample": "99"}, MODELS, 30)
+    assert view == FeatureMapsView(model=None, input="sample", sample=0)
+    assert len(notes) == 2 and "resnet" in notes[0] and "99" in notes[1]
+
+
+def test_feature_maps_sample_implies_sample_input_and_draw_wins_when_asked():
+    assert links.parse_feature_maps({"sample": "4"}, MODELS, 30)[0] == FeatureMapsView(None, "sample", 4)
+    assert links.parse_feature_maps({"input": "draw", "sample": "4"}, MODELS, 30)[0] == FeatureMapsView()
+    view, notes = links.parse_feature_maps({"input": "paint"}, MODELS, 30)
+    assert view.input == "draw" and "paint" in notes[0]
+
+
+def test_lang_passes_through_and_unknown_is_dropped():
+    assert links.parse_lang({"lang": "zh"}) == ("zh", [])
+    lang, notes = links.parse_lang({"lang": "klingon"})
+    assert lang is None and "klingon" in notes[0]
+
+
+def test_parse_link_reads_the_page_from_the_path():
+    link = links.parse_link("/feature_maps", {"model": "fashion", "sample": "3", "lang": "zh"}, MODELS, 30)
+    assert (link.page, link.view, link.lang, link.notes) == ("feature-maps", FeatureMapsView("fashion", "sample", 3),
+                                                             "zh", [])
+    assert links.parse_link("/nowhere", {}).page == "home"
+    assert links.parse_link("/app/output_size", {"k": "x"}).notes
+
+
+def test_build_url_writes_only_what_differs_and_rejects_unknown_pages():
+    url = links.build_url("http://host:8501/", "output-size", links.view_query(OutputSizeView(kernel=3), "en"))
+    assert url == "http://host:8501/output_size?k=3&lang=en"
+    assert links.build_url("http://host", "home", {}) == "http://host/"
+    with pytest.raises(KeyError):
+        links.build_url("http://host", "settings", {})
+
+
+def _parsed(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+sizes = st.integers(1, 64)
+blocks = st.fixed_dictionaries({"out_channels": st.integers(1, 64), "kernel": st.integers(1, 11),
+                                "stride": st.integers(1, 6), "padding": st.integers(0, 6),
+                                "pool": st.sampled_from(["avg", "max", "none"]), "pool_kernel": st.integers(1, 6),
+                                "pool_stride": st.integers(1, 6)})
+output_views = st.builds(
+    OutputSizeView, kind=st.sampled_from(links.KINDS), height=sizes, width=sizes, kernel=st.integers(1, 32),
+    stride=st.integers(1, 8), padding=st.integers(0, 8), dilation=st.integers(1, 6), ceil_mode=st.booleans(),
+    output_padding=st.integers(0, 7), preset=st.sampled_from(["classic", "modern", "seed-nopad"]),
+    activation=st.sampled_from([None, "sigmoid", "relu", "tanh"]),
+    blocks=st.one_of(st.just(()), st.tuples(blocks), st.tuples(st.none(), blocks), st.tuples(blocks, blocks)))
+
+
+@given(output_views)
+def test_output_size_round_trip(view):
+    url = links.build_url("http://h", "output-size", links.view_query(view))
+    assert links.parse_output_size(_parsed(url)) == (view, [])
+
+
+@given(st.sampled_from([None, *MODELS]), st.sampled_from(links.INPUTS), st.integers(0, 29))
+def test_feature_maps_round_trip(model, mode, sample):
+    view = FeatureMapsView(model, mode, sample if mode == "sample" else 0)
+    url = links.build_url("http://h", "feature-maps", links.view_query(view))
+    assert links.parse_feature_maps(_parsed(url), MODELS, 30) == (view, [])
+
+
+@given(st.dictionaries(st.sampled_from(["kind", "k", "s", "p", "d", "op", "size", "h", "w", "ceil", "preset",
+                                        "act", "b1", "b2", "model", "input", "sample", "lang"]),
+                       st.text(max_size=12)))
+def test_any_text_parses_without_raising(params):
+    for path in ("/output_size", "/feature_maps", "/train", "/"):
+        link = links.parse_link(path, params, MODELS, 30)
+        assert all(isinstance(note, str) and note for note in link.notes)

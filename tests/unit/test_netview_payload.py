@@ -1,0 +1,135 @@
+"""The network payload for the browser: layout, blobs that decode back to the weights, ids, errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lenet_viz.errors import LenetVizError
+from lenet_viz.models import PRESETS, build_model, layer_plan
+from lenet_viz.netview_payload import PayloadError, model_payload, replay_payload, tensor_layout
+
+
+def _decoded(payload: dict, index: int, name: str) -> np.ndarray:
+    dtype = "<f4" if payload["dtype"] == "float32" else "<f2"
+    flat = np.frombuffer(base64.b64decode(payload["weight_sets"][index]), dtype=dtype)
+    entry = next(t for t in payload["tensors"] if t["name"] == name)
+    size = int(np.prod(entry["shape"]))
+    return flat[entry["offset"]:entry["offset"] + size].reshape(entry["shape"])
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_layout_covers_every_parameter_in_order(preset):
+    spec = PRESETS[preset]
+    model = build_model(spec)
+    layout = tensor_layout(spec)
+    assert [t["name"] for t in layout] == list(model.state_dict())
+    assert [t["shape"] for t in layout] == [list(v.shape) for v in model.state_dict().values()]
+    ends = [t["offset"] + int(np.prod(t["shape"])) for t in layout]
+    assert [t["offset"] for t in layout[1:]] == ends[:-1]
+    assert ends[-1] == layer_plan(spec).total_params
+
+
+def test_float32_blob_holds_the_exact_weights_and_is_json():
+    spec = PRESETS["classic"]
+    torch.manual_seed(0)
+    state = build_model(spec).state_dict()
+    payload = model_payload(spec, [state])
+    assert json.loads(json.dumps(payload)) == payload
+    assert payload["layers"] == [layer.to_dict() for layer in layer_plan(spec).layers]
+    assert payload["spec"] == spec.to_dict() and payload["set_info"] is None
+    for name, tensor in state.items():
+        np.testing.assert_array_equal(_decoded(payload, 0, name), tensor.numpy())
+    size = len(payload["weight_sets"][0])
+    assert size == pytest.approx(4 * layer_plan(spec).total_params * 4 / 3, rel=0.01)  # ~330 kB of base64
+
+
+def test_float16_sets_with_their_metrics():
+    spec = PRESETS["modern"]
+    states = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        states.append(build_model(spec).state_dict())
+    info = [{"step": i * 10, "epoch": 0, "loss": 2.3 - i, "train_acc": None, "test_acc": 0.1 * i} for i in range(3)]
+    payload = model_payload(spec, states, dtype="float16", set_info=info)
+    assert len(payload["weight_sets"]) == 3
+    assert payload["set_info"][2] == {"step": 20.0, "epoch": 0.0, "loss": pytest.approx(0.3),
+                                      "train_acc": None, "test_acc": pytest.approx(0.2)}
+    for index, state in enumerate(states):
+        got = _decoded(payload, index, "fc1.weight")
+        np.testing.assert_array_equal(got, state["fc1.weight"].numpy().astype(np.float16))
+
+
+def test_blown_up_metrics_travel_as_none():
+    spec = PRESETS["classic"]
+    state = build_model(spec).state_dict()
+    info = [{"step": 1, "epoch": 0.1, "loss": float("inf")}, {"step": 2, "epoch": 0.2, "loss": float("nan")}]
+    payload = model_payload(spec, [state, state], set_info=info)
+    assert [entry["loss"] for entry in payload["set_info"]] == [None, None]
+    json.dumps(payload, allow_nan=False)
+
+
+def test_model_id_follows_weights_and_spec():
+    spec = PRESETS["classic"]
+    torch.manual_seed(0)
+    state = build_model(spec).state_dict()
+    same = model_payload(spec, [state])["model_id"]
+    assert model_payload(spec, [{k: v.clone() for k, v in state.items()}])["model_id"] == same
+    changed = {k: v.clone() for k, v in state.items()}
+    changed["fc3.bias"][0] += 1
+    assert model_payload(spec, [changed])["model_id"] != same
+    assert model_payload(spec, [state], model_id="mine")["model_id"] == "mine"
+
+
+def test_numpy_state_dicts_are_accepted():
+    spec = PRESETS["seed-nopad"]
+    torch.manual_seed(1)
+    state = {k: v.numpy() for k, v in build_model(spec).state_dict().items()}
+    payload = model_payload(spec, [state])
+    np.testing.assert_array_equal(_decoded(payload, 0, "conv2.weight"), state["conv2.weight"])
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (lambda s: s.pop("fc2.bias"), "no 'fc2.bias'"),
+    (lambda s: s.__setitem__("conv1.weight", torch.zeros(6, 1, 3, 3)), "conv1.weight has shape"),
+])
+def test_weights_that_do_not_fit_get_a_clear_error(break_it, message):
+    spec = PRESETS["classic"]
+    state = dict(build_model(spec).state_dict())
+    break_it(state)
+    with pytest.raises(PayloadError, match=message) as info:
+        model_payload(spec, [state])
+    assert isinstance(info.value, LenetVizError)
+
+
+def test_bad_arguments():
+    spec = PRESETS["classic"]
+    state = build_model(spec).state_dict()
+    with pytest.raises(PayloadError, match="dtype"):
+        model_payload(spec, [state], dtype="int8")
+    with pytest.raises(PayloadError, match="at least one"):
+        model_payload(spec, [])
+    with pytest.raises(PayloadError, match="2 metric entries for 1"):
+        model_payload(spec, [state], set_info=[{}, {}])
+
+
+def test_replay_payload_sends_every_snapshot_as_float16():
+    from lenet_viz.history import Snapshot
+
+    spec = PRESETS["modern"]
+    snapshots = []
+    for step in (0, 5, 40):
+        torch.manual_seed(step)
+        state = {k: v.half() for k, v in build_model(spec).state_dict().items()}
+        snapshots.append(Snapshot(step, step / 40, 2.3 - step / 40, None if step == 0 else 0.5, None, state))
+    payload = replay_payload(spec, snapshots)
+    assert payload["dtype"] == "float16" and len(payload["weight_sets"]) == 3
+    assert [info["step"] for info in payload["set_info"]] == [0, 5, 40]
+    assert payload["set_info"][0]["train_acc"] is None
+    np.testing.assert_array_equal(_decoded(payload, 2, "conv1.weight"), snapshots[2].state_dict["conv1.weight"])
+    with pytest.raises(PayloadError, match="no snapshots"):
+        replay_payload(spec, [])
