@@ -18,6 +18,7 @@ from tests.browser.support import (  # noqa: F401 (fixture)
     streamlit_server,
     wait_idle,
 )
+from tests.datasets import DEBIAN_FASHION, requires
 
 pytestmark = pytest.mark.slow
 
@@ -111,3 +112,27 @@ def test_switching_to_english_keeps_the_settings(chinese_page, streamlit_server)
     assert average.is_checked()
     assert page.get_by_test_id("stMetricValue").first.inner_text() != before
     screenshot(page, "en-output-size-after-switch")
+
+
+@pytest.mark.browser
+@requires(DEBIAN_FASHION, "Fashion-MNIST")
+def test_a_training_run_in_chinese(chinese_page, streamlit_server):  # noqa: F811
+    page = chinese_page
+    page.goto(streamlit_server + "/train?lang=zh")
+    page.get_by_role("heading", name="训练 LeNet").wait_for(timeout=60_000)
+    wait_idle(page)
+    page.get_by_text("只用一部分训练图片快速训练").click()
+    for name, value in (("训练图片数", "1000"), ("迭代周期数", "1")):
+        box = page.get_by_role("spinbutton", name=name)
+        box.fill(value)
+        box.press("Enter")
+        wait_idle(page)
+    page.get_by_role("button", name="开始").click()
+    page.get_by_text("混淆矩阵").wait_for(timeout=120_000)
+    page.wait_for_function("() => [...document.querySelectorAll('svg text')].some(t => t.textContent === 'T恤')",
+                           timeout=60_000)  # the confusion matrix is drawn
+    wait_idle(page)
+    ticks = page.locator("svg text").all_text_contents()
+    assert "T恤" in ticks and "短靴" in ticks, ticks[:40]  # Fashion-MNIST's classes on the confusion matrix
+    assert "训练损失" in page.locator(".legendtext").all_text_contents()
+    screenshot(page, "zh-train-finished", full=True)

@@ -97,7 +97,7 @@ def test_many_sessions_while_one_trains(loaded_server, tmp_path):
             uploader.get_by_text("Upload a checkpoint (.pt)").click()
             uploader.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(secret))
             uploader.wait_for_function(SHOWS, arg="Uploaded: secret-upload.pt", timeout=20_000)
-            viewer.locator("[data-testid=stSelectbox]").first.click()
+            viewer.locator("[data-testid=stMain] [data-testid=stSelectbox]").first.click()
             options = viewer.get_by_role("option").all_inner_texts()
             viewer.keyboard.press("Escape")
             assert options and not any("secret-upload" in o for o in options), options
