@@ -7,6 +7,7 @@ network on real MNIST digits is trained with the CLI and uploaded on the page, a
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_play_walks_through_the_snapshots_and_pause_stops(browser_page, streamli
     page.locator("input.rp-slider").fill("0")
     play = page.locator("button.rp-play")
     play.click()
-    expect(page.locator(".rp-status")).to_contain_text("snapshot 3 of")
+    expect(page.locator(".rp-status")).to_have_text(re.compile(r"^snapshot ([3-9]|\d\d) of"))  # polls may skip some
     play.click()
     expect(play).to_have_text("▶ Play")
     stopped = page.locator(".rp-status").text_content()
