@@ -208,6 +208,26 @@ def main() -> None:
     (RESULTS / "train_throughput.json").write_text(json.dumps(report, indent=2))
 
 
+def snapshot_cost_s(model_name: str, repeats: int = 50) -> float:
+    """Seconds of the work one snapshot adds to a run (copy to float16, finiteness check, the metrics'
+    host sync), the fastest of ``repeats``: a figure that a loaded machine cannot blur the way it
+    blurs two whole runs."""
+    import torch
+
+    from lenet_viz.history import take_snapshot
+    from lenet_viz.models import PRESETS, build_model
+
+    model = build_model(PRESETS[model_name]).to(memory_format=torch.channels_last)
+    loss = torch.zeros(())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        kept = take_snapshot(model, 1, 0.0, loss.item(), 0.5, None)
+        all(torch.isfinite(t).all() for t in kept.state_dict.values())
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def compare_snapshots(args: argparse.Namespace) -> None:
     """The engine with ``--snapshots N`` against ``--snapshots 0``, interleaved; medians, and the
     median of the per-pair ratios (each pair ran under about the same load)."""
@@ -219,15 +239,22 @@ def compare_snapshots(args: argparse.Namespace) -> None:
             order = ("off", "snapshots") if i % 2 == 0 else ("snapshots", "off")  # ABBA: no side always first
             for which in order:
                 runs[which].append(run_child(which, model, args.epochs, "", args.snapshots))
+                print(f"  pair {i + 1} {which}: {runs[which][-1]['steps_ex_per_s']:,.0f} ex/s", flush=True)
         ratios = [on["steps_ex_per_s"] / off["steps_ex_per_s"] for off, on in zip(runs["off"], runs["snapshots"])]
         med = {w: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for w, rs in runs.items()}
-        report["models"][model] = {**med, "pair_ratio_median": statistics.median(ratios), "runs": runs}
+        cost = snapshot_cost_s(model)
+        fastest = max(r["steps_ex_per_s"] for r in runs["off"])  # the shortest run: the largest share
+        steps_s = 60_000 * args.epochs / fastest
+        report["models"][model] = {**med, "pair_ratio_median": statistics.median(ratios), "snapshot_s": cost,
+                                   "added_share": args.snapshots * cost / steps_s, "runs": runs}
         for which in ("off", "snapshots"):
             r = med[which]
             print(f"{model:8} {which:9} process {r['process_s']:5.1f} s, steps {r['steps_ex_per_s']:8,.0f} ex/s, "
                   f"test acc {r['test_acc']:.3f}")
         print(f"{model:8} snapshots/off, steps ex/s: median of pair ratios {statistics.median(ratios):.3f} "
               f"(pairs: {', '.join(f'{r:.3f}' for r in ratios)})")
+        print(f"{model:8} one snapshot adds {cost * 1e3:.2f} ms; {args.snapshots} of them "
+              f"{100 * args.snapshots * cost / steps_s:.2f} % of the fastest run's {steps_s:.1f} s of steps")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "train_throughput_snapshots.json").write_text(json.dumps(report, indent=2))
 
