@@ -349,7 +349,7 @@ function useModel(view, d) {
   }
   if (view.model !== model) {
     view.model = model;
-    view.net = LeNet.net(model, model.sets.length - 1); // the last weight set is the final model
+    view.net = LeNet.net(model); // the last weight set: the final model
     view.sections.clear();
     view.layersBox.replaceChildren();
   }
