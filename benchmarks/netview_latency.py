@@ -122,11 +122,14 @@ def run(browser, base: str, phone: bool, strokes: int) -> dict:
         recv_bytes.append(sum(received))
         largest = sorted(received, reverse=True)[:4]
     latencies = page.evaluate("window.__netview.latencies")
+    work = page.evaluate("window.__netview.work")
     context.close()
     return {
         "viewport": options["viewport"], "input": "touch" if phone else "mouse", "pointer_events": len(latencies),
         "move_to_repaint_ms": {"median": statistics.median(latencies), "p95": percentile(latencies, 95),
                                "max": max(latencies)},
+        "frame_work_ms": {"compute_median": statistics.median(w[0] for w in work),
+                          "paint_median": statistics.median(w[1] for w in work), "frames": len(work)},
         "frames_sent_during_strokes": during, "frames_sent_per_stroke_with_lift": at_lift,
         "lift_to_server_prediction_ms": {"median": statistics.median(lifts), "max": max(lifts), "all": lifts},
         "pen_lift_rerun_bytes": {"sent_median": statistics.median(sent_bytes),
@@ -154,8 +157,10 @@ def main() -> None:
         stop_server(server)
     for name, r in results.items():
         m, lift, b = r["move_to_repaint_ms"], r["lift_to_server_prediction_ms"], r["pen_lift_rerun_bytes"]
+        work = r["frame_work_ms"]
         print(f"{name:8} {r['input']:5} {r['pointer_events']:5} moves: move→repaint median {m['median']:.1f} ms, "
-              f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms | frames sent during strokes "
+              f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms (in a frame: preprocess+forward "
+              f"{work['compute_median']:.1f} ms, paint {work['paint_median']:.1f} ms) | frames sent during strokes "
               f"{r['frames_sent_during_strokes']}, with lift {r['frames_sent_per_stroke_with_lift']} | "
               f"lift→Prediction median {lift['median']:.0f} ms (max {lift['max']:.0f}) | rerun bytes sent "
               f"{b['sent_median']:.0f}, received {b['received_median']:.0f}")

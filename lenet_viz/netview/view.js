@@ -14,7 +14,7 @@ const ERASER_WIDTH = 36;
 const MAX_LINES = 400; // hover lines drawn at most (the strongest contributions)
 const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its strongest ones
 // read by tests and benchmarks: pointer event -> maps repainted (ms), frames painted, pen lifts reported
-const PERF = (globalThis.__netview ??= { latencies: [], frames: 0, sent: 0, sentAt: 0 });
+const PERF = (globalThis.__netview ??= { latencies: [], work: [], frames: 0, sent: 0, sentAt: 0 });
 
 // ---- colour maps --------------------------------------------------------------------------------
 function lut(stops) {
@@ -281,9 +281,12 @@ function schedule(view, eventTime) {
   if (view.frame) return;
   view.frame = requestAnimationFrame(() => {
     view.frame = 0;
+    const start = performance.now();
     compute(view);
+    const computed = performance.now();
     render(view);
     const now = performance.now();
+    PERF.work.push([computed - start, now - computed]); // preprocess + forward, paint
     for (const t of view.pending) PERF.latencies.push(now - t);
     PERF.frames += 1;
     view.pending = [];

@@ -124,6 +124,7 @@ def test_fashion_sample_goes_through_the_same_view(page):
 
 def test_upload_photo_of_a_digit(page, tmp_path):
     page.get_by_role("radiogroup", name="Input").get_by_text("Upload").click()
+    page.get_by_test_id("stMetric").wait_for(state="detached")  # the example's prediction goes: no input yet
     rng = np.random.default_rng(0)
     img = Image.new("L", (640, 480), 215)  # a dark 3 on grey paper, blurred and noisy like a phone photo
     draw = ImageDraw.Draw(img)
@@ -134,6 +135,7 @@ def test_upload_photo_of_a_digit(page, tmp_path):
     Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).convert("RGB").save(path, quality=85)
     picture = page.get_by_test_id("stFileUploader").filter(has_text="Picture of a digit").locator("input[type=file]")
     picture.set_input_files(str(path))
+    wait_idle(page)
     assert prediction(page) == "3"
     page.locator(LIVE_PREDICTION, has_text="3").wait_for()  # the view runs the server's prepared input
     screenshot(page, "upload")
