@@ -180,3 +180,26 @@ def test_a_finger_draws_on_a_phone(browser_page, streamlit_server):  # noqa: F81
         screenshot(page, "phone_drawn_7")
     finally:
         context.close()
+
+
+def test_switching_model_and_page_keeps_the_drawing_and_the_server_in_step(page):
+    stroke(page, SEVEN[0])
+    page.get_by_text("Until then").wait_for(state="detached")
+    wait_idle(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
+    page.get_by_role("option", name=re.compile("Fashion-MNIST")).click()
+    page.locator(".nv-layer-title", has_text="average pooling").first.wait_for()  # the view redrew for the new model
+    page.wait_for_function("window.__netview.sent >= 2")  # it re-read the drawing as the new model sees it (fill 1)
+    wait_idle(page)
+    assert prediction(page) == page.locator(LIVE_PREDICTION).inner_text()
+    page.get_by_test_id("stSidebarNav").get_by_text("Home", exact=True).click()
+    wait_idle(page)
+    page.get_by_test_id("stSidebarNav").get_by_text("Feature maps", exact=True).click()
+    page.locator(PAD).wait_for()
+    wait_idle(page)
+    ink = page.locator(PAD).evaluate(  # white pixels (red channel) on the black pad
+        "c => c.getContext('2d').getImageData(0, 0, 280, 280).data.filter((v, i) => i % 4 === 0 && v > 128).length")
+    assert ink > 1000  # the drawing came back with the page
+    assert page.get_by_text("Until then").count() == 0
+    wait_idle(page)
+    assert prediction(page) == page.locator(LIVE_PREDICTION).inner_text()
