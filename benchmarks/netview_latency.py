@@ -8,6 +8,7 @@ Starts the app on its own port and, on a desktop (1400×1000, mouse) and a phone
 - pointer move → every map, the fully connected layers and the prediction repainted: the view
   records, in the animation frame that repaints, ``now - event.timeStamp`` for every pointer event
   it coalesced (``window.__netview.latencies``); median, p95 and max;
+  and to the start of the next animation frame after that repaint (``shown``: when it is on screen);
 - frames the page sent to the server during strokes (must be 0) and at each pen lift (1);
 - pen lift → the server's ``Prediction`` metric showing the new class (a MutationObserver), and
   the websocket bytes of that rerun (sent: counted where the page sends; received: CDP).
@@ -123,11 +124,13 @@ def run(browser, base: str, phone: bool, strokes: int) -> dict:
         largest = sorted(received, reverse=True)[:4]
     latencies = page.evaluate("window.__netview.latencies")
     work = page.evaluate("window.__netview.work")
+    shown = page.evaluate("window.__netview.shown")
     context.close()
     return {
         "viewport": options["viewport"], "input": "touch" if phone else "mouse", "pointer_events": len(latencies),
         "move_to_repaint_ms": {"median": statistics.median(latencies), "p95": percentile(latencies, 95),
                                "max": max(latencies)},
+        "move_to_next_frame_ms": {"median": statistics.median(shown), "p95": percentile(shown, 95)},
         "frame_work_ms": {"compute_median": statistics.median(w[0] for w in work),
                           "paint_median": statistics.median(w[1] for w in work), "frames": len(work)},
         "frames_sent_during_strokes": during, "frames_sent_per_stroke_with_lift": at_lift,
@@ -159,7 +162,8 @@ def main() -> None:
         m, lift, b = r["move_to_repaint_ms"], r["lift_to_server_prediction_ms"], r["pen_lift_rerun_bytes"]
         work = r["frame_work_ms"]
         print(f"{name:8} {r['input']:5} {r['pointer_events']:5} moves: move→repaint median {m['median']:.1f} ms, "
-              f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms (in a frame: preprocess+forward "
+              f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms; to the next frame p95 "
+              f"{r['move_to_next_frame_ms']['p95']:.1f} ms (in a frame: preprocess+forward "
               f"{work['compute_median']:.1f} ms, paint {work['paint_median']:.1f} ms) | frames sent during strokes "
               f"{r['frames_sent_during_strokes']}, with lift {r['frames_sent_per_stroke_with_lift']} | "
               f"lift→Prediction median {lift['median']:.0f} ms (max {lift['max']:.0f}) | rerun bytes sent "

@@ -13,8 +13,9 @@ const PEN_WIDTH = 20; // as the old canvas drew: MNIST-like strokes once scaled 
 const ERASER_WIDTH = 36;
 const MAX_LINES = 400; // hover lines drawn at most (the strongest contributions)
 const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its strongest ones
-// read by tests and benchmarks: pointer event -> maps repainted (ms), frames painted, pen lifts reported
-const PERF = (globalThis.__netview ??= { latencies: [], work: [], frames: 0, sent: 0, sentAt: 0 });
+// read by tests and benchmarks: pointer event -> maps repainted, -> the next frame (ms); frames painted;
+// pen lifts reported
+const PERF = (globalThis.__netview ??= { latencies: [], shown: [], work: [], frames: 0, sent: 0, sentAt: 0 });
 
 // ---- colour maps --------------------------------------------------------------------------------
 function lut(stops) {
@@ -276,6 +277,7 @@ function redrawPad(view) {
   for (const s of view.strokes) drawStroke(ctx, s, 0);
 }
 
+// Repaint at most once per animation frame, for every pointer event since the last one.
 function schedule(view, eventTime) {
   view.pending.push(eventTime);
   if (view.frame) return;
@@ -287,7 +289,12 @@ function schedule(view, eventTime) {
     render(view);
     const now = performance.now();
     PERF.work.push([computed - start, now - computed]); // preprocess + forward, paint
-    for (const t of view.pending) PERF.latencies.push(now - t);
+    const moves = view.pending;
+    for (const t of moves) PERF.latencies.push(now - t);
+    requestAnimationFrame(() => { // the next frame starts once the repaint is on screen
+      const shown = performance.now();
+      for (const t of moves) PERF.shown.push(shown - t);
+    });
     PERF.frames += 1;
     view.pending = [];
     performance.mark("netview-painted");
