@@ -61,6 +61,12 @@ def path(points: list[tuple[float, float]], steps: int = 40) -> list[tuple[float
     return out
 
 
+def frame_bytes(frame: dict) -> int:
+    """A websocket frame's size: CDP gives binary frames (opcode 2) as base64."""
+    data = frame["payloadData"]
+    return len(data) * 3 // 4 - data[-2:].count("=") if frame.get("opcode") == 2 else len(data.encode())
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
@@ -76,7 +82,7 @@ def run(browser, base: str, phone: bool, strokes: int) -> dict:
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     received = []
-    cdp.on("Network.webSocketFrameReceived", lambda e: received.append(len(e["response"]["payloadData"])))
+    cdp.on("Network.webSocketFrameReceived", lambda e: received.append(frame_bytes(e["response"])))
     page.goto(base + "/feature_maps")
     pad = page.locator(PAD)
     pad.wait_for()

@@ -153,7 +153,7 @@ function createView(parent) {
     layersBox, overlay, tip, board, sections: new Map() });
 
   // --- pad events: pointer events cover mouse, pen and touch
-  const padCtx = pad.getContext("2d");
+  const padCtx = pad.getContext("2d", { willReadFrequently: true }); // read back every frame
   let stroke = null;
   const at = (e) => {
     const box = pad.getBoundingClientRect();
