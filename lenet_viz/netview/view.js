@@ -445,7 +445,8 @@ function layout(view) {
     if (spatial) {
       const [c, h, w] = layer.output_shape;
       const perRow = Math.min(c, 8);
-      const cell = Math.max(1, Math.min(12, Math.floor((width - perRow * 10) / perRow / w), Math.floor(150 / w)));
+      const fit = Math.min(12, Math.floor((width - perRow * 10) / perRow / w), Math.floor(150 / w)); // one row
+      const cell = Math.max(fit, Math.min(3, Math.floor(150 / w)), 1); // on a phone: larger maps, wrapped
       for (const canvas of canvases) {
         canvas.style.width = `${w * cell}px`;
         canvas.style.height = `${h * cell}px`;
