@@ -203,3 +203,18 @@ def test_switching_model_and_page_keeps_the_drawing_and_the_server_in_step(page)
     assert page.get_by_text("Until then").count() == 0
     wait_idle(page)
     assert prediction(page) == page.locator(LIVE_PREDICTION).inner_text()
+
+
+def test_eraser_and_undo(page):
+    one = [(140, 50), (140, 230)]
+    stroke(page, one)
+    page.get_by_text("Until then").wait_for(state="detached")
+    wait_idle(page)
+    page.get_by_role("button", name="Eraser").click()
+    assert page.get_by_role("button", name="Eraser").get_attribute("aria-pressed") == "true"
+    stroke(page, [(140, 40), (140, 240)])  # wider than the pen: the 1 is gone, the pad is blank again
+    page.get_by_text("Until then, everything below shows a test image").wait_for()
+    page.get_by_role("button", name="Undo").click()  # the 1 comes back
+    page.get_by_text("Until then").wait_for(state="detached")
+    wait_idle(page)
+    assert prediction(page) == "1" == page.locator(LIVE_PREDICTION).inner_text()
