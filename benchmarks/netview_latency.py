@@ -8,6 +8,7 @@ Starts the app on its own port and, on a desktop (1400×1000, mouse) and a phone
 - pointer move → every map, the fully connected layers and the prediction repainted: the view
   records, in the animation frame that repaints, ``now - event.timeStamp`` for every pointer event
   it coalesced (``window.__netview.latencies``); median, p95 and max;
+  and to the start of the next animation frame after that repaint (``shown``: when it is on screen);
 - frames the page sent to the server during strokes (must be 0) and at each pen lift (1);
 - pen lift → the server's ``Prediction`` metric showing the new class (a MutationObserver), and
   the websocket bytes of that rerun (sent: counted where the page sends; received: CDP).
@@ -60,6 +61,12 @@ def path(points: list[tuple[float, float]], steps: int = 40) -> list[tuple[float
     return out
 
 
+def frame_bytes(frame: dict) -> int:
+    """A websocket frame's size: CDP gives binary frames (opcode 2) as base64."""
+    data = frame["payloadData"]
+    return len(data) * 3 // 4 - data[-2:].count("=") if frame.get("opcode") == 2 else len(data.encode())
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
@@ -75,7 +82,7 @@ def run(browser, base: str, phone: bool, strokes: int) -> dict:
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     received = []
-    cdp.on("Network.webSocketFrameReceived", lambda e: received.append(len(e["response"]["payloadData"])))
+    cdp.on("Network.webSocketFrameReceived", lambda e: received.append(frame_bytes(e["response"])))
     page.goto(base + "/feature_maps")
     pad = page.locator(PAD)
     pad.wait_for()
@@ -122,11 +129,16 @@ def run(browser, base: str, phone: bool, strokes: int) -> dict:
         recv_bytes.append(sum(received))
         largest = sorted(received, reverse=True)[:4]
     latencies = page.evaluate("window.__netview.latencies")
+    work = page.evaluate("window.__netview.work")
+    shown = page.evaluate("window.__netview.shown")
     context.close()
     return {
         "viewport": options["viewport"], "input": "touch" if phone else "mouse", "pointer_events": len(latencies),
         "move_to_repaint_ms": {"median": statistics.median(latencies), "p95": percentile(latencies, 95),
                                "max": max(latencies)},
+        "move_to_next_frame_ms": {"median": statistics.median(shown), "p95": percentile(shown, 95)},
+        "frame_work_ms": {"compute_median": statistics.median(w[0] for w in work),
+                          "paint_median": statistics.median(w[1] for w in work), "frames": len(work)},
         "frames_sent_during_strokes": during, "frames_sent_per_stroke_with_lift": at_lift,
         "lift_to_server_prediction_ms": {"median": statistics.median(lifts), "max": max(lifts), "all": lifts},
         "pen_lift_rerun_bytes": {"sent_median": statistics.median(sent_bytes),
@@ -154,8 +166,11 @@ def main() -> None:
         stop_server(server)
     for name, r in results.items():
         m, lift, b = r["move_to_repaint_ms"], r["lift_to_server_prediction_ms"], r["pen_lift_rerun_bytes"]
+        work = r["frame_work_ms"]
         print(f"{name:8} {r['input']:5} {r['pointer_events']:5} moves: move→repaint median {m['median']:.1f} ms, "
-              f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms | frames sent during strokes "
+              f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms; to the next frame p95 "
+              f"{r['move_to_next_frame_ms']['p95']:.1f} ms (in a frame: preprocess+forward "
+              f"{work['compute_median']:.1f} ms, paint {work['paint_median']:.1f} ms) | frames sent during strokes "
               f"{r['frames_sent_during_strokes']}, with lift {r['frames_sent_per_stroke_with_lift']} | "
               f"lift→Prediction median {lift['median']:.0f} ms (max {lift['max']:.0f}) | rerun bytes sent "
               f"{b['sent_median']:.0f}, received {b['received_median']:.0f}")

@@ -14,6 +14,7 @@ if it lost them, e.g. after a reload. What the page reports back:
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -33,8 +34,9 @@ SERVED = "_netview_served"  # the last ``missing`` request answered
 _PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
 
 
+@cache
 def _renderer():
-    """The component, registered on first use (lenet.js defines ``LeNet``; view.js is the module)."""
+    """The component, registered once per process (lenet.js defines ``LeNet``; view.js is the module)."""
     js = (FILES / "lenet.js").read_text(encoding="utf-8") + "\n" + (FILES / "view.js").read_text(encoding="utf-8")
     return st.components.v2.component("lenet_viz.netview", css=(FILES / "view.css").read_text(encoding="utf-8"),
                                       js=js)

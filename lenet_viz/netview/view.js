@@ -13,8 +13,9 @@ const PEN_WIDTH = 20; // as the old canvas drew: MNIST-like strokes once scaled 
 const ERASER_WIDTH = 36;
 const MAX_LINES = 400; // hover lines drawn at most (the strongest contributions)
 const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its strongest ones
-// read by tests and benchmarks: pointer event -> maps repainted (ms), frames painted, pen lifts reported
-const PERF = (globalThis.__netview ??= { latencies: [], frames: 0, sent: 0, sentAt: 0 });
+// read by tests and benchmarks: pointer event -> maps repainted, -> the next frame (ms); frames painted;
+// pen lifts reported
+const PERF = (globalThis.__netview ??= { latencies: [], shown: [], work: [], frames: 0, sent: 0, sentAt: 0 });
 
 // ---- colour maps --------------------------------------------------------------------------------
 function lut(stops) {
@@ -152,7 +153,7 @@ function createView(parent) {
     layersBox, overlay, tip, board, sections: new Map() });
 
   // --- pad events: pointer events cover mouse, pen and touch
-  const padCtx = pad.getContext("2d");
+  const padCtx = pad.getContext("2d", { willReadFrequently: true }); // read back every frame
   let stroke = null;
   const at = (e) => {
     const box = pad.getBoundingClientRect();
@@ -276,15 +277,24 @@ function redrawPad(view) {
   for (const s of view.strokes) drawStroke(ctx, s, 0);
 }
 
+// Repaint at most once per animation frame, for every pointer event since the last one.
 function schedule(view, eventTime) {
   view.pending.push(eventTime);
   if (view.frame) return;
   view.frame = requestAnimationFrame(() => {
     view.frame = 0;
+    const start = performance.now();
     compute(view);
+    const computed = performance.now();
     render(view);
     const now = performance.now();
-    for (const t of view.pending) PERF.latencies.push(now - t);
+    PERF.work.push([computed - start, now - computed]); // preprocess + forward, paint
+    const moves = view.pending;
+    for (const t of moves) PERF.latencies.push(now - t);
+    requestAnimationFrame(() => { // the next frame starts once the repaint is on screen
+      const shown = performance.now();
+      for (const t of moves) PERF.shown.push(shown - t);
+    });
     PERF.frames += 1;
     view.pending = [];
     performance.mark("netview-painted");
@@ -349,7 +359,7 @@ function useModel(view, d) {
   }
   if (view.model !== model) {
     view.model = model;
-    view.net = LeNet.net(model, model.sets.length - 1); // the last weight set is the final model
+    view.net = LeNet.net(model); // the last weight set: the final model
     view.sections.clear();
     view.layersBox.replaceChildren();
   }
@@ -435,7 +445,8 @@ function layout(view) {
     if (spatial) {
       const [c, h, w] = layer.output_shape;
       const perRow = Math.min(c, 8);
-      const cell = Math.max(1, Math.min(12, Math.floor((width - perRow * 10) / perRow / w), Math.floor(150 / w)));
+      const fit = Math.min(12, Math.floor((width - perRow * 10) / perRow / w), Math.floor(150 / w)); // one row
+      const cell = Math.max(fit, Math.min(3, Math.floor(150 / w)), 1); // on a phone: larger maps, wrapped
       for (const canvas of canvases) {
         canvas.style.width = `${w * cell}px`;
         canvas.style.height = `${h * cell}px`;

@@ -124,6 +124,7 @@ def test_fashion_sample_goes_through_the_same_view(page):
 
 def test_upload_photo_of_a_digit(page, tmp_path):
     page.get_by_role("radiogroup", name="Input").get_by_text("Upload").click()
+    page.get_by_test_id("stMetric").wait_for(state="detached")  # the example's prediction goes: no input yet
     rng = np.random.default_rng(0)
     img = Image.new("L", (640, 480), 215)  # a dark 3 on grey paper, blurred and noisy like a phone photo
     draw = ImageDraw.Draw(img)
@@ -134,6 +135,7 @@ def test_upload_photo_of_a_digit(page, tmp_path):
     Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).convert("RGB").save(path, quality=85)
     picture = page.get_by_test_id("stFileUploader").filter(has_text="Picture of a digit").locator("input[type=file]")
     picture.set_input_files(str(path))
+    wait_idle(page)
     assert prediction(page) == "3"
     page.locator(LIVE_PREDICTION, has_text="3").wait_for()  # the view runs the server's prepared input
     screenshot(page, "upload")
@@ -178,3 +180,41 @@ def test_a_finger_draws_on_a_phone(browser_page, streamlit_server):  # noqa: F81
         screenshot(page, "phone_drawn_7")
     finally:
         context.close()
+
+
+def test_switching_model_and_page_keeps_the_drawing_and_the_server_in_step(page):
+    stroke(page, SEVEN[0])
+    page.get_by_text("Until then").wait_for(state="detached")
+    wait_idle(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
+    page.get_by_role("option", name=re.compile("Fashion-MNIST")).click()
+    page.locator(".nv-layer-title", has_text="average pooling").first.wait_for()  # the view redrew for the new model
+    page.wait_for_function("window.__netview.sent >= 2")  # it re-read the drawing as the new model sees it (fill 1)
+    wait_idle(page)
+    assert prediction(page) == page.locator(LIVE_PREDICTION).inner_text()
+    page.get_by_test_id("stSidebarNav").get_by_text("Home", exact=True).click()
+    wait_idle(page)
+    page.get_by_test_id("stSidebarNav").get_by_text("Feature maps", exact=True).click()
+    page.locator(PAD).wait_for()
+    wait_idle(page)
+    ink = page.locator(PAD).evaluate(  # white pixels (red channel) on the black pad
+        "c => c.getContext('2d').getImageData(0, 0, 280, 280).data.filter((v, i) => i % 4 === 0 && v > 128).length")
+    assert ink > 1000  # the drawing came back with the page
+    assert page.get_by_text("Until then").count() == 0
+    wait_idle(page)
+    assert prediction(page) == page.locator(LIVE_PREDICTION).inner_text()
+
+
+def test_eraser_and_undo(page):
+    one = [(140, 50), (140, 230)]
+    stroke(page, one)
+    page.get_by_text("Until then").wait_for(state="detached")
+    wait_idle(page)
+    page.get_by_role("button", name="Eraser").click()
+    assert page.get_by_role("button", name="Eraser").get_attribute("aria-pressed") == "true"
+    stroke(page, [(140, 40), (140, 240)])  # wider than the pen: the 1 is gone, the pad is blank again
+    page.get_by_text("Until then, everything below shows a test image").wait_for()
+    page.get_by_role("button", name="Undo").click()  # the 1 comes back
+    page.get_by_text("Until then").wait_for(state="detached")
+    wait_idle(page)
+    assert prediction(page) == "1" == page.locator(LIVE_PREDICTION).inner_text()
