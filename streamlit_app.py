@@ -20,6 +20,7 @@ pages = [
     st.Page("app_pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:"),
     st.Page("app_pages/replay.py", title=ui.tr("nav.replay"), icon=":material/history:"),
 ]
+HOME = pages[0]  # the one page that needs none of the heavy imports (compared as an object: titles get translated)
 
 # What every page but Home needs: torch and the model code (lenet_viz.checkpoints; lenet_viz.ui, which
 # the language selector needs on every page, leaves them to the first function that loads a model),
@@ -64,7 +65,7 @@ def page_imports() -> PageImports:
 
 imports = page_imports()
 page = st.navigation(pages)
-if page.url_path != pages[0].url_path and not imports.done.is_set():  # a first visit before the warm-up is done
+if page is not HOME and not imports.done.is_set():  # a first visit before the warm-up is done
     with st.spinner(ui.tr("app.loading_torch")):
         imports.load()
 page.run()

@@ -113,8 +113,7 @@ def one_layer() -> None:
         chosen = layer_controls()
         layer, height, width = chosen.layer, chosen.height, chosen.width
     with results:
-        symbolic, _ = formula_latex(layer.kind, height, layer.kernel, layer.step, layer.padding, layer.dilation,
-                                    layer.ceil_mode, layer.output_padding)
+        symbolic, _ = formula_latex(layer, height)
         st.latex(symbolic)
         st.caption(tr("os.symbols") + (tr("os.symbols_transposed") if layer.kind == "convtranspose" else ""))
         lang = ui.lang()

@@ -76,19 +76,35 @@ size = ckpt.spec.input_size
 
 samples = load_samples(ckpt.dataset)
 drawn = rc.drawn_input(size)
-inputs = (["Sample"] if samples is not None else []) + (["My drawing"] if drawn is not None else [])
-if not inputs:
-    st.info("This model's dataset has no bundled samples: draw on the **Feature maps** page, then come back.")
-    st.stop()
-mode = st.radio("Input", inputs, horizontal=True, key="replay_input",
-                captions=[{"Sample": "a bundled test image", "My drawing": "your last drawing on Feature maps"}[i]
-                          for i in inputs])
+captions = {"Sample": "a bundled test image", "My drawing": "your last drawing on Feature maps",
+            "Upload": "a PNG, JPEG, GIF…"}
+inputs = [i for i, there in (("Sample", samples is not None), ("My drawing", drawn is not None), ("Upload", True))
+          if there]
+mode = st.radio("Input", inputs, horizontal=True, key="replay_input", captions=[captions[i] for i in inputs])
 label = None
 if mode == "Sample":
-    index = st.selectbox("Test image", range(len(samples.images)), index=example_index(samples), key="replay_sample",
+    index = st.selectbox("Test image", range(len(samples.images)), index=example_index(samples),
+                         key=f"replay_sample_{ckpt.dataset}",
                          format_func=lambda i: f"{ckpt.classes[samples.labels[i]]} · test image #{samples.indices[i]}")
     image, label = preprocess.as_input(samples.images[index], size).image, ckpt.classes[samples.labels[index]]
-else:
+elif mode == "My drawing":
     image = drawn
     st.caption("The drawing you made last on the Feature maps page, as the network reads it.")
+else:
+    picture = st.file_uploader("Picture", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+                               key="replay_picture")
+    if picture is None:
+        st.info("Upload a picture to replay the run on it (or draw on the **Feature maps** page).")
+        st.stop()
+    try:
+        gray = preprocess.load_upload(picture.getvalue())
+    except preprocess.ImageError as exc:
+        st.error(str(exc))
+        st.stop()
+    fill = preprocess.FASHION_FILL if ckpt.dataset == "fashion-mnist" else preprocess.MNIST_FILL
+    prepared = preprocess.mnist_style(gray, size, fill)
+    if prepared is None:
+        st.warning("This picture looks blank: nothing to replay on.")
+        st.stop()
+    image = prepared.image
 rc.replay(ckpt, image, label=label)

@@ -125,21 +125,20 @@ def output_size(kind: LayerKind, size: int, kernel: int, stride: int | None = No
     raise LayerError(f"unknown layer kind {kind!r}")  # a bug in the caller, never a user's choice
 
 
-def formula_latex(kind: LayerKind, size: int, kernel: int, stride: int | None = None, padding: int = 0,
-                  dilation: int = 1, ceil_mode: bool = False, output_padding: int = 0) -> tuple[str, str]:
-    """The formula of a layer kind in symbols and with the numbers substituted (no result).
+def formula_latex(layer: Layer, size: int) -> tuple[str, str]:
+    """A layer's output-size formula in symbols and with its numbers substituted (no result).
 
     Returns ``(symbolic, substituted)`` LaTeX strings, e.g. for a conv layer
     ``\\left\\lfloor \\frac{W + 2P - D(F-1) - 1}{S} \\right\\rfloor + 1`` and
     ``\\left\\lfloor \\frac{28 + 2\\cdot 2 - 1\\cdot(5-1) - 1}{1} \\right\\rfloor + 1``.
     """
-    s = (kernel if kind in ("maxpool", "avgpool") else 1) if stride is None else stride
-    if kind == "convtranspose":
+    s, padding, dilation, kernel = layer.step, layer.padding, layer.dilation, layer.kernel
+    if layer.kind == "convtranspose":
         symbolic = r"O = (W - 1)\,S - 2P + D\,(F-1) + P_{out} + 1"
         substituted = (rf"O = ({size} - 1)\cdot {s} - 2\cdot {padding} + {dilation}\cdot({kernel}-1)"
-                       rf" + {output_padding} + 1")
+                       rf" + {layer.output_padding} + 1")
         return symbolic, substituted
-    bracket = (r"\left\lceil", r"\right\rceil") if ceil_mode else (r"\left\lfloor", r"\right\rfloor")
+    bracket = (r"\left\lceil", r"\right\rceil") if layer.ceil_mode else (r"\left\lfloor", r"\right\rfloor")
     symbolic = rf"O = {bracket[0]} \frac{{W + 2P - D\,(F-1) - 1}}{{S}} {bracket[1]} + 1"
     substituted = (rf"O = {bracket[0]} \frac{{{size} + 2\cdot {padding} - {dilation}\cdot({kernel}-1) - 1}}"
                    rf"{{{s}}} {bracket[1]} + 1")
@@ -256,10 +255,8 @@ def coverage_warning(layer: Layer, size: int, axis: str, lang: str = DEFAULT_LAN
     if layer.kind == "convtranspose":
         return t("coverage.transposed", lang, axis=axis_text, cells=_cell_list(missed),
                  why=_why_skipped(layer, lang), fix=_fix_skipped(layer, lang))
-    # Cells past the last window: in floor mode they do not fill a window; in ceil mode every window
-    # starting inside the input exists, so they fall in a gap like the others.
-    # Dropped: cells past the last window that a further window would read; the others fall in
-    # the gaps of the kernel's taps and stride, wherever the windows end.
+    # Dropped: cells past the last window that a further window would read (in ceil mode every window
+    # starting inside the input exists, so none is). The others fall in the gaps of the taps and stride.
     out = layer.output(size)
     last_read = max(t for o in range(out) for t in layer.taps(o))
     further = {t for o in range(out, out + span + 1) for t in layer.taps(o)}
@@ -292,8 +289,7 @@ def formula_line(layer: Layer, size: int, symbol: str, lang: str = DEFAULT_LANG)
     and ``&= ⌊27/1⌋ + 1 = 27 + 1 = 28``.
 
     The value is computed even when it is not a valid size (zero or negative), to show why."""
-    _, substituted = formula_latex(layer.kind, size, layer.kernel, layer.step, layer.padding, layer.dilation,
-                                   layer.ceil_mode, layer.output_padding)
+    _, substituted = formula_latex(layer, size)
     substituted = substituted.replace("O =", f"{symbol}_{{out}} &=", 1)
     s, p, d, f = layer.step, layer.padding, layer.dilation, layer.kernel
     if layer.kind == "convtranspose":

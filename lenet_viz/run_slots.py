@@ -5,15 +5,14 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 
 import torch
 
+from lenet_viz import settings
 from lenet_viz.errors import LenetVizError
-
-MAX_RUNS_ENV = "LENET_VIZ_MAX_RUNS"
+from lenet_viz.settings import MAX_RUNS_ENV
 
 
 class RunRefused(LenetVizError, RuntimeError):
@@ -30,11 +29,7 @@ def max_runs() -> int:
 
     Read at each call (not at import), so a changed setting applies to the next run.
     """
-    try:
-        value = int(os.environ.get(MAX_RUNS_ENV, ""))
-    except ValueError:
-        return default_max_runs()
-    return value if value > 0 else default_max_runs()
+    return settings.max_runs() or default_max_runs()
 
 
 class RunSlots:

@@ -19,6 +19,10 @@ TRAIN_THREADS_ENV = "LENET_VIZ_TRAIN_THREADS"
 """CPU threads for a training run inside the app."""
 MAX_RUNS_ENV = "LENET_VIZ_MAX_RUNS"
 """Training runs the app allows at once, over all its visitors."""
+SESSION_MODELS_ENV = "LENET_VIZ_SESSION_MODELS"
+"""Most checkpoints (saved and uploaded) one browser session may hold."""
+SESSION_MB_ENV = "LENET_VIZ_SESSION_MB"
+"""Most megabytes of checkpoints one browser session may hold."""
 
 
 def data_dir() -> Path | None:
@@ -45,3 +49,21 @@ def train_threads() -> int | None:
 def max_runs() -> int | None:
     """``$LENET_VIZ_MAX_RUNS`` if a positive integer, else None."""
     return _positive_int(MAX_RUNS_ENV)
+
+
+def _positive_number(name: str) -> float | None:
+    try:
+        value = float(os.environ.get(name, "").strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def session_models() -> int | None:
+    """``$LENET_VIZ_SESSION_MODELS`` if a positive integer, else None."""
+    return _positive_int(SESSION_MODELS_ENV)
+
+
+def session_mb() -> float | None:
+    """``$LENET_VIZ_SESSION_MB`` if a positive number, else None."""
+    return _positive_number(SESSION_MB_ENV)

@@ -15,13 +15,12 @@ the checkpoint code is imported by the first function that needs it.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import streamlit as st
 
-from lenet_viz import links
+from lenet_viz import links, settings
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import LANG_NAMES, LANGS, language_of, t
 from lenet_viz.models import PRESETS, LeNetSpec
@@ -135,8 +134,6 @@ def custom_spec() -> LeNetSpec | None:
 
 # --- Per-session caps on stored checkpoints ----------------------------------------------------------
 UPLOADED_MODELS = "uploaded_models"
-SESSION_MODELS_ENV = "LENET_VIZ_SESSION_MODELS"  # most checkpoints one session may hold (saved + uploaded)
-SESSION_MB_ENV = "LENET_VIZ_SESSION_MB"  # most megabytes of checkpoints one session may hold
 SESSION_MODELS_DEFAULT, SESSION_MB_DEFAULT = 10, 20  # a LeNet checkpoint is ~0.26 MB; a wide custom one a few MB
 
 
@@ -144,18 +141,10 @@ class SessionFull(LenetVizError):
     """This browser session holds as many checkpoints (or bytes) as a session may."""
 
 
-def _env_number(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def session_model_caps() -> tuple[int, int]:
     """(most checkpoints, most bytes) one session may hold, from the environment or the defaults."""
-    return (int(_env_number(SESSION_MODELS_ENV, SESSION_MODELS_DEFAULT)),
-            int(_env_number(SESSION_MB_ENV, SESSION_MB_DEFAULT) * 1_000_000))
+    return (settings.session_models() or SESSION_MODELS_DEFAULT,
+            int((settings.session_mb() or SESSION_MB_DEFAULT) * 1_000_000))
 
 
 def uploaded_models() -> dict[str, bytes]:
@@ -176,11 +165,11 @@ def _add_model(store: dict[str, bytes], label: str, data: bytes) -> str:
     most, most_bytes = session_model_caps()
     if len(held) >= most:
         raise SessionFull(f"This session already holds {len(held)} models, the most a session may keep "
-                          f"({SESSION_MODELS_ENV}={most}). Reload the page to start a fresh session.")
+                          f"({settings.SESSION_MODELS_ENV}={most}). Reload the page to start a fresh session.")
     if sum(map(len, held)) + len(data) > most_bytes:
         raise SessionFull(f"This model ({len(data) / 1e6:.1f} MB) would take this session past "
-                          f"{most_bytes / 1e6:.0f} MB of models ({SESSION_MB_ENV}). Reload the page to start a "
-                          "fresh session.")
+                          f"{most_bytes / 1e6:.0f} MB of models ({settings.SESSION_MB_ENV}). "
+                          "Reload the page to start a fresh session.")
     unique, n = label, 2
     while unique in store:
         unique, n = f"{label} ({n})", n + 1

@@ -44,7 +44,8 @@
     return out;
   }
 
-  // payload → model: every weight set decoded once (scrubbing snapshots never decodes again).
+  // payload → model: every weight set decoded once (scrubbing snapshots never decodes again);
+  // model.sets holds one Float32Array per set, the last one the final model (view.js reads it).
   function decode(payload) {
     return {
       id: payload.model_id,
@@ -52,17 +53,17 @@
       layers: payload.layers,
       tensors: payload.tensors,
       setInfo: payload.set_info || null,
-      weightSets: payload.weight_sets.map((text) => decodeSet(text, payload.dtype)),
+      sets: payload.weight_sets.map((text) => decodeSet(text, payload.dtype)),
       nets: [],
     };
   }
 
   // model, set index → net: the layers with views on that set's weights (cached per set).
   function net(model, setIndex) {
-    const index = setIndex === undefined ? model.weightSets.length - 1 : setIndex;
-    if (!(index >= 0 && index < model.weightSets.length)) throw new Error("no weight set " + setIndex);
+    const index = setIndex === undefined ? model.sets.length - 1 : setIndex;
+    if (!(index >= 0 && index < model.sets.length)) throw new Error("no weight set " + setIndex);
     if (model.nets[index]) return model.nets[index];
-    const flat = model.weightSets[index];
+    const flat = model.sets[index];
     const params = {};
     for (const t of model.tensors) {
       const size = t.shape.reduce((a, b) => a * b, 1);

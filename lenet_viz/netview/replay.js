@@ -249,7 +249,7 @@ function createView(parent) {
 }
 
 function start(view) {
-  const last = view.model.weightSets.length - 1;
+  const last = view.model.sets.length - 1;
   if (view.index >= last) schedule(view, 0);
   view.play.textContent = "❚❚ Pause";
   view.timer = setInterval(() => {
@@ -292,7 +292,7 @@ function inputOf(view) {
 function runAll(view) {
   const input = inputOf(view);
   view.input = input;
-  view.results = view.model.weightSets.map((_, i) => LeNet.forward(LeNet.net(view.model, i), input));
+  view.results = view.model.sets.map((_, i) => LeNet.forward(LeNet.net(view.model, i), input));
   view.trajectories = view.results.map((r) => r.probabilities);
   view.finalPrediction = view.results.length ? view.results[view.results.length - 1].prediction : null;
   const classes = view.data.classes;
@@ -305,6 +305,7 @@ function runAll(view) {
 }
 
 function buildLayers(view) {
+  view.bars.replaceChildren(); // the class names are the model's
   view.layerCanvases.clear();
   view.layersBox.replaceChildren();
   const d = view.data;
@@ -406,7 +407,7 @@ function update(view, d) {
     }
     return;
   }
-  const last = model.weightSets.length - 1;
+  const last = model.sets.length - 1;
   if (view.model !== model) {
     stop(view);
     view.model = model;

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet_viz import ui
+from lenet_viz import settings, ui
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 OUTPUT = "Output size (H × W)"
@@ -27,7 +27,7 @@ def metric(at: AppTest, label: str) -> str:
 
 def test_a_link_sets_the_output_size_widgets():
     at = open_output_size(kind="maxpool", size="32", k="2", s="2", p="0", preset="modern",
-                          b2="16,3,1,1,max,2,2", lang="zh")
+                          b2="16,3,1,1,max,2,2", lang="en")
     assert at.radio(key="os_kind").value == "maxpool"
     assert at.slider(key="os_kernel").value == 2
     assert metric(at, OUTPUT) == "16 × 16"
@@ -36,7 +36,7 @@ def test_a_link_sets_the_output_size_widgets():
     assert not at.info  # nothing was wrong with the link
     # the URL now says the same (the language passed through), in the canonical short form
     assert dict(at.query_params) == {"kind": "maxpool", "size": "32", "k": "2", "s": "2", "p": "0",
-                                     "preset": "modern", "b2": "16,3,1,1,max,2,2", "lang": "zh"}
+                                     "preset": "modern", "b2": "16,3,1,1,max,2,2", "lang": "en"}
 
 
 def test_bad_values_fall_back_with_a_note():
@@ -51,12 +51,12 @@ def test_bad_values_fall_back_with_a_note():
 def test_changing_a_widget_updates_the_url_and_the_copy_link():
     at = open_output_size()
     at.slider(key="os_kernel").set_value(3).run()
-    assert dict(at.query_params) == {"k": "3"}
+    assert dict(at.query_params) == {"k": "3", "lang": "en"}  # the session's language goes with the link
     link = at.sidebar.code[0].value
-    assert link.endswith("/output_size?k=3"), link
+    assert "/output_size?" in link and "k=3" in link and "lang=en" in link, link
     at.toggle(key="os_square").set_value(False).run()
     at.slider(key="os_width").set_value(20).run()
-    assert dict(at.query_params) == {"h": "28", "w": "20", "k": "3"}
+    assert dict(at.query_params) == {"h": "28", "w": "20", "k": "3", "lang": "en"}
 
 
 @pytest.mark.parametrize("page", ["app_pages/home.py", "app_pages/train.py"])
@@ -64,11 +64,11 @@ def test_pages_without_settings_offer_their_link(page):
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page(page).run()
     assert not at.exception
-    assert at.sidebar.code[0].value.endswith("/" if page.endswith("home.py") else "/train")
+    assert at.sidebar.code[0].value.endswith("/?lang=en" if page.endswith("home.py") else "/train?lang=en")
 
 
 def test_the_session_cap_on_stored_models_refuses_with_a_message(monkeypatch):
-    monkeypatch.setenv(ui.SESSION_MODELS_ENV, "3")
+    monkeypatch.setenv(settings.SESSION_MODELS_ENV, "3")
 
     def script():
         import streamlit as st
@@ -89,7 +89,7 @@ def test_the_session_cap_on_stored_models_refuses_with_a_message(monkeypatch):
 
 
 def test_the_session_cap_on_bytes(monkeypatch):
-    monkeypatch.setenv(ui.SESSION_MB_ENV, "1")
+    monkeypatch.setenv(settings.SESSION_MB_ENV, "1")
 
     def script():
         import streamlit as st

@@ -10,7 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import model_store
-from lenet_viz.checkpoints import checkpoint_bytes
+from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint
 from lenet_viz.history import Snapshot
 from lenet_viz.models import PRESETS, build_model
 
@@ -68,12 +68,12 @@ def test_a_saved_run_is_replayed_on_a_sample_with_every_snapshot_sent_once():
     assert not at.exception
     data = sent(at)
     samples = model_store.load_samples("mnist")
-    index = at.selectbox(key="replay_sample").value
+    index = at.selectbox(key="replay_sample_mnist").value
     assert data["input"] == samples.images[index].ravel().tolist()
     assert data["label"] == str(samples.labels[index]) and data["classes"] == list("0123456789")
     assert data["model"]["dtype"] == "float16" and len(data["model"]["weight_sets"]) == len(STEPS)
     assert [info["step"] for info in data["set_info"]] == list(STEPS)
-    at.selectbox(key="replay_sample").set_value((index + 1) % len(samples.images)).run()
+    at.selectbox(key="replay_sample_mnist").set_value((index + 1) % len(samples.images)).run()
     again = sent(at)
     assert again["model"] is None and again["model_id"] == data["model_id"]  # the page keeps the snapshots
     assert again["input"] != data["input"]
@@ -94,10 +94,32 @@ def test_the_feature_maps_drawing_is_an_input():
 def test_a_drawing_for_another_input_size_is_not_offered():
     at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run",
                fm_drawing={"input": [0] * 32 * 32, "size": 32})
-    assert at.radio(key="replay_input").options == ["Sample"]
+    assert at.radio(key="replay_input").options == ["Sample", "Upload"]
 
 
-def test_without_samples_or_drawing_the_page_asks_for_a_drawing(no_bundled):
+def test_without_samples_or_drawing_the_page_asks_for_a_picture(no_bundled):
     at = start(saved_models={"run": run_bytes(dataset="unknown")})
     assert not at.exception and not at.get("bidi_component")
-    assert any("draw on the **Feature maps** page" in info.value for info in at.info)
+    assert at.radio(key="replay_input").options == ["Upload"]
+    assert any("Upload a picture" in info.value for info in at.info)
+
+
+needs_bundled = pytest.mark.skipif(
+    sum(bool(load_checkpoint(m.path).snapshots) for m in model_store.bundled_models()) < 2,
+    reason="the bundled models do not carry snapshots")
+
+
+@needs_bundled
+def test_switching_dataset_shows_its_samples_and_classes():
+    at = start()
+    fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
+    digits = sent(at)
+    at.selectbox(key="replay_model").set_value(fashion).run()
+    assert not at.exception
+    clothes = sent(at)
+    assert "Sneaker" in clothes["classes"] and clothes["model_id"] != digits["model_id"]
+    assert clothes["model"] is not None  # a new model: its snapshots travel once
+    samples = model_store.load_samples("fashion-mnist")
+    index = at.selectbox(key="replay_sample_fashion-mnist").value
+    assert clothes["input"] == samples.images[index].ravel().tolist()
+    assert clothes["label"] == samples.classes[samples.labels[index]]

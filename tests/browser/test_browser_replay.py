@@ -7,6 +7,7 @@ network on real MNIST digits is trained with the CLI and uploaded on the page, a
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,22 @@ def test_scrubbing_shows_the_network_learning_the_digit(browser_page, streamlit_
     final_prediction, final_confidence = seen[-1]
     assert final_prediction == truth and final_confidence > 0.5, f"wrong at the end: {seen[-1]}"
     print(f"\n{truth}: " + " ".join(f"{p}:{c:.2f}" for p, c in seen))
+
+
+@pytest.mark.browser
+def test_play_walks_through_the_snapshots_and_pause_stops(browser_page, streamlit_server, digit_run):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.set_default_timeout(60_000)
+    show(page, streamlit_server, digit_run)
+    page.locator("input.rp-slider").fill("0")
+    play = page.locator("button.rp-play")
+    play.click()
+    expect(page.locator(".rp-status")).to_have_text(re.compile(r"^snapshot ([3-9]|\d\d) of"))  # polls may skip some
+    play.click()
+    expect(play).to_have_text("▶ Play")
+    stopped = page.locator(".rp-status").text_content()
+    page.wait_for_timeout(1200)
+    assert page.locator(".rp-status").text_content() == stopped
+    assert int(page.locator("input.rp-slider").input_value()) >= 2

@@ -159,7 +159,7 @@ def test_float16_weight_sets_decode_exactly_and_each_set_runs(page):
         torch.manual_seed(seed)
         states.append({k: v.half() for k, v in build_model(spec).state_dict().items()})
     payload = model_payload(spec, states, dtype="float16")
-    decoded = page.evaluate("(p) => LeNet.decode(p).weightSets.map((s) => Array.from(s))", payload)
+    decoded = page.evaluate("(p) => LeNet.decode(p).sets.map((s) => Array.from(s))", payload)
     for flat, state in zip(decoded, states):
         expected = np.concatenate([v.float().numpy().ravel() for v in state.values()])
         np.testing.assert_array_equal(np.asarray(flat, np.float32), expected)

@@ -13,7 +13,7 @@ import pytest
 
 from lenet_viz.data import DATA_ENV
 from lenet_viz.model_store import bundled_models
-from lenet_viz.training_session import MAX_RUNS_ENV
+from lenet_viz.settings import MAX_RUNS_ENV
 from tests.browser.support import free_port, start_server, stop_server
 from tests.datasets import synthetic_digits, write_idx
 from tests.load.stclient import (

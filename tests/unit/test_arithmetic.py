@@ -127,12 +127,12 @@ def test_errors_name_the_parameter(call, words):
 
 
 def test_formula_substitutes_the_numbers():
-    symbolic, substituted = formula_latex("conv", 28, 5, 1, 2, 1)
+    symbolic, substituted = formula_latex(Layer("conv", 5, 1, 2), 28)
     assert "W + 2P" in symbolic and "lfloor" in symbolic
     assert "28 + 2\\cdot 2 - 1\\cdot(5-1) - 1" in substituted and "{1}" in substituted
-    symbolic, substituted = formula_latex("maxpool", 28, 2, ceil_mode=True)
+    symbolic, substituted = formula_latex(Layer("maxpool", 2, None, ceil_mode=True), 28)
     assert "lceil" in symbolic and "{2}" in substituted  # stride defaults to the kernel
-    symbolic, substituted = formula_latex("convtranspose", 4, 3, 2, 1, output_padding=1)
+    symbolic, substituted = formula_latex(Layer("convtranspose", 3, 2, 1, output_padding=1), 4)
     assert "P_{out}" in symbolic and "(4 - 1)\\cdot 2" in substituted
 
 
