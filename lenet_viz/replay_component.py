@@ -17,6 +17,7 @@ import streamlit as st
 import torch
 
 from lenet_viz.checkpoints import Checkpoint
+from lenet_viz.i18n import DEFAULT_LANG, class_names
 from lenet_viz.netview_payload import replay_payload
 
 FILES = Path(__file__).resolve().parent / "netview"
@@ -59,7 +60,7 @@ def _weights_needed(model_id: str) -> bool:
     return model_id not in st.session_state.setdefault(SENT, set())
 
 
-def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None) -> None:
+def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lang: str = DEFAULT_LANG) -> None:
     """Mount the replay of ``ckpt``'s snapshots on ``image`` (size×size ``uint8``, white on black);
     ``label`` is the input's true class when known."""
     model = payload(ckpt)
@@ -67,7 +68,7 @@ def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None) -> 
     send = _weights_needed(model_id)
     data = {
         "model_id": model_id, "model": model if send else None, "layers": model["layers"],
-        "set_info": model["set_info"], "classes": list(ckpt.classes), "label": label,
+        "set_info": model["set_info"], "classes": class_names(ckpt.classes, lang), "label": label,
         "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "input": image.ravel().tolist(),
         "history": [{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
                      "test_acc": p.test_acc} for p in ckpt.history],

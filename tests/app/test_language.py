@@ -222,3 +222,9 @@ def test_the_language_stays_on_a_page_switch():
     at.selectbox(key="_lang_choice").set_value("zh").run()
     at.switch_page("app_pages/output_size.py").run()
     assert at.title[0].value == "输出尺寸"
+
+
+def test_replay_in_chinese():
+    at = rendered_in_chinese("app_pages/replay.py")
+    assert at.title[0].value == "训练回放"
+    assert english_on_page(at) == [] and english_alerts(at) == []
