@@ -13,9 +13,12 @@ from tests.app.test_language import english_fragments
 from tests.browser.support import (  # noqa: F401 (fixture)
     CHROMIUM,
     CHROMIUM_ARGS,
+    LIVE_PREDICTION,
+    SEVEN,
     screenshot,
     skip_without_browser,
     streamlit_server,
+    stroke,
     wait_idle,
 )
 from tests.datasets import DEBIAN_FASHION, requires
@@ -138,3 +141,37 @@ def test_a_training_run_in_chinese(chinese_page, streamlit_server):  # noqa: F81
     assert "T恤" in ticks and "短靴" in ticks, ticks[:40]  # Fashion-MNIST's classes on the confusion matrix
     assert "训练损失" in page.locator(".legendtext").all_text_contents()
     screenshot(page, "zh-train-finished", full=True)
+
+
+@pytest.mark.browser
+def test_switching_language_keeps_the_drawing(streamlit_server):  # noqa: F811
+    skip_without_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+            page.set_default_timeout(60_000)
+            page.goto(streamlit_server + "/feature_maps")
+            stroke(page, SEVEN[0])
+            wait_idle(page)
+            page.wait_for_timeout(1500)
+            drawn = page.locator(LIVE_PREDICTION).inner_text()
+            served = page.get_by_test_id("stMetricValue").first.inner_text()
+            page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+            page.get_by_role("option", name="中文").click()
+            page.get_by_text("实时预测").first.wait_for()
+            wait_idle(page)
+            page.wait_for_timeout(1500)
+            pad = page.locator("canvas[aria-label='画板']")
+            ink = pad.evaluate("c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+                               ".filter((v, i) => i % 4 === 0 && v > 128).length")
+            assert ink > 500  # the strokes are still on the pad
+            assert page.locator(LIVE_PREDICTION).inner_text() == drawn
+            assert page.get_by_test_id("stMetricValue").first.inner_text() == served  # the server read the drawing
+            prompt = "在黑色方框里画一个数字：每一层都会跟着笔迹变化。"  # without "until then … a test image"
+            assert page.get_by_text(prompt, exact=True).count() == 1
+            screenshot(page, "zh-feature-maps-drawn", full=True)
+        finally:
+            browser.close()
