@@ -76,7 +76,8 @@ def test_chinese_from_the_browser_language_kept_across_pages(chinese_page, strea
     assert english_in(page) == []
     screenshot(page, "zh-output-size-lenet", full=True)
 
-    for link, marker, name in (("训练", "迭代周期数", "zh-train"), ("特征图", "实时预测", "zh-feature-maps")):
+    for link, marker, name in (("训练", "迭代周期数", "zh-train"), ("特征图", "实时预测", "zh-feature-maps"),
+                               ("训练回放", "这份快照的预测", "zh-replay")):
         go(page, link, marker)
         assert re.search(r"[?&]lang=zh", page.url), page.url
         page.wait_for_timeout(1500)  # the in-browser view draws
