@@ -11,8 +11,10 @@ from lenet_viz import activations, preprocess, ui
 from lenet_viz import feature_figures as ff
 from lenet_viz import netview_component as nv
 from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
+from lenet_viz.i18n import class_name, t
 from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_plan
+from lenet_viz.ui import tr
 
 PLOT = {"displayModeBar": False}
 UPLOADED = "fm_uploaded_models"  # {label: checkpoint bytes} uploaded on this page
@@ -28,9 +30,9 @@ def _on_checkpoint_upload() -> None:
         check_upload(data)
         ui.load_saved(data)
     except CheckpointError as exc:
-        st.session_state["fm_checkpoint_error"] = str(exc)
+        st.session_state["fm_checkpoint_error"] = exc.text(ui.lang())
         return
-    label = f"Uploaded: {file.name}"
+    label = tr("fm.uploaded", name=file.name)
     st.session_state.setdefault(UPLOADED, {})[label] = data
     st.session_state["fm_model"] = label
     st.session_state.pop("fm_checkpoint_error", None)
@@ -45,10 +47,13 @@ def _select_clicked_unit() -> None:
             int(unit["map"]), int(unit["row"]), int(unit["col"]))
 
 
-def _position(where, label: str, size: int, key: str) -> int:
-    """A slider over a map's rows or columns (a map one cell wide has only position 0)."""
+def _position(where, axis: str, size: int, key: str) -> int:
+    """A slider over a map's rows or columns (``axis``: "row" or "column"; a map one cell wide has only
+    position 0)."""
+    label = tr(f"fm.{axis}")
     if size == 1:
-        where.caption(f"{label}: 0 (the map is one cell {'high' if label == 'Row' else 'wide'})")
+        extent = tr("fm.one_cell_high" if axis == "row" else "fm.one_cell_wide")
+        where.caption(tr("fm.one_cell", label=label, extent=extent))
         return 0
     return where.slider(label, 0, size - 1, key=key)
 
@@ -63,46 +68,47 @@ def _samples(dataset: str) -> Samples | None:
     return load_samples(dataset)
 
 
-st.title("Feature maps")
-st.caption("The network runs in your browser: draw, and every layer follows the pen. Hover a unit to see what it "
-           "reads and how it is computed; click one to inspect it below.")
+lang = ui.lang()
+st.title(tr("fm.title"))
+st.caption(tr("fm.intro"))
 
 # --- Model -------------------------------------------------------------------------------------
 sources: dict[str, object] = {m.label: m for m in bundled_models()}
-sources.update({f"Saved: {label}": data for label, data in ui.saved_models().items()})
+sources.update({tr("fm.saved", label=label): data for label, data in ui.saved_models().items()})
 sources.update(st.session_state.get(UPLOADED, {}))
 model_col, upload_col = st.columns([2, 1])
-with upload_col.expander("Upload a checkpoint (.pt)"):
-    st.file_uploader("Checkpoint saved by lenet-viz", type=["pt", "pth"], key="fm_checkpoint_file",
+with upload_col.expander(tr("fm.upload_checkpoint")):
+    st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key="fm_checkpoint_file",
                      on_change=_on_checkpoint_upload)
     if error := st.session_state.get("fm_checkpoint_error"):
-        st.error(f"{error} The current model stays selected.")
+        st.error(tr("fm.checkpoint_error", error=error))
 if not sources:
-    st.warning("No model is available: the bundled models are missing from `assets/models/`. "
-               "Upload a checkpoint above, or train one on the Train page.")
+    st.warning(tr("fm.no_model"))
     st.stop()
 if st.session_state.get("fm_model") not in sources:
     st.session_state["fm_model"] = next(iter(sources))
 with model_col:
-    choice = st.selectbox("Model", list(sources), key="fm_model")
+    choice = st.selectbox(tr("fm.model"), list(sources), key="fm_model")
     source = sources[choice]
     try:
         ckpt: Checkpoint = (ui.load_bundled(str(source.path)) if isinstance(source, BundledModel)
                                 else ui.load_saved(source))
     except CheckpointError as exc:
-        st.error(f"This model cannot be loaded: {exc}")
+        st.error(tr("fm.model_error", error=exc))
         st.stop()
-    acc = f" · test accuracy {ckpt.test_acc:.1%}" if ckpt.test_acc is not None else ""
-    st.caption(f"Trained on **{ckpt.dataset or 'unknown data'}** · {ckpt.spec.activation} · "
-               f"{layer_plan(ckpt.spec).total_params:,} parameters{acc}")
+    acc = tr("fm.test_accuracy", accuracy=f"{ckpt.test_acc:.1%}") if ckpt.test_acc is not None else ""
+    st.caption(tr("fm.trained_on", dataset=ckpt.dataset or tr("fm.unknown_data"), activation=ckpt.spec.activation,
+                  count=f"{layer_plan(ckpt.spec).total_params:,}", accuracy=acc))
 spec, size = ckpt.spec, ckpt.spec.input_size
 fashion = ckpt.dataset == "fashion-mnist"
-thing = "a piece of clothing" if fashion else "a digit"
+thing = "garment" if fashion else "digit"  # fm.a_<thing> and fm.<thing> in the catalogue
 fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 
 # --- Input -------------------------------------------------------------------------------------
-mode = st.radio("Input", ["Draw", "Sample", "Upload"], horizontal=True, key="fm_source",
-                captions=["white on black, like the dataset", "bundled test images", "a PNG, JPEG, GIF…"])
+MODES = ("Draw", "Sample", "Upload")
+mode = st.radio(tr("fm.input"), MODES, horizontal=True, key="fm_source",
+                format_func=lambda m: t(f"fm.source.{m.lower()}", lang),
+                captions=[tr(f"fm.source.{m.lower()}_caption") for m in MODES])
 samples = _samples(ckpt.dataset)
 prepared = shown_sample = None  # shown_sample: index of the bundled test image on show
 notes = st.container()  # one slot above the view, so that the view keeps its place (and its drawing) across reruns
@@ -114,41 +120,41 @@ if mode == "Draw":
         shown_sample = example_index(samples)
 elif mode == "Sample":
     if samples is None:
-        notes.info(f"No bundled samples for {ckpt.dataset or 'this model'}'s dataset. Draw or upload instead.")
+        notes.info(tr("fm.no_samples", dataset=ckpt.dataset or tr("fm.this_model")))
     else:
         shown_sample = notes.selectbox(
-            "Test image", range(len(samples.images)), key="fm_sample",
-            format_func=lambda i: f"{ckpt.classes[samples.labels[i]]} · test image #{samples.indices[i]}")
-        notes.caption(f"{len(samples.images)} images from the {ckpt.dataset} test set, a few per class.")
+            tr("fm.test_image"), range(len(samples.images)), key="fm_sample",
+            format_func=lambda i: t("fm.sample_option", lang, label=class_name(ckpt.classes[samples.labels[i]], lang),
+                                    index=samples.indices[i]))
+        notes.caption(tr("fm.samples_note", count=len(samples.images), dataset=ckpt.dataset))
 else:
-    picture = notes.file_uploader(f"Picture of {thing}", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif",
-                                                                "tiff"], key="fm_picture")
+    picture = notes.file_uploader(tr("fm.picture_of", thing=tr(f"fm.a_{thing}")),
+                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"], key="fm_picture")
     if picture is not None:
         try:
             gray = preprocess.load_upload(picture.getvalue())
         except preprocess.ImageError as exc:
-            notes.error(str(exc))
+            notes.error(exc.text(lang))
             st.stop()
         prepared = preprocess.mnist_style(gray, size, fill)
         if prepared is None:
-            notes.warning(f"No {thing.removeprefix('a ')} found in this picture: it looks blank.")
+            notes.warning(tr("fm.blank", thing=tr(f"fm.{thing}")))
             st.stop()
         a, b, c = notes.columns([1, 1, 3])
-        _show(a, preprocess.outline(prepared.source, prepared.bbox, 112), "1. crop to the ink")
+        _show(a, preprocess.outline(prepared.source, prepared.bbox, 112), tr("fm.step_crop"))
         h, w = prepared.scaled.shape
-        _show(b, preprocess.enlarge(prepared.boxed(), 112), f"2. scaled into {max(h, w)}×{max(h, w)} ({w}×{h})")
+        _show(b, preprocess.enlarge(prepared.boxed(), 112), tr("fm.step_scale", box=max(h, w), width=w, height=h))
 if shown_sample is not None:
     prepared = preprocess.as_input(samples.images[shown_sample], size)
 example = mode == "Draw" and shown_sample is not None
 if mode == "Draw":
-    notes.info(f"Draw {thing} on the black square: every layer follows the pen."
-               + (" Until then, everything below shows a test image." if example else ""), icon=":material/draw:")
+    notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")) + (tr("fm.until_then") if example else ""),
+               icon=":material/draw:")
 elif prepared is None:
-    notes.info("Choose an input to see the network at work.", icon=":material/draw:")
+    notes.info(tr("fm.choose_input"), icon=":material/draw:")
 if shown_sample is not None:
-    label = ckpt.classes[samples.labels[shown_sample]]
-    notes.caption(f"{size}×{size} input, as in the dataset: test image #{samples.indices[shown_sample]}, "
-                  f"label: {label}")
+    label = class_name(ckpt.classes[samples.labels[shown_sample]], lang)
+    notes.caption(tr("fm.sample_caption", size=size, index=samples.indices[shown_sample], label=label))
 
 view_slot = st.container()  # the view goes here once the inspector below has chosen its unit
 
@@ -157,7 +163,7 @@ def _mount_view(selected: dict | None = None) -> None:
     with view_slot:
         nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill,
                    image=None if prepared is None or (mode == "Draw" and not example) else prepared.image,
-                   selected=selected, on_unit=_select_clicked_unit)
+                   selected=selected, on_unit=_select_clicked_unit, lang=lang)
 
 
 if prepared is None:
@@ -169,23 +175,22 @@ acts = activations.run(ckpt.model, spec, preprocess.to_tensor(prepared.image, sp
 pred_col, kernel_col = st.columns([1, 3])
 with pred_col:
     top = acts.prediction
-    st.metric("Prediction", ckpt.classes[top], help="The server's forward pass (PyTorch) of the input the page "
-                                                     "shows; it agrees with the live prediction above.")
-    st.caption(f"probability {acts.probabilities[top]:.1%}")
+    st.metric(tr("fm.prediction"), class_name(ckpt.classes[top], lang), help=tr("fm.prediction_help"))
+    st.caption(tr("fm.probability", probability=f"{acts.probabilities[top]:.1%}"))
 
-with kernel_col.expander("Learned kernels"):
-    st.caption("Red weights add the input under them, blue ones subtract it.")
+with kernel_col.expander(tr("fm.kernels")):
+    st.caption(tr("fm.kernels_note"))
     for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
         weights = getattr(ckpt.model, name).weight.detach().numpy()
-        st.plotly_chart(ff.kernel_grid(name, weights), key=f"fm_kernel_{name}", config=PLOT)
+        st.plotly_chart(ff.kernel_grid(name, weights, lang=lang), key=f"fm_kernel_{name}", config=PLOT)
 
 # --- Inspect one unit --------------------------------------------------------------------------
-st.subheader("Inspect a unit")
-names = {layer.name: ff.layer_title(layer).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
+st.subheader(tr("fm.inspect"))
+names = {layer.name: ff.layer_title(layer, lang).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
 l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
 if st.session_state.get("fm_unit_layer") not in names:
     st.session_state["fm_unit_layer"] = next(iter(names))
-layer_name = l_col.selectbox("Layer", list(names), format_func=names.get, key="fm_unit_layer")
+layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key="fm_unit_layer")
 channels, height, width = acts[layer_name].values.shape
 if st.session_state.setdefault("fm_unit_map", 0) >= channels:
     st.session_state["fm_unit_map"] = 0
@@ -196,16 +201,15 @@ if (st.session_state.get("fm_unit_input") != input_key or st.session_state.get("
     strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
     st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
     st.session_state["fm_unit_input"] = input_key
-map_ = m_col.number_input("Map", 0, channels - 1, key="fm_unit_map")
-row = _position(r_col, "Row", height, "fm_unit_row")
-col_ = _position(c_col, "Column", width, "fm_unit_col")
+map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map")
+row = _position(r_col, "row", height, "fm_unit_row")
+col_ = _position(c_col, "column", width, "fm_unit_col")
 unit = activations.explain_unit(ckpt.model, spec, acts, layer_name, int(map_), int(row), int(col_))
 _mount_view({"layer": layer_name, "map": unit.map, "row": unit.row, "col": unit.col})
 st.latex(activations.formula_latex(unit))
-st.caption(f"The network computed {unit.value:.4f} for {layer_name}[{unit.map}, {unit.row}, {unit.col}]; "
-           "the numbers below give the same.")
+st.caption(tr("fm.unit_value", value=f"{unit.value:.4f}", name=f"{layer_name}[{unit.map}, {unit.row}, {unit.col}]"))
 where, numbers = st.columns([1, 1.4], gap="medium")
 with where:
-    st.plotly_chart(ff.unit_location(acts, unit), key="fm_unit_where", config=PLOT)
+    st.plotly_chart(ff.unit_location(acts, unit, lang), key="fm_unit_where", config=PLOT)
 with numbers:
-    st.plotly_chart(ff.unit_arithmetic(unit, width_hint=640), key="fm_unit_numbers", config=PLOT)
+    st.plotly_chart(ff.unit_arithmetic(unit, width_hint=640, lang=lang), key="fm_unit_numbers", config=PLOT)

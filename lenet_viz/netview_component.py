@@ -24,6 +24,7 @@ import streamlit as st
 import torch
 
 from lenet_viz.checkpoints import Checkpoint
+from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
 from lenet_viz.netview_payload import model_payload
 
 FILES = Path(__file__).resolve().parent / "netview"
@@ -73,18 +74,29 @@ def _weights_needed(model_id: str) -> bool:
     return model_id not in st.session_state.setdefault(SENT, set())
 
 
+def view_texts(lang: str) -> dict[str, str]:
+    """The view's own words in ``lang``: the catalogue's ``nv.*`` messages (placeholders such as
+    ``{side}`` are filled in the browser) and the layer kinds (``kind.conv``, …)."""
+    texts = {key.removeprefix("nv."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("nv.")}
+    kinds = {key.removeprefix("layer_kind."): t(key, lang) for key in catalogue(DEFAULT_LANG)
+             if key.startswith("layer_kind.")}
+    return {**texts, **{f"kind.{kind}": text for kind, text in kinds.items()}}
+
+
 def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: float, hint: str = "",
-            selected: dict[str, int | str] | None = None, on_unit: Callable[[], None] = lambda: None) -> None:
+            selected: dict[str, int | str] | None = None, on_unit: Callable[[], None] = lambda: None,
+            lang: str = DEFAULT_LANG) -> None:
     """Mount the view. ``mode`` "draw" shows the pad (``image``, if any, is shown until something is
-    drawn); "input" shows ``image`` (a server-prepared sample or upload, size×size ``uint8``)."""
+    drawn); "input" shows ``image`` (a server-prepared sample or upload, size×size ``uint8``). Its
+    texts and class names are in ``lang``."""
     model = payload(ckpt)
     model_id = model["model_id"]
     send = _weights_needed(model_id)
     drawing = st.session_state.get(DRAWING) or {}
     data = {
         "model_id": model_id, "model": model if send else None, "layers": model["layers"],
-        "classes": list(ckpt.classes), "mode": mode, "size": ckpt.spec.input_size,
-        "channels": ckpt.spec.in_channels, "fill": fill, "hint": hint,
+        "classes": class_names(ckpt.classes, lang), "texts": view_texts(lang), "mode": mode,
+        "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "fill": fill, "hint": hint,
         "input": None if image is None else image.ravel().tolist(),
         "strokes": drawing.get("strokes") or [], "sent_model_id": drawing.get("model_id"), "unit": selected,
     }

@@ -17,6 +17,7 @@ import streamlit as st
 import torch
 
 from lenet_viz.checkpoints import Checkpoint
+from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
 from lenet_viz.netview_payload import replay_payload
 
 FILES = Path(__file__).resolve().parent / "netview"
@@ -59,7 +60,13 @@ def _weights_needed(model_id: str) -> bool:
     return model_id not in st.session_state.setdefault(SENT, set())
 
 
-def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None) -> None:
+def view_texts(lang: str) -> dict[str, str]:
+    """The replay view's own words in ``lang``: the catalogue's ``rp.*`` messages (placeholders such as
+    ``{index}`` are filled in the browser)."""
+    return {key.removeprefix("rp."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("rp.")}
+
+
+def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lang: str = DEFAULT_LANG) -> None:
     """Mount the replay of ``ckpt``'s snapshots on ``image`` (size×size ``uint8``, white on black);
     ``label`` is the input's true class when known."""
     model = payload(ckpt)
@@ -67,7 +74,8 @@ def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None) -> 
     send = _weights_needed(model_id)
     data = {
         "model_id": model_id, "model": model if send else None, "layers": model["layers"],
-        "set_info": model["set_info"], "classes": list(ckpt.classes), "label": label,
+        "set_info": model["set_info"], "classes": class_names(ckpt.classes, lang), "texts": view_texts(lang),
+        "label": label,
         "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "input": image.ravel().tolist(),
         "history": [{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
                      "test_acc": p.test_acc} for p in ckpt.history],

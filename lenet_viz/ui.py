@@ -22,7 +22,7 @@ import streamlit as st
 
 from lenet_viz import links, settings
 from lenet_viz.errors import LenetVizError
-from lenet_viz.i18n import LANG_NAMES, LANGS, language_of, t
+from lenet_viz.i18n import LANG_NAMES, LANGS, language_of, localize, t
 from lenet_viz.models import PRESETS, LeNetSpec
 
 if TYPE_CHECKING:
@@ -212,8 +212,8 @@ def show_link_notes(page: str) -> None:
     """The notes about the link this page was opened with, while its settings are unchanged."""
     query, notes = st.session_state.get(LINK_NOTES.format(page=page), ({}, []))
     if notes and _url_query() == query:
-        st.info("This link had values that do not fit, so defaults are used instead:\n\n- "
-                + "\n- ".join(notes), icon=":material/link_off:")
+        st.info(tr("link.notes") + "\n\n- " + "\n- ".join(localize(note, lang()) for note in notes),
+                icon=":material/link_off:")
 
 
 def share_view(page: str, view: links.OutputSizeView | links.FeatureMapsView | None = None,
@@ -241,10 +241,9 @@ def app_base_url() -> str:
 def copy_link_control(url: str, private: str | None = None) -> None:
     """"Copy link to this view" in the sidebar: the URL in a code box whose copy button works offline
     (the box stays selectable where the browser refuses the clipboard, as on plain http)."""
-    with st.sidebar.popover("Copy link to this view", icon=":material/link:", width="stretch"):
+    with st.sidebar.popover(tr("link.copy"), icon=":material/link:", width="stretch"):
         st.code(url, language=None, wrap_lines=True)
-        st.caption("The button at the right of the box copies it. The link opens this page with these settings."
-                   + (f" {private}" if private else ""))
+        st.caption(tr("link.help") + (f" {localize(private, lang())}" if private else ""))
 
 
 def apply_output_size_link() -> None:

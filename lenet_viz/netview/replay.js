@@ -194,15 +194,28 @@ function drawTrajectories(view, index) {
   ctx.fillText("0", PAD.left - 4, height - PAD.bottom);
 }
 
+// The view's words come with each rerun in the page's language (data.texts, from the catalogue's rp.*
+// messages); {name} placeholders are filled here.
+function tx(view, key, values = {}) {
+  const text = view.data?.texts?.[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+// The fixed words, in the language of this rerun (it may have just changed).
+function words(view) {
+  for (const [node, key] of view.words) node.textContent = tx(view, key);
+  for (const [node, key] of view.labels) node.setAttribute("aria-label", tx(view, key));
+  view.play.textContent = tx(view, view.timer ? "pause" : "play");
+}
+
 // ---- the view ----------------------------------------------------------------------------------
 function createView(parent) {
   const root = el("div", "rp-root");
   const controls = el("div", "rp-controls");
-  const play = el("button", "rp-play", "▶ Play");
+  const play = el("button", "rp-play");
   play.type = "button";
   const slider = el("input", "rp-slider");
   Object.assign(slider, { type: "range", min: "0", max: "0", step: "1", value: "0" });
-  slider.setAttribute("aria-label", "Snapshot");
   const status = el("div", "rp-status");
   controls.append(play, slider, status);
 
@@ -211,24 +224,26 @@ function createView(parent) {
   const prediction = el("div", "rp-prediction-text");
   prediction.setAttribute("aria-live", "polite");
   const bars = el("div", "rp-bars");
-  predictionBox.append(el("div", "rp-heading", "Prediction at this snapshot"), prediction, bars);
+  const predictionHeading = el("div", "rp-heading");
+  predictionBox.append(predictionHeading, prediction, bars);
   const curvesBox = el("div", "rp-chart");
   const curves = el("canvas", "rp-curves");
-  curves.setAttribute("aria-label", "Loss and accuracy curves");
   const legend = el("div", "rp-legend");
-  for (const [text, colour] of [["loss", "#d62728"], ["train accuracy", "#1f77b4"], ["test accuracy", "#2ca02c"],
-    ["this snapshot", "#ff9800"]]) {
-    const item = el("span", "rp-key", text);
+  const keys = [];
+  for (const [key, colour] of [["loss", "#d62728"], ["train_acc", "#1f77b4"], ["test_acc", "#2ca02c"],
+    ["this_snapshot", "#ff9800"]]) {
+    const item = el("span", "rp-key");
     item.style.setProperty("--key", colour);
     legend.append(item);
+    keys.push([item, key]);
   }
-  curvesBox.append(el("div", "rp-heading", "Loss and accuracy during the run"), curves, legend);
+  const curvesHeading = el("div", "rp-heading");
+  curvesBox.append(curvesHeading, curves, legend);
   const trajectoryBox = el("div", "rp-chart");
   const trajectory = el("canvas", "rp-trajectory");
-  trajectory.setAttribute("aria-label", "This input's class probabilities across the snapshots");
   const trajectoryLegend = el("div", "rp-legend");
-  trajectoryBox.append(el("div", "rp-heading", "This input's ten probabilities across the run"), trajectory,
-    trajectoryLegend);
+  const trajectoryHeading = el("div", "rp-heading");
+  trajectoryBox.append(trajectoryHeading, trajectory, trajectoryLegend);
   top.append(predictionBox, curvesBox, trajectoryBox);
 
   const kernelsBox = el("div", "rp-kernels");
@@ -238,7 +253,10 @@ function createView(parent) {
   parent.append(root);
 
   const view = { root, play, slider, status, prediction, bars, curves, trajectory, trajectoryLegend, kernelsBox,
-    layersBox, index: 0, timer: null, frame: 0, pendingSince: null, model: null, layerCanvases: new Map() };
+    layersBox, index: 0, timer: null, frame: 0, pendingSince: null, model: null, layerCanvases: new Map(),
+    words: [[predictionHeading, "prediction_heading"], [curvesHeading, "curves_heading"],
+      [trajectoryHeading, "trajectory_heading"], ...keys],
+    labels: [[slider, "slider"], [curves, "curves_label"], [trajectory, "trajectory_label"]] };
   slider.addEventListener("input", () => {
     stop(view);
     view.pendingSince ??= performance.now();
@@ -251,7 +269,7 @@ function createView(parent) {
 function start(view) {
   const last = view.model.sets.length - 1;
   if (view.index >= last) schedule(view, 0);
-  view.play.textContent = "❚❚ Pause";
+  view.play.textContent = tx(view, "pause");
   view.timer = setInterval(() => {
     if (view.index >= last) { stop(view); return; }
     view.pendingSince ??= performance.now();
@@ -262,7 +280,7 @@ function start(view) {
 function stop(view) {
   if (view.timer) clearInterval(view.timer);
   view.timer = null;
-  view.play.textContent = "▶ Play";
+  view.play.textContent = tx(view, "play");
 }
 
 // At most one repaint per animation frame, whatever the slider does.
@@ -326,9 +344,8 @@ function buildLayers(view) {
   const conv1 = d.layers.find((l) => l.kind === "conv");
   view.kernelsBox.replaceChildren();
   if (conv1) {
-    view.kernelsBox.append(el("div", "rp-heading", `${conv1.name} kernels (${conv1.output_shape[0]} filters × ` +
-      `${conv1.input_shape[0]} channel${conv1.input_shape[0] > 1 ? "s" : ""}, ${conv1.geometry.kernel}×` +
-      `${conv1.geometry.kernel}; blue negative, red positive)`));
+    view.kernelsBox.append(el("div", "rp-heading", tx(view, conv1.input_shape[0] > 1 ? "kernels" : "kernels_one", {
+      name: conv1.name, filters: conv1.output_shape[0], channels: conv1.input_shape[0], k: conv1.geometry.kernel })));
     view.kernelCanvas = el("canvas", "rp-kernel-canvas");
     view.kernelCanvas.dataset.layer = conv1.name + ".weight";
     view.kernelScale = el("div", "rp-scale");
@@ -343,13 +360,13 @@ function render(view) {
   const i = Math.min(view.index, view.results.length - 1);
   const result = view.results[i];
   const info = d.set_info?.[i] ?? {};
-  view.status.textContent = `snapshot ${i + 1} of ${view.results.length} · step ${info.step ?? "–"} · epoch ` +
-    `${info.epoch === null || info.epoch === undefined ? "–" : info.epoch.toFixed(2)} · loss ${num(info.loss)} · ` +
-    `train acc ${pct(info.train_acc)} · test acc ${pct(info.test_acc)}`;
+  view.status.textContent = tx(view, "status", { index: i + 1, count: view.results.length, step: info.step ?? "–",
+    epoch: info.epoch === null || info.epoch === undefined ? "–" : info.epoch.toFixed(2), loss: num(info.loss),
+    train: pct(info.train_acc), test: pct(info.test_acc) });
   const p = result.probabilities;
   const best = result.prediction;
   const confident = p[best] >= 0.5;
-  view.prediction.textContent = `${d.classes[best] ?? best} (${pct(p[best])})` + (confident ? "" : " · unsure");
+  view.prediction.textContent = `${d.classes[best] ?? best} (${pct(p[best])})` + (confident ? "" : tx(view, "unsure"));
   view.prediction.dataset.prediction = d.classes[best] ?? String(best);
   view.prediction.dataset.confidence = String(p[best]);
   view.prediction.classList.toggle("rp-unsure", !confident);
@@ -363,6 +380,7 @@ function render(view) {
     });
   }
   [...view.bars.children].forEach((row, c) => {
+    row.children[0].textContent = d.classes[c] ?? String(c); // the names follow a change of language
     row.children[1].firstChild.style.width = `${(100 * p[c]).toFixed(1)}%`;
     row.classList.toggle("rp-best", c === best);
     row.children[2].textContent = pct(p[c]);
@@ -393,6 +411,7 @@ function update(view, d) {
   else delete view.root.dataset.truth;
   const inputChanged = JSON.stringify(view.data?.input) !== JSON.stringify(d.input);
   view.data = d;
+  words(view);
   let model = MODELS.get(d.model_id);
   if (!model && d.model) {
     model = LeNet.decode(d.model);
@@ -400,7 +419,7 @@ function update(view, d) {
   }
   if (!model) {
     view.model = null;
-    view.status.textContent = "Loading the snapshots…";
+    view.status.textContent = tx(view, "loading");
     if (view.missingAsked !== d.model_id && view.setStateValue) {
       view.missingAsked = d.model_id;
       view.setStateValue("missing", { model_id: d.model_id, at: Date.now() });

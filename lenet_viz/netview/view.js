@@ -33,8 +33,12 @@ const VIRIDIS = lut([[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], 
 const RDBU = lut([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
   [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]]);
 const GRAY = lut([[0, 0, 0], [255, 255, 255]]);
-const KIND_TEXT = { conv: "convolution", sigmoid: "sigmoid", relu: "ReLU", tanh: "tanh", avgpool: "average pooling",
-  maxpool: "max pooling", linear: "fully connected" };
+// The view's words come with each rerun in the page's language (data.texts, from the catalogue's nv.*
+// and layer_kind.* messages); {name} placeholders are filled here.
+function tx(view, key, values = {}) {
+  const text = view.data?.texts?.[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -100,32 +104,31 @@ function createView(parent) {
   const top = el("div", "nv-top");
   const padBox = el("div", "nv-pad");
   const tools = el("div", "nv-tools");
-  const penButton = el("button", "nv-tool nv-on", "Pen");
-  const eraserButton = el("button", "nv-tool", "Eraser");
-  const undoButton = el("button", "nv-tool", "Undo");
-  const clearButton = el("button", "nv-tool", "Clear");
+  const penButton = el("button", "nv-tool nv-on");
+  const eraserButton = el("button", "nv-tool");
+  const undoButton = el("button", "nv-tool");
+  const clearButton = el("button", "nv-tool");
   for (const b of [penButton, eraserButton, undoButton, clearButton]) b.type = "button";
   penButton.setAttribute("aria-pressed", "true");
   eraserButton.setAttribute("aria-pressed", "false");
   tools.append(penButton, eraserButton, undoButton, clearButton);
   const pad = el("canvas", "nv-pad-canvas");
   pad.width = pad.height = PAD;
-  pad.setAttribute("aria-label", "Drawing pad");
   pad.setAttribute("role", "img");
   const padHint = el("div", "nv-hint");
   padBox.append(tools, pad, padHint);
 
   const steps = el("div", "nv-steps");
-  const stepsTitle = el("div", "nv-title", "What the network sees");
+  const stepsTitle = el("div", "nv-title");
   const stepRow = el("div", "nv-step-row");
-  const cropStep = stepFigure("1. crop to the ink");
-  const scaleStep = stepFigure("2. scaled");
-  const inputStep = stepFigure("3. input");
+  const cropStep = stepFigure("");
+  const scaleStep = stepFigure("");
+  const inputStep = stepFigure("");
   stepRow.append(cropStep.box, scaleStep.box, inputStep.box);
   steps.append(stepsTitle, stepRow);
 
   const predBox = el("div", "nv-pred");
-  const predTitle = el("div", "nv-title", "Live prediction");
+  const predTitle = el("div", "nv-title");
   const predValue = el("div", "nv-pred-value", "–");
   predValue.setAttribute("data-testid", "netview-prediction");
   const predProb = el("div", "nv-pred-prob", "");
@@ -137,10 +140,10 @@ function createView(parent) {
 
   // --- the layers
   const controls = el("div", "nv-controls");
-  const scaleLayer = el("button", "nv-tool nv-on", "Colour scale per layer");
-  const scaleMap = el("button", "nv-tool", "per map");
+  const scaleLayer = el("button", "nv-tool nv-on");
+  const scaleMap = el("button", "nv-tool");
   scaleLayer.type = scaleMap.type = "button";
-  const help = el("span", "nv-hint", "Hover a unit to see what it reads; click a map unit to inspect it below.");
+  const help = el("span", "nv-hint");
   controls.append(scaleLayer, scaleMap, help);
   const board = el("div", "nv-net");
   const layersBox = el("div", "nv-layers");
@@ -150,7 +153,10 @@ function createView(parent) {
   board.append(layersBox, overlay, tip);
   root.append(top, controls, board);
   Object.assign(view, { pad, padHint, padBox, steps, cropStep, scaleStep, inputStep, predValue, predProb, bars,
-    layersBox, overlay, tip, board, sections: new Map() });
+    layersBox, overlay, tip, board, sections: new Map(),
+    words: [[penButton, "pen"], [eraserButton, "eraser"], [undoButton, "undo"], [clearButton, "clear"],
+      [stepsTitle, "sees"], [cropStep.text, "crop"], [scaleStep.text, "scaled"], [inputStep.text, "input"],
+      [predTitle, "live_prediction"], [scaleLayer, "scale_layer"], [scaleMap, "scale_map"], [help, "help"]] });
 
   // --- pad events: pointer events cover mouse, pen and touch
   const padCtx = pad.getContext("2d", { willReadFrequently: true }); // read back every frame
@@ -368,6 +374,7 @@ function useModel(view, d) {
 // A rerun's data: the model, the mode and the server's input; the strokes to restore on a fresh view.
 function update(view, d, fresh) {
   view.data = d;
+  words(view);
   if (fresh && d.strokes?.length) view.strokes = d.strokes.map((s) => ({ tool: s.tool, points: s.points }));
   view.padBox.hidden = d.mode !== "draw";
   view.steps.hidden = d.mode !== "draw";
@@ -384,6 +391,13 @@ function update(view, d, fresh) {
   }
 }
 
+// The fixed words and the layer titles, in the language of this rerun (it may have just changed).
+function words(view) {
+  for (const [node, key] of view.words) node.textContent = tx(view, key);
+  view.pad.setAttribute("aria-label", tx(view, "pad"));
+  for (const { layer, heading } of view.sections.values()) heading.textContent = title(view, layer);
+}
+
 // ---- layers: build once per model, paint every frame -------------------------------------------
 function shownLayers(view) {
   // the input first, then every layer but flatten (it is the last spatial layer, reshaped)
@@ -393,11 +407,11 @@ function shownLayers(view) {
   return layers;
 }
 
-function title(layer) {
+function title(view, layer) {
   const shape = layer.output_shape.join("×");
-  if (layer.kind === "input") return `input · ${shape}`;
+  if (layer.kind === "input") return tx(view, "input_title", { shape });
   const label = layer.label ? ` (${layer.label})` : "";
-  return `${layer.name}${label} · ${KIND_TEXT[layer.kind] ?? layer.kind} · ${shape}`;
+  return `${layer.name}${label} · ${view.data?.texts?.[`kind.${layer.kind}`] ?? layer.kind} · ${shape}`;
 }
 
 function ensureSections(view) {
@@ -405,7 +419,7 @@ function ensureSections(view) {
   for (const layer of shownLayers(view)) {
     const section = el("section", "nv-layer");
     section.dataset.layer = layer.name;
-    const heading = el("div", "nv-layer-title", title(layer));
+    const heading = el("div", "nv-layer-title", title(view, layer));
     const maps = el("div", "nv-maps");
     const spatial = layer.output_shape.length === 3;
     const canvases = [];
@@ -433,7 +447,7 @@ function ensureSections(view) {
     }
     section.append(heading, maps);
     view.layersBox.append(section);
-    view.sections.set(layer.name, { layer, section, canvases, spatial });
+    view.sections.set(layer.name, { layer, section, heading, canvases, spatial });
   }
   layout(view);
 }
@@ -531,10 +545,10 @@ function renderSteps(view) {
   const [sh, sw] = p.scaledShape;
   const side = Math.max(sh, sw);
   boxed(scaleStep.canvas, p.scaled, sh, sw, side);
-  scaleStep.text.textContent = `2. scaled into ${side}×${side} (${sw}×${sh})`;
+  scaleStep.text.textContent = tx(view, "scaled_into", { side, width: sw, height: sh });
   // 3. the network's input
   boxed(inputStep.canvas, p.image, size, size, size);
-  inputStep.text.textContent = `3. ${size}×${size} input, centred by centre of mass`;
+  inputStep.text.textContent = tx(view, "input_centred", { size });
 }
 
 // A small gray image drawn large with square pixels in the middle of a 112 px black square.
@@ -557,13 +571,13 @@ function renderPrediction(view) {
   const r = view.result;
   if (!r) {
     view.predValue.textContent = "–";
-    view.predProb.textContent = view.data.mode === "draw" ? "Draw on the black square." : "";
+    view.predProb.textContent = view.data.mode === "draw" ? tx(view, "draw_here") : "";
     view.bars.replaceChildren();
     return;
   }
   const top = r.prediction;
   view.predValue.textContent = classes[top] ?? String(top);
-  view.predProb.textContent = `probability ${(r.probabilities[top] * 100).toFixed(1)}%`;
+  view.predProb.textContent = tx(view, "probability", { percent: (r.probabilities[top] * 100).toFixed(1) });
   if (view.bars.children.length !== r.probabilities.length) {
     view.bars.replaceChildren();
     for (let i = 0; i < r.probabilities.length; i++) {
@@ -578,6 +592,7 @@ function renderPrediction(view) {
     const row = view.bars.children[i];
     const p = r.probabilities[i];
     row.classList.toggle("nv-top", i === top);
+    row.children[0].textContent = classes[i] ?? String(i); // the names follow a change of language
     row.children[1].firstChild.style.width = `${(p * 100).toFixed(1)}%`;
     row.children[2].textContent = p >= 0.005 ? `${(p * 100).toFixed(0)}%` : "";
   }
@@ -698,9 +713,10 @@ function writeTip(view, unit, info) {
   if (n) {
     const from = info.sources[0].layer;
     const size = info.window?.size;
-    lines.push(`reads ${n} unit${n > 1 ? "s" : ""} of ${from}${size ? ` (${size}×${size} window)` : ""}`);
+    const window = size ? tx(view, "window", { size }) : "";
+    lines.push(tx(view, n > 1 ? "reads" : "reads_one", { count: n, source: from, window }));
   }
-  if (!unit.flat) lines.push("click to inspect it below");
+  if (!unit.flat) lines.push(tx(view, "click"));
   tip.replaceChildren(...lines.map((line, i) => el("div", i === 0 ? "nv-tip-head" : "", line)));
   tip.hidden = false;
   placeTip(view);

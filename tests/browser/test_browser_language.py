@@ -13,9 +13,12 @@ from tests.app.test_language import english_fragments
 from tests.browser.support import (  # noqa: F401 (fixture)
     CHROMIUM,
     CHROMIUM_ARGS,
+    LIVE_PREDICTION,
+    SEVEN,
     screenshot,
     skip_without_browser,
     streamlit_server,
+    stroke,
     wait_idle,
 )
 from tests.datasets import DEBIAN_FASHION, requires
@@ -24,18 +27,27 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def chinese_page() -> Iterator:
-    """A headless Chromium page whose browser language is Simplified Chinese."""
+def browser() -> Iterator:
+    """One headless Chromium for the module."""
     skip_without_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield context.new_page()
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture
+def chinese_page(browser) -> Iterator:
+    """A fresh page (its own Streamlit session) whose browser language is Simplified Chinese."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def english_in(page) -> list[str]:
@@ -73,14 +85,19 @@ def test_chinese_from_the_browser_language_kept_across_pages(chinese_page, strea
     assert english_in(page) == []
     screenshot(page, "zh-output-size-lenet", full=True)
 
-    for link, marker, name in (("训练", "Start", "zh-train"), ("特征图", "Prediction", "zh-feature-maps")):
-        go(page, link, marker)  # not translated yet: their screenshots show what a Chinese reader sees today
+    for link, marker, name in (("训练", "迭代周期数", "zh-train"), ("特征图", "实时预测", "zh-feature-maps"),
+                               ("训练回放", "这份快照的预测", "zh-replay")):
+        go(page, link, marker)
         assert re.search(r"[?&]lang=zh", page.url), page.url
+        page.wait_for_timeout(1500)  # the in-browser view draws
+        assert english_in(page) == [], link
         screenshot(page, name, full=True)
 
 
 @pytest.mark.browser
 def test_switching_to_english_keeps_the_settings(chinese_page, streamlit_server):  # noqa: F811
+    from playwright.sync_api import expect
+
     page = chinese_page
     page.goto(streamlit_server + "/output_size?lang=zh")
     page.get_by_text("一层输出的特征图有多大").first.wait_for(timeout=60_000)
@@ -88,11 +105,15 @@ def test_switching_to_english_keeps_the_settings(chinese_page, streamlit_server)
     page.get_by_test_id("stRadio").get_by_text("最大池化层").click()
     wait_idle(page)
     page.get_by_test_id("stRadio").get_by_text("平均池化层").click()  # an option no longer first
-    page.get_by_text("向上取整模式").wait_for()
+    expect(page.get_by_test_id("stRadio").get_by_role("radio", name="平均池化层")).to_be_checked()
     wait_idle(page)
     kernel = page.get_by_test_id("stSlider").filter(has_text="卷积核大小 F")
-    kernel.get_by_role("slider").press("ArrowRight")
-    kernel.get_by_role("slider").press("ArrowRight")  # 5 → 7: with padding 2, 28×28 gives 26×26
+    for value in ("6", "7"):  # 5 → 7: with padding 2, 28×28 gives 26×26
+        kernel.get_by_role("slider").press("ArrowRight")
+        page.wait_for_function("v => [...document.querySelectorAll('[data-testid=stSliderThumbValue]')]"
+                               ".some(t => t.closest('[data-testid=stSlider]').innerText.includes('卷积核大小') "
+                               "&& t.innerText === v)", arg=value)
+        wait_idle(page)
     page.get_by_text("26 × 26").wait_for(timeout=30_000)
     wait_idle(page)
     assert kernel.get_by_test_id("stSliderThumbValue").inner_text() == "7"
@@ -136,3 +157,33 @@ def test_a_training_run_in_chinese(chinese_page, streamlit_server):  # noqa: F81
     assert "T恤" in ticks and "短靴" in ticks, ticks[:40]  # Fashion-MNIST's classes on the confusion matrix
     assert "训练损失" in page.locator(".legendtext").all_text_contents()
     screenshot(page, "zh-train-finished", full=True)
+
+
+@pytest.mark.browser
+def test_switching_language_keeps_the_drawing(browser, streamlit_server):  # noqa: F811
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(streamlit_server + "/feature_maps")
+        stroke(page, SEVEN[0])
+        wait_idle(page)
+        page.wait_for_timeout(1500)
+        drawn = page.locator(LIVE_PREDICTION).inner_text()
+        served = page.get_by_test_id("stMetricValue").first.inner_text()
+        page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+        page.get_by_role("option", name="中文").click()
+        page.get_by_text("实时预测").first.wait_for()
+        wait_idle(page)
+        page.wait_for_timeout(1500)
+        pad = page.locator("canvas[aria-label='画板']")
+        ink = pad.evaluate("c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+                           ".filter((v, i) => i % 4 === 0 && v > 128).length")
+        assert ink > 500  # the strokes are still on the pad
+        assert page.locator(LIVE_PREDICTION).inner_text() == drawn
+        assert page.get_by_test_id("stMetricValue").first.inner_text() == served  # the server read the drawing
+        prompt = "在黑色方框里画一个数字：每一层都会跟着笔迹变化。"  # without "until then … a test image"
+        assert page.get_by_text(prompt, exact=True).count() == 1
+        screenshot(page, "zh-feature-maps-drawn", full=True)
+    finally:
+        context.close()
