@@ -6,8 +6,9 @@
 Starts its own server (loopback, a free port) and drives it with the protocol-level client of
 ``tests/load/stclient.py``: real Streamlit sessions over websockets, the browser's BackMsg/ForwardMsg
 protobufs, no browsers (40 Chromium tabs would not fit on 2 cores beside the server). A "pen lift" is
-a rerun that gives Feature maps a new input (a bundled test image: the same forward pass and figures
-as a drawing, without decoding the canvas). Measures, in order:
+the rerun the in-browser network view sends when the pen lifts (its component state carrying the
+28×28 input the browser computed; a bundled MNIST test image stands in for the drawing); on the
+older page without that view, a rerun that picks a new sample, the same server work there. Measures:
 
 1. ``rss``: the server's RSS (``/proc/<pid>/status``) with 1, 10 and 40 sessions open on Feature maps;
 2. ``answers``: the 40 sessions "drawing": each lifts its pen after a random pause (exponential,
@@ -36,17 +37,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lenet_viz.model_store import load_samples  # noqa: E402
 from tests.browser.support import free_port, start_server, stop_server  # noqa: E402
 from tests.load.stclient import (  # noqa: E402
     open_feature_maps,
+    pen_lift,
     percentile,
-    pick_sample,
     server_rss,
     start_training,
     stop_training,
     training_status,
 )
 
+DRAWINGS = load_samples("mnist").images  # stand-ins for what students draw
 RESULTS = ROOT / "benchmarks" / "results" / "server_load.json"
 TTL_S = 5  # disconnected sessions kept this long here (Streamlit's default is 120 s)
 MB = 1e6
@@ -64,7 +67,7 @@ async def settle(pid: int, seconds: float = 3.0) -> float:
 async def open_many(base: str, n: int) -> list:
     opened = await asyncio.gather(*(open_feature_maps(base) for _ in range(n)))
     sessions = [s for s, _ in opened]
-    await asyncio.gather(*(pick_sample(s, i) for i, s in enumerate(sessions)))
+    await asyncio.gather(*(pen_lift(s, DRAWINGS[i % len(DRAWINGS)], i) for i, s in enumerate(sessions)))
     return sessions
 
 
@@ -80,7 +83,8 @@ async def drawing(sessions: list, think: float, seconds: float, seed: int = 0) -
             await asyncio.sleep(next(pauses))
             if time.monotonic() > end:
                 return
-            answer = await pick_sample(s, i := i + 1)
+            i += 1
+            answer = await pen_lift(s, DRAWINGS[i % len(DRAWINGS)], i)
             times.append(answer.seconds)
             errors += bool(answer.exceptions)
 
@@ -101,7 +105,7 @@ def summary(times: list[float], errors: int, seconds: float) -> dict:
 async def measure(base: str, pid: int, args) -> dict:
     out: dict = {}
     first, _ = await open_feature_maps(base)
-    await pick_sample(first, 0)
+    await pen_lift(first, DRAWINGS[0])
     if "rss" in args.only:
         out["rss_mb"] = {"server started, 1 session": await settle(pid)}
         more = await open_many(base, 9)

@@ -16,6 +16,7 @@ polls from here.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -151,6 +152,8 @@ class Session:
             texts.append(body.body)
         elif kind == "progress":
             texts.append(body.text)
+        elif kind == "metric":
+            texts.append(f"{body.label}: {body.body}")
         widget_id = getattr(body, "id", "")
         if isinstance(widget_id, str) and widget_id:
             self.widgets[widget_id] = Widget(kind, widget_id, body)
@@ -178,6 +181,28 @@ async def open_feature_maps(base_url: str) -> tuple[Session, Answer]:
     session = Session(base_url, "feature_maps")
     first = await session.open()
     return session, first
+
+
+NETVIEW_KEY = "fm_netview"  # the in-browser network view's component, where it exists
+
+
+def has_netview(session: Session) -> bool:
+    return any(w.id.endswith(f"-{NETVIEW_KEY}") for w in session.widgets.values())
+
+
+async def pen_lift(session: Session, image, index: int = 0) -> Answer:
+    """What the in-browser view sends when the pen lifts: its component state with the drawing's
+    28×28 input (``image``: uint8 values, computed in the browser), one rerun. Pages without that
+    view get a new sample instead (:func:`pick_sample`), the same server work there."""
+    if not has_netview(session):
+        return await pick_sample(session, index)
+    view = session.find(key=NETVIEW_KEY)
+    values = [int(v) for v in image.ravel()]
+    side = int(len(values) ** 0.5)
+    state = {"drawing": {"size": side, "input": values, "strokes": [[[10, 10], [20, 20 + index % 5]]],
+                         "model_id": None}}
+    session.states[view.id] = WidgetState(id=view.id, json_value=json.dumps(state))
+    return await session.rerun()
 
 
 def sample_options(session: Session) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 
 from lenet_viz.model_store import bundled_models
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot, skip_without_browser
+from tests.browser.test_load import SHOWS
 from tests.load.stclient import open_feature_maps, pick_sample
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
@@ -63,10 +64,10 @@ def test_a_browser_uploads_a_checkpoint_through_nginx(behind_nginx, tmp_path):
             page.get_by_text("Upload a checkpoint (.pt)").wait_for(timeout=120_000)
             page.get_by_text("Upload a checkpoint (.pt)").click()
             page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(upload))
-            page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stSelectbox]')].some(b =>
-                b.innerText.includes('Uploaded: through-nginx.pt'))""", timeout=120_000)
+            page.wait_for_function(SHOWS, arg="Uploaded: through-nginx.pt", timeout=120_000)
             assert page.locator("[data-testid=stException]").count() == 0
             screenshot(page, "nginx-upload")
+            assert "Failed to fetch" not in page.locator("[data-testid=stMain]").inner_text()
         finally:
             browser.close()
     assert all(p.poll() is None for p in [*apps, nginx])

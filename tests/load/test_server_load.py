@@ -3,8 +3,9 @@
 Protocol-level, not browsers: each session is a websocket speaking Streamlit's BackMsg/ForwardMsg
 protobufs from the installed streamlit package (``tests/load/stclient.py``), as 40 Chromium tabs do
 not fit on 2 cores. Loopback only, a private server, bounded (asyncio timeouts), no timed
-assertions: speed is in ``benchmarks/server_load.py``. Until Feature maps draws in the browser, a
-"pen lift" is a rerun that gives the page a new input (a bundled test image), the same server work.
+assertions: speed is in ``benchmarks/server_load.py``. A
+"pen lift" is the rerun the in-browser network view sends at pen up (its component state with the
+drawing's 28×28 input); on the older page without that view, a rerun that picks a new sample.
 """
 
 import asyncio
@@ -12,13 +13,13 @@ import asyncio
 import pytest
 
 from lenet_viz.data import DATA_ENV
-from lenet_viz.model_store import bundled_models
+from lenet_viz.model_store import bundled_models, load_samples
 from lenet_viz.settings import MAX_RUNS_ENV
 from tests.browser.support import free_port, start_server, stop_server
 from tests.datasets import synthetic_digits, write_idx
 from tests.load.stclient import (
     open_feature_maps,
-    pick_sample,
+    pen_lift,
     server_rss,
     start_training,
     stop_training,
@@ -34,8 +35,8 @@ BOUND_S = 420  # the whole scenario is cancelled after this: the test stops by i
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A private server, capped at one training run, its data 6,000 synthetic images."""
-    if not bundled_models():
-        pytest.skip("no bundled model: Feature maps has nothing to show")
+    if not bundled_models() or load_samples("mnist") is None:
+        pytest.skip("no bundled model or samples: Feature maps has nothing to show")
     folder = tmp_path_factory.mktemp("load-data")
     for split, n, seed in (("train", 6000, 0), ("t10k", 200, 1)):
         images, labels = synthetic_digits(n, seed)
@@ -63,8 +64,10 @@ def test_forty_students_draw_while_one_trains(server):
         sessions = [s for s, _ in opened]
         first_errors = [e for _, a in opened for e in a.exceptions]
 
+        drawings = load_samples("mnist").images  # stand-ins for what the students draw
+
         async def student(i, s):
-            return [await pick_sample(s, i + lift) for lift in range(LIFTS)]
+            return [await pen_lift(s, drawings[(i + lift) % len(drawings)], i + lift) for lift in range(LIFTS)]
 
         answers = await asyncio.gather(*(student(i, s) for i, s in enumerate(sessions)))
         during = await training_status(trainer)
