@@ -314,8 +314,8 @@ def test_the_feature_maps_page_leaves_the_cached_bundled_model_as_it_was():
     at.session_state["fm_source"] = "Sample"
     at.run(timeout=30)
     assert not at.exception
-    for key, value in (("fm_unit_layer", "conv1"), ("fm_scale", "per map")):
-        (at.selectbox(key=key) if key == "fm_unit_layer" else at.radio(key=key)).set_value(value).run(timeout=30)
+    at.selectbox(key="fm_unit_layer").set_value("conv1").run(timeout=30)  # the server-side inspector runs the model
+    at.number_input(key="fm_unit_map").set_value(2).run(timeout=30)
     assert not at.exception
     shared = ui.load_bundled(str(models[0].path))
     assert not shared.model.training
