@@ -7,7 +7,7 @@ unit inspector.
 
 import streamlit as st
 
-from lenet_viz import activations, preprocess, ui
+from lenet_viz import activations, links, preprocess, ui
 from lenet_viz import feature_figures as ff
 from lenet_viz import netview_component as nv
 from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
@@ -73,7 +73,15 @@ st.title(tr("fm.title"))
 st.caption(tr("fm.intro"))
 
 # --- Model -------------------------------------------------------------------------------------
-sources: dict[str, object] = {m.label: m for m in bundled_models()}
+bundled = bundled_models()
+MODES = ("Draw", "Sample", "Upload")
+if isinstance(asked := ui.bundled_link_view("feature-maps"), links.FeatureMapsView):  # a shared link opened
+    if bundled:
+        st.session_state["fm_model"] = next((m.label for m in bundled if m.key == asked.model), bundled[0].label)
+    st.session_state["fm_source"] = asked.input.capitalize()
+    st.session_state["fm_sample"] = asked.sample
+ui.show_link_notes("feature-maps")
+sources: dict[str, object] = {m.label: m for m in bundled}
 sources.update({tr("fm.saved", label=label): data for label, data in ui.saved_models().items()})
 sources.update(st.session_state.get(UPLOADED, {}))
 model_col, upload_col = st.columns([2, 1])
@@ -105,11 +113,18 @@ thing = "garment" if fashion else "digit"  # fm.a_<thing> and fm.<thing> in the 
 fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 
 # --- Input -------------------------------------------------------------------------------------
-MODES = ("Draw", "Sample", "Upload")
 mode = st.radio(tr("fm.input"), MODES, horizontal=True, key="fm_source",
                 format_func=lambda m: t(f"fm.source.{m.lower()}", lang),
                 captions=[tr(f"fm.source.{m.lower()}_caption") for m in MODES])
 samples = _samples(ckpt.dataset)
+if samples is not None and st.session_state.get("fm_sample", 0) >= len(samples.images):
+    st.session_state["fm_sample"] = 0
+model_key = next((m.key for m in bundled if m.label == choice), None)
+ui.share_view("feature-maps", links.FeatureMapsView(model_key, mode.lower(), st.session_state.get("fm_sample", 0)
+                                                    if mode == "Sample" else 0),
+              private=" ".join(tr(k) for k, missing in (("link.private_model", model_key is None),
+                                                        (f"link.private_{mode.lower()}", mode != "Sample"))
+                               if missing) or None)
 prepared = shown_sample = None  # shown_sample: index of the bundled test image on show
 notes = st.container()  # one slot above the view, so that the view keeps its place (and its drawing) across reruns
 if mode == "Draw":

@@ -6,7 +6,8 @@ holds every snapshot in the browser, so the slider and Play never wait for the s
 
 import streamlit as st
 
-from lenet_viz import preprocess, ui
+from lenet_viz import links, preprocess, ui
+from lenet_viz import netview_component as nv
 from lenet_viz import replay_component as rc
 from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
 from lenet_viz.i18n import class_name, t
@@ -49,7 +50,16 @@ lang = ui.lang()
 st.title(tr("replay.title"))
 st.caption(tr("replay.intro"))
 
-sources: dict[str, BundledModel | bytes] = {m.label: m for m in bundled_models()}
+bundled = bundled_models()
+if isinstance(asked := ui.bundled_link_view("replay"), links.ReplayView):  # a shared link opened
+    if bundled:
+        model = next((m for m in bundled if m.key == asked.model), bundled[0])
+        st.session_state[MODEL] = model.label
+        if asked.sample is not None:
+            st.session_state["replay_input"] = "Sample"
+            st.session_state[f"replay_sample_{model.dataset}"] = asked.sample
+ui.show_link_notes("replay")
+sources: dict[str, BundledModel | bytes] = {m.label: m for m in bundled}
 sources.update({tr("fm.saved", label=label): data for label, data in ui.saved_models().items()})
 sources.update(st.session_state.get(UPLOADED, {}))
 models = {label: ckpt for label, source in sources.items() if (ckpt := _load(source)) and ckpt.snapshots}
@@ -73,7 +83,7 @@ with model_col:
 size = ckpt.spec.input_size
 
 samples = load_samples(ckpt.dataset)
-drawn = rc.drawn_input(size)
+drawn = nv.drawn_input(size)
 SOURCE_KEYS = {"Sample": "replay.source.sample", "My drawing": "replay.source.drawing",
                "Upload": "replay.source.upload"}
 captions = {"Sample": tr("replay.source.sample_caption"), "My drawing": tr("replay.source.drawing_caption"),
@@ -83,9 +93,16 @@ inputs = [i for i, there in (("Sample", samples is not None), ("My drawing", dra
 mode = st.radio(tr("fm.input"), inputs, horizontal=True, key="replay_input", captions=[captions[i] for i in inputs],
                 format_func=lambda i: t(SOURCE_KEYS[i], lang))
 label = None
+sample_key = f"replay_sample_{ckpt.dataset}"
+if samples is not None and not 0 <= st.session_state.get(sample_key, -1) < len(samples.images):
+    st.session_state[sample_key] = example_index(samples)
+model_key = next((m.key for m in bundled if m.label == choice), None)
+ui.share_view("replay", links.ReplayView(model_key, st.session_state.get(sample_key) if mode == "Sample" else None),
+              private=" ".join(tr(k) for k, missing in (("link.private_model", model_key is None),
+                                                        ("link.private_replay_input", mode != "Sample"))
+                               if missing) or None)
 if mode == "Sample":
-    index = st.selectbox(tr("fm.test_image"), range(len(samples.images)), index=example_index(samples),
-                         key=f"replay_sample_{ckpt.dataset}",
+    index = st.selectbox(tr("fm.test_image"), range(len(samples.images)), key=sample_key,
                          format_func=lambda i: t("fm.sample_option", lang,
                                                  label=class_name(ckpt.classes[samples.labels[i]], lang),
                                                  index=samples.indices[i]))

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from lenet_viz import netview_component as nv
 from lenet_viz import ui
 from lenet_viz.advice import default_lr
 from lenet_viz.checkpoints import check_upload
@@ -29,6 +30,7 @@ MAX_EPOCHS = 50  # also bounds how long the run of a closed tab can go on
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
 NETWORKS = ("classic", "modern", "seed-nopad", "custom")  # described by the catalogue's train.network.<name>
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
+REPLAY_MODEL, REPLAY_INPUT = "replay_model", "replay_input"  # the Training replay page's model and input widgets
 
 
 @dataclass(frozen=True)
@@ -297,22 +299,45 @@ def confusion_and_mistakes(run: TrainingSession, view: SessionView) -> None:
         st.plotly_chart(figure, width="stretch")
 
 
+def _save(run: TrainingSession, view: SessionView, label: str) -> str | None:
+    """Save this run's network in the session once (Save then Replay keep one copy); None, with the
+    reason shown, at the per-session cap."""
+    key = f"train_saved_as_{view.run}"
+    if st.session_state.get(key) in ui.saved_models():
+        return st.session_state[key]
+    try:
+        st.session_state[key] = ui.add_saved_model(label, run.checkpoint())
+    except ui.SessionFull as exc:
+        st.error(exc.text(ui.lang()))
+        return None
+    return st.session_state[key]
+
+
+def _open_replay(run: TrainingSession, saved: str) -> None:
+    """Show the saved run on the Training replay page, on the Feature maps drawing if there is one
+    (that is the input the user has been looking at), else on a sample of the run's dataset."""
+    st.session_state[REPLAY_MODEL] = tr("fm.saved", label=saved)
+    drawn = nv.drawn_input(run.spec.input_size) is not None
+    st.session_state[REPLAY_INPUT] = "My drawing" if drawn else "Sample"
+    st.switch_page("app_pages/replay.py")
+
+
 def keep_network(run: TrainingSession, view: SessionView) -> None:
-    """Save the network in this session (the Feature maps page lists it) or download it, with its snapshots."""
+    """Save the network in this session (Feature maps and Training replay list it), replay it, or download it."""
     st.markdown(tr("train.keep"))
     test_acc = last_test_acc(view.history)
     tested = tr("train.save_tested", acc=f"{test_acc:.3f}") if test_acc is not None else ""
     default_label = tr("train.save_label", network=run.network, dataset=DATASET_NAMES[run.data.dataset],
                        epochs=f"{view.history[-1].epoch:.1f}", tested=tested)
-    name_col, save_col, download_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+    name_col, save_col, replay_col, download_col = st.columns([3, 1, 1.3, 1], vertical_alignment="bottom")
     label = name_col.text_input(tr("train.name"), value=default_label, key=f"train_save_label_{view.run}").strip()
     if save_col.button(tr("train.save"), icon=":material/save:", width="stretch"):
-        try:
-            saved = ui.add_saved_model(label or default_label, run.checkpoint())
-        except ui.SessionFull as exc:  # the per-session cap
-            st.error(exc.text(ui.lang()))
-        else:
+        if saved := _save(run, view, label or default_label):
             st.success(tr("train.saved", label=saved))
+    if view.snapshots and replay_col.button(tr("train.replay"), icon=":material/history:", width="stretch",
+                                            help=tr("train.replay_help")):
+        if saved := _save(run, view, label or default_label):
+            _open_replay(run, saved)
     download_col.download_button(tr("train.download_pt"), data=run.checkpoint(), file_name="lenet.pt",
                                  mime="application/octet-stream", icon=":material/download:", width="stretch")
     if view.snapshots:

@@ -18,7 +18,8 @@ from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS
 Params = Mapping[str, str | list[str]]  # what st.query_params.to_dict() gives, or parse_qs
 
 # Page ids and the URL path Streamlit serves each page under (st.Page takes it from the file name).
-PAGE_PATHS = {"home": "", "feature-maps": "feature_maps", "output-size": "output_size", "train": "train"}
+PAGE_PATHS = {"home": "", "feature-maps": "feature_maps", "output-size": "output_size", "train": "train",
+              "replay": "replay"}
 LANGS = ("en", "zh")
 LANG = "lang"  # the language parameter; E's i18n owns what it means, links only carry it
 
@@ -67,8 +68,16 @@ class FeatureMapsView:
     """What the Feature maps page shows: a bundled model (by key) and its input."""
 
     model: str | None = None  # None: the page's default model
-    input: str = "draw"  # "draw" or "sample"
+    input: str = "draw"  # "draw", "sample" or "upload" (the picture itself never travels)
     sample: int = 0  # position in the bundled samples of the model's dataset
+
+
+@dataclass(frozen=True)
+class ReplayView:
+    """What the Training replay page shows: a bundled model (by key) and one of its dataset's samples."""
+
+    model: str | None = None  # None: the page's default model
+    sample: int | None = None  # position in the bundled samples; None: the page's example
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ class Link:
     """A parsed link: the page, its view (None for pages without settings), the language, and notes."""
 
     page: str = "home"
-    view: OutputSizeView | FeatureMapsView | None = None
+    view: OutputSizeView | FeatureMapsView | ReplayView | None = None
     lang: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -201,7 +210,16 @@ def output_size_query(view: OutputSizeView) -> dict[str, str]:
 
 
 # --- Feature maps ----------------------------------------------------------------------------------
-INPUTS = ("draw", "sample")
+INPUTS = ("draw", "sample", "upload")
+
+
+def _model(params: Params, model_keys: Collection[str], notes: list[str]) -> str | None:
+    model = _one(params, "model")
+    if model is not None and model not in model_keys:
+        notes.append(f"There is no bundled model `{model}`" + (f" (there are: {', '.join(model_keys)})"
+                                                               if model_keys else "") + "; using the default.")
+        model = None
+    return model
 
 
 def parse_feature_maps(params: Params, model_keys: Collection[str], sample_count: int
@@ -210,11 +228,7 @@ def parse_feature_maps(params: Params, model_keys: Collection[str], sample_count
     saved models are private to a session, so never in a link); ``sample_count``: how many bundled
     samples there are. ``sample=N`` alone implies ``input=sample``."""
     notes: list[str] = []
-    model = _one(params, "model")
-    if model is not None and model not in model_keys:
-        notes.append(f"There is no bundled model `{model}`" + (f" (there are: {', '.join(model_keys)})"
-                                                               if model_keys else "") + "; using the default.")
-        model = None
+    model = _model(params, model_keys, notes)
     implied = "sample" if _one(params, "sample") is not None else "draw"
     mode = _choice(params, "input", INPUTS, implied, notes)
     sample = _number(params, "sample", 0, max(sample_count - 1, 0), 0, notes) if mode == "sample" else 0
@@ -226,6 +240,27 @@ def feature_maps_query(view: FeatureMapsView) -> dict[str, str]:
     query = {"model": view.model} if view.model else {}
     if view.input == "sample":
         query["sample"] = str(view.sample)
+    elif view.input == "upload":
+        query["input"] = "upload"
+    return query
+
+
+# --- Training replay -------------------------------------------------------------------------------
+def parse_replay(params: Params, model_keys: Collection[str], sample_count: int) -> tuple[ReplayView, list[str]]:
+    """The Training replay view a link asks for (arguments as for :func:`parse_feature_maps`)."""
+    notes: list[str] = []
+    model = _model(params, model_keys, notes)
+    sample = None
+    if _one(params, "sample") is not None:
+        sample = _number(params, "sample", 0, max(sample_count - 1, 0), 0, notes)
+    return ReplayView(model=model, sample=sample), notes
+
+
+def replay_query(view: ReplayView) -> dict[str, str]:
+    """The query parameters of ``view``."""
+    query = {"model": view.model} if view.model else {}
+    if view.sample is not None:
+        query["sample"] = str(view.sample)
     return query
 
 
@@ -235,22 +270,27 @@ def parse_link(path: str, params: Params, model_keys: Collection[str] = (), samp
     name = path.strip("/").rsplit("/", 1)[-1]
     page = next((pid for pid, p in PAGE_PATHS.items() if p == name), "home")
     lang, notes = parse_lang(params)
-    view: OutputSizeView | FeatureMapsView | None = None
+    view: OutputSizeView | FeatureMapsView | ReplayView | None = None
     if page == "output-size":
         view, more = parse_output_size(params)
         notes += more
     elif page == "feature-maps":
         view, more = parse_feature_maps(params, model_keys, sample_count)
         notes += more
+    elif page == "replay":
+        view, more = parse_replay(params, model_keys, sample_count)
+        notes += more
     return Link(page, view, lang, notes)
 
 
-def view_query(view: OutputSizeView | FeatureMapsView | None, lang: str | None = None) -> dict[str, str]:
+def view_query(view: OutputSizeView | FeatureMapsView | ReplayView | None, lang: str | None = None) -> dict[str, str]:
     """A view's query parameters, with the language (kept when the page writes its own settings)."""
     if isinstance(view, OutputSizeView):
         query = output_size_query(view)
     elif isinstance(view, FeatureMapsView):
         query = feature_maps_query(view)
+    elif isinstance(view, ReplayView):
+        query = replay_query(view)
     else:
         query = {}
     if lang in LANGS:
@@ -266,6 +306,6 @@ def build_url(base: str, page: str, query: Mapping[str, str]) -> str:
     return url + ("?" + urlencode(query, safe=",") if query else "")
 
 
-def view_fields(view: OutputSizeView | FeatureMapsView) -> dict[str, object]:
+def view_fields(view: OutputSizeView | FeatureMapsView | ReplayView) -> dict[str, object]:
     """A view as a plain dict (for comparing a page's state with what a link asked for)."""
     return {f.name: getattr(view, f.name) for f in fields(view)}

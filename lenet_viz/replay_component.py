@@ -24,7 +24,6 @@ FILES = Path(__file__).resolve().parent / "netview"
 KEY = "replay_view"
 SENT = "_replay_sent"  # ids of the models whose snapshots this session's page holds
 SERVED = "_replay_served"  # the last ``missing`` request answered
-DRAWING = "fm_drawing"  # where the Feature maps page keeps its last drawing (lenet_viz.netview_component)
 _PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
 
 
@@ -40,15 +39,6 @@ def payload(ckpt: Checkpoint) -> dict[str, Any]:
     if ckpt.model not in _PAYLOADS:
         _PAYLOADS[ckpt.model] = replay_payload(ckpt.spec, ckpt.snapshots)
     return _PAYLOADS[ckpt.model]
-
-
-def drawn_input(size: int) -> np.ndarray | None:
-    """The size×size ``uint8`` input the Feature maps page computed from its last drawing, if any."""
-    drawing = st.session_state.get(DRAWING) or {}
-    values = drawing.get("input")
-    if values is None or drawing.get("size") != size or len(values) != size * size:
-        return None
-    return np.clip(np.asarray(values, dtype=np.int64), 0, 255).astype(np.uint8).reshape(size, size)
 
 
 def _weights_needed(model_id: str) -> bool:

@@ -195,7 +195,7 @@ def url_lang() -> str | None:
 
 
 def link_from_url(page: str, model_keys: tuple[str, ...] = (), sample_count: int = 0
-                  ) -> links.OutputSizeView | links.FeatureMapsView | None:
+                  ) -> links.OutputSizeView | links.FeatureMapsView | links.ReplayView | None:
     """The view the URL asks ``page`` to show, when the URL is new to this session (a shared link
     opened): the page applies it to its widgets before drawing them. None otherwise, so widgets
     keep what the user set. Notes about bad values are shown above the page."""
@@ -216,7 +216,7 @@ def show_link_notes(page: str) -> None:
                 icon=":material/link_off:")
 
 
-def share_view(page: str, view: links.OutputSizeView | links.FeatureMapsView | None = None,
+def share_view(page: str, view: links.OutputSizeView | links.FeatureMapsView | links.ReplayView | None = None,
                private: str | None = None) -> None:
     """Put ``view`` in the URL (keeping the language) and offer the link in the sidebar.
     ``private`` says what of the page the link cannot carry (an uploaded model, a drawing)."""
@@ -286,3 +286,13 @@ def output_size_view() -> links.OutputSizeView:
     activation = state.get("os_activation", preset.activation)
     return links.OutputSizeView(height=int(height), width=int(width), preset=preset_name, blocks=tuple(blocks),
                                 activation=None if activation == preset.activation else activation, **numbers)
+
+
+def bundled_link_view(page: str) -> links.FeatureMapsView | links.ReplayView | None:
+    """The Feature maps or Replay view a newly opened link asks for, checked against the bundled models
+    and samples (a sample index must fit every bundled dataset, as the model may change)."""
+    from lenet_viz.model_store import bundled_models, load_samples
+
+    models = bundled_models()
+    counts = [len(s.images) for m in models if (s := load_samples(m.dataset)) is not None]
+    return link_from_url(page, tuple(m.key for m in models), min(counts, default=0))

@@ -231,7 +231,13 @@ function createView(parent) {
 
   // --- hover and click on units
   layersBox.addEventListener("pointermove", (e) => hoverAt(view, e));
-  layersBox.addEventListener("pointerleave", () => {
+  // a finger cannot hover: a tap shows the tooltip, which stays until the next tap (a touch's
+  // pointerleave comes right after it lifts, so it must not hide the tooltip)
+  layersBox.addEventListener("pointerdown", (e) => {
+    if (e.pointerType === "touch") hoverAt(view, e);
+  });
+  layersBox.addEventListener("pointerleave", (e) => {
+    if (e.pointerType === "touch") return;
     view.hover = null;
     drawHover(view);
   });

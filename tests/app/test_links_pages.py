@@ -105,3 +105,47 @@ def test_the_session_cap_on_bytes(monkeypatch):
     at = AppTest.from_function(script).run()
     assert [m.value for m in at.markdown] == ["small"]
     assert "past 1 MB" in at.error[0].value
+
+
+def open_page(page: str, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.slow
+def test_a_feature_maps_link_opens_its_model_and_sample():
+    at = open_page("app_pages/feature_maps.py", model="fashion", sample="3")
+    assert at.selectbox(key="fm_model").value.startswith("Fashion-MNIST")
+    assert at.radio(key="fm_source").value == "Sample"
+    assert at.selectbox(key="fm_sample").value == 3
+    assert not at.info or "link" not in at.info[0].value
+    assert dict(at.query_params) == {"model": "fashion", "sample": "3", "lang": "en"}
+    assert at.sidebar.code[0].value.endswith("/feature_maps?model=fashion&sample=3&lang=en")
+
+
+@pytest.mark.slow
+def test_bad_feature_maps_link_falls_back_with_a_note_and_widgets_write_back():
+    at = open_page("app_pages/feature_maps.py", model="nope", sample="abc")
+    assert at.selectbox(key="fm_model").value.startswith("Digits")
+    note = at.info[0].value
+    assert "nope" in note and "sample=abc" in note
+    at.radio(key="fm_source").set_value("Upload").run()
+    assert dict(at.query_params) == {"model": "digits", "input": "upload", "lang": "en"}
+
+
+@pytest.mark.slow
+def test_a_replay_link_opens_its_model_and_sample_and_writes_back():
+    at = open_page("app_pages/replay.py", model="fashion", sample="5")
+    assert at.selectbox(key="replay_model").value.startswith("Fashion-MNIST")
+    assert at.radio(key="replay_input").value == "Sample"
+    assert at.selectbox(key="replay_sample_fashion-mnist").value == 5
+    assert dict(at.query_params) == {"model": "fashion", "sample": "5", "lang": "en"}
+    at.selectbox(key="replay_sample_fashion-mnist").set_value(7).run()
+    assert at.sidebar.code[0].value.endswith("/replay?model=fashion&sample=7&lang=en")
+    bad = open_page("app_pages/replay.py", model="resnet", sample="99")
+    assert "resnet" in bad.info[0].value and "99" in bad.info[0].value
+    assert bad.selectbox(key="replay_model").value.startswith("Digits")

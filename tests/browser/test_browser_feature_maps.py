@@ -218,3 +218,49 @@ def test_eraser_and_undo(page):
     page.get_by_text("Until then").wait_for(state="detached")
     wait_idle(page)
     assert prediction(page) == "1" == page.locator(LIVE_PREDICTION).inner_text()
+
+
+def test_a_link_opens_its_sample_and_the_bars_follow_a_switch_to_fashion(browser_page, streamlit_server):  # noqa: F811
+    page = browser_page
+    page.set_default_timeout(TIMEOUT)
+    page.goto(streamlit_server + "/feature_maps?model=digits&sample=3")
+    page.get_by_text(re.compile(r"test image #\d+, label: \d")).wait_for()
+    page.locator(".nv-bar-label").first.wait_for()
+    wait_idle(page)
+    assert page.locator(".nv-bar-label").all_inner_texts() == [str(i) for i in range(10)]
+    # the bars were built for the digits: a switch of model must rename them, not just the headline
+    page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
+    page.get_by_role("option", name=re.compile("Fashion-MNIST")).click()
+    page.locator(".nv-bar-label", has_text="Ankle boot").wait_for()
+    wait_idle(page)
+    labels = page.locator(".nv-bar-label").all_inner_texts()
+    assert labels[:2] == ["T-shirt/top", "Trouser"] and labels[-1] == "Ankle boot", labels
+    assert page.locator(LIVE_PREDICTION).inner_text() in labels
+    assert "model=fashion" in page.url and "sample=3" in page.url  # the URL follows the widgets
+    screenshot(page, "fashion_link_bars", full=True)
+
+
+def test_a_tap_on_a_phone_shows_what_a_unit_reads(browser_page, streamlit_server):  # noqa: F811
+    phone = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
+    context = browser_page.context.browser.new_context(**phone)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        page.goto(streamlit_server + "/feature_maps")
+        page.locator(PAD).wait_for()
+        wait_idle(page)
+        page.get_by_text("Hover (or tap) a unit").first.wait_for()
+        unit = page.locator("canvas.nv-map-canvas[data-layer=conv2][data-map='3']")
+        unit.scroll_into_view_if_needed()
+        box = unit.bounding_box()
+        cdp = context.new_cdp_session(page)
+        point = {"x": box["x"] + box["width"] * 0.55, "y": box["y"] + box["height"] * 0.55}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        tip = page.locator(".nv-tip")
+        tip.wait_for()
+        page.wait_for_timeout(500)  # the tooltip outlasts the touch's pointerleave
+        assert tip.is_visible() and "conv2[3, " in tip.inner_text()
+        screenshot(page, "phone_tap_unit")
+    finally:
+        context.close()

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lenet_viz import links
-from lenet_viz.links import FeatureMapsView, OutputSizeView
+from lenet_viz.links import FeatureMapsView, OutputSizeView, ReplayView
 
 MODELS = ("digits", "fashion")
 
@@ -115,6 +115,27 @@ def test_feature_maps_round_trip(model, mode, sample):
                                         "act", "b1", "b2", "model", "input", "sample", "lang"]),
                        st.text(max_size=12)))
 def test_any_text_parses_without_raising(params):
-    for path in ("/output_size", "/feature_maps", "/train", "/"):
+    for path in ("/output_size", "/feature_maps", "/replay", "/train", "/"):
         link = links.parse_link(path, params, MODELS, 30)
         assert all(isinstance(note, str) and note for note in link.notes)
+
+
+def test_replay_link_reads_model_and_sample_and_falls_back_with_notes():
+    assert links.parse_replay({}, MODELS, 30) == (ReplayView(), [])
+    assert links.parse_link("/replay", {"model": "fashion", "sample": "5"}, MODELS, 30).view == ReplayView("fashion", 5)
+    view, notes = links.parse_replay({"model": "vgg", "sample": "x"}, MODELS, 30)
+    assert view == ReplayView(None, 0) and "vgg" in notes[0] and "sample=x" in notes[1]
+
+
+@given(st.sampled_from([None, *MODELS]), st.none() | st.integers(0, 29))
+def test_replay_round_trip(model, sample):
+    view = ReplayView(model, sample)
+    url = links.build_url("http://h", "replay", links.view_query(view, "zh"))
+    assert url.startswith("http://h/replay")
+    assert links.parse_replay(_parsed(url), MODELS, 30) == (view, [])
+
+
+def test_feature_maps_upload_input_round_trips():
+    query = links.view_query(FeatureMapsView("digits", "upload"))
+    assert query == {"model": "digits", "input": "upload"}
+    assert links.parse_feature_maps(query, MODELS, 30) == (FeatureMapsView("digits", "upload"), [])
