@@ -165,9 +165,6 @@ def english_alerts(at: AppTest) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the training library's messages (training.py, training_session.py, advice.py, run_data.py, "
-                          "run_slots.py) are English strings; keys training.* are ready for them to return Msg")
 def test_a_finished_run_in_chinese(tmp_path):
     folder = write_dataset(tmp_path, (("train", 256, 0), ("t10k", 64, 1)))
     at = rendered_in_chinese("app_pages/train.py")
