@@ -164,12 +164,10 @@ def _add_model(store: dict[str, bytes], label: str, data: bytes) -> str:
     held = [*saved_models().values(), *uploaded_models().values()]
     most, most_bytes = session_model_caps()
     if len(held) >= most:
-        raise SessionFull(f"This session already holds {len(held)} models, the most a session may keep "
-                          f"({settings.SESSION_MODELS_ENV}={most}). Reload the page to start a fresh session.")
+        raise SessionFull.keyed("session.too_many_models", count=len(held), env=settings.SESSION_MODELS_ENV, limit=most)
     if sum(map(len, held)) + len(data) > most_bytes:
-        raise SessionFull(f"This model ({len(data) / 1e6:.1f} MB) would take this session past "
-                          f"{most_bytes / 1e6:.0f} MB of models ({settings.SESSION_MB_ENV}). "
-                          "Reload the page to start a fresh session.")
+        raise SessionFull.keyed("session.too_many_bytes", size=f"{len(data) / 1e6:.1f}",
+                                limit=f"{most_bytes / 1e6:.0f}", env=settings.SESSION_MB_ENV)
     unique, n = label, 2
     while unique in store:
         unique, n = f"{label} ({n})", n + 1
