@@ -74,6 +74,7 @@ st.caption(tr("fm.intro"))
 
 # --- Model -------------------------------------------------------------------------------------
 sources: dict[str, object] = {m.label: m for m in bundled_models()}
+titles = {m.label: m.title(lang) for m in bundled_models()}  # the keys stay English: a switch keeps the choice
 sources.update({tr("fm.saved", label=label): data for label, data in ui.saved_models().items()})
 sources.update(st.session_state.get(UPLOADED, {}))
 model_col, upload_col = st.columns([2, 1])
@@ -88,7 +89,8 @@ if not sources:
 if st.session_state.get("fm_model") not in sources:
     st.session_state["fm_model"] = next(iter(sources))
 with model_col:
-    choice = st.selectbox(tr("fm.model"), list(sources), key="fm_model")
+    choice = st.selectbox(tr("fm.model"), list(sources), key="fm_model",
+                          format_func=lambda label: titles.get(label, label))
     source = sources[choice]
     try:
         ckpt: Checkpoint = (ui.load_bundled(str(source.path)) if isinstance(source, BundledModel)
