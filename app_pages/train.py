@@ -147,7 +147,8 @@ def network_settings(busy: bool) -> tuple[str, LeNetSpec]:
     network = st.selectbox(tr("train.network"), networks, format_func=lambda n: t(f"train.network.{n}", lang),
                            disabled=busy, **kept(NETWORK, "classic", networks))
     spec = custom if network == "custom" else PRESETS[network]
-    st.caption(tr("train.parameters", description=describe(spec), count=f"{layer_plan(spec).total_params:,}"))
+    st.caption(tr("train.parameters", description=describe(spec, ui.lang()),
+                  count=f"{layer_plan(spec).total_params:,}"))
     return network, spec
 
 
