@@ -22,7 +22,8 @@ import streamlit as st
 
 from lenet_viz import links, settings
 from lenet_viz.errors import LenetVizError
-from lenet_viz.i18n import LANG_NAMES, LANGS, language_of, localize, t
+from lenet_viz.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, language_of, localize, t
+from lenet_viz.model_store import bundled_models
 from lenet_viz.models import PRESETS, LeNetSpec
 
 if TYPE_CHECKING:
@@ -284,3 +285,21 @@ def output_size_view() -> links.OutputSizeView:
     activation = state.get("os_activation", preset.activation)
     return links.OutputSizeView(height=int(height), width=int(width), preset=preset_name, blocks=tuple(blocks),
                                 activation=None if activation == preset.activation else activation, **numbers)
+
+
+def model_choice(key: str, /, **values: str) -> str:
+    """A model's entry in a model picker: the catalogue's English text, so that a switch of language
+    keeps the choice (:func:`model_title` shows it in the session's language)."""
+    return t(key, DEFAULT_LANG, **values)
+
+
+def model_title(choice: str, language: str) -> str:
+    """How a model picker's entry (a bundled label, "Saved: …", "Uploaded: …") reads in ``language``."""
+    for model in bundled_models():
+        if model.label == choice:
+            return model.title(language)
+    for key, name in (("fm.saved", "label"), ("fm.uploaded", "name")):
+        prefix = t(key, DEFAULT_LANG, **{name: ""})
+        if choice.startswith(prefix):
+            return t(key, language, **{name: choice.removeprefix(prefix)})
+    return choice

@@ -225,3 +225,19 @@ def test_replay_in_chinese():
     at = rendered_in_chinese("app_pages/replay.py")
     assert at.title[0].value == "训练回放"
     assert english_on_page(at) == [] and english_alerts(at) == []
+
+
+def test_a_saved_model_stays_chosen_across_a_switch_of_language():
+    from lenet_viz.checkpoints import checkpoint_bytes
+    from lenet_viz.models import PRESETS, build_model
+
+    data = checkpoint_bytes(build_model(PRESETS["modern"]), PRESETS["modern"], "mnist", tuple("0123456789"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["saved_models"] = {"mine": data}
+    at.session_state["fm_model"] = "Saved: mine"
+    at.run().switch_page("app_pages/feature_maps.py").run()
+    at.selectbox(key="_lang_choice").set_value("zh").run()
+    assert not at.exception
+    model = at.selectbox(key="fm_model")
+    assert model.value == "Saved: mine"  # the choice is kept in English; the reader sees it in Chinese
+    assert "已保存：mine" in model.options and "手写数字：现代 LeNet（内置）" in model.options
