@@ -279,7 +279,7 @@ def live_column(settings: RunSettings, run: TrainingSession | None, view: Sessio
     if view.status not in ("idle", "running"):  # how the run ended, under its curves
         {"finished": st.success, "stopped": st.info}.get(view.status, st.error)(localize(view.message, ui.lang()))
         if view.summary and view.status != "error":
-            st.code(view.summary, language=None)
+            st.code(localize(view.summary, ui.lang()), language=None)
         if view.busy:
             st.info(tr("train.predicting"), icon=":material/hourglass_top:")
 

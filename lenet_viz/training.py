@@ -70,14 +70,14 @@ class TrainResult:
         return self.history[-1] if self.history else None
 
     def summary(self) -> str:
-        """The seed's two closing lines."""
+        """The seed's two closing lines (in English as text, as the CLI prints them; a page may localize them)."""
         last = self.final
         if last is None:
             return self.message
         test = last_test_acc(self.history)
-        test_txt = f"{test:.3f}" if test is not None else "n/a"
-        return (f"loss {loss_text(last.train_loss)}, train acc {last.train_acc:.3f}, test acc {test_txt}\n"
-                f"{self.examples_per_sec:.1f} examples/sec on {self.device}")
+        return Msg("training.summary", loss=loss_text(last.train_loss), train=f"{last.train_acc:.3f}",
+                   test=f"{test:.3f}" if test is not None else Msg("training.not_tested"),
+                   rate=f"{self.examples_per_sec:.1f}", device=str(self.device))
 
 
 def tune_memory_allocator() -> bool:
