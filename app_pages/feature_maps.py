@@ -32,7 +32,7 @@ def _on_checkpoint_upload() -> None:
     except CheckpointError as exc:
         st.session_state["fm_checkpoint_error"] = exc.text(ui.lang())
         return
-    label = tr("fm.uploaded", name=file.name)
+    label = ui.model_choice("fm.uploaded", name=file.name)
     st.session_state.setdefault(UPLOADED, {})[label] = data
     st.session_state["fm_model"] = label
     st.session_state.pop("fm_checkpoint_error", None)
@@ -82,7 +82,7 @@ if isinstance(asked := ui.bundled_link_view("feature-maps"), links.FeatureMapsVi
     st.session_state["fm_sample"] = asked.sample
 ui.show_link_notes("feature-maps")
 sources: dict[str, object] = {m.label: m for m in bundled}
-sources.update({tr("fm.saved", label=label): data for label, data in ui.saved_models().items()})
+sources.update({ui.model_choice("fm.saved", label=label): data for label, data in ui.saved_models().items()})
 sources.update(st.session_state.get(UPLOADED, {}))
 model_col, upload_col = st.columns([2, 1])
 with upload_col.expander(tr("fm.upload_checkpoint")):
@@ -96,7 +96,8 @@ if not sources:
 if st.session_state.get("fm_model") not in sources:
     st.session_state["fm_model"] = next(iter(sources))
 with model_col:
-    choice = st.selectbox(tr("fm.model"), list(sources), key="fm_model")
+    choice = st.selectbox(tr("fm.model"), list(sources), key="fm_model",
+                          format_func=lambda choice: ui.model_title(choice, lang))
     source = sources[choice]
     try:
         ckpt: Checkpoint = (ui.load_bundled(str(source.path)) if isinstance(source, BundledModel)

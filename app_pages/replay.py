@@ -33,7 +33,7 @@ def _on_upload() -> None:
     if not ckpt.snapshots:
         st.session_state["replay_error"] = tr("replay.no_snapshots", name=file.name)
         return
-    label = tr("fm.uploaded", name=file.name)
+    label = ui.model_choice("fm.uploaded", name=file.name)
     st.session_state.setdefault(UPLOADED, {})[label] = data
     st.session_state[MODEL] = label
     st.session_state.pop("replay_error", None)
@@ -60,7 +60,7 @@ if isinstance(asked := ui.bundled_link_view("replay"), links.ReplayView):  # a s
             st.session_state[f"replay_sample_{model.dataset}"] = asked.sample
 ui.show_link_notes("replay")
 sources: dict[str, BundledModel | bytes] = {m.label: m for m in bundled}
-sources.update({tr("fm.saved", label=label): data for label, data in ui.saved_models().items()})
+sources.update({ui.model_choice("fm.saved", label=label): data for label, data in ui.saved_models().items()})
 sources.update(st.session_state.get(UPLOADED, {}))
 models = {label: ckpt for label, source in sources.items() if (ckpt := _load(source)) and ckpt.snapshots}
 
@@ -75,7 +75,8 @@ if not models:
 if st.session_state.get(MODEL) not in models:
     st.session_state[MODEL] = next(iter(models))
 with model_col:
-    choice = st.selectbox(tr("fm.model"), list(models), key=MODEL, help=tr("replay.model_help"))
+    choice = st.selectbox(tr("fm.model"), list(models), key=MODEL, help=tr("replay.model_help"),
+                          format_func=lambda choice: ui.model_title(choice, lang))
     ckpt = models[choice]
     first, last = ckpt.snapshots[0], ckpt.snapshots[-1]
     st.caption(tr("replay.model_note", count=len(ckpt.snapshots), first=f"{first.step:,}", last=f"{last.step:,}",

@@ -149,7 +149,8 @@ def network_settings(busy: bool) -> tuple[str, LeNetSpec]:
     network = st.selectbox(tr("train.network"), networks, format_func=lambda n: t(f"train.network.{n}", lang),
                            disabled=busy, **kept(NETWORK, "classic", networks))
     spec = custom if network == "custom" else PRESETS[network]
-    st.caption(tr("train.parameters", description=describe(spec), count=f"{layer_plan(spec).total_params:,}"))
+    st.caption(tr("train.parameters", description=describe(spec, ui.lang()),
+                  count=f"{layer_plan(spec).total_params:,}"))
     return network, spec
 
 
@@ -280,7 +281,7 @@ def live_column(settings: RunSettings, run: TrainingSession | None, view: Sessio
     if view.status not in ("idle", "running"):  # how the run ended, under its curves
         {"finished": st.success, "stopped": st.info}.get(view.status, st.error)(localize(view.message, ui.lang()))
         if view.summary and view.status != "error":
-            st.code(view.summary, language=None)
+            st.code(localize(view.summary, ui.lang()), language=None)
         if view.busy:
             st.info(tr("train.predicting"), icon=":material/hourglass_top:")
 

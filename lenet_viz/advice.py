@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from lenet_viz.history import loss_text
+from lenet_viz.i18n import Msg
 
 if TYPE_CHECKING:
     from lenet_viz.training import TrainConfig
@@ -43,11 +44,11 @@ def blown_up(loss: float) -> bool:
     return not math.isfinite(loss) or loss > EXPLODED_LOSS
 
 
-def divergence_message(config: TrainConfig, loss: float, epoch: float, activation: str) -> str:
-    what = ("no longer a finite number" if not math.isfinite(loss)
-            else f"{loss_text(loss)}, far above chance level (2.3)")
-    return (f"Training diverged at epoch {epoch:.2f}: the loss is {what}. The learning rate {config.lr:g} is too "
-            f"high for this network with {config.optimizer_name}; try {suggested_lr(config, activation):g}.")
+def divergence_message(config: TrainConfig, loss: float, epoch: float, activation: str) -> Msg:
+    what = (Msg("training.loss_not_finite") if not math.isfinite(loss)
+            else Msg("training.loss_far_above", loss=loss_text(loss)))
+    return Msg("training.diverged", epoch=f"{epoch:.2f}", what=what, lr=f"{config.lr:g}",
+               optimizer=config.optimizer_name, suggested=f"{suggested_lr(config, activation):g}")
 
 
 def at_chance_level(loss: float) -> bool:
@@ -55,21 +56,19 @@ def at_chance_level(loss: float) -> bool:
     return CHANCE_LOSS - CHANCE_MARGIN <= loss <= CHANCE_LOSS + CHANCE_CEILING
 
 
-def slow_start_advice(activation: str, config: TrainConfig) -> str:
+def slow_start_advice(activation: str, config: TrainConfig) -> Msg:
     """What to expect from a run whose loss has not left chance level yet."""
     if activation == "sigmoid" and config.optimizer == "sgd":
-        return ("The seed's sigmoid LeNet often needs a few epochs of SGD to get going (more on a small "
-                "subset); if it stays there, lower the learning rate.")
-    return (f"A {activation} network with {config.optimizer_name} usually leaves it within an epoch: "
-            f"if it stays there, lower the learning rate ({config.lr:g} now).")
+        return Msg("training.slow_start_sigmoid")
+    return Msg("training.slow_start", activation=activation, optimizer=config.optimizer_name, lr=f"{config.lr:g}")
 
 
-def chance_hint(loss: float, epoch: float, activation: str, config: TrainConfig) -> str:
+def chance_hint(loss: float, epoch: float, activation: str, config: TrainConfig) -> Msg | str:
     """The hint shown after an epoch whose loss is still at chance level ('' otherwise)."""
     if not at_chance_level(loss):
         return ""
-    return (f"The loss is still at chance level (ln 10 ≈ {CHANCE_LOSS:.2f}) after epoch {round(epoch, 2):g}. "
-            f"{slow_start_advice(activation, config)}")
+    return Msg("training.chance_level", chance=f"{CHANCE_LOSS:.2f}", epoch=f"{round(epoch, 2):g}",
+               advice=slow_start_advice(activation, config))
 
 
 @torch.no_grad()
@@ -106,12 +105,11 @@ class StuckDetector:
         return self.flat_epochs >= FLAT_EPOCHS
 
 
-def stuck_message(config: TrainConfig, epoch: float, activation: str, loss: float | None) -> str:
-    cause = "its ReLUs have died" if activation == "relu" else "its units have saturated"
-    at_chance = loss is None or at_chance_level(loss)
-    effect = (f"so the loss stays at chance level (ln 10 ≈ {CHANCE_LOSS:.3f})" if at_chance else
-              f"and its loss, {loss_text(loss)}, is worse than guessing at random (ln 10 ≈ {CHANCE_LOSS:.3f})")
-    return (f"Training is stuck at epoch {epoch:.2f}: the network gives (almost) the same output for every "
-            f"image, {effect}. Hardly any gradient flows back: {cause}. The learning rate {config.lr:g} is "
-            f"too high for this network with {config.optimizer_name}; try {suggested_lr(config, activation):g}"
-            + (" (or Adam with 0.001)." if activation == "relu" and config.optimizer == "sgd" else "."))
+def stuck_message(config: TrainConfig, epoch: float, activation: str, loss: float | None) -> Msg:
+    cause = Msg("training.stuck_relu") if activation == "relu" else Msg("training.stuck_saturated")
+    chance = f"{CHANCE_LOSS:.3f}"
+    effect = (Msg("training.stuck_at_chance", chance=chance) if loss is None or at_chance_level(loss) else
+              Msg("training.stuck_worse", loss=loss_text(loss), chance=chance))
+    key = "training.stuck_or_adam" if activation == "relu" and config.optimizer == "sgd" else "training.stuck"
+    return Msg(key, epoch=f"{epoch:.2f}", effect=effect, cause=cause, lr=f"{config.lr:g}",
+               optimizer=config.optimizer_name, suggested=f"{suggested_lr(config, activation):g}")

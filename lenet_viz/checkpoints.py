@@ -37,6 +37,7 @@ from lenet_viz.history import (
     parse_history,
     parse_snapshots,
 )
+from lenet_viz.i18n import Msg
 from lenet_viz.models import LeNetSpec, SpecError, build_model, layer_plan
 from lenet_viz.preprocess import MAX_UPLOAD_BYTES
 
@@ -126,8 +127,8 @@ def checkpoint_bytes(*args: Any, **kwargs: Any) -> bytes:
 def check_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
     """Refuse an uploaded file larger than the app accepts (Streamlit checks it too)."""
     if len(data) > max_bytes:
-        raise CheckpointError(f"The file is {len(data) / 1e6:.1f} MB; checkpoints up to "
-                              f"{max_bytes / 1e6:.0f} MB are accepted.")
+        raise CheckpointError.keyed("checkpoint.too_large", size=f"{len(data) / 1e6:.1f}",
+                                    limit=f"{max_bytes / 1e6:.0f}")
 
 
 def _unpacked_size(source: BinaryIO) -> int:
@@ -139,31 +140,30 @@ def _unpacked_size(source: BinaryIO) -> int:
         return sum(info.file_size for info in z.infolist())
 
 
-def _check_spec_size(name: str, spec: LeNetSpec, state: dict[str, torch.Tensor]) -> None:
+def _check_spec_size(name: str | Msg, spec: LeNetSpec, state: dict[str, torch.Tensor]) -> None:
     """Refuse a spec that would build a huge network, or one its weights do not fill, before building it."""
     if spec.input_size > MAX_INPUT_SIZE:
-        raise CheckpointError(f"{name}: inputs of {spec.input_size}×{spec.input_size} pixels; "
-                              f"at most {MAX_INPUT_SIZE} are supported.")
+        raise CheckpointError.keyed("checkpoint.input_too_large", name=name, size=spec.input_size, limit=MAX_INPUT_SIZE)
     params = layer_plan(spec).total_params
     stored = sum(math.prod(t.shape) for t in state.values())
     if params > MAX_PARAMS or params != stored:
-        raise CheckpointError(f"{name}: its network spec has {params:,} parameters but the file holds "
-                              f"{stored:,} weights." if params <= MAX_PARAMS else
-                              f"{name}: its network has {params:,} parameters; at most {MAX_PARAMS:,} are supported.")
+        raise (CheckpointError.keyed("checkpoint.weights_mismatch", name=name, params=f"{params:,}",
+                                     stored=f"{stored:,}") if params <= MAX_PARAMS else
+               CheckpointError.keyed("checkpoint.too_many_params", name=name, params=f"{params:,}",
+                                     limit=f"{MAX_PARAMS:,}"))
 
 
-def _unreadable_reason(exc: Exception) -> str:
+def _unreadable_reason(exc: Exception) -> Msg:
     """A short, plain reason for a file ``torch.load`` refused."""
     text = str(exc)
     if "weights_only" in text or "Unsupported global" in text or "Unsupported operand" in text:
-        return ("it holds Python objects that could run code, which lenet-viz never loads "
-                "(a lenet-viz checkpoint holds only numbers, text and tensors)")
-    return "it is not a file saved by PyTorch, or it is damaged or incomplete"
+        return Msg("checkpoint.unsafe")
+    return Msg("checkpoint.damaged")
 
 
 def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
     """Read and validate a checkpoint from a path, bytes or a file object (on the CPU)."""
-    name = str(source) if isinstance(source, (str, Path)) else "the uploaded file"
+    name = str(source) if isinstance(source, (str, Path)) else Msg("checkpoint.the_upload")
     try:
         if isinstance(source, (str, Path)):
             with open(source, "rb") as f:
@@ -173,44 +173,44 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
             unpacked = _unpacked_size(source)
             source.seek(0)
         if unpacked > MAX_UNPACKED_BYTES:
-            raise CheckpointError(f"{name} unpacks to {unpacked / 1e6:,.0f} MB; a lenet-viz checkpoint is far "
-                                  "smaller.")
+            raise CheckpointError.keyed("checkpoint.unpacks_to", name=name, size=f"{unpacked / 1e6:,.0f}")
         raw = torch.load(source, map_location="cpu", weights_only=True)
     except CheckpointError:
         raise
     except FileNotFoundError:
-        raise CheckpointError(f"{name} does not exist.") from None
+        raise CheckpointError.keyed("checkpoint.missing", name=name) from None
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for bad files
-        raise CheckpointError(f"{name} is not a readable checkpoint: {_unreadable_reason(exc)}.") from exc
+        raise CheckpointError.keyed("checkpoint.unreadable", name=name, reason=_unreadable_reason(exc)) from exc
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise CheckpointError(f"{name} is not a lenet-viz checkpoint (no '{FORMAT}' format tag).")
+        raise CheckpointError.keyed("checkpoint.no_format", name=name, format=FORMAT)
     try:
         if not isinstance(raw["spec"], dict):
-            raise CheckpointError(f"{name}: the network spec is not a dict.")
+            raise CheckpointError.keyed("checkpoint.spec_not_dict", name=name)
         spec = LeNetSpec.from_dict(raw["spec"])
         state = raw["state_dict"]
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-            raise CheckpointError(f"{name}: the weights are not a dict of tensors.")
+            raise CheckpointError.keyed("checkpoint.weights_not_tensors", name=name)
         _check_spec_size(name, spec, state)
         model = build_model(spec)
         model.load_state_dict(state)
         if not all(torch.isfinite(p).all() for p in model.parameters()):
-            raise CheckpointError(f"{name}: some weights are NaN or infinite.")
+            raise CheckpointError.keyed("checkpoint.not_finite", name=name)
         classes = tuple(str(c) for c in raw["classes"])
         if len(classes) != spec.num_classes:
-            raise CheckpointError(f"{name}: {len(classes)} class names for {spec.num_classes} outputs.")
+            raise CheckpointError.keyed("checkpoint.class_count", name=name, count=len(classes),
+                                        outputs=spec.num_classes)
         history = parse_history(raw.get("history", []))
         snapshots = parse_snapshots(raw.get("snapshots", []), state)
         config = dict(raw.get("config", {}))
     except CheckpointError:
         raise
     except HistoryError as exc:
-        raise CheckpointError(f"{name}: {exc}.") from exc
+        raise CheckpointError.keyed("checkpoint.bad_history", name=name, error=str(exc)) from exc
     except SpecError as exc:
-        raise CheckpointError(f"{name}: {exc}") from exc
+        raise CheckpointError.keyed("checkpoint.bad_spec", name=name, error=exc) from exc
     except Exception as exc:  # noqa: BLE001 - a hostile file can break the rebuild in many ways
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise CheckpointError(f"{name} does not match its network spec ({reason[:200]}).") from exc
+        raise CheckpointError.keyed("checkpoint.mismatch", name=name, reason=reason[:200]) from exc
     model.eval()
     return Checkpoint(model, spec, str(raw.get("dataset", "")), classes, history, config,
                       str(raw.get("created", "")), snapshots)

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lenet_viz.i18n import DEFAULT_LANG, t
+from lenet_viz.i18n import DEFAULT_LANG, Msg, t
 
 
 class LenetVizError(Exception):
     """Something the user can fix; the message says what, in plain words."""
 
     def __init__(self, message: str = "", *, key: str | None = None, values: dict[str, Any] | None = None):
+        if isinstance(message, Msg) and key is None:  # a library message raised as is keeps its key
+            key, values = message.key, message.values
         self.key, self.values = key, dict(values or {})
         super().__init__(message or (t(key, DEFAULT_LANG, **self.values) if key else ""))
 

@@ -12,6 +12,7 @@ the reader's language; such an error given as a value to :func:`t` is translated
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,25 @@ def _rebuild_msg(key: str, values: dict[str, Any]) -> Msg:
     return Msg(key, **values)
 
 
+class Msgs(str):
+    """Several messages shown as one list ("a, b"), each in the reader's language; its English text
+    is the English list, as for :class:`Msg`."""
+
+    messages: tuple[str, ...]
+
+    def __new__(cls, messages: Iterable[str]) -> Msgs:
+        messages = tuple(messages)
+        joined = super().__new__(cls, t("list.separator", DEFAULT_LANG).join(messages))
+        joined.messages = messages
+        return joined
+
+    def __reduce__(self):
+        return Msgs, (self.messages,)
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        return t("list.separator", lang).join(_as_text(m, lang) for m in self.messages)
+
+
 def localize(value: Any, lang: str) -> Any:
     """A :class:`Msg` or an error in ``lang``; any other value as it is (a plain string stays English)."""
     return _as_text(value, lang)
@@ -60,7 +80,7 @@ def localize(value: Any, lang: str) -> Any:
 
 def _as_text(value: Any, lang: str) -> Any:
     """A :class:`Msg` or an error among the values is put in the same language; others pass as they are."""
-    if isinstance(value, Msg):
+    if isinstance(value, (Msg, Msgs)):
         return value.text(lang)
     if isinstance(value, BaseException):
         text = getattr(value, "text", None)

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlencode
 
+from lenet_viz.i18n import Msg
 from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS
 
 Params = Mapping[str, str | list[str]]  # what st.query_params.to_dict() gives, or parse_qs
@@ -105,10 +106,10 @@ def _number(params: Params, key: str, low: int, high: int, default: int, notes: 
     try:
         value = int(raw)
     except ValueError:
-        notes.append(f"`{key}={raw}` is not a whole number; using {default}.")
+        notes.append(Msg("link.not_whole", key=key, raw=raw, default=default))
         return default
     if not low <= value <= high:
-        notes.append(f"`{key}={value}` is outside {low}–{high}; using {default}.")
+        notes.append(Msg("link.outside", key=key, raw=value, low=low, high=high, default=default))
         return default
     return value
 
@@ -118,7 +119,8 @@ def _choice(params: Params, key: str, allowed: Collection[str], default, notes: 
     if raw is None:
         return default
     if raw not in allowed:
-        notes.append(f"`{key}={raw}` is not one of {', '.join(allowed)}; using {default or 'the default'}.")
+        notes.append(Msg("link.not_one_of", key=key, raw=raw, allowed=", ".join(allowed),
+                         default=default or Msg("link.the_default")))
         return default
     return raw
 
@@ -128,7 +130,7 @@ def _flag(params: Params, key: str, notes: list[str]) -> bool:
     if raw is None:
         return False
     if raw.lower() not in ("0", "1", "true", "false"):
-        notes.append(f"`{key}={raw}` is not 0 or 1; using 0.")
+        notes.append(Msg("link.not_flag", key=key, raw=raw))
         return False
     return raw.lower() in ("1", "true")
 
@@ -146,8 +148,7 @@ def _block(params: Params, index: int, notes: list[str]) -> dict[str, int | str]
         return None
     parts = raw.split(",")
     if len(parts) != len(BLOCK_PARTS):
-        notes.append(f"`{key}` needs {len(BLOCK_PARTS)} values (channels,kernel,stride,padding,pool,pool kernel,"
-                     f"pool stride); using the preset's block.")
+        notes.append(Msg("link.block_values", key=key, count=len(BLOCK_PARTS)))
         return None
     block: dict[str, int | str] = {}
     for part, (name, low, high) in zip(parts, BLOCK_PARTS, strict=True):
@@ -159,7 +160,7 @@ def _block(params: Params, index: int, notes: list[str]) -> dict[str, int | str]
             ok = part.isdigit() and low <= int(part) <= high
             block[name] = int(part) if ok else 0
         if not ok:
-            notes.append(f"`{key}`: {name.replace('_', ' ')} `{part}` is not allowed; using the preset's block.")
+            notes.append(Msg("link.block_part", key=key, name=name.replace("_", " "), part=part))
             return None
     return block
 
@@ -216,8 +217,8 @@ INPUTS = ("draw", "sample", "upload")
 def _model(params: Params, model_keys: Collection[str], notes: list[str]) -> str | None:
     model = _one(params, "model")
     if model is not None and model not in model_keys:
-        notes.append(f"There is no bundled model `{model}`" + (f" (there are: {', '.join(model_keys)})"
-                                                               if model_keys else "") + "; using the default.")
+        notes.append(Msg("link.no_model", model=model, models=", ".join(model_keys)) if model_keys
+                     else Msg("link.no_models", model=model))
         model = None
     return model
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lenet_viz.i18n import has, t
+
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 MODELS_DIR = ASSETS / "models"
 SAMPLES_DIR = ASSETS / "samples"
@@ -27,6 +29,10 @@ class BundledModel:
     path: Path
     dataset: str
     description: str
+
+    def title(self, lang: str) -> str:
+        """The label as the reader calls it (``model.<key>`` in the catalogue; the label if none)."""
+        return t(f"model.{self.key}", lang) if has(f"model.{self.key}") else self.label
 
 
 def bundled_models() -> list[BundledModel]:

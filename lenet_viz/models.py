@@ -188,17 +188,18 @@ def layer_plan(spec: LeNetSpec) -> LayerPlan:
     return LayerPlan(tuple(layers))
 
 
-def describe(spec: LeNetSpec) -> str:
+def describe(spec: LeNetSpec, lang: str = DEFAULT_LANG) -> str:
     """One line for a network, e.g. ``conv 6@5×5 pad 2 → avg pool 2 → … → fc 120 → 84 → 10 · sigmoid``."""
     parts = []
     for block in spec.conv:
-        parts.append(f"conv {block.out_channels}@{block.kernel}×{block.kernel}"
-                     + (f" stride {block.stride}" if block.stride > 1 else "")
-                     + (f" pad {block.padding}" if block.padding else ""))
+        parts.append(t("desc.conv", lang, channels=block.out_channels, k=block.kernel)
+                     + (t("desc.stride", lang, n=block.stride) if block.stride > 1 else "")
+                     + (t("desc.pad", lang, n=block.padding) if block.padding else ""))
         if block.pool != "none":
-            parts.append(f"{block.pool} pool {block.pool_kernel}"
-                         + (f" stride {block.pool_stride}" if block.pool_stride != block.pool_kernel else ""))
-    parts.append("fc " + " → ".join(str(w) for w in (*spec.hidden, spec.num_classes)))
+            parts.append(t(f"desc.{block.pool}_pool", lang, k=block.pool_kernel)
+                         + (t("desc.stride", lang, n=block.pool_stride) if block.pool_stride != block.pool_kernel
+                            else ""))
+    parts.append(t("desc.fc", lang, widths=" → ".join(str(w) for w in (*spec.hidden, spec.num_classes))))
     return " → ".join(parts) + f" · {spec.activation}"
 
 

@@ -52,8 +52,11 @@ def _weights_needed(model_id: str) -> bool:
 
 def view_texts(lang: str) -> dict[str, str]:
     """The replay view's own words in ``lang``: the catalogue's ``rp.*`` messages (placeholders such as
-    ``{index}`` are filled in the browser)."""
-    return {key.removeprefix("rp."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("rp.")}
+    ``{index}`` are filled in the browser) and the layer kinds (``kind.conv``, …), as the Feature maps view has them."""
+    texts = {key.removeprefix("rp."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("rp.")}
+    kinds = {f"kind.{key.removeprefix('layer_kind.')}": t(key, lang) for key in catalogue(DEFAULT_LANG)
+             if key.startswith("layer_kind.")}
+    return {**texts, **kinds, "input_title": t("nv.input_title", lang)}
 
 
 def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lang: str = DEFAULT_LANG) -> None:

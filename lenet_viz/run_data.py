@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lenet_viz.data import load_dataset, take_subset
+from lenet_viz.i18n import Msg, Msgs
 from lenet_viz.models import PRESETS, LeNetSpec
 from lenet_viz.training import Split
 
@@ -29,12 +30,13 @@ def load_run_data(dataset: str, data_dir: str | None = None, subset: int | None 
     return RunData(dataset, data.classes, train_split, (data.test_images, data.test_labels))
 
 
-def trainable_problem(spec: LeNetSpec) -> str:
+def trainable_problem(spec: LeNetSpec) -> Msg | str:
     """Why a network cannot be trained on MNIST-style data ('' when it can)."""
-    wrong = [f"{what} {got} (needs {need})" for what, got, need in (
-        ("input channels", spec.in_channels, 1), ("input size", spec.input_size, 28),
+    wrong = [Msg(f"training.wrong_{what}", got=got, need=need) for what, got, need in (
+        ("in_channels", spec.in_channels, 1), ("input_size", spec.input_size, 28),
         ("outputs", spec.num_classes, 10)) if got != need]
-    return f"This network cannot be trained on 28×28 grey images of 10 classes: {', '.join(wrong)}." if wrong else ""
+    return Msg("training.untrainable", problems=Msgs(wrong)) if wrong else ""
+
 
 
 def preset_name(spec: LeNetSpec) -> str | None:

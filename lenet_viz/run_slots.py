@@ -48,10 +48,7 @@ class RunSlots:
         with self._lock:
             limit = self._limit()
             if self._active >= limit:
-                raise RunRefused(
-                    f"The server is already training {self._active} network(s), its limit "
-                    f"(${MAX_RUNS_ENV}={limit}). Please try again when that run ends."
-                )
+                raise RunRefused.keyed("training.busy_server", active=self._active, env=MAX_RUNS_ENV, limit=limit)
             self._active += 1
 
     def release(self) -> None:

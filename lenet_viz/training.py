@@ -24,6 +24,7 @@ from lenet_viz.advice import blown_up, divergence_message
 from lenet_viz.data import to_input
 from lenet_viz.errors import LenetVizError
 from lenet_viz.history import Progress, Snapshot, last_test_acc, loss_text, snapshot_steps, take_snapshot
+from lenet_viz.i18n import Msg
 from lenet_viz.models import activation_of
 
 Split = tuple[torch.Tensor, torch.Tensor]  # uint8 images N×28×28, int64 labels N
@@ -69,14 +70,14 @@ class TrainResult:
         return self.history[-1] if self.history else None
 
     def summary(self) -> str:
-        """The seed's two closing lines."""
+        """The seed's two closing lines (in English as text, as the CLI prints them; a page may localize them)."""
         last = self.final
         if last is None:
             return self.message
         test = last_test_acc(self.history)
-        test_txt = f"{test:.3f}" if test is not None else "n/a"
-        return (f"loss {loss_text(last.train_loss)}, train acc {last.train_acc:.3f}, test acc {test_txt}\n"
-                f"{self.examples_per_sec:.1f} examples/sec on {self.device}")
+        return Msg("training.summary", loss=loss_text(last.train_loss), train=f"{last.train_acc:.3f}",
+                   test=f"{test:.3f}" if test is not None else Msg("training.not_tested"),
+                   rate=f"{self.examples_per_sec:.1f}", device=str(self.device))
 
 
 def tune_memory_allocator() -> bool:
@@ -349,7 +350,7 @@ class _Run:
         if self.test is not None:
             test_acc = evaluate(self.model, self.test, self.device, stop=self.stop)
             if test_acc is None:
-                self.result.message = f"Stopped by request at epoch {epoch + 1}."
+                self.result.message = Msg("training.stopped_at", epoch=epoch + 1)
                 return "stopped"
             self.test_acc = test_acc
         if first + self.steps_per_epoch in self.snapshot_at:
@@ -362,7 +363,7 @@ class _Run:
         """End the run at a stop request, reporting the steps done since the last report."""
         if self.meter.uncounted(sums.seen):
             self.report(epoch, math.ceil(sums.seen / self.config.batch_size), sums, None)
-        self.result.message = f"Stopped by request at epoch {epoch + sums.seen / len(self.images):.2f}."
+        self.result.message = Msg("training.stopped_at", epoch=f"{epoch + sums.seen / len(self.images):.2f}")
         return "stopped"
 
     def snapshot_last(self) -> None:
@@ -386,8 +387,8 @@ class _Run:
                 raise
             at = self.result.history[-1].epoch if self.result.history else 0.0
             self.result.status = "error"
-            self.result.message = (f"Out of memory on {self.device} with batch {self.config.batch_size} at epoch "
-                                   f"{at:.2f}: try a smaller batch. The weights learned so far are kept.")
+            self.result.message = Msg("training.out_of_memory", device=str(self.device), batch=self.config.batch_size,
+                                      epoch=f"{at:.2f}")
         finally:
             self.model.train()
             if self.device.type == "cuda":
@@ -395,7 +396,7 @@ class _Run:
         self.result.examples_per_sec = self.meter.rate
         if self.result.status == "finished":
             epochs = self.config.epochs
-            self.result.message = f"Finished {epochs} epoch{'s' if epochs > 1 else ''}."
+            self.result.message = Msg("training.finished_one" if epochs == 1 else "training.finished", epochs=epochs)
         return self.result
 
 

@@ -38,6 +38,7 @@ from lenet_viz.history import (
     offset_after,
     thin,
 )
+from lenet_viz.i18n import Msg
 from lenet_viz.models import LeNetSpec, build_model
 from lenet_viz.run_data import RunData, trainable_problem
 from lenet_viz.run_slots import SLOTS, RunRefused, RunSlots
@@ -154,8 +155,7 @@ class TrainingSession:
         if problem := trainable_problem(ckpt.spec):
             raise RunRefused(problem)
         if ckpt.dataset and ckpt.dataset != data.dataset:
-            raise RunRefused(f"This network was trained on {ckpt.dataset}, not {data.dataset}: "
-                             "continue it on the same dataset.")
+            raise RunRefused.keyed("training.wrong_dataset", trained=ckpt.dataset, chosen=data.dataset)
         session = cls(ckpt.spec, data, network, slots, snapshots)
         session.model.load_state_dict(ckpt.model.state_dict())
         session._history = list(ckpt.history)
@@ -170,9 +170,9 @@ class TrainingSession:
         """Train in the background: from fresh weights, or on from the current ones."""
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
-                raise RunRefused("This session is already training; stop that run first.")
+                raise RunRefused.keyed("training.session_busy")
             if not fresh and not (self._history or self._resumed):
-                raise RunRefused("There is nothing to continue yet; start a run first.")
+                raise RunRefused.keyed("training.nothing_to_continue")
             self.slots.acquire()
             if fresh:
                 self._history, self._snapshots = [], []
@@ -189,7 +189,7 @@ class TrainingSession:
             except RuntimeError as exc:
                 self.slots.release()
                 self._status = "idle"
-                raise RunRefused(f"Could not start a training thread ({exc}).") from exc
+                raise RunRefused.keyed("training.thread_failed", error=str(exc)) from exc
 
     def stop(self) -> None:
         """Ask the run to end after the current step, keeping what it learned."""
@@ -214,7 +214,7 @@ class TrainingSession:
         """The trained network as checkpoint bytes, with its snapshots (made once per run; not while training)."""
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
-                raise RunRefused("The network is still training; stop or wait for the run to end.")
+                raise RunRefused.keyed("training.still_training")
             if self._checkpoint is None:
                 config = {**(self.config.to_dict() if self.config else {}), "model": self.network,
                           "train_images": len(self.data.train[0])}
@@ -251,14 +251,14 @@ class TrainingSession:
         status: RunStatus = result.status
         message = result.message
         if status == "finished" and self._offset.epoch:
-            message = (f"Finished {config.epochs} more epoch{'s' if config.epochs > 1 else ''}: "
-                       f"{round(self._offset.epoch + config.epochs, 2):g} epochs in all.")
+            message = Msg("training.finished_more_one" if config.epochs == 1 else "training.finished_more",
+                          epochs=config.epochs, total=f"{round(self._offset.epoch + config.epochs, 2):g}")
         if status not in ("diverged", "error") and watchdog.stuck_at is None and watchdog.detector.stuck():
             watchdog.stuck_at = self._history[-1].epoch if self._history else 0.0
         if watchdog.stuck_at is not None and status != "diverged":  # a blown-up loss says more than a stuck output
             return "diverged", stuck_message(config, watchdog.stuck_at, self.spec.activation, self._last_loss())
         if status == "stopped" and watchdog.abandoned:
-            message = "Stopped: the browser session that started this run was closed."
+            message = Msg("training.stopped_closed")
         return status, message
 
     def _predict(self) -> None:
@@ -267,7 +267,8 @@ class TrainingSession:
             predictions = predict(self.model, self.data.test[0])
         except Exception as exc:  # noqa: BLE001 - the weights stay usable without the confusion matrix
             with self._lock:
-                self._message += f" The test-set predictions failed ({type(exc).__name__}: {exc})."
+                self._message = Msg("training.then", a=self._message,
+                                    b=Msg("training.predictions_failed", error=f"{type(exc).__name__}: {exc}"))
         else:
             with self._lock:
                 self._predictions = predictions
@@ -288,6 +289,6 @@ class TrainingSession:
                 self._predict()
         except Exception as exc:  # noqa: BLE001 - any failure must reach the page, not kill the thread silently
             with self._lock:
-                self._status, self._message = "error", f"Training failed: {type(exc).__name__}: {exc}"
+                self._status, self._message = "error", Msg("training.failed", error=f"{type(exc).__name__}: {exc}")
         finally:
             self.slots.release()

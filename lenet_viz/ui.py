@@ -22,7 +22,8 @@ import streamlit as st
 
 from lenet_viz import links, settings
 from lenet_viz.errors import LenetVizError
-from lenet_viz.i18n import LANG_NAMES, LANGS, language_of, localize, t
+from lenet_viz.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, language_of, localize, t
+from lenet_viz.model_store import bundled_models
 from lenet_viz.models import PRESETS, LeNetSpec
 
 if TYPE_CHECKING:
@@ -164,12 +165,10 @@ def _add_model(store: dict[str, bytes], label: str, data: bytes) -> str:
     held = [*saved_models().values(), *uploaded_models().values()]
     most, most_bytes = session_model_caps()
     if len(held) >= most:
-        raise SessionFull(f"This session already holds {len(held)} models, the most a session may keep "
-                          f"({settings.SESSION_MODELS_ENV}={most}). Reload the page to start a fresh session.")
+        raise SessionFull.keyed("session.too_many_models", count=len(held), env=settings.SESSION_MODELS_ENV, limit=most)
     if sum(map(len, held)) + len(data) > most_bytes:
-        raise SessionFull(f"This model ({len(data) / 1e6:.1f} MB) would take this session past "
-                          f"{most_bytes / 1e6:.0f} MB of models ({settings.SESSION_MB_ENV}). "
-                          "Reload the page to start a fresh session.")
+        raise SessionFull.keyed("session.too_many_bytes", size=f"{len(data) / 1e6:.1f}",
+                                limit=f"{most_bytes / 1e6:.0f}", env=settings.SESSION_MB_ENV)
     unique, n = label, 2
     while unique in store:
         unique, n = f"{label} ({n})", n + 1
@@ -291,8 +290,26 @@ def output_size_view() -> links.OutputSizeView:
 def bundled_link_view(page: str) -> links.FeatureMapsView | links.ReplayView | None:
     """The Feature maps or Replay view a newly opened link asks for, checked against the bundled models
     and samples (a sample index must fit every bundled dataset, as the model may change)."""
-    from lenet_viz.model_store import bundled_models, load_samples
+    from lenet_viz.model_store import load_samples
 
     models = bundled_models()
     counts = [len(s.images) for m in models if (s := load_samples(m.dataset)) is not None]
     return link_from_url(page, tuple(m.key for m in models), min(counts, default=0))
+
+
+def model_choice(key: str, /, **values: str) -> str:
+    """A model's entry in a model picker: the catalogue's English text, so that a switch of language
+    keeps the choice (:func:`model_title` shows it in the session's language)."""
+    return t(key, DEFAULT_LANG, **values)
+
+
+def model_title(choice: str, language: str) -> str:
+    """How a model picker's entry (a bundled label, "Saved: …", "Uploaded: …") reads in ``language``."""
+    for model in bundled_models():
+        if model.label == choice:
+            return model.title(language)
+    for key, name in (("fm.saved", "label"), ("fm.uploaded", "name")):
+        prefix = t(key, DEFAULT_LANG, **{name: ""})
+        if choice.startswith(prefix):
+            return t(key, language, **{name: choice.removeprefix(prefix)})
+    return choice

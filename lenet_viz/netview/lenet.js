@@ -231,7 +231,7 @@
     const [, oh, ow] = spatial ? layer.output_shape : [layer.output_shape[0], 1, 1];
     const value = spatial ? out[(map * oh + row) * ow + col] : out[map];
     const sources = [];
-    let bias = null, window = null, formula;
+    let bias = null, window = null, formula, words;
     if (layer.kind === "conv") {
       const [cin, h, w] = layer.input_shape;
       const { kernel: k, stride: s, padding: p } = layer.geometry;
@@ -251,6 +251,8 @@
       }
       formula = `Σ ${sources.length} weights × inputs (${cin} channel${cin > 1 ? "s" : ""}, ${k}×${k} window` +
         (padded ? `, ${padded} padding cells = 0` : "") + `) + bias ${fmt(bias)} = ${fmt(value)}`;
+      words = { key: `f_conv${cin > 1 ? "" : "_one"}${padded ? "_padded" : ""}`,
+        values: { count: sources.length, channels: cin, k, padded, bias: fmt(bias), value: fmt(value) } };
     } else if (layer.kind === "avgpool" || layer.kind === "maxpool") {
       const [, h, w] = layer.input_shape;
       const { kernel: k, stride: s } = layer.geometry;
@@ -262,6 +264,7 @@
         }
       }
       formula = `${layer.kind === "maxpool" ? "max" : "mean"} of the ${k}×${k} window = ${fmt(value)}`;
+      words = { key: layer.kind === "maxpool" ? "f_max" : "f_mean", values: { k, value: fmt(value) } };
     } else if (layer.kind === "linear") {
       const n = layer.input_shape[0];
       bias = layer.bias[map];
@@ -269,18 +272,21 @@
         sources.push({ layer: prevName, map: i, row: 0, col: 0, weight: layer.weight[map * n + i], value: prev[i] });
       }
       formula = `Σ ${n} weights × inputs + bias ${fmt(bias)} = ${fmt(value)}`;
+      words = { key: "f_linear", values: { count: n, bias: fmt(bias), value: fmt(value) } };
     } else if (layer.kind === "flatten") {
       const [, h, w] = layer.input_shape;
       const m = Math.floor(map / (h * w)), r = Math.floor((map % (h * w)) / w), c = map % w;
       sources.push({ layer: prevName, map: m, row: r, col: c, weight: null, value: prev[map] });
       formula = `map ${m}, row ${r}, column ${c} of ${prevName} = ${fmt(value)}`;
+      words = { key: "f_flatten", values: { map: m, row: r, col: c, source: prevName, value: fmt(value) } };
     } else {
       const index = spatial ? (map * oh + row) * ow + col : map;
       const input = prev[index];
       sources.push({ layer: prevName, map, row: spatial ? row : 0, col: spatial ? col : 0, weight: null, value: input });
       formula = `${layer.kind}(${fmt(input)}) = ${fmt(value)}`;
     }
-    return { value, kind: layer.kind, formula, sources, bias, window };
+    // formula: the explanation in English; words: its catalogue key and values, for the page's language
+    return { value, kind: layer.kind, formula, words, sources, bias, window };
   }
 
   // ---- preprocessing: an exact port of lenet_viz/preprocess.py ----------------------------

@@ -140,7 +140,7 @@ function drawCurves(view, step) {
   const X = (s) => PAD.left + (s / maxStep) * (width - PAD.left - PAD.right);
   const YL = (v) => height - PAD.bottom - (Math.min(v, maxLoss) / maxLoss) * (height - PAD.top - PAD.bottom);
   const YA = (v) => height - PAD.bottom - v * (height - PAD.top - PAD.bottom);
-  axes(ctx, width, height, "step");
+  axes(ctx, width, height, tx(view, "axis_step"));
   polyline(ctx, points.map((p) => [X(p.step), p.loss === null ? NaN : YL(p.loss)]), "#d62728");
   polyline(ctx, points.map((p) => [X(p.step), p.train_acc === null ? NaN : YA(p.train_acc)]), "#1f77b4");
   const tested = points.filter((p) => p.test_acc !== null);
@@ -173,7 +173,7 @@ function drawTrajectories(view, index) {
   const n = probs.length;
   const X = (i) => PAD.left + (n > 1 ? i / (n - 1) : 0) * (width - PAD.left - PAD.right);
   const Y = (v) => height - PAD.bottom - v * (height - PAD.top - PAD.bottom);
-  axes(ctx, width, height, "snapshot (dense early, as the steps are log-spaced)");
+  axes(ctx, width, height, tx(view, "axis_snapshot"));
   const final = view.finalPrediction;
   const classes = probs[0]?.length ?? 0;
   for (let c = 0; c < classes; c++) {
@@ -326,14 +326,16 @@ function buildLayers(view) {
   view.bars.replaceChildren(); // the class names are the model's
   view.layerCanvases.clear();
   view.layersBox.replaceChildren();
+  view.titles = [];
   const d = view.data;
   const shown = [{ name: "input", kind: "input", label: "", output_shape: [d.channels, d.size, d.size] },
     ...d.layers.filter((l) => l.kind !== "flatten")];
   for (const layer of shown) {
     const section = el("section", "rp-layer");
     section.dataset.layer = layer.name;
-    const label = layer.label ? ` (${layer.label})` : "";
-    section.append(el("div", "rp-layer-title", `${layer.name}${label} · ${layer.kind} · ${layer.output_shape.join("×")}`));
+    const heading = el("div", "rp-layer-title");
+    section.append(heading);
+    view.titles.push([heading, layer]);
     const canvas = el("canvas", "rp-layer-canvas" + (layer.output_shape.length === 3 ? "" : " rp-strip"));
     canvas.dataset.layer = layer.name;
     const scale = el("div", "rp-scale");
@@ -343,14 +345,34 @@ function buildLayers(view) {
   }
   const conv1 = d.layers.find((l) => l.kind === "conv");
   view.kernelsBox.replaceChildren();
+  view.conv1 = view.kernelsHeading = null;
   if (conv1) {
-    view.kernelsBox.append(el("div", "rp-heading", tx(view, conv1.input_shape[0] > 1 ? "kernels" : "kernels_one", {
-      name: conv1.name, filters: conv1.output_shape[0], channels: conv1.input_shape[0], k: conv1.geometry.kernel })));
+    view.kernelsHeading = el("div", "rp-heading");
+    view.kernelsBox.append(view.kernelsHeading);
     view.kernelCanvas = el("canvas", "rp-kernel-canvas");
     view.kernelCanvas.dataset.layer = conv1.name + ".weight";
     view.kernelScale = el("div", "rp-scale");
     view.kernelsBox.append(view.kernelCanvas, view.kernelScale);
     view.conv1 = conv1;
+  }
+  headings(view);
+}
+
+// A layer's heading: "conv1 (C1) · 卷积 · 6×28×28", its kind in the page's language; the input's has no kind.
+function layerTitle(view, layer) {
+  const shape = layer.output_shape.join("×");
+  if (layer.kind === "input") return tx(view, "input_title", { shape });
+  const label = layer.label ? ` (${layer.label})` : "";
+  return `${layer.name}${label} · ${tx(view, `kind.${layer.kind}`)} · ${shape}`;
+}
+
+// The layer and kernel headings, again at each rerun: the language may have changed.
+function headings(view) {
+  for (const [node, layer] of view.titles ?? []) node.textContent = layerTitle(view, layer);
+  const conv1 = view.conv1;
+  if (conv1 && view.kernelsHeading) {
+    view.kernelsHeading.textContent = tx(view, conv1.input_shape[0] > 1 ? "kernels" : "kernels_one", {
+      name: conv1.name, filters: conv1.output_shape[0], channels: conv1.input_shape[0], k: conv1.geometry.kernel });
   }
 }
 
@@ -412,6 +434,7 @@ function update(view, d) {
   const inputChanged = JSON.stringify(view.data?.input) !== JSON.stringify(d.input);
   view.data = d;
   words(view);
+  headings(view);
   let model = MODELS.get(d.model_id);
   if (!model && d.model) {
     model = LeNet.decode(d.model);

@@ -714,7 +714,8 @@ function writeTip(view, unit, info) {
   }
   const where = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
   const lines = [`${where} = ${fmt(info.value)}`];
-  if (info.formula) lines.push(info.formula);
+  if (info.words) lines.push(tx(view, info.words.key, info.words.values));
+  else if (info.formula) lines.push(info.formula); // an activation: relu(0.12) = 0.12 reads the same in every language
   const n = info.sources?.length ?? 0;
   if (n) {
     const from = info.sources[0].layer;

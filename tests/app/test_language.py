@@ -165,9 +165,6 @@ def english_alerts(at: AppTest) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the training library's messages (training.py, training_session.py, advice.py, run_data.py, "
-                          "run_slots.py) are English strings; keys training.* are ready for them to return Msg")
 def test_a_finished_run_in_chinese(tmp_path):
     folder = write_dataset(tmp_path, (("train", 256, 0), ("t10k", 64, 1)))
     at = rendered_in_chinese("app_pages/train.py")
@@ -228,3 +225,19 @@ def test_replay_in_chinese():
     at = rendered_in_chinese("app_pages/replay.py")
     assert at.title[0].value == "训练回放"
     assert english_on_page(at) == [] and english_alerts(at) == []
+
+
+def test_a_saved_model_stays_chosen_across_a_switch_of_language():
+    from lenet_viz.checkpoints import checkpoint_bytes
+    from lenet_viz.models import PRESETS, build_model
+
+    data = checkpoint_bytes(build_model(PRESETS["modern"]), PRESETS["modern"], "mnist", tuple("0123456789"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["saved_models"] = {"mine": data}
+    at.session_state["fm_model"] = "Saved: mine"
+    at.run().switch_page("app_pages/feature_maps.py").run()
+    at.selectbox(key="_lang_choice").set_value("zh").run()
+    assert not at.exception
+    model = at.selectbox(key="fm_model")
+    assert model.value == "Saved: mine"  # the choice is kept in English; the reader sees it in Chinese
+    assert "已保存：mine" in model.options and "手写数字：现代 LeNet（内置）" in model.options

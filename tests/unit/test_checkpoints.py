@@ -75,7 +75,7 @@ def rewritten(data: bytes, change) -> bytes:
 ])
 def test_bad_snapshot_or_history_data_is_a_clear_checkpoint_error(change, said):
     bad = rewritten(with_snapshots(build_model(PRESETS["modern"])), change)
-    with pytest.raises(CheckpointError, match="the uploaded file: ") as caught:
+    with pytest.raises(CheckpointError, match="The uploaded file: ") as caught:
         load_checkpoint(bad)
     assert said in str(caught.value)
 
@@ -152,7 +152,7 @@ def test_bad_files_give_a_clear_error(name, capsys):
     with pytest.raises(CheckpointError) as info:
         load_checkpoint(BAD_FILES[name])
     message = str(info.value)
-    assert "the uploaded file" in message and len(message) < 300
+    assert "The uploaded file" in message and len(message) < 300
     assert "pwned" not in capsys.readouterr().out
     if name in ("text", "truncated", "empty"):
         assert "not a file saved by PyTorch, or it is damaged or incomplete" in message

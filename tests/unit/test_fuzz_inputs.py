@@ -182,7 +182,7 @@ def check_checkpoint_outcome(data: bytes, kind: str) -> None:
     try:
         ckpt = load_checkpoint(data)
     except CheckpointError as exc:
-        assert "the uploaded file" in str(exc)
+        assert "The uploaded file" in str(exc)
         COUNTS[f"checkpoint {kind}: clear error"] += 1
     else:
         page_uses(ckpt)

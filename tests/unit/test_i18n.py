@@ -130,3 +130,38 @@ def test_formula_note_stays_on_one_line_in_chinese():
     assert r"\substack" in formula_line(layer, 5, "H", "en")
     chinese = formula_line(layer, 5, "H", "zh")
     assert r"\text{最后一个窗口从填充开始}" in chinese and r"\substack" not in chinese
+
+
+def test_library_messages_come_in_chinese_and_stay_english_as_text():
+    """Training, checkpoint and link messages are keyed: the CLI prints their English, a page shows Chinese."""
+    from lenet_viz.advice import divergence_message, stuck_message
+    from lenet_viz.checkpoints import CheckpointError, load_checkpoint
+    from lenet_viz.links import parse_feature_maps, parse_output_size
+    from lenet_viz.run_data import trainable_problem
+    from lenet_viz.training import TrainConfig
+
+    config = TrainConfig(optimizer="sgd", lr=0.9)
+    diverged = divergence_message(config, float("nan"), 1.5, "relu")
+    assert str(diverged).startswith("Training diverged at epoch 1.50: the loss is no longer a finite number.")
+    assert "发散" in i18n.localize(diverged, "zh") and "finite" not in i18n.localize(diverged, "zh")
+    stuck = stuck_message(config, 2.0, "relu", None)
+    assert str(stuck).endswith("(or Adam with 0.001).") and "ReLU" in stuck.text("zh") and "Adam" in stuck.text("zh")
+    wide = PRESETS["classic"].__class__.from_dict({**PRESETS["classic"].to_dict(), "input_size": 32, "num_classes": 5})
+    problem = trainable_problem(wide)
+    assert "input size 32 (needs 28), outputs 5 (needs 10)" in problem
+    assert "输入尺寸为 32（需要 28）、输出数为 5（需要 10）" in i18n.localize(problem, "zh")
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(b"not a checkpoint")
+    assert str(caught.value).startswith("The uploaded file is not a readable checkpoint")
+    assert caught.value.text("zh").startswith("上传的文件不是可读取的检查点")
+    _, notes = parse_feature_maps({"model": "resnet"}, ("digits",), 30)
+    _, more = parse_output_size({"k": "x"})
+    assert [i18n.localize(n, "zh") for n in (*notes, *more)] == [
+        "没有名为 `resnet` 的内置模型（现有：digits）；改用默认模型。", "`k=x` 不是整数；改用 5。"]
+
+
+def test_the_network_description_in_chinese():
+    from lenet_viz.models import describe
+
+    described = describe(PRESETS["classic"], "zh")
+    assert described.startswith("卷积 6@5×5 填充 2 → 平均池化 2 → 卷积 16@5×5 → 平均池化 2 → 全连接")
