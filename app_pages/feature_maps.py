@@ -10,32 +10,13 @@ import streamlit as st
 from lenet_viz import activations, links, preprocess, ui
 from lenet_viz import feature_figures as ff
 from lenet_viz import netview_component as nv
-from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
+from lenet_viz.checkpoints import Checkpoint, CheckpointError
 from lenet_viz.i18n import class_name, t
 from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_plan
 from lenet_viz.ui import tr
 
 PLOT = {"displayModeBar": False}
-UPLOADED = "fm_uploaded_models"  # {label: checkpoint bytes} uploaded on this page
-
-
-def _on_checkpoint_upload() -> None:
-    """Load an uploaded checkpoint; select it if it is valid, keep the current model if not."""
-    file = st.session_state.get("fm_checkpoint_file")
-    if file is None:
-        return
-    data = file.getvalue()
-    try:
-        check_upload(data)
-        ui.load_saved(data)
-    except CheckpointError as exc:
-        st.session_state["fm_checkpoint_error"] = exc.text(ui.lang())
-        return
-    label = ui.model_choice("fm.uploaded", name=file.name)
-    st.session_state.setdefault(UPLOADED, {})[label] = data
-    st.session_state["fm_model"] = label
-    st.session_state.pop("fm_checkpoint_error", None)
 
 
 def _select_clicked_unit() -> None:
@@ -83,11 +64,12 @@ if isinstance(asked := ui.bundled_link_view("feature-maps"), links.FeatureMapsVi
 ui.show_link_notes("feature-maps")
 sources: dict[str, object] = {m.label: m for m in bundled}
 sources.update({ui.model_choice("fm.saved", label=label): data for label, data in ui.saved_models().items()})
-sources.update(st.session_state.get(UPLOADED, {}))
+sources.update(ui.uploaded_models())
 model_col, upload_col = st.columns([2, 1])
 with upload_col.expander(tr("fm.upload_checkpoint")):
     st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key="fm_checkpoint_file",
-                     on_change=_on_checkpoint_upload)
+                     on_change=ui.upload_checkpoint,
+                     args=("fm_checkpoint_file", "fm_model", "fm_checkpoint_error"))
     if error := st.session_state.get("fm_checkpoint_error"):
         st.error(tr("fm.checkpoint_error", error=error))
 if not sources:

@@ -9,34 +9,12 @@ import streamlit as st
 from lenet_viz import links, preprocess, ui
 from lenet_viz import netview_component as nv
 from lenet_viz import replay_component as rc
-from lenet_viz.checkpoints import Checkpoint, CheckpointError, check_upload
+from lenet_viz.checkpoints import Checkpoint, CheckpointError
 from lenet_viz.i18n import class_name, t
 from lenet_viz.model_store import BundledModel, bundled_models, example_index, load_samples
 from lenet_viz.ui import tr
 
 MODEL = "replay_model"  # the chosen model's label; the Train page may set it to "Saved: <label>" before switching here
-UPLOADED = "replay_uploaded"  # {label: checkpoint bytes} uploaded on this page
-
-
-def _on_upload() -> None:
-    """Keep an uploaded checkpoint and select it; say why when it cannot be used."""
-    file = st.session_state.get("replay_file")
-    if file is None:
-        return
-    data = file.getvalue()
-    try:
-        check_upload(data)
-        ckpt = ui.load_saved(data)
-    except CheckpointError as exc:
-        st.session_state["replay_error"] = exc.text(ui.lang())
-        return
-    if not ckpt.snapshots:
-        st.session_state["replay_error"] = tr("replay.no_snapshots", name=file.name)
-        return
-    label = ui.model_choice("fm.uploaded", name=file.name)
-    st.session_state.setdefault(UPLOADED, {})[label] = data
-    st.session_state[MODEL] = label
-    st.session_state.pop("replay_error", None)
 
 
 def _load(source: BundledModel | bytes) -> Checkpoint | None:
@@ -61,12 +39,13 @@ if isinstance(asked := ui.bundled_link_view("replay"), links.ReplayView):  # a s
 ui.show_link_notes("replay")
 sources: dict[str, BundledModel | bytes] = {m.label: m for m in bundled}
 sources.update({ui.model_choice("fm.saved", label=label): data for label, data in ui.saved_models().items()})
-sources.update(st.session_state.get(UPLOADED, {}))
+sources.update(ui.uploaded_models())
 models = {label: ckpt for label, source in sources.items() if (ckpt := _load(source)) and ckpt.snapshots}
 
 model_col, upload_col = st.columns([2, 1])
 with upload_col.expander(tr("fm.upload_checkpoint")):
-    st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key="replay_file", on_change=_on_upload)
+    st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key="replay_file",
+                     on_change=ui.upload_checkpoint, args=("replay_file", MODEL, "replay_error", True))
     if error := st.session_state.get("replay_error"):
         st.error(error)
 if not models:

@@ -161,6 +161,30 @@ def add_uploaded_model(label: str, data: bytes) -> str:
     return same or _add_model(store, label, data)
 
 
+def upload_checkpoint(file_key: str, model_key: str, error_key: str, need_snapshots: bool = False) -> None:
+    """A checkpoint uploader's ``on_change``: keep a valid upload in this session's (capped) store and
+    select it in the model picker ``model_key``; when it cannot be used, put the reason in ``error_key``
+    and keep the current model. The one upload path of the Feature maps and Training replay pages."""
+    from lenet_viz.checkpoints import check_upload
+
+    file = st.session_state.get(file_key)
+    if file is None:
+        return
+    data = file.getvalue()
+    try:
+        check_upload(data)
+        ckpt = load_saved(data)  # a damaged file is refused here, before it is kept
+        if need_snapshots and not ckpt.snapshots:
+            st.session_state[error_key] = tr("replay.no_snapshots", name=file.name)
+            return
+        label = add_uploaded_model(model_choice("fm.uploaded", name=file.name), data)
+    except LenetVizError as exc:
+        st.session_state[error_key] = exc.text(lang())
+        return
+    st.session_state[model_key] = label
+    st.session_state.pop(error_key, None)
+
+
 def _add_model(store: dict[str, bytes], label: str, data: bytes) -> str:
     held = [*saved_models().values(), *uploaded_models().values()]
     most, most_bytes = session_model_caps()

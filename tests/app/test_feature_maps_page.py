@@ -210,7 +210,7 @@ def test_saved_and_uploaded_models_of_any_shape():
 def test_without_samples_for_its_data_an_empty_pad_only_asks_for_a_drawing():
     spec = PRESETS["modern"]
     data = checkpoint_bytes(build_model(spec), spec, None, tuple("0123456789"))  # trained on unknown data
-    at = start(fm_uploaded_models={"Uploaded: net.pt": data}, fm_model="Uploaded: net.pt")
+    at = start(uploaded_models={"Uploaded: net.pt": data}, fm_model="Uploaded: net.pt")
     assert not at.exception and not at.metric
     assert any("Draw a digit" in info.value and "test image" not in info.value for info in at.info)
     assert view_data(at)["input"] is None  # the view shows an empty pad
