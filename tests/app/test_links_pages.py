@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet_viz import settings, ui
+from lenet_viz import settings
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 OUTPUT = "Output size (H × W)"

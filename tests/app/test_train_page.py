@@ -5,12 +5,12 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.datasets import write_dataset
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import data, settings
 from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.run_slots import MAX_RUNS_ENV, SLOTS
+from tests.datasets import write_dataset
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "train.py")
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.datasets import synthetic_digits
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import training
@@ -25,6 +24,7 @@ from lenet_viz.run_data import RunData, preset_name
 from lenet_viz.run_slots import RunRefused, RunSlots
 from lenet_viz.training import TrainConfig, train
 from lenet_viz.training_session import TrainingSession
+from tests.datasets import synthetic_digits
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSES = tuple("0123456789")

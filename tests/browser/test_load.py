@@ -10,7 +10,6 @@ import re
 import time
 
 import pytest
-from tests.datasets import synthetic_digits, write_idx
 
 from lenet_viz.data import DATA_ENV
 from lenet_viz.model_store import bundled_models
@@ -24,6 +23,7 @@ from tests.browser.support import (
     start_server,
     stop_server,
 )
+from tests.datasets import synthetic_digits, write_idx
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SESSIONS = 6

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tests.datasets import DEBIAN_FASHION, SHARED_MNIST, requires, synthetic_digits, write_idx
 
 from lenet_viz import data, settings
+from tests.datasets import DEBIAN_FASHION, SHARED_MNIST, requires, synthetic_digits, write_idx
 
 
 def test_reads_a_folder_with_non_standard_names(idx_folder: Path):

@@ -4,10 +4,10 @@ import threading
 
 import pytest
 import torch
-from tests.datasets import synthetic_digits
 
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.training import TrainConfig, augment_batch, evaluate, pick_device, train
+from tests.datasets import synthetic_digits
 
 
 def splits(n_train: int = 1024, n_test: int = 256):

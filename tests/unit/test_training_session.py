@@ -4,7 +4,6 @@ import time
 
 import pytest
 import torch
-from tests.datasets import synthetic_digits
 
 from lenet_viz import advice, data, run_slots
 from lenet_viz import training_session as ts
@@ -16,6 +15,7 @@ from lenet_viz.run_data import RunData, trainable_problem
 from lenet_viz.run_slots import RunRefused, RunSlots
 from lenet_viz.training import TrainConfig, available_devices
 from lenet_viz.training_session import TrainingSession, remaining_s
+from tests.datasets import synthetic_digits
 
 
 def tiny_data(n_train: int = 512, n_test: int = 128) -> RunData:
