@@ -8,9 +8,9 @@ unit inspector.
 import streamlit as st
 
 from lenet_viz import activations, links, preprocess, ui
-from lenet_viz import feature_figures as ff
 from lenet_viz import netview_component as nv
 from lenet_viz.checkpoints import Checkpoint, CheckpointError
+from lenet_viz.figures import feature_maps as ff
 from lenet_viz.i18n import class_name, t
 from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_plan

@@ -8,10 +8,10 @@ import streamlit as st
 from lenet_viz import ui
 from lenet_viz.arithmetic import Layer, coverage_warning, formula_latex, formula_line
 from lenet_viz.errors import LenetVizError
+from lenet_viz.figures.output_size import column_name, describe_step, drawable, layer_rows, step_count, window_figure
 from lenet_viz.i18n import t
 from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, coverage_warnings, layer_plan
 from lenet_viz.ui import tr
-from lenet_viz.window_figures import column_name, describe_step, drawable, layer_rows, step_count, window_figure
 
 KINDS = ("conv", "maxpool", "avgpool", "convtranspose")  # named by the catalogue's os.kind.<kind>
 BLOCK_FIELDS = ("out_channels", "kernel", "stride", "padding", "pool", "pool_kernel", "pool_stride")

@@ -13,12 +13,12 @@ from lenet_viz.advice import default_lr
 from lenet_viz.checkpoints import check_upload
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
 from lenet_viz.errors import LenetVizError
+from lenet_viz.figures.train import confusion_figure, live_curves, misclassified_figure
 from lenet_viz.history import last_test_acc, loss_text
 from lenet_viz.i18n import localize, t
 from lenet_viz.models import PRESETS, LeNetSpec, SpecError, describe, layer_plan
 from lenet_viz.run_data import load_run_data, preset_name, trainable_problem
 from lenet_viz.run_slots import SLOTS, max_runs
-from lenet_viz.train_figures import confusion_figure, live_curves, misclassified_figure
 from lenet_viz.training import TrainConfig, available_devices, describe_device, pick_device
 from lenet_viz.training_session import SessionView, TrainingSession, remaining_s
 from lenet_viz.ui import tr

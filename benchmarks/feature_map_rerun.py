@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lenet_viz import activations, preprocess  # noqa: E402
-from lenet_viz import feature_figures as ff  # noqa: E402
 from lenet_viz.checkpoints import load_checkpoint  # noqa: E402
+from lenet_viz.figures import feature_maps as ff  # noqa: E402
 from lenet_viz.model_store import bundled_models  # noqa: E402
 from lenet_viz.models import PRESETS, build_model, layer_plan  # noqa: E402
 

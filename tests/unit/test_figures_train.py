@@ -5,8 +5,8 @@ import math
 import numpy as np
 import torch
 
+from lenet_viz.figures.train import confusion_figure, confusion_matrix, live_curves, misclassified_figure
 from lenet_viz.history import Progress
-from lenet_viz.train_figures import confusion_figure, confusion_matrix, live_curves, misclassified_figure
 
 
 def progress(epoch: float, loss: float, acc: float, test: float | None = None) -> Progress:

@@ -7,8 +7,7 @@ import torch
 from torch import nn
 
 from lenet_viz.arithmetic import Layer, coverage_warning, formula_line, missed_cells
-from lenet_viz.models import PRESETS, layer_plan
-from lenet_viz.window_figures import (
+from lenet_viz.figures.output_size import (
     BIAS_ONLY,
     CURRENT,
     INPUT,
@@ -25,6 +24,7 @@ from lenet_viz.window_figures import (
     step_count,
     window_figure,
 )
+from lenet_viz.models import PRESETS, layer_plan
 
 
 def torch_layer(layer: Layer) -> nn.Module:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lenet_viz import activations
-from lenet_viz import feature_figures as ff
+from lenet_viz.figures import feature_maps as ff
 from lenet_viz.models import PRESETS, build_model
 
 
