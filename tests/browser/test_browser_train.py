@@ -42,7 +42,7 @@ def test_train_watch_stop_save(browser_page, streamlit_server):  # noqa: F811
 
     page.get_by_role("button", name="Save").wait_for(timeout=60_000)
     page.get_by_role("button", name="Save").click()
-    page.get_by_text("the Feature maps page lists it").wait_for(timeout=30_000)
+    page.get_by_text("the Feature maps and Training replay pages list it").wait_for(timeout=30_000)
     screenshot(page, "train-stopped-saved", full=True)
     assert page.get_by_test_id("stException").count() == 0
 
