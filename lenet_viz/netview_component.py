@@ -36,11 +36,11 @@ _PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionar
 
 
 @cache
-def _renderer():
-    """The component, registered once per process (lenet.js defines ``LeNet``; view.js is the module)."""
-    js = (FILES / "lenet.js").read_text(encoding="utf-8") + "\n" + (FILES / "view.js").read_text(encoding="utf-8")
-    return st.components.v2.component("lenet_viz.netview", css=(FILES / "view.css").read_text(encoding="utf-8"),
-                                      js=js)
+def inline_component(name: str, module: str, css: str) -> Callable:
+    """A component from the package's files, registered once per process: ``lenet.js`` (the network,
+    ``LeNet``) and ``colours.js`` (the colour maps) as plain scripts, then ``module``, the view's ES module."""
+    js = "\n".join((FILES / part).read_text(encoding="utf-8") for part in ("lenet.js", "colours.js", module))
+    return st.components.v2.component(name, css=(FILES / css).read_text(encoding="utf-8"), js=js)
 
 
 def payload(ckpt: Checkpoint) -> dict[str, Any]:
@@ -65,13 +65,15 @@ def drawn_input(size: int) -> np.ndarray | None:
     return np.clip(np.asarray(values, dtype=np.int64), 0, 255).astype(np.uint8).reshape(size, size)
 
 
-def _weights_needed(model_id: str) -> bool:
-    """Whether this rerun must carry the weights: a model new to this session, or the page lost them."""
-    missing = (st.session_state.get(KEY) or {}).get("missing") or {}
-    if missing.get("model_id") == model_id and missing.get("at") != st.session_state.get(SERVED):
-        st.session_state[SERVED] = missing.get("at")
+def weights_needed(model_id: str, key: str = KEY, sent: str = SENT, served: str = SERVED) -> bool:
+    """Whether this rerun must carry a model's weights to the component ``key``: a model new to this
+    session (``sent`` holds the ids already sent), or the page lost them (its ``missing`` state, answered
+    once: ``served``)."""
+    missing = (st.session_state.get(key) or {}).get("missing") or {}
+    if missing.get("model_id") == model_id and missing.get("at") != st.session_state.get(served):
+        st.session_state[served] = missing.get("at")
         return True
-    return model_id not in st.session_state.setdefault(SENT, set())
+    return model_id not in st.session_state.setdefault(sent, set())
 
 
 def view_texts(lang: str) -> dict[str, str]:
@@ -91,7 +93,7 @@ def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: floa
     texts and class names are in ``lang``."""
     model = payload(ckpt)
     model_id = model["model_id"]
-    send = _weights_needed(model_id)
+    send = weights_needed(model_id)
     drawing = st.session_state.get(DRAWING) or {}
     data = {
         "model_id": model_id, "model": model if send else None, "layers": model["layers"],
@@ -100,8 +102,9 @@ def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: floa
         "input": None if image is None else image.ravel().tolist(),
         "strokes": drawing.get("strokes") or [], "sent_model_id": drawing.get("model_id"), "unit": selected,
     }
-    _renderer()(data=data, key=KEY, on_drawing_change=_remember_drawing, on_unit_change=on_unit,
-                on_missing_change=lambda: None)
+    view = inline_component("lenet_viz.netview", "view.js", "view.css")
+    view(data=data, key=KEY, on_drawing_change=_remember_drawing, on_unit_change=on_unit,
+         on_missing_change=lambda: None)
     st.session_state[SENT].add(model_id)
 
 

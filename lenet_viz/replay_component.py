@@ -8,7 +8,6 @@ id, and the page asks again (state ``missing``) if it lost them, e.g. after a re
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -18,20 +17,13 @@ import torch
 
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
+from lenet_viz.netview_component import inline_component, weights_needed
 from lenet_viz.netview_payload import replay_payload
 
-FILES = Path(__file__).resolve().parent / "netview"
 KEY = "replay_view"
 SENT = "_replay_sent"  # ids of the models whose snapshots this session's page holds
 SERVED = "_replay_served"  # the last ``missing`` request answered
 _PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
-
-
-def _renderer():
-    """The component, registered on first use (lenet.js defines ``LeNet``; replay.js is the module)."""
-    js = (FILES / "lenet.js").read_text(encoding="utf-8") + "\n" + (FILES / "replay.js").read_text(encoding="utf-8")
-    return st.components.v2.component("lenet_viz.replay", css=(FILES / "replay.css").read_text(encoding="utf-8"),
-                                      js=js)
 
 
 def payload(ckpt: Checkpoint) -> dict[str, Any]:
@@ -39,15 +31,6 @@ def payload(ckpt: Checkpoint) -> dict[str, Any]:
     if ckpt.model not in _PAYLOADS:
         _PAYLOADS[ckpt.model] = replay_payload(ckpt.spec, ckpt.snapshots)
     return _PAYLOADS[ckpt.model]
-
-
-def _weights_needed(model_id: str) -> bool:
-    """Whether this rerun must carry the snapshots: new to this session, or the page lost them."""
-    missing = (st.session_state.get(KEY) or {}).get("missing") or {}
-    if missing.get("model_id") == model_id and missing.get("at") != st.session_state.get(SERVED):
-        st.session_state[SERVED] = missing.get("at")
-        return True
-    return model_id not in st.session_state.setdefault(SENT, set())
 
 
 def view_texts(lang: str) -> dict[str, str]:
@@ -64,7 +47,7 @@ def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lan
     ``label`` is the input's true class when known."""
     model = payload(ckpt)
     model_id = model["model_id"]
-    send = _weights_needed(model_id)
+    send = weights_needed(model_id, KEY, SENT, SERVED)
     data = {
         "model_id": model_id, "model": model if send else None, "layers": model["layers"],
         "set_info": model["set_info"], "classes": class_names(ckpt.classes, lang), "texts": view_texts(lang),
@@ -73,5 +56,5 @@ def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lan
         "history": [{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
                      "test_acc": p.test_acc} for p in ckpt.history],
     }
-    _renderer()(data=data, key=KEY, on_missing_change=lambda: None)
+    inline_component("lenet_viz.replay", "replay.js", "replay.css")(data=data, key=KEY, on_missing_change=lambda: None)
     st.session_state[SENT].add(model_id)

@@ -12,22 +12,6 @@ const CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#
   "#bcbd22", "#17becf"];
 const FINAL_COLOUR = "#111"; // the class the final model predicts: the line to watch
 
-function lut(stops) {
-  const table = new Uint8ClampedArray(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const t = (i / 255) * (stops.length - 1);
-    const k = Math.min(stops.length - 2, Math.floor(t));
-    const f = t - k;
-    for (let c = 0; c < 3; c++) table[i * 3 + c] = stops[k][c] + (stops[k + 1][c] - stops[k][c]) * f;
-  }
-  return table;
-}
-const VIRIDIS = lut([[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
-  [31, 158, 137], [53, 183, 121], [110, 206, 88], [181, 222, 43], [253, 231, 37]]);
-const RDBU = lut([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
-  [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]]);
-const GRAY = lut([[0, 0, 0], [255, 255, 255]]);
-
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
