@@ -1,0 +1,447 @@
+// The backward pass of any network a LeNetSpec describes, in the browser (page or Web Worker) and
+// under node: a forward pass that keeps what the backward pass needs, softmax cross-entropy and its
+// gradient through every layer (conv with any kernel/stride/padding, avg/max pooling, sigmoid/tanh/
+// ReLU, flatten, linear), SGD and Adam steps equal to torch.optim's, and PyTorch's default init.
+//
+// A net is {layers: [...]} as lenet.js's net() builds it: each layer is a layer-plan entry (name,
+// kind, input_shape, output_shape, geometry {kernel, stride, padding}) with its weight and bias as
+// Float32Arrays in torch's order (conv weight out×in×k×k, linear weight out×in), or null.
+// Values are float32 arrays; sums run in doubles, as lenet.js does, so they match torch within float32.
+// No DOM, no imports: tests/js/backprop.test.mjs checks it against torch autograd.
+
+/**
+ * @typedef {{kernel: number, stride: number, padding: number}} Geometry
+ * @typedef {{name: string, kind: string, input_shape: number[], output_shape: number[],
+ *   geometry?: Geometry | null, weight?: Float32Array | null, bias?: Float32Array | null}} NetLayer
+ * @typedef {{layers: NetLayer[]}} Net
+ * @typedef {{input: Float32Array, outputs: Float32Array[], argmax: (Int32Array | null)[],
+ *   logits: Float32Array, probabilities: Float32Array}} Trace
+ * @typedef {Object<string, Float32Array>} Params  "<layer>.weight" / "<layer>.bias" → values
+ * @typedef {{loss: number, gradOutputs: Float32Array[], gradInput: Float32Array, gradParams: Params}} Gradients
+ */
+
+const size = (shape) => shape.reduce((a, b) => a * b, 1);
+
+// ---- forward, keeping max-pool choices ------------------------------------------------------
+
+function convForward(layer, x) {
+  const [cin, h, w] = layer.input_shape;
+  const [cout, oh, ow] = layer.output_shape;
+  const { kernel: k, stride: s, padding: p } = layer.geometry;
+  const W = layer.weight, B = layer.bias;
+  const out = new Float32Array(cout * oh * ow);
+  for (let o = 0; o < cout; o++) {
+    for (let r = 0; r < oh; r++) {
+      const top = r * s - p;
+      const i0 = Math.max(0, -top), i1 = Math.min(k, h - top);
+      for (let c = 0; c < ow; c++) {
+        const left = c * s - p;
+        const j0 = Math.max(0, -left), j1 = Math.min(k, w - left);
+        let sum = B[o];
+        for (let ci = 0; ci < cin; ci++) {
+          const wBase = (o * cin + ci) * k * k, xBase = ci * h * w;
+          for (let i = i0; i < i1; i++) {
+            const xRow = xBase + (top + i) * w + left, wRow = wBase + i * k;
+            for (let j = j0; j < j1; j++) sum += W[wRow + j] * x[xRow + j];
+          }
+        }
+        out[(o * oh + r) * ow + c] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+// Pooling; for max pooling also the input index each output took (torch's rule: the first
+// largest value of the window, or a NaN), which is where its gradient goes.
+function poolForward(layer, x) {
+  const [ch, h, w] = layer.input_shape;
+  const [, oh, ow] = layer.output_shape;
+  const { kernel: k, stride: s } = layer.geometry;
+  const isMax = layer.kind === "maxpool";
+  const out = new Float32Array(ch * oh * ow);
+  const argmax = isMax ? new Int32Array(out.length) : null;
+  for (let m = 0; m < ch; m++) {
+    for (let r = 0; r < oh; r++) {
+      for (let c = 0; c < ow; c++) {
+        let acc = isMax ? -Infinity : 0, best = -1;
+        for (let i = 0; i < k; i++) {
+          const row = (m * h + r * s + i) * w + c * s;
+          for (let j = 0; j < k; j++) {
+            const v = x[row + j];
+            if (!isMax) acc += v;
+            else if (v > acc || Number.isNaN(v) || best < 0) { acc = v; best = row + j; }
+          }
+        }
+        const o = (m * oh + r) * ow + c;
+        out[o] = isMax ? acc : acc / (k * k);
+        if (isMax) argmax[o] = best;
+      }
+    }
+  }
+  return { out, argmax };
+}
+
+function linearForward(layer, x) {
+  const n = layer.input_shape[0], m = layer.output_shape[0];
+  const W = layer.weight, B = layer.bias;
+  const out = new Float32Array(m);
+  for (let o = 0; o < m; o++) {
+    let sum = B[o];
+    const base = o * n;
+    for (let i = 0; i < n; i++) sum += W[base + i] * x[i];
+    out[o] = sum;
+  }
+  return out;
+}
+
+/** The activation functions and their derivatives written with the output y = f(x), as torch's backward does. */
+export const ACTIVATIONS = {
+  sigmoid: { f: (v) => 1 / (1 + Math.exp(-v)), slope: (y) => y * (1 - y) },
+  tanh: { f: Math.tanh, slope: (y) => 1 - y * y },
+  relu: { f: (v) => (v > 0 ? v : 0), slope: (y) => (y > 0 ? 1 : 0) },
+};
+
+/** @returns {Float32Array} */
+export function softmax(logits) {
+  let peak = -Infinity;
+  for (const v of logits) peak = Math.max(peak, v);
+  const out = new Float32Array(logits.length);
+  let total = 0;
+  for (let i = 0; i < logits.length; i++) total += (out[i] = Math.exp(logits[i] - peak));
+  for (let i = 0; i < out.length; i++) out[i] /= total;
+  return out;
+}
+
+/**
+ * One input (C×H×W values in [0, 1]) through the net, keeping every layer's output and the
+ * max-pool choices.
+ * @param {Net} net
+ * @param {ArrayLike<number>} input
+ * @returns {Trace}
+ */
+export function forwardTrace(net, input) {
+  const expected = size(net.layers[0].input_shape);
+  if (!input || input.length !== expected) throw new Error(`the input needs ${expected} values, got ${input && input.length}`);
+  const x0 = input instanceof Float32Array ? input : Float32Array.from(input);
+  const outputs = [], argmax = [];
+  let x = x0;
+  for (const layer of net.layers) {
+    let chosen = null;
+    if (layer.kind === "conv") x = convForward(layer, x);
+    else if (layer.kind === "avgpool" || layer.kind === "maxpool") ({ out: x, argmax: chosen } = poolForward(layer, x));
+    else if (layer.kind === "linear") x = linearForward(layer, x);
+    else if (layer.kind === "flatten") x = Float32Array.from(x);
+    else if (ACTIVATIONS[layer.kind]) {
+      const f = ACTIVATIONS[layer.kind].f, y = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) y[i] = f(x[i]);
+      x = y;
+    } else throw new Error("unknown layer kind " + layer.kind);
+    outputs.push(x);
+    argmax.push(chosen);
+  }
+  return { input: x0, outputs, argmax, logits: x, probabilities: softmax(x) };
+}
+
+// ---- backward -----------------------------------------------------------------------------
+
+/** Softmax cross-entropy of one example: the loss and ∂loss/∂logits = p − onehot(label). */
+function crossEntropy(trace, label) {
+  const n = trace.logits.length;
+  if (!(Number.isInteger(label) && label >= 0 && label < n)) throw new Error(`the label must be 0…${n - 1}, got ${label}`);
+  let peak = -Infinity;
+  for (const v of trace.logits) peak = Math.max(peak, v);
+  let total = 0;
+  for (const v of trace.logits) total += Math.exp(v - peak);
+  const loss = Math.log(total) + peak - trace.logits[label];
+  const grad = Float32Array.from(trace.probabilities);
+  grad[label] -= 1;
+  return { loss, grad };
+}
+
+/** Gradient buffers of zeros, one per parameter tensor of the net. @returns {Params} */
+function zeroParams(net) {
+  const params = {};
+  for (const layer of net.layers) {
+    if (layer.weight) params[layer.name + ".weight"] = new Float32Array(layer.weight.length);
+    if (layer.bias) params[layer.name + ".bias"] = new Float32Array(layer.bias.length);
+  }
+  return params;
+}
+
+// conv: ∂x[ci, top+i, left+j] += W[o, ci, i, j]·g[o, r, c]; ∂W[o, ci, i, j] += x[…]·g[o, r, c];
+// ∂b[o] = Σ g[o, ·, ·]. ∂W and ∂b are added, times scale, to gW and gB.
+function convBackward(layer, x, g, gW, gB, scale) {
+  const [cin, h, w] = layer.input_shape;
+  const [cout, oh, ow] = layer.output_shape;
+  const { kernel: k, stride: s, padding: p } = layer.geometry;
+  const W = layer.weight;
+  const gx = new Float64Array(x.length);
+  const dW = new Float64Array(k * k * cin);
+  for (let o = 0; o < cout; o++) {
+    dW.fill(0);
+    let db = 0;
+    for (let r = 0; r < oh; r++) {
+      const top = r * s - p;
+      const i0 = Math.max(0, -top), i1 = Math.min(k, h - top);
+      for (let c = 0; c < ow; c++) {
+        const go = g[(o * oh + r) * ow + c];
+        if (go === 0) continue;
+        db += go;
+        const left = c * s - p;
+        const j0 = Math.max(0, -left), j1 = Math.min(k, w - left);
+        for (let ci = 0; ci < cin; ci++) {
+          const wBase = (o * cin + ci) * k * k, dBase = ci * k * k, xBase = ci * h * w;
+          for (let i = i0; i < i1; i++) {
+            const xRow = xBase + (top + i) * w + left, wRow = wBase + i * k, dRow = dBase + i * k;
+            for (let j = j0; j < j1; j++) {
+              gx[xRow + j] += W[wRow + j] * go;
+              dW[dRow + j] += x[xRow + j] * go;
+            }
+          }
+        }
+      }
+    }
+    const base = o * cin * k * k;
+    for (let i = 0; i < dW.length; i++) gW[base + i] += scale * dW[i];
+    gB[o] += scale * db;
+  }
+  return Float32Array.from(gx);
+}
+
+function poolBackward(layer, argmax, g) {
+  const [ch, h, w] = layer.input_shape;
+  const [, oh, ow] = layer.output_shape;
+  const { kernel: k, stride: s } = layer.geometry;
+  const gx = new Float64Array(ch * h * w);
+  if (argmax) {
+    for (let o = 0; o < g.length; o++) gx[argmax[o]] += g[o];
+  } else {
+    const share = 1 / (k * k);
+    for (let m = 0; m < ch; m++) {
+      for (let r = 0; r < oh; r++) {
+        for (let c = 0; c < ow; c++) {
+          const go = g[(m * oh + r) * ow + c] * share;
+          for (let i = 0; i < k; i++) {
+            const row = (m * h + r * s + i) * w + c * s;
+            for (let j = 0; j < k; j++) gx[row + j] += go;
+          }
+        }
+      }
+    }
+  }
+  return Float32Array.from(gx);
+}
+
+function linearBackward(layer, x, g, gW, gB, scale) {
+  const n = layer.input_shape[0], m = layer.output_shape[0];
+  const W = layer.weight;
+  const gx = new Float64Array(n);
+  for (let o = 0; o < m; o++) {
+    const go = g[o];
+    if (go === 0) continue;
+    const base = o * n, step = scale * go;
+    for (let i = 0; i < n; i++) {
+      gx[i] += W[base + i] * go;
+      gW[base + i] += step * x[i];
+    }
+    gB[o] += step;
+  }
+  return Float32Array.from(gx);
+}
+
+/**
+ * ∂loss/∂ each layer's output and the input, given ∂loss/∂logits; the parameter gradients, times
+ * scale, are added to gradParams.
+ */
+function backpropagate(net, trace, gradLogits, gradParams, scale) {
+  const layers = net.layers;
+  const gradOutputs = new Array(layers.length);
+  let g = gradLogits;
+  for (let l = layers.length - 1; l >= 0; l--) {
+    gradOutputs[l] = g;
+    const layer = layers[l];
+    const x = l === 0 ? trace.input : trace.outputs[l - 1];
+    const gW = gradParams[layer.name + ".weight"], gB = gradParams[layer.name + ".bias"];
+    if (layer.kind === "conv") g = convBackward(layer, x, g, gW, gB, scale);
+    else if (layer.kind === "linear") g = linearBackward(layer, x, g, gW, gB, scale);
+    else if (layer.kind === "avgpool" || layer.kind === "maxpool") g = poolBackward(layer, trace.argmax[l], g);
+    else if (layer.kind === "flatten") g = Float32Array.from(g);
+    else {
+      const slope = ACTIVATIONS[layer.kind].slope, y = trace.outputs[l], gx = new Float32Array(g.length);
+      for (let i = 0; i < g.length; i++) gx[i] = g[i] * slope(y[i]);
+      g = gx;
+    }
+  }
+  return { gradOutputs, gradInput: g };
+}
+
+/**
+ * Softmax cross-entropy of one traced example and its gradients (as torch's loss.backward() gives
+ * them for a batch of one).
+ * @param {Net} net
+ * @param {Trace} trace  from forwardTrace(net, input)
+ * @param {number} label  the true class
+ * @returns {Gradients}
+ */
+export function backward(net, trace, label) {
+  const { loss, grad } = crossEntropy(trace, label);
+  const gradParams = zeroParams(net);
+  const { gradOutputs, gradInput } = backpropagate(net, trace, grad, gradParams, 1);
+  return { loss, gradOutputs, gradInput, gradParams };
+}
+
+/**
+ * The mean loss over a batch and the parameter gradients averaged over it (torch's
+ * CrossEntropyLoss(reduction="mean")), with how many examples the net already gets right.
+ * @param {Net} net
+ * @param {ArrayLike<number>[]} inputs
+ * @param {number[]} labels
+ * @returns {{loss: number, gradParams: Params, correct: number}}
+ */
+export function backwardBatch(net, inputs, labels) {
+  if (!inputs.length || inputs.length !== labels.length) {
+    throw new Error(`a batch needs as many labels as inputs (at least one), got ${inputs.length} and ${labels.length}`);
+  }
+  const gradParams = zeroParams(net);
+  const scale = 1 / inputs.length;
+  let loss = 0, correct = 0;
+  inputs.forEach((input, n) => {
+    const trace = forwardTrace(net, input);
+    const { loss: one, grad } = crossEntropy(trace, labels[n]);
+    loss += one;
+    correct += argmaxOf(trace.probabilities) === labels[n] ? 1 : 0;
+    backpropagate(net, trace, grad, gradParams, scale);
+  });
+  return { loss: loss * scale, gradParams, correct };
+}
+
+/** The index of the largest value (the first one on ties). */
+export function argmaxOf(values) {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+// ---- parameters and optimisers --------------------------------------------------------------
+
+/** Every parameter tensor of the net by its torch name ("conv1.weight", …), as views (no copy). @returns {Params} */
+export function paramsOf(net) {
+  const params = {};
+  for (const layer of net.layers) {
+    if (layer.weight) params[layer.name + ".weight"] = layer.weight;
+    if (layer.bias) params[layer.name + ".bias"] = layer.bias;
+  }
+  return params;
+}
+
+/** A copy of every parameter (for Undo and Reset). @returns {Params} */
+export function cloneParams(net) {
+  return Object.fromEntries(Object.entries(paramsOf(net)).map(([name, v]) => [name, Float32Array.from(v)]));
+}
+
+/** Write saved parameters (from cloneParams) back into the net's own arrays. */
+export function restoreParams(net, saved) {
+  for (const [name, values] of Object.entries(paramsOf(net))) {
+    if (!saved[name] || saved[name].length !== values.length) throw new Error("no saved values for " + name);
+    values.set(saved[name]);
+  }
+}
+
+/**
+ * A net on the given layer plan and parameters (each layer gets its weight and bias arrays; no copy).
+ * @param {NetLayer[]} layers
+ * @param {Params} params
+ * @returns {Net & {byName: Object<string, NetLayer>}}
+ */
+export function buildNet(layers, params) {
+  const built = layers.map((layer) => ({
+    ...layer, weight: params[layer.name + ".weight"] || null, bias: params[layer.name + ".bias"] || null,
+  }));
+  return { layers: built, byName: Object.fromEntries(built.map((l) => [l.name, l])) };
+}
+
+/**
+ * One plain gradient-descent step in place: p ← p − lr·g (torch.optim.SGD without momentum).
+ * @param {Net} net
+ * @param {Params} gradParams
+ * @param {number} lr
+ */
+export function sgdStep(net, gradParams, lr) {
+  for (const [name, values] of Object.entries(paramsOf(net))) {
+    const g = gradParams[name];
+    if (!g) continue;
+    for (let i = 0; i < values.length; i++) values[i] -= Math.fround(lr * g[i]);
+  }
+}
+
+/**
+ * Adam on the net's parameters, with torch.optim.Adam's defaults and update rule (no weight decay,
+ * no amsgrad): m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε).
+ * @param {Net} net
+ * @param {{lr?: number, betas?: [number, number], eps?: number}} [options]
+ * @returns {{step: (gradParams: Params) => void}}
+ */
+export function createAdam(net, { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 } = {}) {
+  const [beta1, beta2] = betas;
+  const state = Object.entries(paramsOf(net)).map(([name, values]) => ({
+    name, values, m: new Float32Array(values.length), v: new Float32Array(values.length),
+  }));
+  let t = 0;
+  return {
+    step(gradParams) {
+      t += 1;
+      const stepSize = lr / (1 - beta1 ** t);
+      const correction2 = Math.sqrt(1 - beta2 ** t);
+      for (const { name, values, m, v } of state) {
+        const g = gradParams[name];
+        if (!g) continue;
+        for (let i = 0; i < values.length; i++) {
+          m[i] += (1 - beta1) * (g[i] - m[i]);
+          v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+          values[i] -= stepSize * (m[i] / (Math.sqrt(v[i]) / correction2 + eps));
+        }
+      }
+    },
+  };
+}
+
+/** A small seeded PRNG (mulberry32): uniform floats in [0, 1). */
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Fresh parameters with PyTorch's default init, seeded: conv and linear weights kaiming-uniform
+ * with a = √5, i.e. U(−1/√fan_in, 1/√fan_in), and biases U(−1/√fan_in, 1/√fan_in).
+ * @param {NetLayer[]} layers  a layer plan (weights are not read)
+ * @param {number} seed
+ * @returns {Params}
+ */
+export function initParams(layers, seed) {
+  const random = mulberry32(seed);
+  const params = {};
+  for (const layer of layers) {
+    let fanIn, weights;
+    if (layer.kind === "conv") {
+      const k = layer.geometry.kernel;
+      fanIn = layer.input_shape[0] * k * k;
+      weights = layer.output_shape[0] * fanIn;
+    } else if (layer.kind === "linear") {
+      fanIn = layer.input_shape[0];
+      weights = layer.output_shape[0] * fanIn;
+    } else continue;
+    const bound = 1 / Math.sqrt(fanIn);
+    const uniform = (n) => Float32Array.from({ length: n }, () => (2 * random() - 1) * bound);
+    params[layer.name + ".weight"] = uniform(weights);
+    params[layer.name + ".bias"] = uniform(layer.output_shape[0]);
+  }
+  return params;
+}
