@@ -445,3 +445,102 @@ export function initParams(layers, seed) {
   }
   return params;
 }
+
+// ---- explanations: how one unit's gradient follows from the next layer's --------------------
+
+/**
+ * How ∂loss/∂(one unit) is computed: from the layer that reads the unit (seen through flatten,
+ * which only reshapes). `terms` are the products that add up to the value; `key` names the rule
+ * (a catalogue message "learn.why_<key>" says it in words) and `values` fill its placeholders.
+ * @param {Net} net
+ * @param {Trace} trace
+ * @param {Gradients} gradients  backward(net, trace, label)
+ * @param {number} label
+ * @param {string} layerName  a layer's name, or "input"
+ * @param {number} index  the unit's flat index in that layer's output (C×H×W order)
+ * @returns {{value: number, key: string, values: Object<string, number|string>,
+ *   terms: {layer: string, index: number, factor: number, grad: number}[]}}
+ */
+export function explainGradient(net, trace, gradients, label, layerName, index) {
+  const layers = net.layers;
+  const at = layerName === "input" ? -1 : layers.findIndex((l) => l.name === layerName);
+  if (at < -1 || (at === -1 && layerName !== "input")) throw new Error("no layer " + layerName);
+  const value = at === -1 ? gradients.gradInput[index] : gradients.gradOutputs[at][index];
+  let next = at + 1;
+  while (next < layers.length && layers[next].kind === "flatten") next++;
+  if (next >= layers.length) { // a logit: softmax cross-entropy
+    const p = trace.probabilities[index], y = index === label ? 1 : 0;
+    return { value, key: "logit", values: { p: fmt(p), y, value: fmt(value) },
+      terms: [{ layer: "softmax", index, factor: 1, grad: p - y }] };
+  }
+  const reader = layers[next], g = gradients.gradOutputs[next];
+  const terms = [];
+  if (ACTIVATIONS[reader.kind]) {
+    const slope = ACTIVATIONS[reader.kind].slope(trace.outputs[next][index]);
+    terms.push({ layer: reader.name, index, factor: slope, grad: g[index] });
+    return { value, key: "activation", terms,
+      values: { next: reader.name, grad: fmt(g[index]), slope: fmt(slope), value: fmt(value) } };
+  }
+  if (reader.kind === "linear") {
+    const n = reader.input_shape[0], m = reader.output_shape[0];
+    for (let o = 0; o < m; o++) terms.push({ layer: reader.name, index: o, factor: reader.weight[o * n + index], grad: g[o] });
+    return { value, key: "linear", terms, values: { next: reader.name, count: m, value: fmt(value) } };
+  }
+  const [, h, w] = reader.input_shape;
+  const [, oh, ow] = reader.output_shape;
+  const { kernel: k, stride: s, padding: p = 0 } = reader.geometry;
+  const ci = Math.floor(index / (h * w)), y = Math.floor((index % (h * w)) / w), x = index % w;
+  // the output positions r whose window (r·s − p … r·s − p + k − 1) holds row y, and the offset i in it
+  const covering = (pos, outSize) => {
+    const out = [];
+    for (let r = 0; r < outSize; r++) {
+      const i = pos - (r * s - p);
+      if (i >= 0 && i < k) out.push([r, i]);
+    }
+    return out;
+  };
+  const rows = covering(y, oh), cols = covering(x, ow);
+  if (reader.kind === "conv") {
+    const cin = reader.input_shape[0], cout = reader.output_shape[0];
+    for (let o = 0; o < cout; o++) {
+      for (const [r, i] of rows) {
+        for (const [c, j] of cols) {
+          const out = (o * oh + r) * ow + c;
+          terms.push({ layer: reader.name, index: out, factor: reader.weight[((o * cin + ci) * k + i) * k + j], grad: g[out] });
+        }
+      }
+    }
+    return { value, key: "conv", terms, values: { next: reader.name, count: terms.length, k, value: fmt(value) } };
+  }
+  const argmax = trace.argmax[next];
+  for (const [r] of rows) {
+    for (const [c] of cols) {
+      const out = (ci * oh + r) * ow + c;
+      if (argmax) { if (argmax[out] === index) terms.push({ layer: reader.name, index: out, factor: 1, grad: g[out] }); }
+      else terms.push({ layer: reader.name, index: out, factor: 1 / (k * k), grad: g[out] });
+    }
+  }
+  return argmax
+    ? { value, key: terms.length ? "max" : "max_none", terms, values: { next: reader.name, count: terms.length, value: fmt(value) } }
+    : { value, key: "avg", terms, values: { next: reader.name, count: terms.length, k, value: fmt(value) } };
+}
+
+/**
+ * Saliency, gradient × input for the predicted class: x · ∂log p(predicted)/∂x per input value.
+ * Positive where the pixel pushes the prediction up. Also the predicted class.
+ * @param {Net} net
+ * @param {Trace} trace
+ * @returns {{predicted: number, saliency: Float32Array}}
+ */
+export function saliency(net, trace) {
+  const predicted = argmaxOf(trace.probabilities);
+  const { gradInput } = backward(net, trace, predicted); // ∂(−log p)/∂x
+  const out = new Float32Array(gradInput.length);
+  for (let i = 0; i < out.length; i++) out[i] = -gradInput[i] * trace.input[i];
+  return { predicted, saliency: out };
+}
+
+/** A number as the tooltips show it: 3 decimals, or exponent form when very small or large. */
+export function fmt(v) {
+  return Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(3)) : String(v);
+}

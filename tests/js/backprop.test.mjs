@@ -104,3 +104,41 @@ test("bad inputs and labels raise clear errors", () => {
   assert.throws(() => bp.backward(net, trace, 3), /the label must be 0…2, got 3/);
   assert.throws(() => bp.backwardBatch(net, [tinyInput()], []), /as many labels as inputs/);
 });
+
+test("explainGradient's terms add up to every unit's gradient, through every kind of layer", () => {
+  const net = bp.buildNet(TINY, bp.initParams(TINY, 5));
+  const trace = bp.forwardTrace(net, tinyInput());
+  const label = 0;
+  const grads = bp.backward(net, trace, label);
+  const keys = new Set();
+  const names = ["input", ...TINY.filter((l) => l.kind !== "flatten").map((l) => l.name)];
+  for (const name of names) {
+    const values = name === "input" ? grads.gradInput : grads.gradOutputs[TINY.findIndex((l) => l.name === name)];
+    for (let i = 0; i < values.length; i++) {
+      const why = bp.explainGradient(net, trace, grads, label, name, i);
+      const sum = why.terms.reduce((a, t) => a + t.factor * t.grad, 0);
+      assert.ok(Math.abs(sum - values[i]) < 1e-6 && why.value === values[i], `${name}[${i}]: ${sum} vs ${values[i]}`);
+      keys.add(why.key);
+    }
+  }
+  // the input and pool2 read through conv1 and (via flatten) fc1; act1 → maxpool; conv2 → sigmoid …
+  assert.deepEqual([...keys].sort(), ["activation", "avg", "conv", "linear", "logit", "max", "max_none"]);
+  const logit = bp.explainGradient(net, trace, grads, label, "fc2", 0);
+  assert.deepEqual(logit.values, { p: bp.fmt(trace.probabilities[0]), y: 1, value: bp.fmt(grads.gradOutputs[9][0]) });
+  assert.throws(() => bp.explainGradient(net, trace, grads, label, "conv9", 0), /no layer conv9/);
+});
+
+test("saliency is input × ∂log p(predicted)/∂input", () => {
+  const net = bp.buildNet(TINY, bp.initParams(TINY, 2));
+  const x = tinyInput();
+  const { predicted, saliency } = bp.saliency(net, bp.forwardTrace(net, x));
+  const logP = () => Math.log(bp.forwardTrace(net, x).probabilities[predicted]);
+  assert.equal(predicted, bp.argmaxOf(bp.forwardTrace(net, x).probabilities));
+  for (let i = 1; i < x.length; i += 9) {
+    const keep = x[i];
+    x[i] = keep + 1e-2; const up = logP();
+    x[i] = keep - 1e-2; const down = logP();
+    x[i] = keep;
+    assert.ok(Math.abs(((up - down) / 2e-2) * keep - saliency[i]) < 1e-3, `pixel ${i}`);
+  }
+});
