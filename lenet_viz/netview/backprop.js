@@ -24,30 +24,40 @@ const size = (shape) => shape.reduce((a, b) => a * b, 1);
 
 // ---- forward, keeping max-pool choices ------------------------------------------------------
 
+// For kernel offset i (or j): the output rows (columns) whose window reads an input row inside the
+// image, as [first, last + 1): r·stride − padding + i must lie in 0 … size − 1.
+function validRange(i, stride, padding, size, outSize) {
+  const first = Math.max(0, Math.ceil((padding - i) / stride));
+  const last = Math.min(outSize - 1, Math.floor((size - 1 + padding - i) / stride));
+  return [first, last + 1];
+}
+
+// Convolution as a sum of shifted images: for each weight, add weight × the input rows it reads to
+// the output. The inner loops run along whole rows, which is several times faster in JS than a
+// k×k window per output unit.
 function convForward(layer, x) {
   const [cin, h, w] = layer.input_shape;
   const [cout, oh, ow] = layer.output_shape;
   const { kernel: k, stride: s, padding: p } = layer.geometry;
   const W = layer.weight, B = layer.bias;
   const out = new Float32Array(cout * oh * ow);
+  const acc = new Float64Array(oh * ow);
   for (let o = 0; o < cout; o++) {
-    for (let r = 0; r < oh; r++) {
-      const top = r * s - p;
-      const i0 = Math.max(0, -top), i1 = Math.min(k, h - top);
-      for (let c = 0; c < ow; c++) {
-        const left = c * s - p;
-        const j0 = Math.max(0, -left), j1 = Math.min(k, w - left);
-        let sum = B[o];
-        for (let ci = 0; ci < cin; ci++) {
-          const wBase = (o * cin + ci) * k * k, xBase = ci * h * w;
-          for (let i = i0; i < i1; i++) {
-            const xRow = xBase + (top + i) * w + left, wRow = wBase + i * k;
-            for (let j = j0; j < j1; j++) sum += W[wRow + j] * x[xRow + j];
+    acc.fill(B[o]);
+    for (let ci = 0; ci < cin; ci++) {
+      for (let i = 0; i < k; i++) {
+        const [r0, r1] = validRange(i, s, p, h, oh);
+        for (let j = 0; j < k; j++) {
+          const [c0, c1] = validRange(j, s, p, w, ow);
+          const weight = W[((o * cin + ci) * k + i) * k + j];
+          for (let r = r0; r < r1; r++) {
+            const xRow = (ci * h + r * s - p + i) * w - p + j, aRow = r * ow;
+            for (let c = c0; c < c1; c++) acc[aRow + c] += weight * x[xRow + c * s];
           }
         }
-        out[(o * oh + r) * ow + c] = sum;
       }
     }
+    out.set(acc, o * oh * ow);
   }
   return out;
 }
@@ -159,54 +169,54 @@ function crossEntropy(trace, label) {
   return { loss, grad };
 }
 
-/** Gradient buffers of zeros, one per parameter tensor of the net. @returns {Params} */
-function zeroParams(net) {
+/** Gradient buffers of zeros, one per parameter tensor of the net's layers (those named, if given). @returns {Params} */
+function zeroParams(net, names = null) {
   const params = {};
   for (const layer of net.layers) {
+    if (names && !names.includes(layer.name)) continue;
     if (layer.weight) params[layer.name + ".weight"] = new Float32Array(layer.weight.length);
     if (layer.bias) params[layer.name + ".bias"] = new Float32Array(layer.bias.length);
   }
   return params;
 }
 
-// conv: ∂x[ci, top+i, left+j] += W[o, ci, i, j]·g[o, r, c]; ∂W[o, ci, i, j] += x[…]·g[o, r, c];
-// ∂b[o] = Σ g[o, ·, ·]. ∂W and ∂b are added, times scale, to gW and gB.
-function convBackward(layer, x, g, gW, gB, scale) {
+// conv: ∂x[ci, r·s−p+i, c·s−p+j] += W[o, ci, i, j]·g[o, r, c]; ∂W[o, ci, i, j] = Σ x[…]·g[o, r, c];
+// ∂b[o] = Σ g[o, ·, ·]. ∂W and ∂b are added, times scale, to gW and gB. Rows at a time, as convForward.
+// Without wantInput, ∂x is not computed (null): the lowest layer trained needs only its parameters'.
+function convBackward(layer, x, g, gW, gB, scale, wantInput = true) {
   const [cin, h, w] = layer.input_shape;
   const [cout, oh, ow] = layer.output_shape;
   const { kernel: k, stride: s, padding: p } = layer.geometry;
   const W = layer.weight;
-  const gx = new Float64Array(x.length);
-  const dW = new Float64Array(k * k * cin);
+  const gx = wantInput ? new Float64Array(x.length) : null;
   for (let o = 0; o < cout; o++) {
-    dW.fill(0);
-    let db = 0;
-    for (let r = 0; r < oh; r++) {
-      const top = r * s - p;
-      const i0 = Math.max(0, -top), i1 = Math.min(k, h - top);
-      for (let c = 0; c < ow; c++) {
-        const go = g[(o * oh + r) * ow + c];
-        if (go === 0) continue;
-        db += go;
-        const left = c * s - p;
-        const j0 = Math.max(0, -left), j1 = Math.min(k, w - left);
-        for (let ci = 0; ci < cin; ci++) {
-          const wBase = (o * cin + ci) * k * k, dBase = ci * k * k, xBase = ci * h * w;
-          for (let i = i0; i < i1; i++) {
-            const xRow = xBase + (top + i) * w + left, wRow = wBase + i * k, dRow = dBase + i * k;
-            for (let j = j0; j < j1; j++) {
-              gx[xRow + j] += W[wRow + j] * go;
-              dW[dRow + j] += x[xRow + j] * go;
+    const gBase = o * oh * ow;
+    if (gB) {
+      let db = 0;
+      for (let n = 0; n < oh * ow; n++) db += g[gBase + n];
+      gB[o] += scale * db;
+    }
+    for (let ci = 0; ci < cin; ci++) {
+      for (let i = 0; i < k; i++) {
+        const [r0, r1] = validRange(i, s, p, h, oh);
+        for (let j = 0; j < k; j++) {
+          const [c0, c1] = validRange(j, s, p, w, ow);
+          const at = ((o * cin + ci) * k + i) * k + j, weight = W[at];
+          let dw = 0;
+          for (let r = r0; r < r1; r++) {
+            const xRow = (ci * h + r * s - p + i) * w - p + j, gRow = gBase + r * ow;
+            for (let c = c0; c < c1; c++) {
+              const go = g[gRow + c];
+              dw += x[xRow + c * s] * go;
+              if (gx) gx[xRow + c * s] += weight * go;
             }
           }
+          if (gW) gW[at] += scale * dw;
         }
       }
     }
-    const base = o * cin * k * k;
-    for (let i = 0; i < dW.length; i++) gW[base + i] += scale * dW[i];
-    gB[o] += scale * db;
   }
-  return Float32Array.from(gx);
+  return gx && Float32Array.from(gx);
 }
 
 function poolBackward(layer, argmax, g) {
@@ -241,10 +251,9 @@ function linearBackward(layer, x, g, gW, gB, scale) {
     const go = g[o];
     if (go === 0) continue;
     const base = o * n, step = scale * go;
-    for (let i = 0; i < n; i++) {
-      gx[i] += W[base + i] * go;
-      gW[base + i] += step * x[i];
-    }
+    for (let i = 0; i < n; i++) gx[i] += W[base + i] * go;
+    if (!gW) continue;
+    for (let i = 0; i < n; i++) gW[base + i] += step * x[i];
     gB[o] += step;
   }
   return Float32Array.from(gx);
@@ -252,18 +261,19 @@ function linearBackward(layer, x, g, gW, gB, scale) {
 
 /**
  * ∂loss/∂ each layer's output and the input, given ∂loss/∂logits; the parameter gradients, times
- * scale, are added to gradParams.
+ * scale, are added to gradParams (the layers it has no entry for are skipped). Stops after layer
+ * `last` (a frozen network's lower layers need no gradient); ∂loss/∂input only if needInput.
  */
-function backpropagate(net, trace, gradLogits, gradParams, scale) {
+function backpropagate(net, trace, gradLogits, gradParams, scale, last = 0, needInput = true) {
   const layers = net.layers;
   const gradOutputs = new Array(layers.length);
   let g = gradLogits;
-  for (let l = layers.length - 1; l >= 0; l--) {
+  for (let l = layers.length - 1; l >= last; l--) {
     gradOutputs[l] = g;
     const layer = layers[l];
     const x = l === 0 ? trace.input : trace.outputs[l - 1];
     const gW = gradParams[layer.name + ".weight"], gB = gradParams[layer.name + ".bias"];
-    if (layer.kind === "conv") g = convBackward(layer, x, g, gW, gB, scale);
+    if (layer.kind === "conv") g = convBackward(layer, x, g, gW, gB, scale, l > last || needInput);
     else if (layer.kind === "linear") g = linearBackward(layer, x, g, gW, gB, scale);
     else if (layer.kind === "avgpool" || layer.kind === "maxpool") g = poolBackward(layer, trace.argmax[l], g);
     else if (layer.kind === "flatten") g = Float32Array.from(g);
@@ -294,16 +304,21 @@ export function backward(net, trace, label) {
 /**
  * The mean loss over a batch and the parameter gradients averaged over it (torch's
  * CrossEntropyLoss(reduction="mean")), with how many examples the net already gets right.
+ * `trainable` (layer names) limits the gradients to those layers' parameters, and the backward
+ * pass stops at the lowest of them (training only the fully connected layers skips the convolutions).
  * @param {Net} net
  * @param {ArrayLike<number>[]} inputs
  * @param {number[]} labels
+ * @param {{trainable?: string[]}} [options]
  * @returns {{loss: number, gradParams: Params, correct: number}}
  */
-export function backwardBatch(net, inputs, labels) {
+export function backwardBatch(net, inputs, labels, { trainable } = {}) {
   if (!inputs.length || inputs.length !== labels.length) {
     throw new Error(`a batch needs as many labels as inputs (at least one), got ${inputs.length} and ${labels.length}`);
   }
-  const gradParams = zeroParams(net);
+  const gradParams = zeroParams(net, trainable ?? null);
+  const last = trainable ? net.layers.findIndex((l) => trainable.includes(l.name)) : 0;
+  if (last < 0) throw new Error(`no layer named ${trainable}`);
   const scale = 1 / inputs.length;
   let loss = 0, correct = 0;
   inputs.forEach((input, n) => {
@@ -311,7 +326,7 @@ export function backwardBatch(net, inputs, labels) {
     const { loss: one, grad } = crossEntropy(trace, labels[n]);
     loss += one;
     correct += argmaxOf(trace.probabilities) === labels[n] ? 1 : 0;
-    backpropagate(net, trace, grad, gradParams, scale);
+    backpropagate(net, trace, grad, gradParams, scale, last, false);
   });
   return { loss: loss * scale, gradParams, correct };
 }

@@ -142,3 +142,18 @@ test("saliency is input × ∂log p(predicted)/∂input", () => {
     assert.ok(Math.abs(((up - down) / 2e-2) * keep - saliency[i]) < 1e-3, `pixel ${i}`);
   }
 });
+
+test("backwardBatch with trainable layers gives those layers' gradients alone, the same as in full", () => {
+  const net = bp.buildNet(TINY, bp.initParams(TINY, 4));
+  const inputs = [tinyInput(), tinyInput().map((v) => 1 - v), tinyInput().map((v, i) => (i % 3 ? v : 0))];
+  const labels = [0, 2, 1];
+  const full = bp.backwardBatch(net, inputs, labels);
+  for (const trainable of [["fc1", "fc2"], ["conv2", "fc2"]]) {
+    const part = bp.backwardBatch(net, inputs, labels, { trainable });
+    assert.equal(part.loss, full.loss);
+    assert.equal(part.correct, full.correct);
+    assert.deepEqual(Object.keys(part.gradParams), trainable.flatMap((n) => [`${n}.weight`, `${n}.bias`]));
+    for (const [name, values] of Object.entries(part.gradParams)) assert.deepEqual(values, full.gradParams[name], name);
+  }
+  assert.throws(() => bp.backwardBatch(net, inputs, labels, { trainable: ["fc9"] }), /no layer named fc9/);
+});
