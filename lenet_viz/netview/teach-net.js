@@ -75,10 +75,15 @@ export function startingWeights(plan, seed, base = null) {
   return flat;
 }
 
-/** The names of the tensors that train: all, or those of the fully connected layers only. */
-export function trainedTensors(plan, which) {
-  const linear = new Set(plan.layers.filter((l) => l.kind === "linear").map((l) => l.name));
-  return plan.tensors.map((t) => t.name).filter((name) => which !== "fc" || linear.has(name.split(".")[0]));
+/**
+ * The layers that train (backprop.js backwardBatch's `trainable`): undefined for all of them, or the
+ * fully connected layers' names (the backward pass then stops below the first of them).
+ * @param {Plan} plan
+ * @param {"all" | "fc"} which
+ * @returns {string[] | undefined}
+ */
+export function trainedLayers(plan, which) {
+  return which === "fc" ? plan.layers.filter((l) => l.kind === "linear").map((l) => l.name) : undefined;
 }
 
 /** A small seeded PRNG (mulberry32): uniform floats in [0, 1). */

@@ -9,7 +9,7 @@
 // good epoch).
 
 import { argmaxOf, backwardBatch, buildNet, createAdam, forwardTrace } from "./backprop.js";
-import { confusion, paramViews, random, shuffled, snapshotEpochs, trainedTensors } from "./teach-net.js";
+import { confusion, paramViews, random, shuffled, snapshotEpochs, trainedLayers } from "./teach-net.js";
 
 /**
  * @typedef {object} Run
@@ -57,7 +57,7 @@ async function train(run) {
   const flat = run.weights;
   const net = buildNet(run.plan.layers, paramViews(run.plan, flat));
   const optimiser = createAdam(net, { lr: run.lr });
-  const trained = new Set(trainedTensors(run.plan, run.layers));
+  const trainable = trainedLayers(run.plan, run.layers);
   const inputs = run.labels.map((_, i) => input(run, i));
   const trainInputs = run.train.map((i) => inputs[i]), trainLabels = run.train.map((i) => run.labels[i]);
   const heldInputs = run.held.map((i) => inputs[i]), heldLabels = run.held.map((i) => run.labels[i]);
@@ -76,8 +76,8 @@ async function train(run) {
     let lossSum = 0, breathed = performance.now();
     for (let b = 0; b < batches && !stopAsked; b++) {
       const picked = order.slice(b * run.batchSize, (b + 1) * run.batchSize);
-      const { loss, gradParams } = backwardBatch(net, picked.map((i) => trainInputs[i]), picked.map((i) => trainLabels[i]));
-      for (const name of Object.keys(gradParams)) if (!trained.has(name)) delete gradParams[name];
+      const { loss, gradParams } = backwardBatch(net, picked.map((i) => trainInputs[i]), picked.map((i) => trainLabels[i]),
+        { trainable });
       optimiser.step(gradParams);
       lossSum += loss * picked.length;
       if (performance.now() - breathed > 100) { // a long epoch (many drawings) still hears Stop

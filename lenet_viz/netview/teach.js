@@ -157,6 +157,7 @@ function worker(ui) {
     work.worker = new Worker(new URL("./teach-worker.js", import.meta.url), { type: "module" });
   }
   work.worker.onmessage = (event) => heard(MOUNTS.get(ui.parent) ?? ui, event.data);
+  work.worker.onerror = (event) => heard(MOUNTS.get(ui.parent) ?? ui, { type: "failed", error: event.message || "worker" });
   return work.worker;
 }
 

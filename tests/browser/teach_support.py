@@ -59,7 +59,7 @@ def teach_classes(page, per_class: int, seed: int = 0, add_class: str = "Add cla
         page.get_by_role("textbox", name=new_class).fill(symbol)
         page.get_by_role("button", name=add_class, exact=True).click()
     pad(page).scroll_into_view_if_needed()
-    for i in range(per_class):
+    for _ in range(per_class):
         for symbol in SYMBOLS:
             draw_strokes(page, symbol_strokes(symbol, rng))
             page.get_by_role("button", name=add_drawing.format(name=symbol), exact=True).click()
