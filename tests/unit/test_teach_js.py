@@ -19,8 +19,8 @@ import { writeFileSync } from "node:fs";
 import { grayPng, zipFiles } from "./lenet_viz/netview/teach-zip.js";
 const image = (k) => Uint8Array.from({ length: 784 }, (_, i) => (i * k) % 256);
 const files = [1, 2, 3].map((k) => ({ name: `images/000${k}.png`, bytes: grayPng(image(k), 28, 28) }));
-const labels = { format: "FORMAT", classes: ["一", "△"], examples: [
-  { file: "images/0001.png", class: "一" }, { file: "images/0002.png", class: "△" }, { file: "images/0003.png", class: "一" }] };
+const labels = { format: "FORMAT", classes: ["一", "△"], examples: [{ file: "images/0001.png", class: "一" },
+  { file: "images/0002.png", class: "△" }, { file: "images/0003.png", class: "一" }] };
 files.push({ name: "labels.json", bytes: new TextEncoder().encode(JSON.stringify(labels)) });
 writeFileSync(process.argv[1], zipFiles(files));
 """
@@ -41,8 +41,9 @@ def test_teach_modules_pass_their_node_tests():
 
 def test_the_zip_the_page_downloads_is_the_zip_the_server_restores(tmp_path):
     out = tmp_path / "examples.zip"
-    run = subprocess.run([node(), "--input-type=module", "-e", WRITE_ZIP.replace("FORMAT", teach.FORMAT), str(out)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    script = WRITE_ZIP.replace("FORMAT", teach.FORMAT)
+    run = subprocess.run([node(), "--input-type=module", "-e", script, str(out)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     examples = teach.read_examples_zip(out.read_bytes())
     assert examples.classes == ("一", "△") and examples.labels.tolist() == [0, 1, 0]
