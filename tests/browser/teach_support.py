@@ -33,14 +33,15 @@ def symbol_strokes(symbol: str, rng: random.Random) -> list[list[tuple[float, fl
     raise ValueError(f"no strokes for {symbol!r}")
 
 
-def pad(page):
-    """The Teach page's drawing pad (the live view's own pad is hidden there, so it is not in the role tree)."""
-    return page.get_by_role("img", name="Drawing pad")
+def pad(page, name: str = "Drawing pad"):
+    """The Teach page's drawing pad by its accessible name (the live view's own pad is hidden on that
+    page, so it is not in the role tree)."""
+    return page.get_by_role("img", name=name)
 
 
-def draw_strokes(page, strokes: list[list[tuple[float, float]]], steps: int = 6) -> None:
+def draw_strokes(page, strokes: list[list[tuple[float, float]]], steps: int = 6, pad_name: str = "Drawing pad") -> None:
     """Draw strokes with the mouse on the pad."""
-    box = pad(page).bounding_box()
+    box = pad(page, pad_name).bounding_box()
     k = box["width"] / 280
     for points in strokes:
         page.mouse.move(box["x"] + points[0][0] * k, box["y"] + points[0][1] * k)
@@ -51,15 +52,15 @@ def draw_strokes(page, strokes: list[list[tuple[float, float]]], steps: int = 6)
 
 
 def teach_classes(page, per_class: int, seed: int = 0, add_class: str = "Add class", new_class: str = "New class name",
-                  add_drawing: str = "Add drawing to {name}") -> None:
+                  add_drawing: str = "Add drawing to {name}", pad_name: str = "Drawing pad") -> None:
     """Name the :data:`SYMBOLS` classes and draw ``per_class`` examples of each, adding each drawing to
     its class (the accessible names in the page's language)."""
     rng = random.Random(seed)
     for symbol in SYMBOLS:
         page.get_by_role("textbox", name=new_class).fill(symbol)
         page.get_by_role("button", name=add_class, exact=True).click()
-    pad(page).scroll_into_view_if_needed()
+    pad(page, pad_name).scroll_into_view_if_needed()
     for _ in range(per_class):
         for symbol in SYMBOLS:
-            draw_strokes(page, symbol_strokes(symbol, rng))
+            draw_strokes(page, symbol_strokes(symbol, rng), pad_name=pad_name)
             page.get_by_role("button", name=add_drawing.format(name=symbol), exact=True).click()
