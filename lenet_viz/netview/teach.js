@@ -21,8 +21,9 @@ const BATCH_SIZE = 8;
 const SEED = 1;
 const SHARES = [0, 0.1, 0.2, 0.25, 1 / 3, 0.5];
 const MOUNTS = new WeakMap(); // parentElement -> ui
-// read by tests and benchmarks: pointer event -> the frame that shows it (ms)
-const PERF = (globalThis.__teach ??= { latencies: [], frames: 0 });
+// read by tests and benchmarks: pointer event -> the frame that shows it (ms); when Train was pressed
+// and each epoch's progress as the page heard it (performance.now() ms)
+const PERF = (globalThis.__teach ??= { latencies: [], frames: 0, trainPressedAt: 0, progress: [] });
 
 /**
  * @typedef {{id: number, image: Uint8Array}} Example
@@ -200,6 +201,7 @@ function train(ui) {
       epochs: (on?.config.epochs ?? 0) + s.epochs, held_out: s.share, examples: examples.length, seed: SEED },
   };
   work.status = { key: "ui.running", values: { epoch: 0, epochs: s.epochs, loss: "–", train: "–" } };
+  PERF.trainPressedAt = performance.now();
   worker(ui).postMessage({ type: "train", run: {
     plan, weights, images, labels: examples.map((e) => e.label), train: split.train, held: split.held,
     layers: s.layers, lr: s.lr, epochs: s.epochs, batchSize: BATCH_SIZE, seed: SEED, size: SIZE,
@@ -217,6 +219,8 @@ function heard(ui, message) {
   const o = run.offset;
   if (message.type === "progress") {
     run.curves.push(message);
+    PERF.progress.push({ at: performance.now(), epoch: message.epoch, trainAcc: message.trainAcc,
+      heldAcc: message.heldAcc, elapsed: message.elapsed });
     run.history.push({
       epoch: o.epoch + message.epoch, step: o.step + message.step, total_steps: o.step + run.batches * work.settings.epochs,
       train_loss: message.loss, train_acc: message.trainAcc, test_acc: message.heldAcc,
@@ -346,6 +350,7 @@ function padEvents(ui) {
     e.preventDefault();
     pad.setPointerCapture(e.pointerId);
     stroke = { points: [at(e)] };
+    ui.penDown = true;
     work.strokes.push(stroke);
     drawStroke(ui.padCtx, stroke.points, 0);
     schedule(ui, e.timeStamp);
@@ -362,7 +367,12 @@ function padEvents(ui) {
   const lift = (e) => {
     if (!stroke) return;
     stroke = null;
+    ui.penDown = false;
     if (pad.hasPointerCapture(e.pointerId)) pad.releasePointerCapture(e.pointerId);
+    if (ui.mountWhenLifted) {
+      ui.mountWhenLifted = false;
+      renderLive(ui);
+    }
   };
   pad.addEventListener("pointerup", lift);
   pad.addEventListener("pointercancel", lift);
@@ -387,6 +397,10 @@ function showOnLiveView(ui) {
 function renderLive(ui) {
   ui.liveBox.hidden = !work.taught;
   if (!work.taught) return;
+  if (!ui.live && ui.penDown) {
+    ui.mountWhenLifted = true; // building every layer's canvases takes a while: not in the middle of a stroke
+    return;
+  }
   if (!ui.live) {
     ui.live = mountLiveView(ui.liveBody, work.taught.model, liveData(ui, padImage(ui)));
   } else {
