@@ -5,8 +5,8 @@
 // The worker answers with {type: "progress"} after each epoch (loss, accuracies: small), {type:
 // "snapshot"} at the epochs teach-net.js's snapshotEpochs picks (the weights, for Training replay),
 // and one {type: "done"} with the final weights, the confusion counts and why it ended: "finished",
-// "stopped", or "diverged" (the loss stopped being a finite number: the weights are those of the last
-// good epoch).
+// "stopped", or "diverged" (the epoch's loss went past ten times a guess's, or stopped being a number:
+// the weights are those of the last good epoch).
 
 import { argmaxOf, backwardBatch, buildNet, createAdam, forwardTrace } from "./backprop.js";
 import { confusion, paramViews, random, shuffled, snapshotEpochs, trainedLayers } from "./teach-net.js";
@@ -27,6 +27,7 @@ import { confusion, paramViews, random, shuffled, snapshotEpochs, trainedLayers 
  * @property {number} size  the input's side
  */
 
+const DIVERGED_TIMES = 10;
 let stopAsked = false;
 
 /** Let the stop message in: a worker reads its messages only between tasks. */
@@ -64,6 +65,9 @@ async function train(run) {
   const keep = new Set(snapshotEpochs(run.epochs));
   const next = random(run.seed);
   const batches = Math.ceil(run.train.length / run.batchSize);
+  // a mean loss this high means the net is confidently wrong on nearly everything: the learning rate
+  // threw it off (guessing gives ln(classes))
+  const divergedLoss = DIVERGED_TIMES * Math.log(run.plan.spec.num_classes);
   let lastGood = Float32Array.from(flat), lastGoodEpoch = 0, reason = "finished", epoch = 0;
   const measure = (loss) => {
     const trainAcc = accuracy(predict(net, trainInputs), trainLabels);
@@ -91,7 +95,7 @@ async function train(run) {
       break;
     }
     const loss = lossSum / run.train.length;
-    if (!Number.isFinite(loss) || !flat.every(Number.isFinite)) {
+    if (!(loss <= divergedLoss) || !flat.every(Number.isFinite)) {
       flat.set(lastGood);
       reason = "diverged";
       break;

@@ -267,7 +267,7 @@ function finish(ui, run, done) {
   const heldText = run.held.size ? say(texts(ui), "ui.held_out_acc", { held: pct(done.heldAcc), count: run.held.size })
     : say(texts(ui), "ui.no_held_out");
   if (done.reason === "diverged") {
-    work.status = { key: "ui.diverged", values: { lr: work.settings.lr, epoch: done.epoch } };
+    work.status = { key: "ui.diverged", values: { lr: work.settings.lr, epoch: run.offset.epoch + done.epoch } };
   } else {
     const trained = say(texts(ui), "ui.trained", { seconds, train: pct(done.trainAcc) }) + heldText;
     work.status = { text: done.reason === "stopped" ? `${say(texts(ui), "ui.stopped", { epoch: done.epoch })} ${trained}` : trained };

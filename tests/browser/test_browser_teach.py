@@ -108,6 +108,11 @@ def test_teach_three_symbols_train_in_the_page_and_keep_the_network(browser, str
         expect(page.get_by_role("status", name="Prediction" if locale == "en-US" else "预测")).to_have_text(
             re.compile("^[一○×]$"))
         screenshot(page, f"teach-trained-{locale}", full=True)
+        if locale == "en-US":  # a learning rate that diverges: said, and the taught network stays as it was
+            page.get_by_label("Learning rate").fill("10")
+            page.get_by_role("button", name=words["train"], exact=True).click()
+            expect(status).to_contain_text("The loss blew up with learning rate 10", timeout=120_000)
+            expect(page.get_by_role("status", name="Prediction")).to_have_text("○")
 
         with page.expect_download() as download:
             page.get_by_role("button", name=words["download"]).click()
