@@ -2,7 +2,6 @@
 a killed CLI run resumed, and shared (cached) models never changed by use."""
 
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from lenet_viz.run_slots import RunRefused, RunSlots
 from lenet_viz.training import TrainConfig, train
 from lenet_viz.training_session import TrainingSession
 from tests.datasets import synthetic_digits
+from tests.environment import process_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSES = tuple("0123456789")
@@ -272,7 +272,7 @@ def test_a_killed_cli_run_resumes_from_its_last_epoch(idx_folder, tmp_path):
     cmd = [sys.executable, "-m", "lenet_viz", "train", "--dataset", "mnist", "--data-dir", str(idx_folder),
            "--model", "modern", "--optimizer", "adam", "--lr", "0.002", "--batch-size", "16", "--epochs", "200",
            "--out", str(out)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # OpenMP spinning on a busy 2-core machine is 50× slower
+    env = process_environment({"OMP_NUM_THREADS": "1"})  # OpenMP spinning on a busy 2-core machine is 50× slower
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline, seen = time.monotonic() + 60, 0

@@ -10,6 +10,7 @@ import pytest
 from lenet_viz import data, settings
 from lenet_viz.cli import main
 from lenet_viz.model_store import Samples
+from tests.environment import process_environment
 
 
 def test_help_documents_every_flag(capsys):
@@ -96,5 +97,6 @@ def test_wrong_flags_exit_non_zero(args, capsys):
 
 @pytest.mark.slow
 def test_runs_as_a_module():
-    proc = subprocess.run([sys.executable, "-m", "lenet_viz", "train", "--lr", "-1"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "lenet_viz", "train", "--lr", "-1"], capture_output=True, text=True,
+                          env=process_environment())
     assert proc.returncode == 2 and "--lr: must be positive" in proc.stderr and "Traceback" not in proc.stderr
