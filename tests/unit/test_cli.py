@@ -10,6 +10,7 @@ import pytest
 from lenet_viz import data, settings
 from lenet_viz.cli import main
 from lenet_viz.model_store import Samples
+from lenet_viz.training import describe_device, pick_device
 from tests.environment import process_environment
 
 
@@ -31,7 +32,9 @@ def test_train_then_evaluate_a_range(idx_folder: Path, tmp_path: Path, capsys):
                  "--optimizer", "adam", "--lr", "0.003", "--batch-size", "64", "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0 and out.exists()
-    assert re.search(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}\n[\d.]+ examples/sec on cpu", printed)
+    device = re.escape(describe_device(pick_device("auto")))  # the GPU where there is one
+    summary = r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}\n[\d.]+ examples/sec on "
+    assert re.search(summary + device + "\n", printed), printed
     assert main(["evaluate", str(out), "--dataset", "mnist", "--data-dir", str(idx_folder), "--range", "50:150"]) == 0
     match = re.fullmatch(r"test acc (\d\.\d{4}) on 100 images\n", capsys.readouterr().out)
     assert match and float(match.group(1)) > 0.5
