@@ -94,10 +94,11 @@ def side_stream(stream: torch.cuda.Stream | None) -> Iterator[None]:
     if stream is None:
         yield
         return
-    stream.wait_stream(torch.cuda.current_stream())
+    current = torch.cuda.current_stream(stream.device)
+    stream.wait_stream(current)
     with torch.cuda.stream(stream):
         yield
-    torch.cuda.current_stream().wait_stream(stream)
+    current.wait_stream(stream)
 
 
 class GraphedStep:

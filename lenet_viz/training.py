@@ -186,7 +186,10 @@ def make_optimizer(name: str, params, lr: float, device: torch.device, graph: bo
     ``capturable`` (its step count stays on the device too)."""
     rate = torch.tensor(float(lr), device=device) if graph else lr
     if name == "adam":
-        return torch.optim.Adam(params, lr=rate, capturable=graph)
+        adam = torch.optim.Adam(params, lr=rate, capturable=graph)
+        # its warm-up and partial-batch steps run uncaptured on purpose: no warning that they might be slower
+        adam._warned_capturable_if_run_uncaptured = True
+        return adam
     return PlainSGD(params, rate)
 
 
