@@ -20,9 +20,9 @@ epoch), and every step after a capture that failed.
 process, and a capture must not overlap other CUDA work that could join it or break it: captures
 take :data:`CAPTURE_LOCK`, and so does training's ``torch.cuda.empty_cache()`` (it synchronises
 the device, which is illegal while another thread captures). Captures use
-``capture_error_mode="thread_local"``, so other sessions' eager CUDA work (on their own
-streams, allocations included) is not refused while one captures. A capture that fails anyway
-leaves the run eager, and the run says so.
+``capture_error_mode="thread_local"``, so other sessions' eager CUDA work (allocations included)
+is not refused while one captures: a capture records only its own stream. A capture that fails
+anyway leaves the run eager, and the run says so.
 
 Not yet measured on a GPU: no session with this code had a device (``benchmarks/README.md``).
 """
