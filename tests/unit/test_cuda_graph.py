@@ -202,6 +202,14 @@ def test_the_cli_accepts_both_flags_and_says_eager_off_cuda(idx_folder: Path, ca
     assert "Steps: eager, one kernel launch at a time (CUDA graphs need a CUDA device)." in capsys.readouterr().err
 
 
+def test_no_cuda_graphs_reaches_the_plan(idx_folder: Path, capsys, monkeypatch):
+    """The flag as the plan sees it, with the device taken for CUDA (the steps stay eager: graphs are off)."""
+    monkeypatch.setattr(training, "plan_steps", lambda device_type, *rest: plan_steps("cuda", *rest))
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(idx_folder), "--epochs", "1", "--device", "cpu",
+                 "--no-cuda-graphs", "--snapshots", "0"]) == 0
+    assert "Steps: eager, one kernel launch at a time (CUDA graphs turned off)." in capsys.readouterr().err
+
+
 def test_cuda_start_up_is_only_started_where_the_run_may_use_cuda():
     assert start_device_init("cpu") is None and start_device_init("mps") is None
     thread = start_device_init("auto")  # on a machine without CUDA it finds none and ends
