@@ -10,6 +10,7 @@ a CUDA GPU and skip without one.
 import io
 import re
 import threading
+import typing
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -59,6 +60,13 @@ def losses(result) -> list[float]:
 ])
 def test_the_plan_graphs_full_batches_on_cuda_only(device, wanted, augment, examples, batch, epochs, plan):
     assert plan_steps(device, wanted, augment, examples, batch, epochs) == plan
+
+
+@pytest.mark.parametrize("reason", typing.get_args(cuda_graph.EagerReason))
+def test_every_reason_for_eager_steps_is_said_in_both_languages(reason):
+    said = cuda_graph.path_message(StepPlan(False, reason), None, 10)
+    assert said.text("en").startswith("Steps: eager") and said.text("zh").startswith("训练步：即时执行")
+    assert said.text("en") != said.text("zh")
 
 
 def test_a_graph_gets_a_device_learning_rate_and_a_capturable_adam():
