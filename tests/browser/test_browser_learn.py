@@ -15,6 +15,7 @@ from tests.browser.support import (  # noqa: F401
     PAD,
     SEVEN,
     browser_page,
+    new_context,
     screenshot,
     sent_frames,
     streamlit_server,
@@ -119,8 +120,9 @@ def test_gradients_show_in_the_layers_and_a_hovered_unit_explains_its_gradient(b
 
 
 def test_the_panel_in_chinese_and_on_a_phone(browser_page, streamlit_server):  # noqa: F811
-    page = browser_page.context.browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                                 has_touch=True, is_mobile=True, device_scale_factor=2)
+    context = new_context(browser_page.context.browser, locale="zh-CN", viewport={"width": 390, "height": 844},
+                          has_touch=True, is_mobile=True, device_scale_factor=2)
+    page = context.new_page()
     try:
         page.set_default_timeout(TIMEOUT)
         page.add_init_script(COUNT_SENT_FRAMES)
@@ -141,4 +143,4 @@ def test_the_panel_in_chinese_and_on_a_phone(browser_page, streamlit_server):  #
         box = page.locator(".nv-learn").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, "the panel fits the phone's width"
     finally:
-        page.close()
+        context.close()
