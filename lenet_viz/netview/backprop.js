@@ -92,15 +92,25 @@ export function forwardTrace(net, input) {
 
 // ---- backward -----------------------------------------------------------------------------
 
-/** Softmax cross-entropy of one example: the loss and ∂loss/∂logits = p − onehot(label). */
-function crossEntropy(trace, label) {
-  const n = trace.logits.length;
+/**
+ * Softmax cross-entropy of one example's logits: log Σ exp(logits) − logits[label], computed stably.
+ * @param {ArrayLike<number>} logits
+ * @param {number} label
+ * @returns {number}
+ */
+export function crossEntropyLoss(logits, label) {
+  const n = logits.length;
   if (!(Number.isInteger(label) && label >= 0 && label < n)) throw new Error(`the label must be 0…${n - 1}, got ${label}`);
   let peak = -Infinity;
-  for (const v of trace.logits) peak = Math.max(peak, v);
+  for (let i = 0; i < n; i++) peak = Math.max(peak, logits[i]);
   let total = 0;
-  for (const v of trace.logits) total += Math.exp(v - peak);
-  const loss = Math.log(total) + peak - trace.logits[label];
+  for (let i = 0; i < n; i++) total += Math.exp(logits[i] - peak);
+  return Math.log(total) + peak - logits[label];
+}
+
+/** The loss of one traced example and ∂loss/∂logits = p − onehot(label). */
+function crossEntropy(trace, label) {
+  const loss = crossEntropyLoss(trace.logits, label);
   const grad = Float32Array.from(trace.probabilities);
   grad[label] -= 1;
   return { loss, grad };

@@ -8,7 +8,7 @@
 // tipLines) and attach(liveView) puts the panel in the view's slot.
 
 import {
-  backward, cloneParams, explainGradient, forwardTrace, restoreParams, saliency, sgdStep, traceOf,
+  backward, cloneParams, crossEntropyLoss, explainGradient, forwardTrace, restoreParams, saliency, sgdStep, traceOf,
 } from "./backprop.js";
 import { paintMap, valueRange } from "./colours.js";
 import { el, say } from "./draw.js";
@@ -19,6 +19,7 @@ const FIRST_STEP_SHARE = 0.25; // the suggested learning rate's first step takes
 const UNDO_LIMIT = 200; // steps kept for Undo step (each is a copy of the weights, ~250 kB for LeNet)
 const MAX_KERNELS = 16; // kernels of the first convolution shown (its first input channel)
 const SALIENCY_PX = 112; // the saliency map's size on screen
+const FIGURES_EVERY_MS = 150; // the saliency map and kernels follow the pen at most this often (each needs a backward pass)
 
 /**
  * @typedef {{undo: Record<string, Float32Array>[], trained: Record<string, Float32Array>, steps: number}} History
@@ -32,10 +33,11 @@ export function createLearn() {
   /** @type {WeakMap<object, History>} net → its steps, for Undo and Reset */
   const histories = new WeakMap();
   const state = {
-    live: /** @type {any} */ (null), view: /** @type {any} */ (null), net: /** @type {any} */ (null),
-    data: /** @type {any} */ (null), trace: /** @type {any} */ (null), grads: /** @type {any} */ (null),
+    live: /** @type {any} */ (null), net: /** @type {any} */ (null), data: /** @type {any} */ (null),
+    result: /** @type {any} */ (null), trace: /** @type {any} */ (null), grads: /** @type {any} */ (null),
     label: /** @type {number | null} */ (null), showGradients: false, open: false, message: "",
     suggestRate: true, rateChosen: false, // until the learner picks a learning rate, one is suggested per True label
+    figuresAt: 0, figuresTimer: 0,
   };
   const ui = buildPanel();
 
@@ -48,24 +50,29 @@ export function createLearn() {
     }
     return h;
   };
+  // The forward pass traced, and its gradients for the True label: each computed once per forward
+  // pass, and only when something needs it (the layers showing gradients, a hover, Step, saliency).
+  const traced = () => (state.trace ??= state.result && traceOf(state.net, state.result));
+  const gradients = () => (state.grads ??= traced() && state.label !== null ? backward(state.net, traced(), state.label) : null);
 
-  // The forward pass just done (view.js calls this after each one): trace it, and when the panel
-  // is open, the gradients for the True label. A closed panel costs nothing while the pen moves.
+  // After each forward pass (view.js's hook): a closed panel costs nothing while the pen moves; an
+  // open one computes the gradients now only if the layers show them, and its figures at most
+  // every FIGURES_EVERY_MS.
   function onResult(result, view) {
-    state.view = view;
     state.net = view.net;
-    state.trace = result ? traceOf(view.net, result) : null;
-    state.grads = null;
-    if (state.trace && state.open) {
-      const classes = state.trace.probabilities.length;
+    state.result = result;
+    state.trace = state.grads = null;
+    if (result && state.open) {
+      const classes = result.probabilities.length;
       if (state.label === null || state.label >= classes) state.label = result.prediction;
-      state.grads = backward(view.net, state.trace, state.label);
-      if (state.suggestRate) {
-        ui.rate.value = String(suggestedRate(state.grads));
+      if (state.suggestRate && gradients()) {
+        ui.rate.value = String(suggestedRate(gradients()));
         state.suggestRate = false;
       }
+      if (state.showGradients) gradients();
     }
     render();
+    scheduleFigures();
   }
 
   // What the layers show: the gradients (∂loss/∂output) when chosen, else the activations (undefined).
@@ -78,37 +85,40 @@ export function createLearn() {
 
   // The tooltip's extra lines for a hovered unit: its gradient and how it follows from the next layer.
   function tipLines(unit) {
-    if (!state.grads || !unit || unit.layer === "input") return [];
+    if (!state.open || !unit || unit.layer === "input" || !gradients()) return [];
     const layer = state.net.layers.find((/** @type {any} */ l) => l.name === unit.layer);
     if (!layer) return [];
     const [, h, w] = layer.output_shape;
     const index = unit.flat ? unit.map : (unit.map * h + unit.row) * w + unit.col;
-    const why = explainGradient(state.net, state.trace, state.grads, state.label, unit.layer, index);
+    const why = explainGradient(state.net, traced(), gradients(), state.label, unit.layer, index);
     const name = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
     return [say(texts(), "learn.grad_head", { unit: name, value: formulaNumber(why.value) }),
       say(texts(), `learn.why_${why.key}`, why.values)];
   }
 
+  // The forward pass and every layer again after the weights changed, and the figures at once.
   function refresh() {
-    state.live?.refresh(); // forward pass again → onResult → render
+    state.live?.refresh();
+    renderFigures();
   }
 
   function step() {
-    if (!state.grads) return;
+    const grads = gradients();
+    if (!grads) return;
     const h = history();
     const before = cloneParams(state.net);
     const rate = Number(ui.rate.value);
-    sgdStep(state.net, state.grads.gradParams, rate);
-    const after = backward(state.net, forwardTrace(state.net, state.trace.input), state.label);
-    if (!Number.isFinite(after.loss)) { // a learning rate that diverges: keep the last good weights
+    sgdStep(state.net, grads.gradParams, rate);
+    const after = crossEntropyLoss(forwardTrace(state.net, state.result.input).logits, state.label);
+    if (!Number.isFinite(after)) { // a learning rate that diverges: keep the last good weights
       restoreParams(state.net, before);
       state.message = say(texts(), "learn.diverged", { rate });
     } else {
       h.undo.push(before);
       if (h.undo.length > UNDO_LIMIT) h.undo.shift();
       h.steps += 1;
-      state.message = after.loss > state.grads.loss // too large a step jumps past the valley
-        ? say(texts(), "learn.overshot", { before: metric(state.grads.loss), after: metric(after.loss) }) : "";
+      state.message = after > grads.loss // too large a step jumps past the valley
+        ? say(texts(), "learn.overshot", { before: metric(grads.loss), after: metric(after) }) : "";
     }
     refresh();
   }
@@ -149,6 +159,7 @@ export function createLearn() {
   ui.undo.addEventListener("click", undo);
   ui.reset.addEventListener("click", reset);
 
+  // The panel's words (in the page's language), the loss and the buttons' states.
   function render() {
     const t = texts();
     ui.summary.textContent = say(t, "learn.title");
@@ -170,7 +181,7 @@ export function createLearn() {
     if (!state.open || !state.net) return;
 
     const classes = state.data?.classes ?? [];
-    const count = state.trace?.probabilities.length ?? classes.length;
+    const count = state.result?.probabilities.length ?? classes.length;
     if (ui.label.options.length !== count || [...ui.label.options].some((o, i) => o.textContent !== (classes[i] ?? String(i)))) {
       ui.label.replaceChildren(...Array.from({ length: count }, (_, i) => {
         const option = el("option", "", classes[i] ?? String(i));
@@ -180,19 +191,38 @@ export function createLearn() {
     }
     if (state.label !== null) ui.label.value = String(state.label);
     const h = history();
-    ui.loss.textContent = state.grads ? say(t, "learn.loss", { loss: metric(state.grads.loss) }) : say(t, "learn.no_input");
-    ui.step.disabled = !state.grads;
+    const ready = Boolean(state.result) && state.label !== null;
+    const logits = ready ? state.result.outputs[state.net.layers[state.net.layers.length - 1].name] : null;
+    ui.loss.textContent = ready
+      ? say(t, "learn.loss", { loss: metric(crossEntropyLoss(logits, state.label)) }) : say(t, "learn.no_input");
+    ui.step.disabled = !ready;
     ui.undo.disabled = h.undo.length === 0;
     ui.reset.disabled = h.steps === 0 && h.undo.length === 0;
     ui.status.textContent = state.message || (h.steps ? say(t, "learn.steps", { count: h.steps }) : say(t, "learn.trained"));
-    renderSaliency(classes);
+  }
+
+  // The saliency map and the kernels: at most every FIGURES_EVERY_MS while the pen moves.
+  function scheduleFigures() {
+    if (!state.open || state.figuresTimer) return;
+    const wait = Math.max(0, state.figuresAt + FIGURES_EVERY_MS - performance.now());
+    state.figuresTimer = setTimeout(() => {
+      state.figuresTimer = 0;
+      renderFigures();
+    }, wait);
+  }
+
+  function renderFigures() {
+    state.figuresAt = performance.now();
+    if (!state.open || !state.net) return;
+    renderSaliency(state.data?.classes ?? []);
     renderKernels();
   }
 
   function renderSaliency(classes) {
-    ui.saliencyBox.hidden = !state.trace;
-    if (!state.trace) return;
-    const { predicted, saliency: map } = saliency(state.net, state.trace);
+    const trace = traced();
+    ui.saliencyBox.hidden = !trace;
+    if (!trace) return;
+    const { predicted, saliency: map } = saliency(state.net, trace);
     const [channels, size] = [state.net.layers[0].input_shape[0], state.net.layers[0].input_shape[1]];
     const summed = new Float32Array(size * size); // a colour input: its channels added
     for (let c = 0; c < channels; c++) for (let i = 0; i < summed.length; i++) summed[i] += map[c * size * size + i];
