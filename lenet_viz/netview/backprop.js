@@ -25,14 +25,6 @@ import { forward } from "./lenet.js";
 
 // ---- the forward pass, traced ----------------------------------------------------------------
 
-// For kernel offset i (or j): the output rows (columns) whose window reads an input row inside the
-// image, as [first, last + 1): r·stride − padding + i must lie in 0 … size − 1.
-function validRange(i, stride, padding, size, outSize) {
-  const first = Math.max(0, Math.ceil((padding - i) / stride));
-  const last = Math.min(outSize - 1, Math.floor((size - 1 + padding - i) / stride));
-  return [first, last + 1];
-}
-
 // The input index each max-pooling output took, where its gradient goes: torch's rule (and
 // lenet.js's), the first largest value of the window, or a NaN.
 function maxChoices(layer, x) {
@@ -127,8 +119,17 @@ function zeroParams(net, names = null) {
   return params;
 }
 
+// For kernel offset i (or j): the output rows (columns) whose window reads an input row inside the
+// image, as [first, last + 1): r·stride − padding + i must lie in 0 … size − 1.
+function validRange(i, stride, padding, size, outSize) {
+  const first = Math.max(0, Math.ceil((padding - i) / stride));
+  const last = Math.min(outSize - 1, Math.floor((size - 1 + padding - i) / stride));
+  return [first, last + 1];
+}
+
 // conv: ∂x[ci, r·s−p+i, c·s−p+j] += W[o, ci, i, j]·g[o, r, c]; ∂W[o, ci, i, j] = Σ x[…]·g[o, r, c];
-// ∂b[o] = Σ g[o, ·, ·]. ∂W and ∂b are added, times scale, to gW and gB. Rows at a time, as convForward.
+// ∂b[o] = Σ g[o, ·, ·]. ∂W and ∂b are added, times scale, to gW and gB. One weight at a time along
+// whole rows of the output: long inner loops (1.5× faster here than a k×k window per output unit).
 // Without wantInput, ∂x is not computed (null): the lowest layer trained needs only its parameters'.
 function convBackward(layer, x, g, gW, gB, scale, wantInput = true) {
   const [cin, h, w] = layer.input_shape;
