@@ -10,7 +10,9 @@
 // No DOM: tests/js/backprop.test.mjs checks it against torch autograd, under node and in Chromium.
 
 import { formulaNumber } from "./format.js";
-import { forward } from "./lenet.js";
+import { argmax, forward } from "./lenet.js";
+
+export { argmax as argmaxOf }; // the prediction of some probabilities (the Teach page's worker reads it here)
 
 /**
  * @typedef {{kernel: number, stride: number, padding: number}} Geometry

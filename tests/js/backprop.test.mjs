@@ -135,6 +135,8 @@ test("saliency is input × ∂log p(predicted)/∂input", () => {
   const { predicted, saliency } = bp.saliency(net, bp.forwardTrace(net, x));
   const logP = () => Math.log(bp.forwardTrace(net, x).probabilities[predicted]);
   assert.equal(predicted, bp.forwardTrace(net, x).prediction);
+  assert.equal(bp.argmaxOf(bp.forwardTrace(net, x).probabilities), predicted);
+  assert.equal(bp.argmaxOf([0.1, 0.7, 0.7, 0.2]), 1); // the first on ties, as torch's argmax
   for (let i = 1; i < x.length; i += 9) {
     const keep = x[i];
     x[i] = keep + 1e-2; const up = logP();
