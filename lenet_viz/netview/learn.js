@@ -5,7 +5,7 @@
 // network in the page (Undo step, Reset weights). All of it runs here: nothing goes to the server.
 //
 // view.js knows nothing of it beyond its hooks: createLearn() gives the hooks (onResult, valuesOf,
-// tipLines) and attach(liveView) puts the panel in the view's slot.
+// extraTipLines) and attach(liveView) puts the panel in the view's slot.
 
 import {
   backward, cloneParams, crossEntropyLoss, explainGradient, forwardTrace, restoreParams, saliency, sgdStep, traceOf,
@@ -27,7 +27,7 @@ const FIGURES_EVERY_MS = 150; // the saliency map and kernels follow the pen at 
 
 /**
  * The "Learn from this" panel for one live view.
- * @returns {{hooks: {onResult: Function, valuesOf: Function, tipLines: Function}, attach: Function, update: Function}}
+ * @returns {{hooks: {onResult: Function, valuesOf: Function, extraTipLines: Function}, attach: Function, update: Function}}
  */
 export function createLearn() {
   /** @type {WeakMap<object, History>} net → its steps, for Undo and Reset */
@@ -84,7 +84,7 @@ export function createLearn() {
   }
 
   // The tooltip's extra lines for a hovered unit: its gradient and how it follows from the next layer.
-  function tipLines(unit) {
+  function extraTipLines(unit) {
     if (!state.open || !unit || unit.layer === "input" || !gradients()) return [];
     const layer = state.net.layers.find((/** @type {any} */ l) => l.name === unit.layer);
     if (!layer) return [];
@@ -253,7 +253,7 @@ export function createLearn() {
   }
 
   return {
-    hooks: { onResult, valuesOf, tipLines },
+    hooks: { onResult, valuesOf, extraTipLines },
     /**
      * Put the panel in the live view's slot (mountLiveView's result).
      * @param {any} live

@@ -599,9 +599,9 @@ function writeTip(view, unit, info) {
     const window = size ? say(view.data?.texts, "window", { size }) : "";
     lines.push(say(view.data?.texts, n > 1 ? "reads" : "reads_one", { count: n, source: from, window }));
   }
-  lines.push(...(view.hooks.tipLines?.(unit) ?? []));
   if (!unit.flat) lines.push(say(view.data?.texts, "click"));
   tip.replaceChildren(...lines.map((line, i) => el("div", i === 0 ? "nv-tip-head" : "", line)));
+  for (const line of view.hooks.extraTipLines?.(unit) ?? []) tip.append(el("div", "", line));
   tip.hidden = false;
   placeTip(view);
 }
@@ -622,7 +622,7 @@ function placeTip(view) {
  *   (lenet.js forward: input, outputs by layer, probabilities, prediction)
  * @property {(layer: string) => Float32Array | undefined} [valuesOf] values to paint instead of a layer's
  *   (or the input's) outputs, on a signed scale (the Learn panel's gradients)
- * @property {(unit: {layer: string, map: number, row: number, col: number, flat: boolean}) => string[]} [tipLines]
+ * @property {(unit: {layer: string, map: number, row: number, col: number, flat: boolean}) => string[]} [extraTipLines]
  *   more lines for a hovered unit's tooltip
  * @property {(drawing: {input: number[] | null, size: number, model_id: string, strokes: any[]}) => void} [onDrawing]
  *   at each pen lift, undo or clear
