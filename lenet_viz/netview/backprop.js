@@ -1,13 +1,18 @@
 // The backward pass of any network a LeNetSpec describes, in the browser (page or Web Worker) and
-// under node: a forward pass that keeps what the backward pass needs, softmax cross-entropy and its
-// gradient through every layer (conv with any kernel/stride/padding, avg/max pooling, sigmoid/tanh/
-// ReLU, flatten, linear), SGD and Adam steps equal to torch.optim's, and PyTorch's default init.
+// under node: softmax cross-entropy and its gradient through every layer (conv with any kernel/
+// stride/padding, avg/max pooling, sigmoid/tanh/ReLU, flatten, linear), SGD and Adam steps equal to
+// torch.optim's, PyTorch's default init, and the explanations the live view's Learn panel shows.
 //
 // A net is {layers: [...]} as lenet.js's net() builds it: each layer is a layer-plan entry (name,
 // kind, input_shape, output_shape, geometry {kernel, stride, padding}) with its weight and bias as
-// Float32Arrays in torch's order (conv weight out×in×k×k, linear weight out×in), or null.
-// Values are float32 arrays; sums run in doubles, as lenet.js does, so they match torch within float32.
-// No DOM, no imports: tests/js/backprop.test.mjs checks it against torch autograd.
+// Float32Arrays in torch's order (conv weight out×in×k×k, linear weight out×in), or null. The
+// forward pass is lenet.js's; sums run in doubles, so gradients match torch within float32.
+// No DOM: tests/js/backprop.test.mjs checks it against torch autograd, under node and in Chromium.
+
+import { formulaNumber } from "./format.js";
+import { argmax, forward } from "./lenet.js";
+
+export { argmax as argmaxOf }; // the prediction of some probabilities (the Teach page's worker reads it here)
 
 /**
  * @typedef {{kernel: number, stride: number, padding: number}} Geometry
@@ -15,155 +20,91 @@
  *   geometry?: Geometry | null, weight?: Float32Array | null, bias?: Float32Array | null}} NetLayer
  * @typedef {{layers: NetLayer[]}} Net
  * @typedef {{input: Float32Array, outputs: Float32Array[], argmax: (Int32Array | null)[],
- *   logits: Float32Array, probabilities: Float32Array}} Trace
+ *   logits: Float32Array, probabilities: Float32Array, prediction: number}} Trace
  * @typedef {Object<string, Float32Array>} Params  "<layer>.weight" / "<layer>.bias" → values
  * @typedef {{loss: number, gradOutputs: Float32Array[], gradInput: Float32Array, gradParams: Params}} Gradients
  */
 
-const size = (shape) => shape.reduce((a, b) => a * b, 1);
+// ---- the forward pass, traced ----------------------------------------------------------------
 
-// ---- forward, keeping max-pool choices ------------------------------------------------------
-
-// For kernel offset i (or j): the output rows (columns) whose window reads an input row inside the
-// image, as [first, last + 1): r·stride − padding + i must lie in 0 … size − 1.
-function validRange(i, stride, padding, size, outSize) {
-  const first = Math.max(0, Math.ceil((padding - i) / stride));
-  const last = Math.min(outSize - 1, Math.floor((size - 1 + padding - i) / stride));
-  return [first, last + 1];
-}
-
-// Convolution as a sum of shifted images: for each weight, add weight × the input rows it reads to
-// the output. The inner loops run along whole rows, which is several times faster in JS than a
-// k×k window per output unit.
-function convForward(layer, x) {
-  const [cin, h, w] = layer.input_shape;
-  const [cout, oh, ow] = layer.output_shape;
-  const { kernel: k, stride: s, padding: p } = layer.geometry;
-  const W = layer.weight, B = layer.bias;
-  const out = new Float32Array(cout * oh * ow);
-  const acc = new Float64Array(oh * ow);
-  for (let o = 0; o < cout; o++) {
-    acc.fill(B[o]);
-    for (let ci = 0; ci < cin; ci++) {
-      for (let i = 0; i < k; i++) {
-        const [r0, r1] = validRange(i, s, p, h, oh);
-        for (let j = 0; j < k; j++) {
-          const [c0, c1] = validRange(j, s, p, w, ow);
-          const weight = W[((o * cin + ci) * k + i) * k + j];
-          for (let r = r0; r < r1; r++) {
-            const xRow = (ci * h + r * s - p + i) * w - p + j, aRow = r * ow;
-            for (let c = c0; c < c1; c++) acc[aRow + c] += weight * x[xRow + c * s];
-          }
-        }
-      }
-    }
-    out.set(acc, o * oh * ow);
-  }
-  return out;
-}
-
-// Pooling; for max pooling also the input index each output took (torch's rule: the first
-// largest value of the window, or a NaN), which is where its gradient goes.
-function poolForward(layer, x) {
+// The input index each max-pooling output took, where its gradient goes: torch's rule (and
+// lenet.js's), the first largest value of the window, or a NaN.
+function maxChoices(layer, x) {
   const [ch, h, w] = layer.input_shape;
   const [, oh, ow] = layer.output_shape;
   const { kernel: k, stride: s } = layer.geometry;
-  const isMax = layer.kind === "maxpool";
-  const out = new Float32Array(ch * oh * ow);
-  const argmax = isMax ? new Int32Array(out.length) : null;
+  const chosen = new Int32Array(ch * oh * ow);
   for (let m = 0; m < ch; m++) {
     for (let r = 0; r < oh; r++) {
       for (let c = 0; c < ow; c++) {
-        let acc = isMax ? -Infinity : 0, best = -1;
+        let best = -1, peak = -Infinity;
         for (let i = 0; i < k; i++) {
           const row = (m * h + r * s + i) * w + c * s;
           for (let j = 0; j < k; j++) {
             const v = x[row + j];
-            if (!isMax) acc += v;
-            else if (v > acc || Number.isNaN(v) || best < 0) { acc = v; best = row + j; }
+            if (v > peak || Number.isNaN(v) || best < 0) { peak = v; best = row + j; }
           }
         }
-        const o = (m * oh + r) * ow + c;
-        out[o] = isMax ? acc : acc / (k * k);
-        if (isMax) argmax[o] = best;
+        chosen[(m * oh + r) * ow + c] = best;
       }
     }
   }
-  return { out, argmax };
+  return chosen;
 }
 
-function linearForward(layer, x) {
-  const n = layer.input_shape[0], m = layer.output_shape[0];
-  const W = layer.weight, B = layer.bias;
-  const out = new Float32Array(m);
-  for (let o = 0; o < m; o++) {
-    let sum = B[o];
-    const base = o * n;
-    for (let i = 0; i < n; i++) sum += W[base + i] * x[i];
-    out[o] = sum;
-  }
-  return out;
-}
-
-/** The activation functions and their derivatives written with the output y = f(x), as torch's backward does. */
-export const ACTIVATIONS = {
-  sigmoid: { f: (v) => 1 / (1 + Math.exp(-v)), slope: (y) => y * (1 - y) },
-  tanh: { f: Math.tanh, slope: (y) => 1 - y * y },
-  relu: { f: (v) => (v > 0 ? v : 0), slope: (y) => (y > 0 ? 1 : 0) },
+/** The derivative of each activation, written with its output y = f(x) as torch's backward does. */
+const SLOPES = {
+  sigmoid: (y) => y * (1 - y),
+  tanh: (y) => 1 - y * y,
+  relu: (y) => (y > 0 ? 1 : 0),
 };
 
-/** @returns {Float32Array} */
-export function softmax(logits) {
-  let peak = -Infinity;
-  for (const v of logits) peak = Math.max(peak, v);
-  const out = new Float32Array(logits.length);
-  let total = 0;
-  for (let i = 0; i < logits.length; i++) total += (out[i] = Math.exp(logits[i] - peak));
-  for (let i = 0; i < out.length; i++) out[i] /= total;
-  return out;
+/**
+ * A forward pass of lenet.js (its result: input, outputs by layer name, probabilities, prediction)
+ * as the backward pass reads it: the outputs in layer order and the max-pooling choices.
+ * @param {Net} net
+ * @param {{input: Float32Array, outputs: Object<string, Float32Array>, probabilities: Float32Array, prediction: number}} result
+ * @returns {Trace}
+ */
+export function traceOf(net, result) {
+  const outputs = net.layers.map((layer) => result.outputs[layer.name]);
+  const argmax = net.layers.map((layer, l) => (layer.kind === "maxpool"
+    ? maxChoices(layer, l === 0 ? result.input : outputs[l - 1]) : null));
+  return { input: result.input, outputs, argmax, logits: outputs[outputs.length - 1],
+    probabilities: result.probabilities, prediction: result.prediction };
 }
 
 /**
- * One input (C×H×W values in [0, 1]) through the net, keeping every layer's output and the
- * max-pool choices.
+ * One input (C×H×W values in [0, 1]) through the net, keeping what the backward pass needs.
  * @param {Net} net
  * @param {ArrayLike<number>} input
  * @returns {Trace}
  */
 export function forwardTrace(net, input) {
-  const expected = size(net.layers[0].input_shape);
-  if (!input || input.length !== expected) throw new Error(`the input needs ${expected} values, got ${input && input.length}`);
-  const x0 = input instanceof Float32Array ? input : Float32Array.from(input);
-  const outputs = [], argmax = [];
-  let x = x0;
-  for (const layer of net.layers) {
-    let chosen = null;
-    if (layer.kind === "conv") x = convForward(layer, x);
-    else if (layer.kind === "avgpool" || layer.kind === "maxpool") ({ out: x, argmax: chosen } = poolForward(layer, x));
-    else if (layer.kind === "linear") x = linearForward(layer, x);
-    else if (layer.kind === "flatten") x = Float32Array.from(x);
-    else if (ACTIVATIONS[layer.kind]) {
-      const f = ACTIVATIONS[layer.kind].f, y = new Float32Array(x.length);
-      for (let i = 0; i < x.length; i++) y[i] = f(x[i]);
-      x = y;
-    } else throw new Error("unknown layer kind " + layer.kind);
-    outputs.push(x);
-    argmax.push(chosen);
-  }
-  return { input: x0, outputs, argmax, logits: x, probabilities: softmax(x) };
+  return traceOf(net, forward(net, input));
 }
 
 // ---- backward -----------------------------------------------------------------------------
 
-/** Softmax cross-entropy of one example: the loss and ∂loss/∂logits = p − onehot(label). */
-function crossEntropy(trace, label) {
-  const n = trace.logits.length;
+/**
+ * Softmax cross-entropy of one example's logits: log Σ exp(logits) − logits[label], computed stably.
+ * @param {ArrayLike<number>} logits
+ * @param {number} label
+ * @returns {number}
+ */
+export function crossEntropyLoss(logits, label) {
+  const n = logits.length;
   if (!(Number.isInteger(label) && label >= 0 && label < n)) throw new Error(`the label must be 0…${n - 1}, got ${label}`);
   let peak = -Infinity;
-  for (const v of trace.logits) peak = Math.max(peak, v);
+  for (let i = 0; i < n; i++) peak = Math.max(peak, logits[i]);
   let total = 0;
-  for (const v of trace.logits) total += Math.exp(v - peak);
-  const loss = Math.log(total) + peak - trace.logits[label];
+  for (let i = 0; i < n; i++) total += Math.exp(logits[i] - peak);
+  return Math.log(total) + peak - logits[label];
+}
+
+/** The loss of one traced example and ∂loss/∂logits = p − onehot(label). */
+function crossEntropy(trace, label) {
+  const loss = crossEntropyLoss(trace.logits, label);
   const grad = Float32Array.from(trace.probabilities);
   grad[label] -= 1;
   return { loss, grad };
@@ -180,8 +121,17 @@ function zeroParams(net, names = null) {
   return params;
 }
 
+// For kernel offset i (or j): the output rows (columns) whose window reads an input row inside the
+// image, as [first, last + 1): r·stride − padding + i must lie in 0 … size − 1.
+function validRange(i, stride, padding, size, outSize) {
+  const first = Math.max(0, Math.ceil((padding - i) / stride));
+  const last = Math.min(outSize - 1, Math.floor((size - 1 + padding - i) / stride));
+  return [first, last + 1];
+}
+
 // conv: ∂x[ci, r·s−p+i, c·s−p+j] += W[o, ci, i, j]·g[o, r, c]; ∂W[o, ci, i, j] = Σ x[…]·g[o, r, c];
-// ∂b[o] = Σ g[o, ·, ·]. ∂W and ∂b are added, times scale, to gW and gB. Rows at a time, as convForward.
+// ∂b[o] = Σ g[o, ·, ·]. ∂W and ∂b are added, times scale, to gW and gB. One weight at a time along
+// whole rows of the output: long inner loops (1.5× faster here than a k×k window per output unit).
 // Without wantInput, ∂x is not computed (null): the lowest layer trained needs only its parameters'.
 function convBackward(layer, x, g, gW, gB, scale, wantInput = true) {
   const [cin, h, w] = layer.input_shape;
@@ -278,7 +228,7 @@ function backpropagate(net, trace, gradLogits, gradParams, scale, last = 0, need
     else if (layer.kind === "avgpool" || layer.kind === "maxpool") g = poolBackward(layer, trace.argmax[l], g);
     else if (layer.kind === "flatten") g = Float32Array.from(g);
     else {
-      const slope = ACTIVATIONS[layer.kind].slope, y = trace.outputs[l], gx = new Float32Array(g.length);
+      const slope = SLOPES[layer.kind], y = trace.outputs[l], gx = new Float32Array(g.length);
       for (let i = 0; i < g.length; i++) gx[i] = g[i] * slope(y[i]);
       g = gx;
     }
@@ -325,17 +275,10 @@ export function backwardBatch(net, inputs, labels, { trainable } = {}) {
     const trace = forwardTrace(net, input);
     const { loss: one, grad } = crossEntropy(trace, labels[n]);
     loss += one;
-    correct += argmaxOf(trace.probabilities) === labels[n] ? 1 : 0;
+    correct += trace.prediction === labels[n] ? 1 : 0;
     backpropagate(net, trace, grad, gradParams, scale, last, false);
   });
   return { loss: loss * scale, gradParams, correct };
-}
-
-/** The index of the largest value (the first one on ties). */
-export function argmaxOf(values) {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
 }
 
 // ---- parameters and optimisers --------------------------------------------------------------
@@ -485,21 +428,21 @@ export function explainGradient(net, trace, gradients, label, layerName, index) 
   while (next < layers.length && layers[next].kind === "flatten") next++;
   if (next >= layers.length) { // a logit: softmax cross-entropy
     const p = trace.probabilities[index], y = index === label ? 1 : 0;
-    return { value, key: "logit", values: { p: fmt(p), y, value: fmt(value) },
+    return { value, key: "logit", values: { p: formulaNumber(p), y, value: formulaNumber(value) },
       terms: [{ layer: "softmax", index, factor: 1, grad: p - y }] };
   }
   const reader = layers[next], g = gradients.gradOutputs[next];
   const terms = [];
-  if (ACTIVATIONS[reader.kind]) {
-    const slope = ACTIVATIONS[reader.kind].slope(trace.outputs[next][index]);
+  if (SLOPES[reader.kind]) {
+    const slope = SLOPES[reader.kind](trace.outputs[next][index]);
     terms.push({ layer: reader.name, index, factor: slope, grad: g[index] });
     return { value, key: "activation", terms,
-      values: { next: reader.name, grad: fmt(g[index]), slope: fmt(slope), value: fmt(value) } };
+      values: { next: reader.name, grad: formulaNumber(g[index]), slope: formulaNumber(slope), value: formulaNumber(value) } };
   }
   if (reader.kind === "linear") {
     const n = reader.input_shape[0], m = reader.output_shape[0];
     for (let o = 0; o < m; o++) terms.push({ layer: reader.name, index: o, factor: reader.weight[o * n + index], grad: g[o] });
-    return { value, key: "linear", terms, values: { next: reader.name, count: m, value: fmt(value) } };
+    return { value, key: "linear", terms, values: { next: reader.name, count: m, value: formulaNumber(value) } };
   }
   const [, h, w] = reader.input_shape;
   const [, oh, ow] = reader.output_shape;
@@ -525,7 +468,7 @@ export function explainGradient(net, trace, gradients, label, layerName, index) 
         }
       }
     }
-    return { value, key: "conv", terms, values: { next: reader.name, count: terms.length, k, value: fmt(value) } };
+    return { value, key: "conv", terms, values: { next: reader.name, count: terms.length, k, value: formulaNumber(value) } };
   }
   const argmax = trace.argmax[next];
   for (const [r] of rows) {
@@ -536,8 +479,8 @@ export function explainGradient(net, trace, gradients, label, layerName, index) 
     }
   }
   return argmax
-    ? { value, key: terms.length ? "max" : "max_none", terms, values: { next: reader.name, count: terms.length, value: fmt(value) } }
-    : { value, key: "avg", terms, values: { next: reader.name, count: terms.length, k, value: fmt(value) } };
+    ? { value, key: terms.length ? "max" : "max_none", terms, values: { next: reader.name, count: terms.length, value: formulaNumber(value) } }
+    : { value, key: "avg", terms, values: { next: reader.name, count: terms.length, k, value: formulaNumber(value) } };
 }
 
 /**
@@ -548,14 +491,9 @@ export function explainGradient(net, trace, gradients, label, layerName, index) 
  * @returns {{predicted: number, saliency: Float32Array}}
  */
 export function saliency(net, trace) {
-  const predicted = argmaxOf(trace.probabilities);
+  const predicted = trace.prediction;
   const { gradInput } = backward(net, trace, predicted); // ∂(−log p)/∂x
   const out = new Float32Array(gradInput.length);
   for (let i = 0; i < out.length; i++) out[i] = -gradInput[i] * trace.input[i];
   return { predicted, saliency: out };
-}
-
-/** A number as the tooltips show it: 3 decimals, or exponent form when very small or large. */
-export function fmt(v) {
-  return Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(3)) : String(v);
 }

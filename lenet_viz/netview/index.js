@@ -6,6 +6,7 @@
 // languages' words (nv.payload_*), never a blank area.
 
 import { clearProblem, say, showProblem } from "./draw.js";
+import { createLearn } from "./learn.js";
 import { decode } from "./lenet.js";
 import { PayloadError } from "./payload.js";
 import { mountReplay } from "./replay.js";
@@ -37,11 +38,13 @@ function modelFor(data, mount, setStateValue) {
 }
 
 /**
- * The view's hooks that report to Streamlit.
+ * The view's hooks: the Learn panel's, and those that report to Streamlit.
  * @param {(key: string, value: unknown) => void} setStateValue
+ * @param {ReturnType<typeof createLearn>} learn
  */
-function liveHooks(setStateValue) {
+function liveHooks(setStateValue, learn) {
   return {
+    ...learn.hooks,
     onDrawing: (/** @type {unknown} */ value) => setStateValue("drawing", value),
     onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
   };
@@ -75,12 +78,18 @@ export default function (component) {
   }
   clearProblem(parentElement);
   if (mount.view) {
-    if (mount.kind === "live") mount.view.setHooks(liveHooks(setStateValue));
+    if (mount.kind === "live") {
+      mount.view.setHooks(liveHooks(setStateValue, mount.learn));
+      mount.learn.update(data);
+    }
     mount.view.update(data, model);
   } else if (mount.kind === "replay") {
     mount.view = mountReplay(parentElement, model, data);
   } else {
-    mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue));
+    mount.learn = createLearn();
+    mount.learn.update(data);
+    mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue, mount.learn));
+    mount.learn.attach(mount.view);
   }
   return () => mount.view?.stop?.();
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import * as bp from "../../lenet_viz/netview/backprop.js";
+import { formulaNumber } from "../../lenet_viz/netview/format.js";
 import { checkCase } from "./backprop_parity.mjs";
 
 const CASES = process.env.BACKPROP_CASES;
@@ -124,7 +125,7 @@ test("explainGradient's terms add up to every unit's gradient, through every kin
   // the input and pool2 read through conv1 and (via flatten) fc1; act1 → maxpool; conv2 → sigmoid …
   assert.deepEqual([...keys].sort(), ["activation", "avg", "conv", "linear", "logit", "max", "max_none"]);
   const logit = bp.explainGradient(net, trace, grads, label, "fc2", 0);
-  assert.deepEqual(logit.values, { p: bp.fmt(trace.probabilities[0]), y: 1, value: bp.fmt(grads.gradOutputs[9][0]) });
+  assert.deepEqual(logit.values, { p: formulaNumber(trace.probabilities[0]), y: 1, value: formulaNumber(grads.gradOutputs[9][0]) });
   assert.throws(() => bp.explainGradient(net, trace, grads, label, "conv9", 0), /no layer conv9/);
 });
 
@@ -133,7 +134,9 @@ test("saliency is input × ∂log p(predicted)/∂input", () => {
   const x = tinyInput();
   const { predicted, saliency } = bp.saliency(net, bp.forwardTrace(net, x));
   const logP = () => Math.log(bp.forwardTrace(net, x).probabilities[predicted]);
-  assert.equal(predicted, bp.argmaxOf(bp.forwardTrace(net, x).probabilities));
+  assert.equal(predicted, bp.forwardTrace(net, x).prediction);
+  assert.equal(bp.argmaxOf(bp.forwardTrace(net, x).probabilities), predicted);
+  assert.equal(bp.argmaxOf([0.1, 0.7, 0.7, 0.2]), 1); // the first on ties, as torch's argmax
   for (let i = 1; i < x.length; i += 9) {
     const keep = x[i];
     x[i] = keep + 1e-2; const up = logP();
