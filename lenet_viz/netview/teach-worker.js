@@ -118,7 +118,7 @@ async function train(run) {
     trainAcc: accuracy(trainPredicted, trainLabels), heldAcc: accuracy(heldPredicted, heldLabels),
     trainConfusion: confusion(trainLabels, trainPredicted, classes),
     heldConfusion: confusion(heldLabels, heldPredicted, classes),
-  }, [flat.buffer]);
+  }, { transfer: [flat.buffer] });
 }
 
 onmessage = (event) => {

@@ -98,7 +98,9 @@ export function grayPng(pixels, width, height) {
   h.setUint32(0, width);
   h.setUint32(4, height);
   header.set([8, 0, 0, 0, 0], 8); // 8 bits, gray, deflate, adaptive filtering, not interlaced
-  const chunks = [["IHDR", header], ["IDAT", zlib], ["IEND", new Uint8Array(0)]].map(([type, data]) => {
+  /** @type {[string, Uint8Array][]} */
+  const parts = [["IHDR", header], ["IDAT", zlib], ["IEND", new Uint8Array(0)]];
+  const chunks = parts.map(([type, data]) => {
     const chunk = new Uint8Array(12 + data.length);
     const view = new DataView(chunk.buffer);
     view.setUint32(0, data.length);

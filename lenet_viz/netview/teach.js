@@ -8,6 +8,7 @@
 // Class names come from the learner: they go into the page with textContent only.
 
 import { el, say } from "./draw.js";
+import { createLearn } from "./learn.js";
 import { base64Bytes } from "./payload.js";
 import { mnistStyle, rgbaToGray } from "./preprocess.js";
 import { mountLiveView } from "./view.js";
@@ -41,6 +42,7 @@ const work = {
   /** @type {Worker | null} */ worker: null,
   bases: new Map(), // bundled model_id -> its flat weights
   restored: null, // the id of the last zip restored
+  /** @type {{key?: string, values?: object, text?: string}} what the Training status says */
   status: { key: "ui.untrained", values: {} },
   message: null, // {key, values}: the last thing the learner did that could not be done
   saving: false,
@@ -126,7 +128,7 @@ function downloadExamples(ui) {
   const labels = { format: ui.data.zip_format, classes: work.classes.map((c) => c.name), examples: records };
   files.push({ name: ui.data.labels_file, bytes: new TextEncoder().encode(JSON.stringify(labels, null, 1)) });
   const link = el("a");
-  link.href = URL.createObjectURL(new Blob([zipFiles(files)], { type: "application/zip" }));
+  link.href = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (zipFiles(files))], { type: "application/zip" }));
   link.download = "teach-examples.zip";
   ui.root.append(link);
   link.click();
@@ -391,7 +393,9 @@ function liveData(ui, image) {
 
 function showOnLiveView(ui) {
   if (!work.taught || !ui.live) return;
-  ui.live.update(liveData(ui, padImage(ui)), work.taught.model);
+  const data = liveData(ui, padImage(ui));
+  ui.learn.update(data);
+  ui.live.update(data, work.taught.model);
 }
 
 function renderLive(ui) {
@@ -401,8 +405,12 @@ function renderLive(ui) {
     ui.mountWhenLifted = true; // building every layer's canvases takes a while: not in the middle of a stroke
     return;
   }
-  if (!ui.live) {
-    ui.live = mountLiveView(ui.liveBody, work.taught.model, liveData(ui, padImage(ui)));
+  if (!ui.live) { // the live view with its Learn panel (gradients, True label, Step), as on Feature maps
+    const data = liveData(ui, padImage(ui));
+    ui.learn = createLearn();
+    ui.learn.update(data);
+    ui.live = mountLiveView(ui.liveBody, work.taught.model, data, ui.learn.hooks);
+    ui.learn.attach(ui.live);
   } else {
     showOnLiveView(ui);
   }
@@ -455,7 +463,8 @@ function radios(name, options, chosen, onChange) {
 function build(parent) {
   const root = el("div", "nv teach");
   parent.append(root);
-  const ui = { parent, root, data: null, live: null, pending: [], frame: 0, setTriggerValue: null, asked: null };
+  const ui = { parent, root, data: null, live: null, learn: null, pending: [], frame: 0, setTriggerValue: null,
+    asked: null };
 
   // pad and the class controls
   const top = el("div", "teach-top");

@@ -109,7 +109,7 @@ def test_teach_three_symbols_train_in_the_page_and_keep_the_network(browser, str
             re.compile("^[一○×]$"))
         screenshot(page, f"teach-trained-{locale}", full=True)
         if locale == "en-US":  # a learning rate that diverges: said, and the taught network stays as it was
-            page.get_by_label("Learning rate").fill("10")
+            page.get_by_label("Learning rate (Adam)").fill("10")
             page.get_by_role("button", name=words["train"], exact=True).click()
             expect(status).to_contain_text("The loss blew up with learning rate 10", timeout=120_000)
             expect(page.get_by_role("status", name="Prediction")).to_have_text("○")
