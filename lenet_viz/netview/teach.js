@@ -391,11 +391,10 @@ function liveData(ui, image) {
   };
 }
 
+/** The pad's drawing through the taught network, every layer repainted (each frame the pen moves). */
 function showOnLiveView(ui) {
   if (!work.taught || !ui.live) return;
-  const data = liveData(ui, padImage(ui));
-  ui.learn.update(data);
-  ui.live.update(data, work.taught.model);
+  ui.live.update(liveData(ui, padImage(ui)), work.taught.model);
 }
 
 function renderLive(ui) {
@@ -411,7 +410,8 @@ function renderLive(ui) {
     ui.learn.update(data);
     ui.live = mountLiveView(ui.liveBody, work.taught.model, data, ui.learn.hooks);
     ui.learn.attach(ui.live);
-  } else {
+  } else { // a rerun (the page's language) or a newly taught network: the panel's words and classes too
+    ui.learn.update(liveData(ui, null));
     showOnLiveView(ui);
   }
 }
