@@ -11,7 +11,7 @@ import streamlit as st
 from lenet_viz import compare_section, lessons, links, preprocess, ui
 from lenet_viz import netview_component as nv
 from lenet_viz.errors import LenetVizError
-from lenet_viz.i18n import LANG_NAMES, LANGS, localize
+from lenet_viz.i18n import LANG_NAMES, LANGS, localize, t
 from lenet_viz.ui import tr
 
 PICK, PROGRESS, CONTROLS = "lesson_pick", "lesson_progress", "lesson_controls"
@@ -219,10 +219,10 @@ def main() -> None:
     if hidden or locked:
         st.caption(tr("lesson.locked"))
     lesson = picker("lesson", tr("lesson.pick_lesson"), tuple(lessons.LESSONS), PICK, hidden, locked,
-                    format_func=lambda name: tr(f"lesson.name.{name}"))
+                    format_func=lambda name: t(f"lesson.name.{name}", lang))  # bound: also called outside this run
     kinds = lessons.LESSONS[lesson]
     kind = picker("question", tr("lesson.pick_kind"), kinds, kind_key(lesson), hidden, locked,
-                  format_func=lambda name: tr(f"lesson.kind.{name}"))
+                  format_func=lambda name: t(f"lesson.kind.{name}", lang))
     seed = st.session_state.setdefault(seed_key(lesson, kind), lessons.new_seed())
     ui.share_view("lessons", links.LessonsView(lesson, kind, seed, hidden, locked))
 

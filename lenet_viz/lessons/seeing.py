@@ -70,14 +70,23 @@ def kernel_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.n
                     {"image": image, "map": maps[channel], "kernels": kernels[order], "source": source})
 
 
+def _third(image: np.ndarray, edit: str) -> tuple[slice, slice]:
+    third = image.shape[0] // 3
+    return {"top": np.s_[:third, :], "bottom": np.s_[-third:, :], "left": np.s_[:, :third],
+            "right": np.s_[:, -third:]}[edit]
+
+
 def erase(image: np.ndarray, edit: str) -> np.ndarray:
     """The picture with one third blanked: its ``top``, ``bottom``, ``left`` or ``right``."""
     out = image.copy()
-    third = image.shape[0] // 3
-    region = {"top": np.s_[:third, :], "bottom": np.s_[-third:, :], "left": np.s_[:, :third],
-              "right": np.s_[:, -third:]}[edit]
-    out[region] = 0
+    out[_third(image, edit)] = 0
     return out
+
+
+def useful_edits(image: np.ndarray) -> tuple[str, ...]:
+    """The edits that erase ink (erasing blank background would ask nothing); all when none does."""
+    inked = tuple(edit for edit in EDITS if image[_third(image, edit)].any())
+    return inked or EDITS
 
 
 def predict_one(ckpt: Checkpoint, image: np.ndarray) -> np.ndarray:
@@ -89,7 +98,7 @@ def say_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.ndar
     """What will the network say when a third of the input is erased? The reveal runs the network."""
     rng = random.Random(seed)
     image, source = pick_input(rng, samples, drawing)
-    edit = rng.choice(EDITS)
+    edit = rng.choice(useful_edits(image))
     edited = erase(image, edit)
     before, after = predict_one(ckpt, image), predict_one(ckpt, edited)
     said, was = int(after.argmax()), int(before.argmax())
