@@ -10,6 +10,7 @@ import streamlit as st
 
 from lenet_viz import compare_section, lessons, links, preprocess, ui
 from lenet_viz import netview_component as nv
+from lenet_viz.data import DATASETS
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import LANG_NAMES, LANGS, localize, t
 from lenet_viz.ui import tr
@@ -98,14 +99,14 @@ def show_question(question: lessons.Question, lang: str) -> None:
         from lenet_viz.lessons import training
 
         st.caption(tr("lesson.training_data", count=f"{training.TRAIN_IMAGES:,}",
-                      dataset=training.lesson_dataset() or "–", epochs=training.LESSON_EPOCHS))
+                      dataset=DATASETS.get(training.lesson_dataset(), {}).get("torchvision", "–"),
+                      epochs=training.LESSON_EPOCHS))
 
 
 def answer_boxes(question: lessons.Question, lang: str) -> dict:
     """One box per field (empty until the learner fills it); their values by field key."""
     given = {}
-    numbers = [f for f in question.fields if f.kind == "number"]
-    columns = st.columns(min(len(numbers), 4)) if numbers else []
+    columns = st.columns(2)  # two boxes a row: the 2×2 pooled output reads as a 2×2 grid
     for index, field in enumerate(question.fields):
         key = f"lesson_answer_{question.id}_{field.key}"
         label = localize(field.label, lang)
