@@ -179,8 +179,8 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         st.plotly_chart(compare_curves(records, lang), width="stretch", key=f"lesson_curves_{question.id}")
 
 
-def progress_section(hidden: frozenset) -> None:
-    """What this session has done per lesson, and Reset."""
+def progress_section(hidden: frozenset, locked: frozenset) -> None:
+    """What this session has done per lesson, and Reset (not when a teacher's link locks progress)."""
     if "progress" in hidden:
         return
     progress: lessons.LessonProgress = st.session_state.setdefault(PROGRESS, lessons.LessonProgress())
@@ -188,7 +188,8 @@ def progress_section(hidden: frozenset) -> None:
         for lesson in lessons.LESSONS:
             done, first = progress.summary(lesson)
             st.markdown("- " + tr("lesson.progress", lesson=tr(f"lesson.name.{lesson}"), done=done, first=first))
-        if st.button(tr("lesson.reset"), icon=":material/restart_alt:", key="lesson_reset"):
+        if st.button(tr("lesson.reset"), icon=":material/restart_alt:", key="lesson_reset",
+                     disabled="progress" in locked):
             progress.reset()
             for key in [k for k in st.session_state if str(k).startswith("lesson_revealed_")]:
                 del st.session_state[key]
@@ -247,7 +248,7 @@ def main() -> None:
             on_check(question, given, lang)
     if revealed := st.session_state.get(f"lesson_revealed_{question.id}"):
         reveal(*revealed, lang)
-    progress_section(hidden)
+    progress_section(hidden, locked)
     if not (hidden or locked):
         teacher_link(links.LessonsView(lesson, kind, seed))
 

@@ -64,7 +64,7 @@ def type_answers(page, question: lessons.Question, values: dict, lang: str) -> N
 
 
 @pytest.mark.parametrize("locale, viewport", [("en-US", (1400, 1000)), ("zh-CN", (390, 844))])
-def test_number_boxes_then_check_reveal_the_answer_and_the_gap(browser, streamlit_server, locale, viewport):
+def test_number_boxes_then_check_reveal_the_answer_and_the_gap(browser, streamlit_server, locale, viewport):  # noqa: F811
     lang = LANGS[locale]
     question = lessons.generate("padding", "keep", 5)
     context, page, errors = new_page(browser, locale, viewport)
@@ -86,7 +86,7 @@ def test_number_boxes_then_check_reveal_the_answer_and_the_gap(browser, streamli
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
-def test_picking_a_kernel_then_check_reveals_which_made_the_map(browser, streamlit_server, locale):
+def test_picking_a_kernel_then_check_reveals_which_made_the_map(browser, streamlit_server, locale):  # noqa: F811
     lang = LANGS[locale]
     model = next(m for m in bundled_models() if m.dataset == "mnist")
     question = lessons.generate("seeing", "kernel", 2, load_checkpoint(model.path), load_samples(model.dataset))
