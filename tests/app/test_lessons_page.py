@@ -149,12 +149,13 @@ def test_a_garbage_link_opens_the_first_lesson_with_notes():
 
 
 def test_a_teachers_link_hides_and_locks_controls_and_keeps_them_in_the_url():
-    at = open_lesson("zh", lesson="padding", q="pooled", seed="42", hide="new,progress", lock="lesson,question")
+    at = open_lesson("zh", lesson="padding", q="pooled", seed="42", hide="new,progress,nav", lock="lesson,question")
     assert at.radio(key="lesson_pick").disabled and at.radio(key="lesson_kind_padding").disabled
     assert at.radio(key="lesson_pick").value == "padding"
     assert not [b for b in at.button if b.label == t("lesson.new", "zh")]
     assert not at.expander or all(t("lesson.progress_heading", "zh") != e.label for e in at.expander)
-    assert at.query_params["seed"] == "42" and at.query_params["hide"] == "new,progress"
+    assert at.query_params["seed"] == "42" and at.query_params["hide"] == "new,progress,nav"
+    assert any("stSidebarNav" in str(h.proto) and "display:none" in str(h.proto) for h in at.get("html"))
     assert any(t("lesson.locked", "zh") == c.value for c in at.caption)
 
 
