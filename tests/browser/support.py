@@ -139,6 +139,33 @@ def browser_page():
             browser.close()
 
 
+NETVIEW = ROOT / "lenet_viz" / "netview"
+MODULES_ORIGIN = "http://netview.test"  # answered by Playwright from NETVIEW: ES modules need an http origin
+LOAD_MODULES = """async () => {
+    const [lenet, pre, payload] = await Promise.all(
+        ["lenet.js", "preprocess.js", "payload.js"].map((file) => import(`./${file}`)));
+    window.LeNet = {...lenet, ...pre, halfToFloat: payload.halfToFloat};
+}"""
+
+
+def load_netview_modules(page) -> None:
+    """Open a blank page that imports the view's ES modules (``lenet_viz/netview``) as the app's
+    component does, by relative URL, and gathers what the maths tests call into ``window.LeNet``."""
+    def answer(route):
+        name = route.request.url.removeprefix(MODULES_ORIGIN + "/").split("?")[0]
+        path = NETVIEW / name
+        if name == "":
+            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>netview</title>")
+        elif path.is_file() and path.parent == NETVIEW:
+            route.fulfill(status=200, content_type="text/javascript", body=path.read_text(encoding="utf-8"))
+        else:
+            route.fulfill(status=404, body="")
+
+    page.route(MODULES_ORIGIN + "/**", answer)
+    page.goto(MODULES_ORIGIN + "/")
+    page.evaluate(LOAD_MODULES)
+
+
 def wait_idle(page) -> None:
     """Wait until Streamlit has finished running the page's script."""
     page.wait_for_timeout(400)
