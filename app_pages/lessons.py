@@ -169,6 +169,10 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         st.caption(tr("lesson.figure"))
         st.plotly_chart(window_figure(extras["geometry"], side, side, 0, lang), config=PLOT,
                         key=f"lesson_window_{question.id}")
+    if question.kind == "kernel":
+        st.caption(tr("lesson.candidate_maps"))
+        st.image([gray(m) for m in extras["candidate_maps"]], width=90,
+                 caption=[f"{i}: {d:.3g}" for i, d in enumerate(extras["differences"])])
     if question.kind == "say":
         st.dataframe({c: [f"{p:.1%}"] for c, p in zip(extras["classes"], extras["after"], strict=True)},
                      hide_index=True)

@@ -38,16 +38,16 @@ def conv_maps(ckpt: Checkpoint, image: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def match_kernel(image: np.ndarray, target: np.ndarray, kernels: np.ndarray, biases: np.ndarray,
-                 stride: int, padding: int) -> tuple[int, list[float]]:
+                 stride: int, padding: int) -> tuple[int, list[float], np.ndarray]:
     """Which kernel made ``target``: convolve the input with each candidate and compare.
 
-    Returns the best candidate and, for each, the largest difference between its map and ``target``
-    (the one that made it differs by rounding only)."""
+    Returns the best candidate, for each candidate the largest difference between its map and
+    ``target`` (the one that made it differs by rounding only), and the candidates' maps."""
     x = to_tensor(image, kernels.shape[1])
     with torch.inference_mode():
         maps = F.conv2d(x, torch.from_numpy(kernels), torch.from_numpy(biases), stride, padding)[0].numpy()
     differences = [float(np.abs(m - target).max()) for m in maps]
-    return int(np.argmin(differences)), differences
+    return int(np.argmin(differences)), differences, maps
 
 
 def kernel_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.ndarray | None = None) -> Question:
@@ -59,7 +59,8 @@ def kernel_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.n
     order = list(range(len(kernels)))
     rng.shuffle(order)
     block = ckpt.spec.conv[0]
-    best, differences = match_kernel(image, maps[channel], kernels[order], biases[order], block.stride, block.padding)
+    best, differences, candidate_maps = match_kernel(image, maps[channel], kernels[order], biases[order],
+                                                     block.stride, block.padding)
     options = tuple(str(i) for i in range(len(order)))
     diffs = ", ".join(f"{i}: {d:.3g}" for i, d in enumerate(differences))
     explanation = (Msg("lesson.seeing.explain_kernel", kernel=best, diffs=diffs),
@@ -67,7 +68,8 @@ def kernel_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.n
     field = Field("kernel", Msg("lesson.seeing.kernel"), "choice", options=options)
     return Question("seeing", "kernel", seed, Msg("lesson.seeing.kernel_prompt", source=source), (field,),
                     {"kernel": str(best)}, explanation, (),
-                    {"image": image, "map": maps[channel], "kernels": kernels[order], "source": source})
+                    {"image": image, "map": maps[channel], "kernels": kernels[order], "source": source,
+                     "candidate_maps": candidate_maps, "differences": differences})
 
 
 def _third(image: np.ndarray, edit: str) -> tuple[slice, slice]:
