@@ -13,6 +13,7 @@ from lenet_viz import netview_component as nv
 from lenet_viz.data import DATASETS
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import LANG_NAMES, LANGS, localize, t
+from lenet_viz.lessons.core import format_number
 from lenet_viz.ui import tr
 
 PICK, PROGRESS, CONTROLS = "lesson_pick", "lesson_progress", "lesson_controls"
@@ -152,10 +153,10 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
     (st.success if verdict.right else st.error)(tr("lesson.right" if verdict.right else "lesson.wrong"))
     st.subheader(tr("lesson.answer"))
     for gap in verdict.gaps:
-        label = localize(question.field(gap.key).label, lang)
-        right = localize(question.field(gap.key).label_of(str(gap.right)), lang) if question.field(
-            gap.key).kind == "choice" else f"{gap.right:g}"
-        st.markdown(f"**{label}: {right}** — {localize(gap.text, lang)}")
+        field = question.field(gap.key)
+        right = (localize(field.label_of(str(gap.right)), lang) if field.kind == "choice"
+                 else format_number(gap.right))
+        st.markdown(f"**{localize(field.label, lang)}: {right}** — {localize(gap.text, lang)}")
     st.subheader(tr("lesson.how"))
     for line in question.explanation:
         st.markdown(localize(line, lang))

@@ -121,14 +121,14 @@ def _number_gap(key: str, given: float, right: float, tolerance: float) -> Gap:
     diff = given - right
     correct = abs(diff) <= tolerance
     if correct:
-        text = Msg("lesson.gap.right", right=_fmt(right))
+        text = Msg("lesson.gap.right", right=format_number(right))
     else:
-        text = Msg("lesson.gap.high" if diff > 0 else "lesson.gap.low", given=_fmt(given), right=_fmt(right),
-                   gap=_fmt(abs(diff)))
+        text = Msg("lesson.gap.high" if diff > 0 else "lesson.gap.low", given=format_number(given),
+                   right=format_number(right), gap=format_number(abs(diff)))
     return Gap(key, given, right, correct, text)
 
 
-def _fmt(value: float) -> str:
+def format_number(value: float) -> str:
     """A whole number with thousands separators, else up to four significant digits (2.25, 0.3333)."""
     return f"{int(value):,}" if float(value).is_integer() else f"{value:.4g}"
 
