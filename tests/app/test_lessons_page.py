@@ -121,6 +121,7 @@ def test_the_training_question_runs_both_and_overlays_the_curves(tiny_lesson_dat
     assert at.get("plotly_chart") and at.session_state["compared_runs"] == records  # Train's Compare runs has them
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("raw, key", [(None, "lesson.error.empty"), (-3, "lesson.error.too_small"),
                                       (10**11, "lesson.error.huge")])
