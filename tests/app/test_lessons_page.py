@@ -180,3 +180,19 @@ def test_progress_counts_first_tries_and_resets():
     next(b for b in at.button if b.label == "Reset progress").click().run()
     assert any("2 · Padding and pooling: 0 answered, 0 right on the first try" in m.value for m in at.markdown)
     assert not at.success  # the reveal went with the progress
+
+
+@pytest.mark.slow
+def test_the_network_questions_use_the_drawing_from_feature_maps():
+    drawing = [0] * (28 * 28)
+    for row in range(4, 24):
+        drawing[row * 28 + 14] = 255  # a vertical stroke: a 1
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["fm_drawing"] = {"input": drawing, "size": 28}
+    at.query_params.update({"lang": "en", "lesson": "seeing", "q": "kernel", "seed": "4"})
+    at.run()
+    assert not at.exception
+    assert "(your drawing on the Feature maps page)" in texts(at)
+    at.radio(key="lesson_pick").set_value("seeing").run()
+    at.radio(key="lesson_kind_seeing").set_value("say").run()
+    assert "(your drawing on the Feature maps page)" in texts(at) and not at.exception
