@@ -74,10 +74,15 @@ def faster_question(seed: int, comparison: str | None = None) -> Question:
     comparison = comparison or random.Random(seed).choice(COMPARISONS)
     options = tuple(v.name for v in variants(comparison))
     field = Field("faster", Msg("lesson.training.faster"), "choice", options=options,
-                  option_labels=tuple(Msg(f"lesson.training.option_{comparison}", name=o) for o in options))
+                  option_labels=tuple(option_label(comparison, o) for o in options))
     return Question("training", "faster", seed, Msg(f"lesson.training.prompt_{comparison}",
                                                     epochs=LESSON_EPOCHS, batch=LESSON_BATCH),
                     (field,), {}, extras={"comparison": comparison})
+
+
+def option_label(comparison: str, name: str) -> Msg:
+    """How a run reads among the choices: "relu activation", "max pooling" (最大池化), "learning rate 0.1"."""
+    return Msg(f"lesson.training.option_{comparison}", name=Msg(f"pool.{name}") if comparison == "pooling" else name)
 
 
 def run_variants(question: Question, data: RunData, slots: RunSlots = SLOTS,
