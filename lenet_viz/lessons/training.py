@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from lenet_viz.data import DataNotFound, locate
 from lenet_viz.history import Progress
-from lenet_viz.i18n import Msg
+from lenet_viz.i18n import Msg, Msgs
 from lenet_viz.lessons.core import Field, LessonUnavailable, Question
 from lenet_viz.models import PRESETS, LeNetSpec, build_model
 from lenet_viz.run_compare import RunRecord, describe_run
@@ -107,7 +107,8 @@ def run_variants(question: Question, data: RunData, slots: RunSlots = SLOTS,
     losses = {v.name: final_loss(history) for v, history in runs}
     winner = min(losses, key=losses.get)
     box = question.fields[0]
-    summary = ", ".join(f"{box.label_of(name)}: {loss:.3f}" for name, loss in losses.items())
+    summary = Msgs(Msg("lesson.training.loss_of", run=box.label_of(name), loss=f"{loss:.3f}")
+                   for name, loss in losses.items())
     explanation = (Msg("lesson.training.explain", winner=box.label_of(winner), losses=summary,
                        steps=runs[0][1][-1].step if runs[0][1] else 0, images=len(data.train[0])),
                    Msg(f"lesson.training.why_{question.extras['comparison']}"))

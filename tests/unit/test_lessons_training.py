@@ -52,6 +52,8 @@ def test_the_answer_is_the_run_with_the_lowest_final_loss(comparison, tiny_data)
     assert not lessons.check(answered, {"faster": loser}).right
     assert all(record.history[-1].step == 4 for record in records)  # 128 images, batch 32, one epoch
     assert f"{finals[0]:.3f}" in answered.explanation[0]
+    chinese = answered.explanation[0].text("zh")
+    assert f"：{finals[0]:.3f}" in chinese and "activation" not in chinese and "pooling" not in chinese
 
 
 def test_a_full_server_refuses_the_runs(tiny_data):
