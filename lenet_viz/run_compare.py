@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lenet_viz.history import Progress
+from lenet_viz.i18n import DEFAULT_LANG, t
 from lenet_viz.models import LeNetSpec
 from lenet_viz.training import TrainConfig
 
@@ -38,12 +39,13 @@ def describe_run(spec: LeNetSpec, config: TrainConfig, dataset: str, train_image
             ("images", str(train_images)), ("seed", str(config.seed)))
 
 
-def legend_names(records: Sequence[RunRecord]) -> list[str]:
-    """Each run's name in a legend: the settings that differ between the runs (``lr=0.1, pool=max``),
-    numbered ``#1``, ``#2`` … when two runs differ in none of them."""
+def legend_names(records: Sequence[RunRecord], lang: str = DEFAULT_LANG) -> list[str]:
+    """Each run's name in a legend: the settings that differ between the runs (``lr=0.1, pool=max``;
+    the settings' names in ``lang``), numbered ``#1``, ``#2`` … when two runs differ in none of them."""
     keys = [key for key, _ in records[0].settings] if records else []
     differing = [k for k in keys if len({r.settings_dict.get(k) for r in records}) > 1]
-    names = [", ".join(f"{k}={r.settings_dict.get(k)}" for k in differing) for r in records]
+    names = [t("list.separator", lang).join(f"{t(f'lesson.compare.setting.{k}', lang)}={r.settings_dict.get(k)}"
+                                            for k in differing) for r in records]
     return [name if name and names.count(name) == 1 else f"#{i + 1}" + (f" {name}" if name else "")
             for i, name in enumerate(names)]
 

@@ -128,7 +128,7 @@ def compare_curves(records: Sequence[RunRecord], lang: str = DEFAULT_LANG) -> go
     titles = (t("lesson.compare.loss", lang), t("lesson.compare.accuracy", lang))
     fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
     epoch = t("curve.epoch", lang)
-    for index, (record, name) in enumerate(zip(records, legend_names(records), strict=True)):
+    for index, (record, name) in enumerate(zip(records, legend_names(records, lang), strict=True)):
         points = [p for p in record.history if p.test_acc is None and math.isfinite(p.train_loss)]
         colour = COMPARE_COLORS[index % len(COMPARE_COLORS)]
         for col, values in ((1, [p.train_loss for p in points]), (2, [p.train_acc for p in points])):
