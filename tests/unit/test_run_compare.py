@@ -24,7 +24,8 @@ def test_the_legend_names_only_what_differs():
         "activation=sigmoid, pool=avg", "activation=relu, pool=max"]
     assert legend_names([record(), record()]) == ["#1", "#2"]
     assert legend_names([record(lr=0.9), record(lr=0.1), record(lr=0.1)]) == ["lr=0.9", "#2 lr=0.1", "#3 lr=0.1"]
-    assert legend_names([record("classic", 0.9), record("modern", 0.1)], "zh")[1] == "激活函数=relu、池化=max、学习率=0.1"
+    chinese = legend_names([record("classic", 0.9), record("modern", 0.1)], "zh")
+    assert chinese[1] == "激活函数=relu、池化=max、学习率=0.1"
 
 
 def test_the_comparison_keeps_the_newest_runs():
