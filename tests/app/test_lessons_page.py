@@ -14,6 +14,7 @@ from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.i18n import t
 from lenet_viz.lessons import training
 from lenet_viz.model_store import bundled_models, load_samples
+from tests.app.test_language import english_alerts, english_on_page
 from tests.datasets import write_dataset
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "lessons.py")
@@ -196,3 +197,22 @@ def test_the_network_questions_use_the_drawing_from_feature_maps():
     at.radio(key="lesson_pick").set_value("seeing").run()
     at.radio(key="lesson_kind_seeing").set_value("say").run()
     assert "(your drawing on the Feature maps page)" in texts(at) and not at.exception
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson, kind", NUMERIC + NETWORK)
+def test_no_english_sentence_on_the_chinese_page_before_or_after_check(lesson, kind):
+    at = open_lesson("zh", lesson=lesson, q=kind, seed=str(SEED))
+    assert english_on_page(at) == []
+    question = question_of(lesson, kind)
+    answer(at, question, wrong_values(question))
+    assert (english_on_page(at), english_alerts(at)) == ([], [])
+
+
+@pytest.mark.slow
+def test_no_english_sentence_after_the_training_runs_in_chinese(tiny_lesson_data):
+    at = open_lesson("zh", lesson="training", q="faster", seed="2")
+    question = lessons.generate("training", "faster", 2)
+    answer(at, question, {"faster": question.fields[0].options[-1]})
+    assert not at.exception
+    assert (english_on_page(at), english_alerts(at)) == ([], [])
