@@ -38,13 +38,13 @@ function modelFor(data, mount, setStateValue) {
 }
 
 /**
- * The view's hooks: the Learn panel's, and those that report to Streamlit.
+ * The view's hooks: those that report to Streamlit, and the Learn panel's.
  * @param {(key: string, value: unknown) => void} setStateValue
- * @param {ReturnType<typeof createLearn>} learn
+ * @param {{learn: ReturnType<typeof createLearn>}} mount
  */
-function liveHooks(setStateValue, learn) {
+function liveHooks(setStateValue, mount) {
   return {
-    ...learn.hooks,
+    ...mount.learn.hooks,
     onDrawing: (/** @type {unknown} */ value) => setStateValue("drawing", value),
     onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
   };
@@ -79,7 +79,7 @@ export default function (component) {
   clearProblem(parentElement);
   if (mount.view) {
     if (mount.kind === "live") {
-      mount.view.setHooks(liveHooks(setStateValue, mount.learn));
+      mount.view.setHooks(liveHooks(setStateValue, mount));
       mount.learn.update(data);
     }
     mount.view.update(data, model);
@@ -88,7 +88,7 @@ export default function (component) {
   } else {
     mount.learn = createLearn();
     mount.learn.update(data);
-    mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue, mount.learn));
+    mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue, mount));
     mount.learn.attach(mount.view);
   }
   return () => mount.view?.stop?.();
