@@ -1,7 +1,8 @@
 """The Teach page in headless Chromium, in English and in Chinese: three classes drawn with the mouse,
 trained in the page's worker to at least 95% on the training drawings with no websocket frame sent,
-bad input said on the page, the examples downloaded as a zip the server reads back, and Save, after
-which Feature maps offers the taught network."""
+bad input said on the page (a diverging learning rate too), the examples downloaded as a zip the
+server reads back, and Save, after which Feature maps offers the taught network; and an uploaded zip
+restored in the page and trained on its fully connected layers only."""
 
 from __future__ import annotations
 
@@ -127,5 +128,53 @@ def test_teach_three_symbols_train_in_the_page_and_keep_the_network(browser, str
         wait_idle(page)
         page.get_by_test_id("stMain").get_by_test_id("stSelectbox").first.click()
         expect(page.get_by_role("option", name=re.compile("一 · ○ · ×"))).to_have_count(1)
+    finally:
+        page.close()
+
+
+def drawn_examples_zip(per_class: int) -> bytes:
+    """An examples zip of the three symbols drawn as the page's pen draws them (20 px round strokes on
+    280×280), prepared as the pad prepares them."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from lenet_viz import preprocess
+    from lenet_viz.teach import Examples
+
+    rng = random.Random(5)
+    images, labels = [], []
+    for label, symbol in enumerate(SYMBOLS):
+        for _ in range(per_class):
+            canvas = Image.new("L", (280, 280), 0)
+            pen = ImageDraw.Draw(canvas)
+            for points in symbol_strokes(symbol, rng):
+                pen.line(points, fill=255, width=20, joint="curve")
+            images.append(preprocess.mnist_style(np.asarray(canvas)).image)
+            labels.append(label)
+    return teach.write_examples_zip(Examples(SYMBOLS, np.asarray(images), np.asarray(labels)))
+
+
+def test_a_restored_zip_trains_its_fully_connected_layers_only(browser, streamlit_server, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page.add_init_script(COUNT_SENT_FRAMES)
+    try:
+        page.goto(f"{streamlit_server}/teach")
+        wait_idle(page)
+        pad(page).wait_for(timeout=60_000)
+        (tmp_path / "mine.zip").write_bytes(drawn_examples_zip(6))
+        page.get_by_text("Restore examples from a zip", exact=True).click()
+        page.locator("input[type=file]").set_input_files(tmp_path / "mine.zip")
+        expect(page.get_by_text(re.compile("Restored 18 drawings in 3 classes"))).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("button", name="Delete drawing 6 of ×")).to_have_count(1)
+        expect(page.get_by_role("button", name="Delete drawing 7 of ×")).to_have_count(0)
+        before = sent_frames(page)
+        page.get_by_label("only the fully connected layers").check()
+        page.get_by_role("button", name="Train", exact=True).click()
+        status = page.get_by_role("status", name="Training status")
+        expect(status).to_contain_text("Trained", timeout=120_000)
+        assert accuracy_in(status.text_content()) >= 95, status.text_content()
+        assert sent_frames(page) == before
     finally:
         page.close()
