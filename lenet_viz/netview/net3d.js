@@ -12,8 +12,10 @@
 export const SPACING = 36;
 /** World units between two maps of a layer. */
 export const MAP_GAP = 3;
-/** Share of its cell a unit's square fills (the rest is the gap that keeps units apart). */
+/** Share of its cell a large unit's square fills (the gap keeps units apart); units of a cell under
+ * GAPLESS are drawn edge to edge: a gap narrower than a pixel only flickers. */
 export const FILL = 0.86;
+export const GAPLESS = 2;
 /** Cell of a fully connected layer's unit. */
 export const FLAT_CELL = 2.6;
 /** Flat layers up to this many units are one column (the 10 outputs read top to bottom). */
@@ -74,7 +76,7 @@ function sheet(layer, index) {
   const mapRows = Math.ceil(maps / mapColumns);
   return {
     name: layer.name, kind: layer.kind, label: layer.label || "", shape, shapeText: shape.join("×"), spatial, count,
-    maps, rows, cols, mapColumns, mapRows, cell, unitSize: cell * FILL, x: index * SPACING, index,
+    maps, rows, cols, mapColumns, mapRows, cell, unitSize: cell < GAPLESS ? cell : cell * FILL, x: index * SPACING, index,
     width: mapColumns * cols * cell + (mapColumns - 1) * MAP_GAP,
     height: mapRows * rows * cell + (mapRows - 1) * MAP_GAP,
   };
@@ -115,6 +117,18 @@ export function unitIndex(s, { map, row, col }) {
 }
 
 /**
+ * The unit at a place in its layer's output: the inverse of :func:`unitIndex`.
+ * @param {Sheet} s
+ * @param {number} index
+ * @returns {Unit}
+ */
+export function unitOfIndex(s, index) {
+  if (!s.spatial) return { map: index, row: 0, col: 0 };
+  const area = s.rows * s.cols;
+  return { map: Math.floor(index / area), row: Math.floor((index % area) / s.cols), col: index % s.cols };
+}
+
+/**
  * The unit at (y, z) on a sheet, or null in a gap or outside it: the inverse of :func:`unitPosition`.
  * @param {Sheet} s
  * @param {number} y
@@ -146,9 +160,7 @@ export function unitAt(s, y, z) {
 export function locate(layout, name, unit) {
   if (name === "flatten" && layout.flattenFrom) {
     const s = layout.byName[layout.flattenFrom];
-    const area = s.rows * s.cols;
-    return { sheet: s, unit: { map: Math.floor(unit.map / area), row: Math.floor((unit.map % area) / s.cols),
-      col: unit.map % s.cols } };
+    return { sheet: s, unit: unitOfIndex(s, unit.map) };
   }
   const s = layout.byName[name];
   return s ? { sheet: s, unit } : null;

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { layout3d, locate, SPACING, unitAt, unitIndex, unitPosition } from "../../lenet_viz/netview/net3d.js";
+import { layout3d, locate, SPACING, unitAt, unitIndex, unitOfIndex, unitPosition } from "../../lenet_viz/netview/net3d.js";
 
 const PLANS = process.env.LENET_VIZ_PLANS;
 const networks = PLANS ? JSON.parse(readFileSync(PLANS, "utf8")) : [];
@@ -51,6 +51,7 @@ for (const { name, layers, expected } of networks) {
         assert.ok(!seen.has(key), `${s.name}: two units at ${key}`);
         seen.add(key);
         indices.add(unitIndex(s, unit));
+        assert.deepEqual(unitOfIndex(s, unitIndex(s, unit)), unit);
         assert.deepEqual(unitAt(s, y, z), unit, `${s.name}: the unit at the centre of ${JSON.stringify(unit)}`);
         // anywhere on the unit's square is still that unit
         const edge = s.unitSize / 2 - 1e-6;

@@ -1,0 +1,546 @@
+// The 3D network view: every layer a sheet of units in space (net3d.js places them), coloured by
+// activation with the 2D view's colour scales, orbit/zoom/pan with mouse, trackpad and touch, per-layer
+// show/hide, and on hover or tap a unit's value with node-link lines to the units it reads.
+//
+// One mesh per layer: a forward result only rewrites its vertex colours, and the scene is drawn
+// on demand (a new result, a camera move, a hover), never in a loop. The page's own forward pass feeds
+// update(): nothing here talks to the server; a click is handed to onClick, as the 2D view reports it.
+// Text from data goes in with textContent, never as HTML.
+import * as THREE from "./vendor/three/three.module.js";
+import { OrbitControls } from "./vendor/three/OrbitControls.js";
+import { GRAY, RDBU, VIRIDIS } from "./colours.js";
+import { layout3d, locate, unitAt, unitOfIndex, unitPosition } from "./net3d.js";
+
+const MAX_LINES = 400; // node-link lines drawn at most (the strongest contributions), as in 2D
+const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its strongest ones
+const VERTICES = 4; // per unit square
+const TAP_SLOP = 6; // CSS pixels a press may move and still be a click or tap, not an orbit
+const DIRECTION = new THREE.Vector3(-0.62, 0.34, 0.7).normalize(); // the reset camera: left of the input, above
+const HOVER_COLOUR = 0xff4b4b;
+const SELECTED_COLOUR = 0xffb000;
+const POSITIVE = [0xd6 / 255, 0x60 / 255, 0x4d / 255]; // a contribution that raises the unit (2D: #d6604d)
+const NEGATIVE = [0x21 / 255, 0x66 / 255, 0xac / 255]; // one that lowers it (2D: #2166ac)
+// read by tests and benchmarks: [start, end] of every draw (performance.now()), the next frame after each
+// draw, and the forward results coloured
+const PERF = (globalThis.__view3d ??= { draws: [], shown: [], updates: 0 });
+
+// The colours are the colour tables' own sRGB bytes: no colour management between them and the screen.
+THREE.ColorManagement.enabled = false;
+
+let webgl = null;
+/** Whether this browser can draw WebGL (asked once: each probe costs a context). */
+export function webglAvailable() {
+  if (webgl === null) {
+    try {
+      const canvas = document.createElement("canvas");
+      const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
+      webgl = Boolean(gl);
+      gl?.getExtension("WEBGL_lose_context")?.loseContext();
+    } catch {
+      webgl = false;
+    }
+  }
+  return webgl;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function fmt(x) {
+  return Math.abs(x) >= 1000 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4);
+}
+
+function fill(text, values) {
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+/**
+ * A layer's values as unit colours, by the 2D view's rules: the input in gray over [0, 1]; a layer with
+ * negative values on the diverging scale, symmetric about 0; else viridis from 0 to its largest value.
+ * @param {Uint8Array} colours rgb bytes, VERTICES per unit
+ * @param {ArrayLike<number>} values
+ * @param {boolean} isInput
+ */
+export function colourUnits(colours, values, isInput) {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const signed = !isInput && lo < 0;
+  const table = isInput ? GRAY : signed ? RDBU : VIRIDIS;
+  const span = isInput ? 1 : signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi || 1;
+  for (let i = 0; i < values.length; i++) {
+    const t = signed ? (values[i] / span + 1) / 2 : values[i] / span;
+    const k = Math.max(0, Math.min(255, Math.round(t * 255))) * 3 || 0; // NaN: the bottom of the scale
+    for (let v = 0, at = i * VERTICES * 3; v < VERTICES; v++, at += 3) {
+      colours[at] = table[k];
+      colours[at + 1] = table[k + 1];
+      colours[at + 2] = table[k + 2];
+    }
+  }
+}
+
+/**
+ * Squares facing x, one per [x, y, z, height, width]: positions, byte colours (VERTICES per square) and
+ * two triangles each.
+ * @param {number[][]} rects
+ */
+function squares(rects) {
+  const positions = new Float32Array(rects.length * VERTICES * 3);
+  const index = new Uint32Array(rects.length * 6);
+  rects.forEach(([x, y, z, h, w], i) => {
+    positions.set([x, y + h / 2, z - w / 2, x, y - h / 2, z - w / 2, x, y - h / 2, z + w / 2, x, y + h / 2, z + w / 2],
+      i * VERTICES * 3);
+    const v = i * VERTICES;
+    index.set([v, v + 1, v + 2, v, v + 2, v + 3], i * 6);
+  });
+  const geometry = new THREE.BufferGeometry();
+  geometry.setAttribute("position", new THREE.BufferAttribute(positions, 3));
+  geometry.setAttribute("color", new THREE.BufferAttribute(new Uint8Array(rects.length * VERTICES * 3), 3, true)
+    .setUsage(THREE.DynamicDrawUsage));
+  geometry.setIndex(new THREE.BufferAttribute(index, 1));
+  geometry.computeBoundingSphere();
+  return geometry;
+}
+
+/**
+ * The tooltip's lines for a unit and its explanation (lenet.js explainUnit), in the view's language.
+ * @param {(key: string, values?: object) => string} tx
+ */
+export function tipLines(tx, unit, info, clickable) {
+  const where = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
+  const lines = [`${where} = ${fmt(info.value)}`];
+  if (info.words) lines.push(tx(info.words.key, info.words.values));
+  else if (info.formula) lines.push(info.formula);
+  const n = info.sources?.length ?? 0;
+  if (n) {
+    const size = info.window?.size;
+    lines.push(tx(n > 1 ? "reads" : "reads_one",
+      { count: n, source: info.sources[0].layer, window: size ? tx("window", { size }) : "" }));
+  }
+  if (clickable) lines.push(tx("click"));
+  return lines;
+}
+
+/**
+ * Mount the 3D view in ``container``.
+ * @param {HTMLElement} container
+ * @param {{
+ *   layers: object[],
+ *   texts: Object<string, string>,
+ *   explain: (result: object, layer: string, map: number, row: number, col: number) => object | null,
+ *   onHover?: (unit: object | null, info: object | null) => void,
+ *   onClick?: (unit: {layer: string, map: number, row: number, col: number}) => void,
+ * }} options ``layers``: the payload's layer plan; ``texts``: the view's words (the ``nv.*`` ones the 2D
+ *   tooltip uses, ``v3d.*``, ``kind.*``); ``explain``: what a unit reads (lenet.js explainUnit on the
+ *   current net); ``onClick``: a click on a map unit (not the input's, nor a fully connected one).
+ * @returns {{update(result: object | null): void, setVisible(name: string, visible: boolean): void,
+ *   resetView(): void, select(unit: object | null): void, setTexts(texts: object): void,
+ *   element: HTMLElement, canvas: HTMLCanvasElement, destroy(): void}}
+ */
+export function createView3D(container, { layers, texts, explain, onHover, onClick }) {
+  let words = texts;
+  const tx = (key, values = {}) => fill(words?.[key] ?? key, values);
+  const layout = layout3d(layers);
+
+  const root = el("div", "v3d");
+  const style = el("link");
+  style.rel = "stylesheet";
+  style.href = new URL("./view3d.css", import.meta.url).href;
+  const bar = el("div", "v3d-bar");
+  const reset = el("button", "v3d-button");
+  reset.type = "button";
+  const toggles = el("div", "v3d-layers");
+  toggles.setAttribute("role", "group");
+  bar.append(reset, toggles);
+  const stage = el("div", "v3d-stage");
+  const labels = el("div", "v3d-labels");
+  const tip = el("div", "v3d-tip");
+  tip.setAttribute("role", "tooltip");
+  tip.hidden = true;
+  const help = el("div", "v3d-help");
+  root.append(style, bar, stage, help);
+  container.appendChild(root);
+
+  const renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: "high-performance" });
+  renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
+  renderer.setPixelRatio(Math.min(globalThis.devicePixelRatio || 1, 2));
+  renderer.setClearColor(0x11141c, 1);
+  const canvas = renderer.domElement;
+  canvas.className = "v3d-canvas";
+  canvas.setAttribute("role", "img");
+  canvas.tabIndex = 0;
+  stage.append(canvas, labels, tip);
+
+  const scene = new THREE.Scene();
+  const camera = new THREE.PerspectiveCamera(20, 1.6, 1, 20000);
+  const controls = new OrbitControls(camera, canvas);
+  controls.screenSpacePanning = true;
+  controls.zoomToCursor = true;
+  controls.keys = { LEFT: "ArrowLeft", UP: "ArrowUp", RIGHT: "ArrowRight", BOTTOM: "ArrowDown" };
+  controls.listenToKeyEvents(canvas);
+
+  // --- one mesh per sheet: a square per unit facing the flow axis (x), four vertices of its colour.
+  // (Not an InstancedMesh: Chromium's software WebGL, SwiftShader, drew a 4704-instance layer in ~190 ms
+  // a frame and the same squares as one geometry in ~20 ms; a real GPU does either fast.)
+  const material = new THREE.MeshBasicMaterial({ vertexColors: true, side: THREE.DoubleSide });
+  // a dark card behind each map, drawn behind the units from either side (pushed back in depth, not in space)
+  const cardMaterial = new THREE.MeshBasicMaterial({ color: 0x2a2f3c, side: THREE.DoubleSide, polygonOffset: true,
+    polygonOffsetFactor: 2, polygonOffsetUnits: 4 });
+  const sheets = new Map(); // name -> {sheet, group, mesh, colours, label, box, visible}
+  for (const s of layout.sheets) {
+    const group = new THREE.Group();
+    const units = [];
+    for (let i = 0; i < s.count; i++) units.push([...unitPosition(s, unitOfIndex(s, i)), s.unitSize, s.unitSize]);
+    const mesh = new THREE.Mesh(squares(units), material);
+    const colours = mesh.geometry.attributes.color;
+    colours.array.fill(64);
+    group.add(mesh);
+    const cards = [];
+    for (let map = 0; map < s.maps; map++) {
+      const [x, y0, z0] = unitPosition(s, s.spatial ? { map, row: 0, col: 0 } : { map: 0, row: 0, col: 0 });
+      const w = s.cols * s.cell + 0.6, h = s.rows * s.cell + 0.6;
+      cards.push([x, y0 + s.cell / 2 - h / 2 + 0.3, z0 - s.cell / 2 + w / 2 - 0.3, h, w]);
+    }
+    group.add(new THREE.Mesh(squares(cards), cardMaterial));
+    scene.add(group);
+    const label = el("div", "v3d-label");
+    label.append(el("div", "v3d-label-name"), el("div", "v3d-label-shape", s.shapeText));
+    labels.append(label);
+    const toggle = el("label", "v3d-toggle");
+    const box = el("input");
+    box.type = "checkbox";
+    box.checked = true;
+    box.addEventListener("change", () => setVisible(s.name, box.checked));
+    toggle.append(box, el("span", "", s.name));
+    toggles.append(toggle);
+    sheets.set(s.name, { sheet: s, group, mesh, colours, label, box, visible: true });
+  }
+
+  // --- hover lines and unit outlines (redrawn on hover, on a new result, on show/hide)
+  const lineGeometry = new THREE.BufferGeometry();
+  const linePositions = new Float32Array(MAX_LINES * 6);
+  const lineColours = new Float32Array(MAX_LINES * 8);
+  lineGeometry.setAttribute("position", new THREE.BufferAttribute(linePositions, 3).setUsage(THREE.DynamicDrawUsage));
+  lineGeometry.setAttribute("color", new THREE.BufferAttribute(lineColours, 4).setUsage(THREE.DynamicDrawUsage));
+  lineGeometry.setDrawRange(0, 0);
+  const lines = new THREE.LineSegments(lineGeometry,
+    new THREE.LineBasicMaterial({ vertexColors: true, transparent: true, depthWrite: false }));
+  lines.frustumCulled = false;
+  scene.add(lines);
+  const outline = (colour) => {
+    const geometry = new THREE.BufferGeometry().setFromPoints([[1, 1], [1, -1], [-1, -1], [-1, 1]].map(
+      ([y, z]) => new THREE.Vector3(0, y / 2, z / 2)));
+    const loop = new THREE.LineLoop(geometry, new THREE.LineBasicMaterial({ color: colour, depthTest: false }));
+    loop.renderOrder = 2;
+    loop.visible = false;
+    scene.add(loop);
+    return loop;
+  };
+  const hoverMark = outline(HOVER_COLOUR);
+  const selectedMark = outline(SELECTED_COLOUR);
+
+  const state = { result: null, hover: null, selected: null, hoverPoint: null, frame: 0, disposed: false };
+
+  // --- drawing: on demand, at most once per animation frame unless asked to draw now
+  function draw() {
+    if (state.disposed) return;
+    const start = performance.now();
+    if (state.frame) {
+      cancelAnimationFrame(state.frame);
+      state.frame = 0;
+    }
+    renderer.render(scene, camera);
+    placeLabels();
+    PERF.draws.push([start, performance.now()]);
+    requestAnimationFrame(() => PERF.shown.push(performance.now()));
+  }
+  function invalidate() {
+    if (!state.frame && !state.disposed) state.frame = requestAnimationFrame(() => {
+      state.frame = 0;
+      draw();
+    });
+  }
+  controls.addEventListener("change", () => {
+    invalidate();
+    placeTip();
+  });
+
+  const projected = new THREE.Vector3();
+  function placeLabels() {
+    const width = stage.clientWidth, height = stage.clientHeight;
+    for (const { sheet: s, label, visible } of sheets.values()) {
+      projected.set(s.x, s.height / 2 + 3, 0).project(camera);
+      const show = visible && projected.z < 1 && Math.abs(projected.x) < 1.2 && Math.abs(projected.y) < 1.2;
+      label.hidden = !show;
+      if (show) {
+        label.style.transform = `translate(${((projected.x + 1) / 2) * width}px, ${((1 - projected.y) / 2) * height}px)` +
+          " translate(-50%, -100%)";
+      }
+    }
+  }
+
+  function sizeToStage() {
+    const width = Math.max(1, stage.clientWidth);
+    const height = Math.max(1, stage.clientHeight);
+    renderer.setSize(width, height, false);
+    camera.aspect = width / height;
+    camera.updateProjectionMatrix();
+    invalidate();
+  }
+  const resizing = new ResizeObserver(sizeToStage);
+  resizing.observe(stage);
+
+  // --- the camera: the visible sheets fill the view, seen from the left of the input and above
+  function resetView() {
+    const box = new THREE.Box3();
+    for (const { sheet: s, visible } of sheets.values()) {
+      if (!visible) continue;
+      box.expandByPoint(new THREE.Vector3(s.x, -s.height / 2, -s.width / 2));
+      box.expandByPoint(new THREE.Vector3(s.x, s.height / 2 + 8, s.width / 2));
+    }
+    if (box.isEmpty()) box.setFromArray([0, -10, -10, 1, 10, 10]);
+    const centre = box.getCenter(new THREE.Vector3());
+    const corners = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => new THREE.Vector3(
+      i & 1 ? box.max.x : box.min.x, i & 2 ? box.max.y : box.min.y, i & 4 ? box.max.z : box.min.z));
+    // the distance at which every corner is on screen, with a margin: a few steps of scaling it by
+    // how far outside (or inside) the view the farthest corner lands
+    let distance = box.getSize(new THREE.Vector3()).length();
+    for (let step = 0; step < 4; step++) {
+      camera.position.copy(centre).addScaledVector(DIRECTION, distance);
+      camera.lookAt(centre);
+      camera.updateMatrixWorld();
+      let reach = 0;
+      for (const corner of corners) {
+        const p = corner.clone().project(camera);
+        reach = Math.max(reach, Math.abs(p.x), Math.abs(p.y));
+      }
+      distance *= reach / 0.9;
+    }
+    controls.target.copy(centre);
+    camera.position.copy(centre).addScaledVector(DIRECTION, distance);
+    camera.near = Math.max(0.5, distance / 200);
+    camera.far = distance * 20;
+    camera.updateProjectionMatrix();
+    controls.update();
+    invalidate();
+  }
+
+  // --- colours from a forward result
+  function update(result) {
+    state.result = result;
+    if (!result) {
+      for (const { colours } of sheets.values()) {
+        colours.array.fill(64);
+        colours.needsUpdate = true;
+      }
+    } else {
+      for (const [name, { colours }] of sheets) {
+        const values = name === "input" ? result.input : result.outputs[name];
+        if (!values) continue;
+        colourUnits(colours.array, values, name === "input");
+        colours.needsUpdate = true;
+      }
+    }
+    PERF.updates += 1;
+    showHover();
+    draw(); // now, in the frame the forward pass ran in: the 3D view keeps pace with the pen
+  }
+
+  // --- picking: the ray meets each visible sheet's plane (x = const); the nearest unit under it wins
+  const raycaster = new THREE.Raycaster();
+  const pointer = new THREE.Vector2();
+  function unitUnder(event) {
+    const box = canvas.getBoundingClientRect();
+    pointer.set(((event.clientX - box.left) / box.width) * 2 - 1, -((event.clientY - box.top) / box.height) * 2 + 1);
+    raycaster.setFromCamera(pointer, camera);
+    const { origin, direction } = raycaster.ray;
+    let best = null, nearest = Infinity;
+    for (const { sheet: s, visible } of sheets.values()) {
+      if (!visible || Math.abs(direction.x) < 1e-9) continue;
+      const t = (s.x - origin.x) / direction.x;
+      if (t <= 0 || t >= nearest) continue;
+      const unit = unitAt(s, origin.y + t * direction.y, origin.z + t * direction.z);
+      if (unit) {
+        nearest = t;
+        best = { layer: s.name, ...unit, flat: !s.spatial };
+      }
+    }
+    return best;
+  }
+
+  function mark(loop, unit) {
+    const found = unit && locate(layout, unit.layer, unit);
+    loop.visible = Boolean(found && sheets.get(found.sheet.name).visible);
+    if (!loop.visible) return;
+    const [x, y, z] = unitPosition(found.sheet, found.unit);
+    const size = found.sheet.cell * 1.15;
+    loop.position.set(x + 0.05, y, z);
+    loop.scale.set(1, size, size);
+  }
+
+  function explainHover() {
+    const unit = state.hover;
+    if (!unit || !state.result || unit.layer === "input") return null;
+    try {
+      return explain(state.result, unit.layer, unit.map, unit.row, unit.col);
+    } catch {
+      return null;
+    }
+  }
+
+  // the hovered unit's outline, its lines to the units it reads (the strongest, coloured by sign) and the tip
+  function showHover() {
+    mark(selectedMark, state.selected);
+    mark(hoverMark, state.hover);
+    const unit = state.hover;
+    const info = explainHover();
+    let count = 0;
+    if (info && hoverMark.visible) {
+      const target = unitPosition(sheets.get(unit.layer).sheet, unit);
+      const strength = (s) => Math.abs(s.weight == null ? s.value : s.weight * s.value);
+      let sources = info.sources ?? [];
+      const limit = info.kind === "linear" ? LINEAR_LINES : MAX_LINES;
+      if (sources.length > limit) sources = [...sources].sort((a, b) => strength(b) - strength(a)).slice(0, limit);
+      let peak = 1e-9;
+      for (const s of sources) peak = Math.max(peak, strength(s));
+      for (const s of sources) {
+        const found = locate(layout, s.layer, s);
+        if (!found || !sheets.get(found.sheet.name).visible) continue;
+        const from = unitPosition(found.sheet, found.unit);
+        const rgb = s.weight == null || s.weight * s.value >= 0 ? POSITIVE : NEGATIVE;
+        const alpha = 0.15 + 0.85 * (strength(s) / peak);
+        linePositions.set(from, count * 6);
+        linePositions.set(target, count * 6 + 3);
+        lineColours.set([...rgb, alpha, ...rgb, alpha], count * 8);
+        count += 1;
+      }
+    }
+    lineGeometry.setDrawRange(0, count * 2);
+    lineGeometry.attributes.position.needsUpdate = true;
+    lineGeometry.attributes.color.needsUpdate = true;
+    writeTip(unit, info);
+    onHover?.(unit, info);
+  }
+
+  function writeTip(unit, info) {
+    if (!unit || !info) {
+      tip.hidden = true;
+      return;
+    }
+    const clickable = Boolean(onClick) && !unit.flat;
+    tip.replaceChildren(...tipLines(tx, unit, info, clickable).map((line, i) => el("div", i ? "" : "v3d-tip-head", line)));
+    tip.hidden = false;
+    placeTip();
+  }
+
+  function placeTip() {
+    if (tip.hidden || !state.hoverPoint) return;
+    const box = stage.getBoundingClientRect();
+    const x = state.hoverPoint[0] - box.left + 14, y = state.hoverPoint[1] - box.top + 14;
+    tip.style.left = `${Math.max(0, Math.min(x, box.width - tip.offsetWidth - 4))}px`;
+    tip.style.top = `${Math.max(0, Math.min(y, box.height - tip.offsetHeight - 4))}px`;
+  }
+
+  function hoverAt(event) {
+    const unit = unitUnder(event);
+    const same = unit && state.hover && ["layer", "map", "row", "col"].every((k) => unit[k] === state.hover[k]);
+    state.hoverPoint = [event.clientX, event.clientY];
+    if (same || (!unit && !state.hover)) {
+      placeTip();
+      return;
+    }
+    state.hover = unit;
+    showHover();
+    invalidate();
+  }
+
+  // --- pointer: OrbitControls turns, zooms and pans; a press that barely moves is a click or a tap
+  let press = null, dragging = 0;
+  canvas.addEventListener("pointerdown", (e) => {
+    press = { x: e.clientX, y: e.clientY, id: e.pointerId };
+    dragging += 1;
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (press && Math.hypot(e.clientX - press.x, e.clientY - press.y) > TAP_SLOP) press = null;
+    if (e.pointerType === "mouse" && !(e.buttons & 7)) hoverAt(e);
+  });
+  const release = (e) => {
+    dragging = Math.max(0, dragging - 1);
+    const tapped = press && press.id === e.pointerId && e.type === "pointerup";
+    press = null;
+    if (!tapped) return;
+    hoverAt(e); // a finger cannot hover: a tap shows the tooltip, which stays until the next tap
+    const unit = state.hover;
+    if (unit && !unit.flat && unit.layer !== "input" && onClick) {
+      state.selected = { ...unit };
+      showHover();
+      invalidate();
+      onClick({ layer: unit.layer, map: unit.map, row: unit.row, col: unit.col });
+    }
+  };
+  canvas.addEventListener("pointerup", release);
+  canvas.addEventListener("pointercancel", release);
+  canvas.addEventListener("pointerleave", (e) => {
+    if (e.pointerType !== "mouse" || dragging) return;
+    state.hover = null;
+    showHover();
+    invalidate();
+  });
+
+  function setVisible(name, visible) {
+    const entry = sheets.get(name);
+    if (!entry) return;
+    entry.visible = visible;
+    entry.group.visible = visible;
+    entry.box.checked = visible;
+    if (!visible && state.hover?.layer === name) state.hover = null;
+    showHover();
+    invalidate();
+  }
+
+  function select(unit) {
+    state.selected = unit ? { ...unit } : null;
+    showHover();
+    invalidate();
+  }
+
+  function setTexts(next) {
+    words = next;
+    reset.textContent = tx("v3d.reset");
+    help.textContent = tx(onClick ? "v3d.help" : "v3d.help_no_click");
+    canvas.setAttribute("aria-label", tx("v3d.canvas"));
+    toggles.setAttribute("aria-label", tx("v3d.layers"));
+    for (const { sheet: s, label, box } of sheets.values()) {
+      const kind = s.kind === "input" ? tx("v3d.input") : tx(`kind.${s.kind}`);
+      label.firstChild.textContent = `${s.name}${s.label ? ` (${s.label})` : ""}`;
+      label.title = kind;
+      box.setAttribute("aria-label", tx("v3d.show_layer", { name: s.name }));
+    }
+    if (state.hover) showHover();
+  }
+
+  function destroy() {
+    state.disposed = true;
+    if (state.frame) cancelAnimationFrame(state.frame);
+    resizing.disconnect();
+    controls.dispose();
+    for (const { group } of sheets.values()) for (const mesh of group.children) mesh.geometry.dispose();
+    lineGeometry.dispose();
+    renderer.dispose();
+    renderer.forceContextLoss();
+    root.remove();
+  }
+
+  reset.addEventListener("click", resetView);
+  setTexts(texts);
+  sizeToStage();
+  resetView();
+  return { update, setVisible, resetView, select, setTexts, element: root, canvas, destroy };
+}
