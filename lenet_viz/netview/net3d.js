@@ -14,7 +14,7 @@ export const SPACING = 36;
 export const MAP_GAP = 3;
 /** Share of its cell a large unit's square fills (the gap keeps units apart); units of a cell under
  * GAPLESS are drawn edge to edge: a gap narrower than a pixel only flickers. */
-export const FILL = 0.86;
+export const FILL = 0.75;
 export const GAPLESS = 2;
 /** Cell of a fully connected layer's unit. */
 export const FLAT_CELL = 2.6;

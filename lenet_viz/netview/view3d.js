@@ -2,18 +2,20 @@
 // activation with the 2D view's colour scales, orbit/zoom/pan with mouse, trackpad and touch, per-layer
 // show/hide, and on hover or tap a unit's value with node-link lines to the units it reads.
 //
-// One mesh per layer: a forward result only rewrites its vertex colours, and the scene is drawn
+// One textured square per map: a forward result only rewrites texels, and the scene is drawn
 // on demand (a new result, a camera move, a hover), never in a loop. The page's own forward pass feeds
 // update(): nothing here talks to the server; a click is handed to onClick, as the 2D view reports it.
 // Text from data goes in with textContent, never as HTML.
 import * as THREE from "./vendor/three/three.module.js";
 import { OrbitControls } from "./vendor/three/OrbitControls.js";
 import { GRAY, RDBU, VIRIDIS } from "./colours.js";
-import { layout3d, locate, unitAt, unitOfIndex, unitPosition } from "./net3d.js";
+import { layout3d, locate, unitAt, unitPosition } from "./net3d.js";
 
 const MAX_LINES = 400; // node-link lines drawn at most (the strongest contributions), as in 2D
 const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its strongest ones
-const VERTICES = 4; // per unit square
+const BLOCK = 8; // texels per unit on a sheet whose units have gaps (6 of them the unit's colour)
+const CARD = [0x2a, 0x2f, 0x3c, 255]; // a map's background: the gaps between its units
+const UNKNOWN = [64, 64, 64]; // a unit before any forward result
 const TAP_SLOP = 6; // CSS pixels a press may move and still be a click or tap, not an orbit
 const DIRECTION = new THREE.Vector3(-0.62, 0.34, 0.7).normalize(); // the reset camera: left of the input, above
 const HOVER_COLOUR = 0xff4b4b;
@@ -59,13 +61,13 @@ function fill(text, values) {
 }
 
 /**
- * A layer's values as unit colours, by the 2D view's rules: the input in gray over [0, 1]; a layer with
- * negative values on the diverging scale, symmetric about 0; else viridis from 0 to its largest value.
- * @param {Uint8Array} colours rgb bytes, VERTICES per unit
+ * A layer's colour scale, by the 2D view's rules: the input in gray over [0, 1]; a layer with negative
+ * values on the diverging scale, symmetric about 0; else viridis from 0 to its largest value.
  * @param {ArrayLike<number>} values
  * @param {boolean} isInput
+ * @returns {{table: Uint8ClampedArray, span: number, signed: boolean}}
  */
-export function colourUnits(colours, values, isInput) {
+export function colourScale(values, isInput) {
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -74,39 +76,30 @@ export function colourUnits(colours, values, isInput) {
   }
   const signed = !isInput && lo < 0;
   const table = isInput ? GRAY : signed ? RDBU : VIRIDIS;
-  const span = isInput ? 1 : signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi || 1;
-  for (let i = 0; i < values.length; i++) {
-    const t = signed ? (values[i] / span + 1) / 2 : values[i] / span;
-    const k = Math.max(0, Math.min(255, Math.round(t * 255))) * 3 || 0; // NaN: the bottom of the scale
-    for (let v = 0, at = i * VERTICES * 3; v < VERTICES; v++, at += 3) {
-      colours[at] = table[k];
-      colours[at + 1] = table[k + 1];
-      colours[at + 2] = table[k + 2];
-    }
-  }
+  return { table, signed, span: isInput ? 1 : signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi || 1 };
+}
+
+/** A value's entry (×3) in its scale's table; NaN: the bottom of the scale. */
+function colourAt(v, { span, signed }) {
+  const t = signed ? (v / span + 1) / 2 : v / span;
+  return Math.max(0, Math.min(255, Math.round(t * 255))) * 3 || 0;
 }
 
 /**
- * Squares facing x, one per [x, y, z, height, width]: positions, byte colours (VERTICES per square) and
- * two triangles each.
- * @param {number[][]} rects
+ * A map's picture: one texel per unit, or for a sheet whose units have gaps, BLOCK×BLOCK texels per unit
+ * with a one-texel rim of card colour (so a unit fills 6/8 of its cell, as net3d's FILL says).
+ * @param {{cols: number, rows: number, unitSize: number, cell: number}} s
  */
-function squares(rects) {
-  const positions = new Float32Array(rects.length * VERTICES * 3);
-  const index = new Uint32Array(rects.length * 6);
-  rects.forEach(([x, y, z, h, w], i) => {
-    positions.set([x, y + h / 2, z - w / 2, x, y - h / 2, z - w / 2, x, y - h / 2, z + w / 2, x, y + h / 2, z + w / 2],
-      i * VERTICES * 3);
-    const v = i * VERTICES;
-    index.set([v, v + 1, v + 2, v, v + 2, v + 3], i * 6);
-  });
-  const geometry = new THREE.BufferGeometry();
-  geometry.setAttribute("position", new THREE.BufferAttribute(positions, 3));
-  geometry.setAttribute("color", new THREE.BufferAttribute(new Uint8Array(rects.length * VERTICES * 3), 3, true)
-    .setUsage(THREE.DynamicDrawUsage));
-  geometry.setIndex(new THREE.BufferAttribute(index, 1));
-  geometry.computeBoundingSphere();
-  return geometry;
+function mapTexture(s) {
+  const block = s.unitSize < s.cell ? BLOCK : 1;
+  const data = new Uint8Array(s.cols * block * s.rows * block * 4);
+  for (let i = 0; i < data.length; i += 4) data.set(CARD, i);
+  const texture = new THREE.DataTexture(data, s.cols * block, s.rows * block);
+  texture.magFilter = THREE.NearestFilter;
+  texture.minFilter = THREE.LinearFilter;
+  texture.generateMipmaps = false;
+  texture.needsUpdate = true;
+  return { texture, block };
 }
 
 /**
@@ -186,29 +179,27 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
   controls.keys = { LEFT: "ArrowLeft", UP: "ArrowUp", RIGHT: "ArrowRight", BOTTOM: "ArrowDown" };
   controls.listenToKeyEvents(canvas);
 
-  // --- one mesh per sheet: a square per unit facing the flow axis (x), four vertices of its colour.
-  // (Not an InstancedMesh: Chromium's software WebGL, SwiftShader, drew a 4704-instance layer in ~190 ms
-  // a frame and the same squares as one geometry in ~20 ms; a real GPU does either fast.)
-  const material = new THREE.MeshBasicMaterial({ vertexColors: true, side: THREE.DoubleSide });
-  // a dark card behind each map, drawn behind the units from either side (pushed back in depth, not in space)
-  const cardMaterial = new THREE.MeshBasicMaterial({ color: 0x2a2f3c, side: THREE.DoubleSide, polygonOffset: true,
-    polygonOffsetFactor: 2, polygonOffsetUnits: 4 });
-  const sheets = new Map(); // name -> {sheet, group, mesh, colours, label, box, visible}
+  // --- one square per map, its units the texels of a texture: a forward result only rewrites texels.
+  // (Not a mesh of unit squares: Chromium's software WebGL, SwiftShader, spent ~190 ms a frame on a
+  // 4704-instance InstancedMesh and ~35 ms on the network's 15k units as quads; textures take a few ms.)
+  const mapSquare = new THREE.PlaneGeometry(1, 1).rotateY(-Math.PI / 2); // u along +z, v along +y
+  const sheets = new Map(); // name -> {sheet, group, textures, block, label, box, visible}
   for (const s of layout.sheets) {
     const group = new THREE.Group();
-    const units = [];
-    for (let i = 0; i < s.count; i++) units.push([...unitPosition(s, unitOfIndex(s, i)), s.unitSize, s.unitSize]);
-    const mesh = new THREE.Mesh(squares(units), material);
-    const colours = mesh.geometry.attributes.color;
-    colours.array.fill(64);
-    group.add(mesh);
-    const cards = [];
+    const textures = [];
+    let block = 1;
     for (let map = 0; map < s.maps; map++) {
-      const [x, y0, z0] = unitPosition(s, s.spatial ? { map, row: 0, col: 0 } : { map: 0, row: 0, col: 0 });
-      const w = s.cols * s.cell + 0.6, h = s.rows * s.cell + 0.6;
-      cards.push([x, y0 + s.cell / 2 - h / 2 + 0.3, z0 - s.cell / 2 + w / 2 - 0.3, h, w]);
+      const picture = mapTexture(s);
+      block = picture.block;
+      textures.push(picture.texture);
+      const square = new THREE.Mesh(mapSquare, new THREE.MeshBasicMaterial({ map: picture.texture,
+        side: THREE.DoubleSide }));
+      const [x, y, z] = unitPosition(s, s.spatial ? { map, row: 0, col: 0 } : { map: 0, row: 0, col: 0 });
+      const w = s.cols * s.cell, h = s.rows * s.cell;
+      square.scale.set(1, h, w);
+      square.position.set(x, y + s.cell / 2 - h / 2, z - s.cell / 2 + w / 2);
+      group.add(square);
     }
-    group.add(new THREE.Mesh(squares(cards), cardMaterial));
     scene.add(group);
     const label = el("div", "v3d-label");
     label.append(el("div", "v3d-label-name"), el("div", "v3d-label-shape", s.shapeText));
@@ -220,7 +211,7 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
     box.addEventListener("change", () => setVisible(s.name, box.checked));
     toggle.append(box, el("span", "", s.name));
     toggles.append(toggle);
-    sheets.set(s.name, { sheet: s, group, mesh, colours, label, box, visible: true });
+    sheets.set(s.name, { sheet: s, group, textures, block, label, box, visible: true });
   }
 
   // --- hover lines and unit outlines (redrawn on hover, on a new result, on show/hide)
@@ -332,22 +323,36 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
     invalidate();
   }
 
-  // --- colours from a forward result
+  // --- colours from a forward result: each unit's texel (or block of texels) in its map's texture
+  function paint({ sheet: s, textures, block }, values) {
+    const scale = values && colourScale(values, s.name === "input");
+    const width = s.cols * block, inset = block === 1 ? 0 : 1, size = block - 2 * inset;
+    for (let m = 0; m < s.maps; m++) {
+      const data = textures[m].image.data;
+      for (let r = 0; r < s.rows; r++) {
+        for (let c = 0; c < s.cols; c++) {
+          const i = (m * s.rows + r) * s.cols + c;
+          if (i >= s.count) break; // a flat layer's last row may be short
+          const k = values ? colourAt(values[i], scale) : -1;
+          const rgb = k < 0 ? UNKNOWN : [scale.table[k], scale.table[k + 1], scale.table[k + 2]];
+          // texture rows run bottom to top: the map's row 0 is its top row
+          for (let dy = 0; dy < size; dy++) {
+            let at = (((s.rows - 1 - r) * block + inset + dy) * width + c * block + inset) * 4;
+            for (let dx = 0; dx < size; dx++, at += 4) {
+              data[at] = rgb[0];
+              data[at + 1] = rgb[1];
+              data[at + 2] = rgb[2];
+            }
+          }
+        }
+      }
+      textures[m].needsUpdate = true;
+    }
+  }
+
   function update(result) {
     state.result = result;
-    if (!result) {
-      for (const { colours } of sheets.values()) {
-        colours.array.fill(64);
-        colours.needsUpdate = true;
-      }
-    } else {
-      for (const [name, { colours }] of sheets) {
-        const values = name === "input" ? result.input : result.outputs[name];
-        if (!values) continue;
-        colourUnits(colours.array, values, name === "input");
-        colours.needsUpdate = true;
-      }
-    }
+    for (const [name, entry] of sheets) paint(entry, result && (name === "input" ? result.input : result.outputs[name]));
     PERF.updates += 1;
     showHover();
     draw(); // now, in the frame the forward pass ran in: the 3D view keeps pace with the pen
@@ -531,7 +536,11 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
     if (state.frame) cancelAnimationFrame(state.frame);
     resizing.disconnect();
     controls.dispose();
-    for (const { group } of sheets.values()) for (const mesh of group.children) mesh.geometry.dispose();
+    for (const { group, textures } of sheets.values()) {
+      for (const square of group.children) square.material.dispose();
+      for (const texture of textures) texture.dispose();
+    }
+    mapSquare.dispose();
     lineGeometry.dispose();
     renderer.dispose();
     renderer.forceContextLoss();
