@@ -23,27 +23,11 @@ const SELECTED_COLOUR = 0xffb000;
 const POSITIVE = [0xd6 / 255, 0x60 / 255, 0x4d / 255]; // a contribution that raises the unit (2D: #d6604d)
 const NEGATIVE = [0x21 / 255, 0x66 / 255, 0xac / 255]; // one that lowers it (2D: #2166ac)
 // read by tests and benchmarks: [start, end] of every draw (performance.now()), the next frame after each
-// draw, and the forward results coloured
-const PERF = (globalThis.__view3d ??= { draws: [], shown: [], updates: 0 });
+// draw, the forward results coloured, and locate(layer, unit): where the last view shows a unit (client px)
+const PERF = (globalThis.__view3d ??= { draws: [], shown: [], updates: 0, locate: null });
 
 // The colours are the colour tables' own sRGB bytes: no colour management between them and the screen.
 THREE.ColorManagement.enabled = false;
-
-let webgl = null;
-/** Whether this browser can draw WebGL (asked once: each probe costs a context). */
-export function webglAvailable() {
-  if (webgl === null) {
-    try {
-      const canvas = document.createElement("canvas");
-      const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
-      webgl = Boolean(gl);
-      gl?.getExtension("WEBGL_lose_context")?.loseContext();
-    } catch {
-      webgl = false;
-    }
-  }
-  return webgl;
-}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -544,8 +528,20 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
     lineGeometry.dispose();
     renderer.dispose();
     renderer.forceContextLoss();
+    if (PERF.locate === locateOnScreen) PERF.locate = null;
     root.remove();
   }
+
+  // a unit's centre on screen (client pixels), or null where it is hidden or behind the camera
+  function locateOnScreen(layer, unit) {
+    const found = locate(layout, layer, unit);
+    if (!found || !sheets.get(found.sheet.name).visible) return null;
+    const p = new THREE.Vector3(...unitPosition(found.sheet, found.unit)).project(camera);
+    if (p.z >= 1) return null;
+    const box = canvas.getBoundingClientRect();
+    return { x: box.left + ((p.x + 1) / 2) * box.width, y: box.top + ((1 - p.y) / 2) * box.height };
+  }
+  PERF.locate = locateOnScreen;
 
   reset.addEventListener("click", resetView);
   setTexts(texts);
