@@ -8,7 +8,8 @@
 // Text from data goes in with textContent, never as HTML.
 import * as THREE from "./vendor/three/three.module.js";
 import { OrbitControls } from "./vendor/three/OrbitControls.js";
-import { GRAY, RDBU, VIRIDIS } from "./colours.js";
+import { colourScale, GRAY, RDBU, valueRange, VIRIDIS } from "./colours.js";
+import { el, raises, say, strongestSources, tipLines } from "./draw.js";
 import { layout3d, locate, unitAt, unitPosition } from "./net3d.js";
 
 const MAX_LINES = 400; // node-link lines drawn at most (the strongest contributions), as in 2D
@@ -17,7 +18,11 @@ const BLOCK = 8; // texels per unit on a sheet whose units have gaps (6 of them 
 const CARD = [0x2a, 0x2f, 0x3c, 255]; // a map's background: the gaps between its units
 const UNKNOWN = [64, 64, 64]; // a unit before any forward result
 const TAP_SLOP = 6; // CSS pixels a press may move and still be a click or tap, not an orbit
-const DIRECTION = new THREE.Vector3(-0.62, 0.34, 0.7).normalize(); // the reset camera: left of the input, above
+// the reset camera, from the centre: left of the input and above; on a tall stage (a phone) more along the
+// flow, so the long network fits its width
+const DIRECTION = new THREE.Vector3(-0.62, 0.34, 0.7).normalize();
+const DIRECTION_TALL = new THREE.Vector3(-0.86, 0.36, 0.36).normalize();
+const LABEL_HEIGHT = 30; // CSS pixels of a sheet's two-line label
 const HOVER_COLOUR = 0xff4b4b;
 const SELECTED_COLOUR = 0xffb000;
 const POSITIVE = [0xd6 / 255, 0x60 / 255, 0x4d / 255]; // a contribution that raises the unit (2D: #d6604d)
@@ -29,44 +34,21 @@ const PERF = (globalThis.__view3d ??= { draws: [], shown: [], updates: 0, locate
 // The colours are the colour tables' own sRGB bytes: no colour management between them and the screen.
 THREE.ColorManagement.enabled = false;
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function fmt(x) {
-  return Math.abs(x) >= 1000 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4);
-}
-
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
-}
-
 /**
- * A layer's colour scale, by the 2D view's rules: the input in gray over [0, 1]; a layer with negative
- * values on the diverging scale, symmetric about 0; else viridis from 0 to its largest value.
+ * A layer's colours, by the rule of the 2D view it sits beside: the input in gray over [0, 1]; then
+ * "sign" (Feature maps): a layer with negative values on the diverging scale, symmetric about 0, else
+ * viridis from 0 to its largest value; "kind" (Training replay): convolutions and fully connected layers
+ * diverging, the others viridis over their range.
  * @param {ArrayLike<number>} values
- * @param {boolean} isInput
- * @returns {{table: Uint8ClampedArray, span: number, signed: boolean}}
+ * @param {string} kind the layer's kind ("input" for the input)
+ * @param {"sign" | "kind"} rule
+ * @returns {{table: Uint8ClampedArray, colour: (v: number) => number}}
  */
-export function colourScale(values, isInput) {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const signed = !isInput && lo < 0;
-  const table = isInput ? GRAY : signed ? RDBU : VIRIDIS;
-  return { table, signed, span: isInput ? 1 : signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi || 1 };
-}
-
-/** A value's entry (×3) in its scale's table; NaN: the bottom of the scale. */
-function colourAt(v, { span, signed }) {
-  const t = signed ? (v / span + 1) / 2 : v / span;
-  return Math.max(0, Math.min(255, Math.round(t * 255))) * 3 || 0;
+export function layerColours(values, kind, rule) {
+  if (kind === "input") return { table: GRAY, colour: colourScale(0, 1, false) };
+  const [lo, hi] = valueRange(values);
+  const signed = rule === "kind" ? kind === "conv" || kind === "linear" : lo < 0;
+  return { table: signed ? RDBU : VIRIDIS, colour: colourScale(signed || rule === "kind" ? lo : Math.min(0, lo), hi, signed) };
 }
 
 /**
@@ -87,25 +69,6 @@ function mapTexture(s) {
 }
 
 /**
- * The tooltip's lines for a unit and its explanation (lenet.js explainUnit), in the view's language.
- * @param {(key: string, values?: object) => string} tx
- */
-export function tipLines(tx, unit, info, clickable) {
-  const where = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
-  const lines = [`${where} = ${fmt(info.value)}`];
-  if (info.words) lines.push(tx(info.words.key, info.words.values));
-  else if (info.formula) lines.push(info.formula);
-  const n = info.sources?.length ?? 0;
-  if (n) {
-    const size = info.window?.size;
-    lines.push(tx(n > 1 ? "reads" : "reads_one",
-      { count: n, source: info.sources[0].layer, window: size ? tx("window", { size }) : "" }));
-  }
-  if (clickable) lines.push(tx("click"));
-  return lines;
-}
-
-/**
  * Mount the 3D view in ``container``.
  * @param {HTMLElement} container
  * @param {{
@@ -114,16 +77,18 @@ export function tipLines(tx, unit, info, clickable) {
  *   explain: (result: object, layer: string, map: number, row: number, col: number) => object | null,
  *   onHover?: (unit: object | null, info: object | null) => void,
  *   onClick?: (unit: {layer: string, map: number, row: number, col: number}) => void,
+ *   colourRule?: "sign" | "kind",
  * }} options ``layers``: the payload's layer plan; ``texts``: the view's words (the ``nv.*`` ones the 2D
  *   tooltip uses, ``v3d.*``, ``kind.*``); ``explain``: what a unit reads (lenet.js explainUnit on the
- *   current net); ``onClick``: a click on a map unit (not the input's, nor a fully connected one).
+ *   current net); ``onClick``: a click on a map unit (not the input's, nor a fully connected one);
+ *   ``colourRule``: the colour rule of the 2D view beside it (layerColours).
  * @returns {{update(result: object | null): void, setVisible(name: string, visible: boolean): void,
  *   resetView(): void, select(unit: object | null): void, setTexts(texts: object): void,
  *   element: HTMLElement, canvas: HTMLCanvasElement, destroy(): void}}
  */
-export function createView3D(container, { layers, texts, explain, onHover, onClick }) {
+export function createView3D(container, { layers, texts, explain, onHover, onClick, colourRule = "sign" }) {
   let words = texts;
-  const tx = (key, values = {}) => fill(words?.[key] ?? key, values);
+  const tx = (key, values = {}) => say(words, key, values);
   const layout = layout3d(layers);
 
   const root = el("div", "v3d");
@@ -221,7 +186,10 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
   const hoverMark = outline(HOVER_COLOUR);
   const selectedMark = outline(SELECTED_COLOUR);
 
-  const state = { result: null, hover: null, selected: null, hoverPoint: null, frame: 0, disposed: false };
+  const state = {
+    result: null, hover: null, selected: null, hoverPoint: null, frame: 0, disposed: false,
+    moved: false, // the user has turned, zoomed or panned since the last reset
+  };
 
   // --- drawing: on demand, at most once per animation frame unless asked to draw now
   function draw() {
@@ -242,31 +210,46 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
       draw();
     });
   }
+  controls.addEventListener("start", () => {
+    state.moved = true;
+  });
   controls.addEventListener("change", () => {
     invalidate();
     placeTip();
   });
 
   const projected = new THREE.Vector3();
+  // each visible sheet's name and shape above it; a label that would overlap one already placed (sheets
+  // seen end-on, a narrow stage) is left out, the input's and the first layers' first
   function placeLabels() {
     const width = stage.clientWidth, height = stage.clientHeight;
-    for (const { sheet: s, label, visible } of sheets.values()) {
+    const placed = [];
+    for (const entry of sheets.values()) {
+      const { sheet: s, label, visible } = entry;
       projected.set(s.x, s.height / 2 + 3, 0).project(camera);
-      const show = visible && projected.z < 1 && Math.abs(projected.x) < 1.2 && Math.abs(projected.y) < 1.2;
+      const x = ((projected.x + 1) / 2) * width, y = ((1 - projected.y) / 2) * height;
+      if (!entry.labelWidth && !label.hidden) entry.labelWidth = label.offsetWidth; // once shown: its width
+      const half = (entry.labelWidth || 80) / 2;
+      const box = [x - half, y - LABEL_HEIGHT, x + half, y];
+      const show = visible && projected.z < 1 && Math.abs(projected.x) < 1.2 && Math.abs(projected.y) < 1.2 &&
+        !placed.some((p) => box[0] < p[2] && p[0] < box[2] && box[1] < p[3] && p[1] < box[3]);
       label.hidden = !show;
       if (show) {
-        label.style.transform = `translate(${((projected.x + 1) / 2) * width}px, ${((1 - projected.y) / 2) * height}px)` +
-          " translate(-50%, -100%)";
+        placed.push(box);
+        label.style.transform = `translate(${x}px, ${y}px) translate(-50%, -100%)`;
       }
     }
   }
 
+  // the stage's size (its stylesheet may arrive after the view is built, a phone turns): until the user
+  // moves the camera, the reset view is fitted to it again
   function sizeToStage() {
     const width = Math.max(1, stage.clientWidth);
     const height = Math.max(1, stage.clientHeight);
     renderer.setSize(width, height, false);
     camera.aspect = width / height;
     camera.updateProjectionMatrix();
+    if (!state.moved) resetView();
     invalidate();
   }
   const resizing = new ResizeObserver(sizeToStage);
@@ -274,42 +257,52 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
 
   // --- the camera: the visible sheets fill the view, seen from the left of the input and above
   function resetView() {
-    const box = new THREE.Box3();
+    const corners = []; // every visible sheet's corners, with room for its label above
     for (const { sheet: s, visible } of sheets.values()) {
       if (!visible) continue;
-      box.expandByPoint(new THREE.Vector3(s.x, -s.height / 2, -s.width / 2));
-      box.expandByPoint(new THREE.Vector3(s.x, s.height / 2 + 8, s.width / 2));
+      for (const [y, z] of [[-s.height / 2, -s.width / 2], [-s.height / 2, s.width / 2], [s.height / 2 + 8, -s.width / 2],
+        [s.height / 2 + 8, s.width / 2]]) corners.push(new THREE.Vector3(s.x, y, z));
     }
-    if (box.isEmpty()) box.setFromArray([0, -10, -10, 1, 10, 10]);
+    if (!corners.length) corners.push(new THREE.Vector3(-10, -10, -10), new THREE.Vector3(10, 10, 10));
+    const box = new THREE.Box3().setFromPoints(corners);
     const centre = box.getCenter(new THREE.Vector3());
-    const corners = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => new THREE.Vector3(
-      i & 1 ? box.max.x : box.min.x, i & 2 ? box.max.y : box.min.y, i & 4 ? box.max.z : box.min.z));
-    // the distance at which every corner is on screen, with a margin: a few steps of scaling it by
-    // how far outside (or inside) the view the farthest corner lands
+    // the distance at which every corner is on screen with a margin: a few steps of scaling it by how far
+    // outside (or inside) the view the corners land
+    const direction = camera.aspect < 1 ? DIRECTION_TALL : DIRECTION;
     let distance = box.getSize(new THREE.Vector3()).length();
-    for (let step = 0; step < 4; step++) {
-      camera.position.copy(centre).addScaledVector(DIRECTION, distance);
-      camera.lookAt(centre);
+    const target = centre.clone();
+    const half = new THREE.Vector2();
+    for (let step = 0; step < 5; step++) {
+      camera.position.copy(target).addScaledVector(direction, distance);
+      camera.lookAt(target);
       camera.updateMatrixWorld();
-      let reach = 0;
+      const lo = new THREE.Vector2(Infinity, Infinity), hi = new THREE.Vector2(-Infinity, -Infinity);
       for (const corner of corners) {
         const p = corner.clone().project(camera);
-        reach = Math.max(reach, Math.abs(p.x), Math.abs(p.y));
+        lo.min(p);
+        hi.max(p);
       }
-      distance *= reach / 0.9;
+      // centre what is seen (the network tapers: its bounding box's centre is not its picture's), then fit
+      const tan = Math.tan(THREE.MathUtils.degToRad(camera.fov) / 2);
+      half.set(tan * camera.aspect * distance, tan * distance);
+      const right = new THREE.Vector3().setFromMatrixColumn(camera.matrixWorld, 0);
+      const up = new THREE.Vector3().setFromMatrixColumn(camera.matrixWorld, 1);
+      target.addScaledVector(right, ((lo.x + hi.x) / 2) * half.x).addScaledVector(up, ((lo.y + hi.y) / 2) * half.y);
+      distance *= Math.max((hi.x - lo.x) / 2, (hi.y - lo.y) / 2) / 0.9;
     }
-    controls.target.copy(centre);
-    camera.position.copy(centre).addScaledVector(DIRECTION, distance);
+    controls.target.copy(target);
+    camera.position.copy(target).addScaledVector(direction, distance);
     camera.near = Math.max(0.5, distance / 200);
     camera.far = distance * 20;
     camera.updateProjectionMatrix();
     controls.update();
+    state.moved = false;
     invalidate();
   }
 
   // --- colours from a forward result: each unit's texel (or block of texels) in its map's texture
   function paint({ sheet: s, textures, block }, values) {
-    const scale = values && colourScale(values, s.name === "input");
+    const scale = values && layerColours(values, s.kind, colourRule);
     const width = s.cols * block, inset = block === 1 ? 0 : 1, size = block - 2 * inset;
     for (let m = 0; m < s.maps; m++) {
       const data = textures[m].image.data;
@@ -317,8 +310,8 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
         for (let c = 0; c < s.cols; c++) {
           const i = (m * s.rows + r) * s.cols + c;
           if (i >= s.count) break; // a flat layer's last row may be short
-          const k = values ? colourAt(values[i], scale) : -1;
-          const rgb = k < 0 ? UNKNOWN : [scale.table[k], scale.table[k + 1], scale.table[k + 2]];
+          const k = values ? scale.colour(values[i]) : -1;
+          const rgb = k >= 0 ? [scale.table[k], scale.table[k + 1], scale.table[k + 2]] : UNKNOWN; // NaN too
           // texture rows run bottom to top: the map's row 0 is its top row
           for (let dy = 0; dy < size; dy++) {
             let at = (((s.rows - 1 - r) * block + inset + dy) * width + c * block + inset) * 4;
@@ -393,18 +386,13 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
     let count = 0;
     if (info && hoverMark.visible) {
       const target = unitPosition(sheets.get(unit.layer).sheet, unit);
-      const strength = (s) => Math.abs(s.weight == null ? s.value : s.weight * s.value);
-      let sources = info.sources ?? [];
-      const limit = info.kind === "linear" ? LINEAR_LINES : MAX_LINES;
-      if (sources.length > limit) sources = [...sources].sort((a, b) => strength(b) - strength(a)).slice(0, limit);
-      let peak = 1e-9;
-      for (const s of sources) peak = Math.max(peak, strength(s));
-      for (const s of sources) {
+      const strongest = strongestSources(info.sources ?? [], info.kind === "linear" ? LINEAR_LINES : MAX_LINES);
+      for (const s of strongest.sources) {
         const found = locate(layout, s.layer, s);
         if (!found || !sheets.get(found.sheet.name).visible) continue;
         const from = unitPosition(found.sheet, found.unit);
-        const rgb = s.weight == null || s.weight * s.value >= 0 ? POSITIVE : NEGATIVE;
-        const alpha = 0.15 + 0.85 * (strength(s) / peak);
+        const rgb = raises(s) ? POSITIVE : NEGATIVE;
+        const alpha = 0.15 + 0.85 * (strongest.strength(s) / strongest.peak);
         linePositions.set(from, count * 6);
         linePositions.set(target, count * 6 + 3);
         lineColours.set([...rgb, alpha, ...rgb, alpha], count * 8);
@@ -424,7 +412,7 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
       return;
     }
     const clickable = Boolean(onClick) && !unit.flat;
-    tip.replaceChildren(...tipLines(tx, unit, info, clickable).map((line, i) => el("div", i ? "" : "v3d-tip-head", line)));
+    tip.replaceChildren(...tipLines(words, unit, info, clickable).map((line, i) => el("div", i ? "" : "v3d-tip-head", line)));
     tip.hidden = false;
     placeTip();
   }
@@ -506,10 +494,11 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
     help.textContent = tx(onClick ? "v3d.help" : "v3d.help_no_click");
     canvas.setAttribute("aria-label", tx("v3d.canvas"));
     toggles.setAttribute("aria-label", tx("v3d.layers"));
-    for (const { sheet: s, label, box } of sheets.values()) {
-      const kind = s.kind === "input" ? tx("v3d.input") : tx(`kind.${s.kind}`);
+    for (const entry of sheets.values()) {
+      const { sheet: s, label, box } = entry;
       label.firstChild.textContent = `${s.name}${s.label ? ` (${s.label})` : ""}`;
-      label.title = kind;
+      label.title = s.kind === "input" ? tx("v3d.input") : tx(`kind.${s.kind}`);
+      entry.labelWidth = 0; // measured again when next shown
       box.setAttribute("aria-label", tx("v3d.show_layer", { name: s.name }));
     }
     if (state.hover) showHover();
@@ -545,7 +534,6 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
 
   reset.addEventListener("click", resetView);
   setTexts(texts);
-  sizeToStage();
-  resetView();
+  sizeToStage(); // and the reset view
   return { update, setVisible, resetView, select, setTexts, element: root, canvas, destroy };
 }

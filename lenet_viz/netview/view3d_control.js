@@ -4,6 +4,9 @@
 // before; without WebGL the button says so and nothing else changes. The host feeds every forward
 // result through show(); while the panel is closed that only keeps the result.
 
+import { el, say } from "./draw.js";
+import { explainUnit } from "./lenet.js";
+
 /**
  * @typedef {object} View3DControlOptions
  * @property {HTMLElement} slot where the button and its messages go (the view's slot for controls)
@@ -11,6 +14,7 @@
  * @property {Object<string, string>} texts the view's words (v3d.*, the tooltip's, kind.*)
  * @property {(unit: {layer: string, map: number, row: number, col: number}) => void} [onClick]
  *   a click on a map unit (the 2D view's unit selection); no click in a view without an inspector
+ * @property {"sign" | "kind"} [colourRule] the colour rule of the 2D view beside it (view3d.layerColours)
  */
 
 let webgl = null;
@@ -29,23 +33,14 @@ export function webglAvailable() {
   return webgl;
 }
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 /**
  * Mount the 3D control. Returns `show(result, net, layers)` (the host's forward result, the net it
  * came from and its layer plan; a new plan rebuilds the view), `setTexts(texts)`, `select(unit)` and
  * `destroy()`.
  * @param {View3DControlOptions} options
  */
-export function mountView3DControl({ slot, place, texts, onClick }) {
+export function mountView3DControl({ slot, place, texts, onClick, colourRule = "sign" }) {
   let words = texts;
-  const tx = (key, values = {}) =>
-    (words?.[key] ?? key).replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
   const box = el("div", "v3d-control");
   const button = el("button", "nv-tool v3d-toggle-button", "3D");
   button.type = "button";
@@ -63,22 +58,21 @@ export function mountView3DControl({ slot, place, texts, onClick }) {
     message: "",
   };
 
-  function say(key, values) {
+  function tell(key, values) {
     state.message = key ? [key, values] : "";
-    note.textContent = key ? tx(key, values) : "";
+    note.textContent = key ? say(words, key, values) : "";
   }
 
   function explain(result, layer, map, row, col) {
-    return state.explainUnit(state.net, result, layer, map, row, col);
+    return explainUnit(state.net, result, layer, map, row, col);
   }
 
   async function ensureView() {
     if (state.view || !state.layers) return state.view;
-    state.loading ??= Promise.all([import("./view3d.js"), import("./lenet.js")]);
-    const [{ createView3D }, { explainUnit }] = await state.loading;
-    state.explainUnit = explainUnit;
+    state.loading ??= import("./view3d.js");
+    const { createView3D } = await state.loading;
     if (!state.view && state.open) {
-      state.view = createView3D(panel, { layers: state.layers, texts: words, explain, onClick });
+      state.view = createView3D(panel, { layers: state.layers, texts: words, explain, onClick, colourRule });
       if (state.selected) state.view.select(state.selected);
     }
     return state.view;
@@ -86,21 +80,21 @@ export function mountView3DControl({ slot, place, texts, onClick }) {
 
   async function open() {
     if (!webglAvailable()) {
-      say("v3d.unavailable");
+      tell("v3d.unavailable");
       return;
     }
     state.open = true;
     button.setAttribute("aria-pressed", "true");
     button.classList.add("nv-on");
     panel.hidden = false;
-    say("v3d.loading");
+    tell("v3d.loading");
     try {
       const view = await ensureView();
-      say("");
+      tell("");
       if (view && state.open) view.update(state.result);
     } catch (error) {
       close();
-      say("v3d.failed", { error: error?.message ?? String(error) });
+      tell("v3d.failed", { error: error?.message ?? String(error) });
     }
   }
 
@@ -136,7 +130,7 @@ export function mountView3DControl({ slot, place, texts, onClick }) {
     setTexts(next) {
       words = next;
       state.view?.setTexts(next);
-      if (state.message) say(...state.message);
+      if (state.message) tell(...state.message);
     },
     /** @param {{layer: string, map: number, row: number, col: number} | null} unit the inspector's unit */
     select(unit) {
