@@ -104,7 +104,7 @@ def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) ->
                if phone else dict(viewport={"width": 1400, "height": 1000}))
     context = browser.new_context(**options)
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)  # a loaded machine's reruns
     page.add_init_script(COUNT_SENT_BYTES)
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -200,6 +200,7 @@ def main() -> None:
             for three_d in (False, True) if args.three_d else (False,):
                 for phone in (False, True):
                     name = ("phone" if phone else "desktop") + ("_3d" if three_d else "")
+                    print(f"{name}…", file=sys.stderr, flush=True)
                     results[name] = run(browser, f"http://127.0.0.1:{args.port}", phone, args.strokes, three_d)
             browser.close()
     finally:

@@ -15,19 +15,22 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SOURCE = join(ROOT, "node_modules", "three");
 const TARGET = join(ROOT, "lenet_viz", "netview", "vendor", "three");
 const BARE_IMPORT = "} from 'three';";
-const NOTE = "// lenet-viz: vendored by tools/vendor_three.mjs; the one change: 'three' is imported as './three.module.js'.\n";
+const NOTE = "// lenet-viz: vendored by tools/vendor_three.mjs; the one change: 'three' is imported as " +
+  "'./three.module.js'.\n";
 
 /** The files to ship, name -> contents, built from the installed package. */
 function vendored() {
   const pinned = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).dependencies.three;
   const installed = JSON.parse(readFileSync(join(SOURCE, "package.json"), "utf8")).version;
-  if (installed !== pinned) throw new Error(`node_modules has three ${installed}, package.json pins ${pinned}: run npm ci`);
+  if (installed !== pinned) {
+    throw new Error(`node_modules has three ${installed}, package.json pins ${pinned}: run npm ci`);
+  }
   const controls = readFileSync(join(SOURCE, "examples/jsm/controls/OrbitControls.js"), "utf8");
   if (controls.split(BARE_IMPORT).length !== 2) throw new Error("OrbitControls.js: expected one import from 'three'");
   const readme = `# three.js ${installed} (vendored)
 
-Source: the npm package \`three@${installed}\` (https://www.npmjs.com/package/three, https://github.com/mrdoob/three.js),
-MIT licence (LICENSE, copied from the package). Written by \`npm run vendor\` (tools/vendor_three.mjs) from
+Source: the npm package \`three@${installed}\` (https://www.npmjs.com/package/three,
+https://github.com/mrdoob/three.js), MIT licence (LICENSE, copied from the package). Written by \`npm run vendor\` (tools/vendor_three.mjs) from
 node_modules; \`tests/unit/test_vendored_three.py\` checks it matches the version package.json pins.
 
 - \`three.module.js\`, \`three.core.js\`: \`build/\` of the package, unchanged.
@@ -50,7 +53,8 @@ if (process.argv.includes("--check")) {
   const stale = Object.entries(files).filter(
     ([name, text]) => !existsSync(join(TARGET, name)) || readFileSync(join(TARGET, name), "utf8") !== text);
   if (stale.length) {
-    console.error(`vendored three.js differs from node_modules: ${stale.map(([name]) => name).join(", ")} (npm run vendor)`);
+    const names = stale.map(([name]) => name).join(", ");
+    console.error(`vendored three.js differs from node_modules: ${names} (npm run vendor)`);
     process.exit(1);
   }
   console.log(`vendored three.js matches node_modules (${Object.keys(files).length} files)`);

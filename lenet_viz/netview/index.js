@@ -46,7 +46,8 @@ function liveHooks(setStateValue, mount) {
   return {
     onDrawing: (/** @type {unknown} */ value) => setStateValue("drawing", value),
     onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
-    onResult: (/** @type {any} */ result, /** @type {any} */ view) => mount.view3d?.show(result, view.net, view.data.layers),
+    onResult: (/** @type {any} */ result, /** @type {any} */ view) =>
+      mount.view3d?.show(result, view.net, view.data.layers),
   };
 }
 

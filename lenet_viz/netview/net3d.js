@@ -76,7 +76,8 @@ function sheet(layer, index) {
   const mapRows = Math.ceil(maps / mapColumns);
   return {
     name: layer.name, kind: layer.kind, label: layer.label || "", shape, shapeText: shape.join("×"), spatial, count,
-    maps, rows, cols, mapColumns, mapRows, cell, unitSize: cell < GAPLESS ? cell : cell * FILL, x: index * SPACING, index,
+    maps, rows, cols, mapColumns, mapRows, cell, unitSize: cell < GAPLESS ? cell : cell * FILL,
+    x: index * SPACING, index,
     width: mapColumns * cols * cell + (mapColumns - 1) * MAP_GAP,
     height: mapRows * rows * cell + (mapRows - 1) * MAP_GAP,
   };

@@ -48,7 +48,8 @@ export function layerColours(values, kind, rule) {
   if (kind === "input") return { table: GRAY, colour: colourScale(0, 1, false) };
   const [lo, hi] = valueRange(values);
   const signed = rule === "kind" ? kind === "conv" || kind === "linear" : lo < 0;
-  return { table: signed ? RDBU : VIRIDIS, colour: colourScale(signed || rule === "kind" ? lo : Math.min(0, lo), hi, signed) };
+  const from = signed || rule === "kind" ? lo : Math.min(0, lo);
+  return { table: signed ? RDBU : VIRIDIS, colour: colourScale(from, hi, signed) };
 }
 
 /**
@@ -260,8 +261,10 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
     const corners = []; // every visible sheet's corners, with room for its label above
     for (const { sheet: s, visible } of sheets.values()) {
       if (!visible) continue;
-      for (const [y, z] of [[-s.height / 2, -s.width / 2], [-s.height / 2, s.width / 2], [s.height / 2 + 8, -s.width / 2],
-        [s.height / 2 + 8, s.width / 2]]) corners.push(new THREE.Vector3(s.x, y, z));
+      const [bottom, top, left, right] = [-s.height / 2, s.height / 2 + 8, -s.width / 2, s.width / 2];
+      for (const [y, z] of [[bottom, left], [bottom, right], [top, left], [top, right]]) {
+        corners.push(new THREE.Vector3(s.x, y, z));
+      }
     }
     if (!corners.length) corners.push(new THREE.Vector3(-10, -10, -10), new THREE.Vector3(10, 10, 10));
     const box = new THREE.Box3().setFromPoints(corners);
@@ -329,7 +332,9 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
 
   function update(result) {
     state.result = result;
-    for (const [name, entry] of sheets) paint(entry, result && (name === "input" ? result.input : result.outputs[name]));
+    for (const [name, entry] of sheets) {
+      paint(entry, result && (name === "input" ? result.input : result.outputs[name]));
+    }
     PERF.updates += 1;
     showHover();
     draw(); // now, in the frame the forward pass ran in: the 3D view keeps pace with the pen
@@ -412,7 +417,8 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
       return;
     }
     const clickable = Boolean(onClick) && !unit.flat;
-    tip.replaceChildren(...tipLines(words, unit, info, clickable).map((line, i) => el("div", i ? "" : "v3d-tip-head", line)));
+    const lines = tipLines(words, unit, info, clickable);
+    tip.replaceChildren(...lines.map((line, i) => el("div", i ? "" : "v3d-tip-head", line)));
     tip.hidden = false;
     placeTip();
   }

@@ -7,7 +7,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { layout3d, locate, SPACING, unitAt, unitIndex, unitOfIndex, unitPosition } from "../../lenet_viz/netview/net3d.js";
+import {
+  layout3d, locate, SPACING, unitAt, unitIndex, unitOfIndex, unitPosition,
+} from "../../lenet_viz/netview/net3d.js";
 
 const PLANS = process.env.LENET_VIZ_PLANS;
 const networks = PLANS ? JSON.parse(readFileSync(PLANS, "utf8")) : [];
@@ -23,7 +25,8 @@ function* units(sheet) {
       for (let col = 0; col < sheet.cols; col++) yield { map, row, col };
 }
 
-test("the plans were written", { skip: PLANS ? false : "LENET_VIZ_PLANS is not set (run tests/unit/test_net3d_geometry.py)" },
+const NO_PLANS = "LENET_VIZ_PLANS is not set (run tests/unit/test_net3d_geometry.py)";
+test("the plans were written", { skip: PLANS ? false : NO_PLANS },
   () => assert.ok(networks.length > 3));
 
 for (const { name, layers, expected } of networks) {
