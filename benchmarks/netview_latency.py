@@ -4,7 +4,7 @@
 
 Starts the app on its own port and, on a desktop (1400×1000, mouse) and a phone-sized viewport
 (390×844, touch events through CDP), draws strokes on the Feature maps pad: with the 2D view alone,
-then again with the 3D view open (its "3D" control pressed; "desktop_3d", "phone_3d"). Reports:
+then on the desktop again with the 3D view open (its "3D" control pressed: "desktop_3d"). Reports:
 
 - pointer move → every map, the fully connected layers and the prediction repainted: the view
   records, in the animation frame that repaints, ``now - event.timeStamp`` for every pointer event
@@ -16,8 +16,9 @@ then again with the 3D view open (its "3D" control pressed; "desktop_3d", "phone
 
 With the 3D view open the 3D picture is drawn in the same animation frame as the 2D maps (the view's
 forward-pass hook), so pointer move → repaint and → next frame then cover both; also reported: the
-3D draw calls' own time (``window.__view3d.draws``), and orbiting: a mouse drag of 60 moves over the
-3D canvas at a hand's pace, frames the view drew per second while it lasted, and the gaps between them.
+3D draw calls' own time (``window.__view3d.draws``), and orbiting: a mouse drag of 120 moves over the
+3D canvas sent as fast as Playwright can, the frames the view drew per second while it lasted, the gaps
+between them, and each draw's time to the next frame.
 
 Writes ``benchmarks/results/netview_latency.json``.
 """
@@ -78,25 +79,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def orbit(page) -> dict:
-    """Drag across the 3D canvas as a hand does: the frames drawn per second, and the gaps between them."""
+def orbit(page, moves: int = 120) -> dict:
+    """Drag across the 3D canvas, the moves sent as fast as Playwright can: frames drawn per second while
+    the drag lasts (fewer frames than moves: the drawing is the bottleneck; as many: the input is), the
+    gaps between frames, and each draw's own time to the next frame (1000 / it: the frames per second the
+    view could keep up)."""
     box = page.locator("canvas.v3d-canvas").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7)
     page.wait_for_timeout(300)
-    drawn = page.evaluate("window.__view3d.shown.length")
+    before = page.evaluate("[window.__view3d.shown.length, window.__view3d.draws.length]")
     page.mouse.down()
     start = page.evaluate("performance.now()")
-    for i in range(1, 61):
-        page.mouse.move(box["x"] + box["width"] * (0.25 + i * 0.008), box["y"] + box["height"] * (0.7 - i * 0.004))
-        page.wait_for_timeout(8)
+    for i in range(1, moves + 1):
+        page.mouse.move(box["x"] + box["width"] * (0.25 + i * 0.004), box["y"] + box["height"] * (0.7 - i * 0.002))
     page.wait_for_timeout(100)
     end = page.evaluate("performance.now()")
     page.mouse.up()
-    frames = page.evaluate(f"window.__view3d.shown.slice({drawn})")
-    frames = [t for t in frames if t <= end]
+    frames = [t for t in page.evaluate(f"window.__view3d.shown.slice({before[0]})") if t <= end]
+    draws = [d for d in page.evaluate(f"window.__view3d.draws.slice({before[1]})") if d[0] <= end]
+    to_frame = [min((t for t in frames if t >= d[1]), default=math.nan) - d[0] for d in draws]
+    to_frame = [t for t in to_frame if not math.isnan(t)]
     gaps = [b - a for a, b in zip(frames, frames[1:])]
-    return {"moves": 60, "frames": len(frames), "frames_per_s": len(frames) / (end - start) * 1000,
-            "frame_gap_ms": {"median": statistics.median(gaps), "p95": percentile(gaps, 95)} if gaps else None}
+    return {"moves": moves, "frames": len(frames), "frames_per_s": len(frames) / (end - start) * 1000,
+            "frame_gap_ms": {"median": statistics.median(gaps), "p95": percentile(gaps, 95)} if gaps else None,
+            "draw_to_next_frame_ms": {"median": statistics.median(to_frame), "p95": percentile(to_frame, 95)}
+            if to_frame else None}
 
 
 def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) -> dict:
@@ -117,6 +124,7 @@ def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) ->
     if three_d:
         page.get_by_role("button", name="3D", exact=True).click()
         page.wait_for_function("(window.__view3d?.draws.length ?? 0) > 0")
+        page.wait_for_timeout(1000)  # its stylesheet in, the page laid out again
     pad.scroll_into_view_if_needed()
     page.evaluate(WATCH_METRIC)
     box = pad.bounding_box()
@@ -166,9 +174,8 @@ def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) ->
         draws = [end - begin for begin, end in page.evaluate("window.__view3d.draws")]
         extra["view3d_draw_ms"] = {"median": statistics.median(draws), "p95": percentile(draws, 95),
                                    "draws": len(draws)}
-        if not phone:
-            page.locator("canvas.v3d-canvas").scroll_into_view_if_needed()
-            extra["orbit"] = orbit(page)
+        page.locator("canvas.v3d-canvas").scroll_into_view_if_needed()
+        extra["orbit"] = orbit(page)
     context.close()
     return {**extra,
         "viewport": options["viewport"], "input": "touch" if phone else "mouse", "pointer_events": len(latencies),
@@ -197,11 +204,11 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for three_d in (False, True) if args.three_d else (False,):
-                for phone in (False, True):
-                    name = ("phone" if phone else "desktop") + ("_3d" if three_d else "")
-                    print(f"{name}…", file=sys.stderr, flush=True)
-                    results[name] = run(browser, f"http://127.0.0.1:{args.port}", phone, args.strokes, three_d)
+            runs = [(False, False), (True, False)] + ([(False, True)] if args.three_d else [])
+            for phone, three_d in runs:
+                name = ("phone" if phone else "desktop") + ("_3d" if three_d else "")
+                print(f"{name}…", file=sys.stderr, flush=True)
+                results[name] = run(browser, f"http://127.0.0.1:{args.port}", phone, args.strokes, three_d)
             browser.close()
     finally:
         stop_server(server)
@@ -220,9 +227,11 @@ def main() -> None:
             print(f"{'':8} 3D draw calls median {d['median']:.1f} ms, p95 {d['p95']:.1f} ms ({d['draws']} draws)")
         if r.get("orbit"):
             o = r["orbit"]
-            gap = o["frame_gap_ms"] or {"median": math.nan, "p95": math.nan}
+            nan = {"median": math.nan, "p95": math.nan}
+            gap, cost = o["frame_gap_ms"] or nan, o["draw_to_next_frame_ms"] or nan
             print(f"{'':8} orbit: {o['frames']} frames for {o['moves']} moves, {o['frames_per_s']:.1f} frames/s, "
-                  f"gap median {gap['median']:.1f} ms, p95 {gap['p95']:.1f} ms")
+                  f"gap median {gap['median']:.1f} ms, p95 {gap['p95']:.1f} ms; a draw to the next frame median "
+                  f"{cost['median']:.1f} ms, p95 {cost['p95']:.1f} ms")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"benchmark": "netview_latency", "date": time.strftime("%Y-%m-%d %H:%M"),
                                    "machine": {"platform": platform.platform(), "python": platform.python_version()},
