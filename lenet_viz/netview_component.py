@@ -80,9 +80,10 @@ def weights_needed(model_id: str, key: str = KEY, sent: str = SENT, served: str 
 
 def view_texts(lang: str) -> dict[str, str]:
     """The view's own words in ``lang``: the catalogue's ``nv.*`` messages (placeholders such as
-    ``{side}`` are filled in the browser), the layer kinds (``kind.conv``, …) and the 3D view's ``v3d.*``."""
+    ``{side}`` are filled in the browser), the layer kinds (``kind.conv``, …), the Learn panel's ``learn.*``
+    and the 3D view's ``v3d.*``."""
     texts = {key.removeprefix("nv."): t(key, lang) for key in catalogue(DEFAULT_LANG)
-             if key.startswith(("nv.", "v3d."))}
+             if key.startswith(("nv.", "learn.", "v3d."))}
     kinds = {key.removeprefix("layer_kind."): t(key, lang) for key in catalogue(DEFAULT_LANG)
              if key.startswith("layer_kind.")}
     return {**texts, **{f"kind.{kind}": text for kind, text in kinds.items()}}

@@ -6,6 +6,7 @@
 // languages' words (nv.payload_*), never a blank area.
 
 import { clearProblem, say, showProblem } from "./draw.js";
+import { createLearn } from "./learn.js";
 import { decode, net } from "./lenet.js";
 import { PayloadError } from "./payload.js";
 import { mountReplay } from "./replay.js";
@@ -38,16 +39,20 @@ function modelFor(data, mount, setStateValue) {
 }
 
 /**
- * The view's hooks that report to Streamlit, and hand each forward pass to the 3D view.
+ * The view's hooks: those that report to Streamlit, the Learn panel's, and the 3D view's (each
+ * forward pass goes to the Learn panel and to the 3D view).
  * @param {(key: string, value: unknown) => void} setStateValue
- * @param {{view3d?: any}} mount
+ * @param {{learn: ReturnType<typeof createLearn>, view3d?: any}} mount
  */
 function liveHooks(setStateValue, mount) {
   return {
+    ...mount.learn.hooks,
     onDrawing: (/** @type {unknown} */ value) => setStateValue("drawing", value),
     onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
-    onResult: (/** @type {any} */ result, /** @type {any} */ view) =>
-      mount.view3d?.show(result, view.net, view.data.layers),
+    onResult: (/** @type {any} */ result, /** @type {any} */ view) => {
+      mount.learn.hooks.onResult(result, view);
+      mount.view3d?.show(result, view.net, view.data.layers);
+    },
   };
 }
 
@@ -100,7 +105,10 @@ export default function (component) {
   }
   clearProblem(parentElement);
   if (mount.view) {
-    if (mount.kind === "live") mount.view.setHooks(liveHooks(setStateValue, mount));
+    if (mount.kind === "live") {
+      mount.view.setHooks(liveHooks(setStateValue, mount));
+      mount.learn.update(data);
+    }
     mount.view3d.setTexts(data.texts);
     mount.view.update(data, model);
   } else if (mount.kind === "replay") {
@@ -110,8 +118,11 @@ export default function (component) {
     });
     mount.view3d = mount3D(mount.view, data, model, "rp-top");
   } else {
+    mount.learn = createLearn();
+    mount.learn.update(data);
     const hooks = liveHooks(setStateValue, mount);
     mount.view = mountLiveView(parentElement, model, data, hooks);
+    mount.learn.attach(mount.view);
     mount.view3d = mount3D(mount.view, data, model, "nv-top", hooks.onUnit);
   }
   mount.view3d.select(data.unit ?? null);
