@@ -49,7 +49,7 @@ def plan(spec: LeNetSpec) -> dict[str, Any]:
             "tensors": tensor_layout(spec)}
 
 
-def _texts(lang: str) -> dict[str, str]:
+def teach_texts(lang: str) -> dict[str, str]:
     """The page's words in ``lang``: every ``teach.*`` message, without the prefix."""
     return {key.removeprefix("teach."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("teach.")}
 
@@ -113,7 +113,7 @@ def teach_view(lang: str) -> None:
               "max_name": teach.MAX_NAME_CHARS}
     bundled = _bundled(lang)
     data = {
-        "texts": _texts(lang), "view_texts": nv.view_texts(lang), "limits": limits, "fill": MNIST_FILL,
+        "texts": teach_texts(lang), "view_texts": nv.view_texts(lang), "limits": limits, "fill": MNIST_FILL,
         "networks": {name: {"title": t(f"train.network.{name}", lang), "plan": plan(spec)}
                      for name, spec in PRESETS.items()},
         "bundled": bundled, "restore": st.session_state.get(RESTORE), "saved_at": st.session_state.get(SAVES, 0),
