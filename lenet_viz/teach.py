@@ -198,7 +198,8 @@ def read_examples_zip(data: bytes) -> Examples:
                                limit=f"{MAX_UPLOAD_BYTES / 1e6:.0f}")
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        # NotImplementedError: an entry asks for a newer zip version than Python reads
         raise TeachError.keyed("teach.zip_unreadable") from None
     with z:
         try:

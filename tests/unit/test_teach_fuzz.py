@@ -35,7 +35,15 @@ def outcome_of(data: bytes) -> str:
     return "read"
 
 
-@pytest.mark.slow
+def test_a_zip_asking_for_a_newer_zip_version_is_refused():
+    """Found by the fuzz below in CI: Python's zipfile raises NotImplementedError while it opens a
+    zip whose central directory asks for version 6.4, which escaped as a crash."""
+    data = bytearray(GOOD_ZIP)
+    at = data.index(b"PK\x01\x02")
+    data[at + 6] = 64  # "version needed to extract" of the first central directory entry
+    assert outcome_of(bytes(data)) == "refused"
+
+
 @pytest.mark.slow
 @FUZZ
 @given(st.lists(st.tuples(st.integers(0, len(GOOD_ZIP) - 1), st.integers(0, 255)), min_size=1, max_size=8))
@@ -61,7 +69,6 @@ LABELS = st.fixed_dictionaries({
 })
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 @FUZZ
 @given(LABELS, st.sampled_from([b"", b"\x89PNG\r\n\x1a\n", GOOD_ZIP[:200]]))
@@ -98,7 +105,6 @@ REPORT = st.fixed_dictionaries({
 })
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 @FUZZ
 @given(REPORT)
