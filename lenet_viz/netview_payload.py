@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -121,3 +122,67 @@ def replay_payload(spec: LeNetSpec, snapshots: Sequence[Any]) -> dict[str, Any]:
     info = [{"step": s.step, "epoch": s.epoch, "loss": s.loss, "train_acc": s.train_acc, "test_acc": s.test_acc}
             for s in snapshots]
     return model_payload(spec, [s.state_dict for s in snapshots], dtype="float16", set_info=info)
+
+
+# ---- what the browser sends back --------------------------------------------------------------
+
+MAX_SIZE = 256  # the largest input side a drawing may claim (LeNet specs stay far below)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """The user's drawing as the browser reports it (``lenet_viz/netview/drawing.js``): its id, and the
+    input it makes for the model on show (``size``×``size`` ``uint8``, None when the pad is blank)."""
+
+    id: str
+    size: int
+    image: np.ndarray | None
+
+    def input_for(self, size: int) -> np.ndarray | None:
+        """The input, if it was made for a model of this input size (another size reads the strokes anew)."""
+        return self.image if self.image is not None and self.size == size else None
+
+
+@dataclass(frozen=True)
+class UnitRequest:
+    """A click on a unit of the live view: which unit, and the drawing on show then (None: the
+    server's own input, a sample or an upload)."""
+
+    layer: str
+    map: int
+    row: int
+    col: int
+    drawing: Drawing | None
+
+
+def _count(value: Any, name: str, low: int = 0, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise PayloadError.keyed("nv.bad_request", detail=name)
+    return value
+
+
+def parse_drawing(value: Any) -> Drawing:
+    """A drawing report from the browser, checked: PayloadError (keyed) for anything else."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("id"), str) or not value["id"]:
+        raise PayloadError.keyed("nv.bad_request", detail="drawing")
+    size = _count(value.get("size"), "size", 1, MAX_SIZE)
+    raw = value.get("input")
+    if raw is None:
+        return Drawing(value["id"][:64], size, None)
+    if not isinstance(raw, list) or len(raw) != size * size or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in raw):
+        raise PayloadError.keyed("nv.bad_request", detail="input")
+    image = np.clip(np.asarray(raw, dtype=np.int64), 0, 255).astype(np.uint8).reshape(size, size)
+    return Drawing(value["id"][:64], size, image)
+
+
+def parse_unit_request(value: Any, layers: Mapping[str, Sequence[int]]) -> UnitRequest:
+    """A click on a unit, checked against the network on show (``layers``: name → output shape C×H×W
+    of the spatial layers): PayloadError (keyed) for an unknown layer, a unit outside it or garbage."""
+    if not isinstance(value, Mapping) or value.get("layer") not in layers:
+        raise PayloadError.keyed("nv.bad_request", detail="layer")
+    channels, height, width = layers[value["layer"]]
+    unit = UnitRequest(value["layer"], _count(value.get("map"), "map", 0, channels - 1),
+                       _count(value.get("row"), "row", 0, height - 1), _count(value.get("col"), "col", 0, width - 1),
+                       None if value.get("drawing") is None else parse_drawing(value["drawing"]))
+    return unit

@@ -17,7 +17,7 @@ import torch
 
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
-from lenet_viz.netview_component import component, weights_needed
+from lenet_viz.netview_component import component, needed, page_state, take_drawing
 from lenet_viz.netview_payload import replay_payload
 
 KEY = "replay_view"
@@ -44,19 +44,24 @@ def view_texts(lang: str) -> dict[str, str]:
     return {**texts, **kinds, **shared}
 
 
-def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lang: str = DEFAULT_LANG) -> None:
+def replay(ckpt: Checkpoint, image: np.ndarray, *, fill: float, label: str | None = None,
+           lang: str = DEFAULT_LANG) -> None:
     """Mount the replay of ``ckpt``'s snapshots on ``image`` (size×size ``uint8``, white on black);
-    ``label`` is the input's true class when known."""
+    ``label`` is the input's true class when known. The view sends the
+    browser's drawing (its input for this model's size and ``fill``) when it is not the one the
+    Feature maps state holds: the page offers "My drawing" from that."""
     model = payload(ckpt)
-    model_id = model["model_id"]
-    send = weights_needed(model_id, KEY, SENT, SERVED)
+    model_id, texts_id = model["model_id"], f"replay-{lang}"
     data = {
-        "view": "replay", "model_id": model_id, "model": model if send else None, "layers": model["layers"],
-        "set_info": model["set_info"], "classes": class_names(ckpt.classes, lang), "texts": view_texts(lang),
+        "view": "replay", "model_id": model_id, "model": model if needed(model_id, KEY, SENT, SERVED) else None,
+        "texts_id": texts_id, "texts": view_texts(lang) if needed(texts_id, KEY, SENT, SERVED) else None,
+        "classes": class_names(ckpt.classes, lang),
         "label": label,
-        "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "input": image.ravel().tolist(),
+        "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "fill": fill,
+        "input": image.ravel().tolist(),
+        "drawing_id": None if (drawing := page_state().drawing) is None else drawing.id,
         "history": [{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
                      "test_acc": p.test_acc} for p in ckpt.history],
     }
-    component()(data=data, key=KEY, on_missing_change=lambda: None)
-    st.session_state[SENT].add(model_id)
+    component()(data=data, key=KEY, on_missing_change=lambda: None, on_drawing_change=lambda: take_drawing(KEY))
+    st.session_state[SENT].update((model_id, texts_id))
