@@ -259,3 +259,22 @@ def test_a_tap_on_a_phone_shows_what_a_unit_reads(browser_page, streamlit_server
         screenshot(page, "phone_tap_unit")
     finally:
         context.close()
+
+
+def test_the_drawing_reaches_training_replay_only_when_it_is_needed(browser_page, streamlit_server):  # noqa: F811
+    page = browser_page
+    page.set_default_timeout(TIMEOUT)
+    open_page(page, streamlit_server, "Training replay")
+    page.locator("input.rp-slider").wait_for()
+    assert page.get_by_role("radiogroup", name="Input").get_by_text("My drawing").count() == 0  # nothing drawn yet
+    page.get_by_test_id("stSidebarNav").get_by_text("Feature maps", exact=True).click()
+    stroke(page, [(140, 50), (140, 230)])  # a 1
+    page.locator(EXAMPLE_HINT).wait_for(state="hidden")
+    page.get_by_test_id("stSidebarNav").get_by_text("Training replay", exact=True).click()
+    choice = page.get_by_role("radiogroup", name="Input").get_by_text("My drawing")
+    choice.wait_for()  # the replay view sent the browser's drawing: the page offers it
+    choice.click()
+    page.get_by_text("your last drawing on Feature maps").first.wait_for()
+    wait_idle(page)
+    page.locator(".rp-prediction-text", has_text="1").wait_for()  # the final snapshot reads the drawn 1
+    assert page.get_by_test_id("stException").count() == 0

@@ -4,8 +4,9 @@ Protocol-level, not browsers: each session is a websocket speaking Streamlit's B
 protobufs from the installed streamlit package (``tests/load/stclient.py``), as 40 Chromium tabs do
 not fit on 2 cores. Loopback only, a private server, bounded (asyncio timeouts), no timed
 assertions: speed is in ``benchmarks/server_load.py``. A
-"pen lift" is the rerun the in-browser network view sends at pen up (its component state with the
-drawing's 28×28 input); on the older page without that view, a rerun that picks a new sample.
+"pen lift" is the most the in-browser view asks of the server about a drawing (a pen lift itself
+sends nothing): a click on a unit with the drawing's 28×28 input, which opens the unit inspector;
+on the older page without that view, a rerun that picks a new sample.
 """
 
 import asyncio
