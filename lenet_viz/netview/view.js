@@ -25,7 +25,8 @@ function createView(parent) {
   const root = el("div", "nv");
   parent.appendChild(root);
   const view = {
-    root, data: null, model: null, net: null, strokes: structuredClone(currentDrawing().strokes), tool: "pen", perMap: false, pending: [],
+    root, data: null, model: null, net: null, strokes: structuredClone(currentDrawing().strokes),
+    tool: /** @type {"pen" | "eraser"} */ ("pen"), perMap: false, pending: [],
     frame: 0, input: null, result: null, prepared: null, selected: null, hover: null,
     hooks: /** @type {LiveViewHooks} */ ({}), slot: el("div", "nv-slot"),
   };
@@ -91,6 +92,7 @@ function createView(parent) {
 
   // --- pad events: pointer events cover mouse, pen and touch
   const padCtx = pad.getContext("2d", { willReadFrequently: true }); // read back every frame
+  /** @type {import("./drawing.js").Stroke | null} */
   let stroke = null;
   const at = (e) => {
     const box = pad.getBoundingClientRect();
