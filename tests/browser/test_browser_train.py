@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+from tests.datasets import DEBIAN_FASHION, requires
 
 # points drawn in the live curves (the page's first chart; results add more charts below it)
 POINTS = "() => (document.querySelector('.js-plotly-plot')?.data || [])" \
@@ -13,6 +14,7 @@ POINTS = "() => (document.querySelector('.js-plotly-plot')?.data || [])" \
 
 @pytest.mark.browser
 @pytest.mark.slow
+@requires(DEBIAN_FASHION, "Fashion-MNIST, the Train page's default dataset (apt-get install dataset-fashion-mnist)")
 def test_train_watch_stop_save(browser_page, streamlit_server):  # noqa: F811
     page = browser_page
     errors: list[str] = []
