@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE = shutil.which("node")
 TOOLS = ROOT / "node_modules" / ".bin"
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed (the JS unit tests need Node 20+)")
-needs_tools = pytest.mark.skipif(not (TOOLS / "eslint").exists() or not (TOOLS / "tsc").exists(),
-                                 reason="the npm dev tools are not installed: run `npm ci` (the README's test command does)")
+needs_tools = pytest.mark.skipif(
+    not (TOOLS / "eslint").exists() or not (TOOLS / "tsc").exists(),
+    reason="the npm dev tools are not installed: run `npm ci` (the README's test command does)")
 
 
 def _network_case(name: str, spec: LeNetSpec, seed: int, dtype: str = "float32", sets: int = 1) -> dict:
@@ -41,7 +42,8 @@ def _network_case(name: str, spec: LeNetSpec, seed: int, dtype: str = "float32",
     outputs = []
     with torch.no_grad():
         for x in inputs:
-            outputs.append({layer: out[0].flatten().tolist() for layer, out in forward_all(model, torch.from_numpy(x)[None])})
+            layers = forward_all(model, torch.from_numpy(x)[None])
+            outputs.append({layer: out[0].flatten().tolist() for layer, out in layers})
     return {"name": name, "expect": "ok", "payload": model_payload(spec, states, dtype=dtype),
             "inputs": [x.ravel().tolist() for x in inputs], "outputs": outputs, "set_index": sets - 1}
 
@@ -52,7 +54,8 @@ def _bad_cases(good: dict) -> list[dict]:
     cut = {**good, "weight_sets": [base64.b64encode(blob[: len(blob) // 2]).decode()]}
     return [
         {"name": "newer", "expect": "payload_newer", "payload": {**good, "version": PAYLOAD_VERSION + 1}},
-        {"name": "no version", "expect": "payload_malformed", "payload": {k: v for k, v in good.items() if k != "version"}},
+        {"name": "no version", "expect": "payload_malformed",
+         "payload": {k: v for k, v in good.items() if k != "version"}},
         {"name": "truncated", "expect": "payload_truncated", "payload": cut},
         {"name": "no layers", "expect": "payload_malformed", "payload": {**good, "layers": []}},
         {"name": "garbage", "expect": "payload_malformed", "payload": "not a payload"},
