@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -36,7 +35,16 @@ import torch
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
-from lenet_viz.netview_payload import Drawing, PayloadError, model_payload, parse_drawing, parse_unit_request
+from lenet_viz.netview_payload import (
+    Drawing,
+    LiveViewData,
+    NetworkPayload,
+    PayloadError,
+    model_payload,
+    parse_drawing,
+    parse_unit_request,
+    view_data,
+)
 
 COMPONENT = "lenet-viz.netview"  # "<project name>.<component name>" as lenet_viz/pyproject.toml declares it
 KEY = "fm_netview"
@@ -44,7 +52,7 @@ STATE = "feature_maps"  # the Feature maps page's FeatureMapsState
 UNIT_WIDGETS = ("fm_unit_layer", "fm_unit_map", "fm_unit_row", "fm_unit_col")  # the inspector's widgets
 SENT = "_netview_sent"  # ids of the models whose weights this session's page has been sent
 SERVED = "_netview_served"  # the last ``missing`` request answered
-_PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
+_PAYLOADS: WeakKeyDictionary[torch.nn.Module, NetworkPayload] = WeakKeyDictionary()
 
 
 @dataclass
@@ -82,7 +90,7 @@ def component() -> Callable:
     return st.components.v2.component(COMPONENT, js="index.js", css="netview.css")
 
 
-def payload(ckpt: Checkpoint) -> dict[str, Any]:
+def payload(ckpt: Checkpoint) -> NetworkPayload:
     """A model's spec, layer plan and float32 weights for the browser, built once per loaded model."""
     if ckpt.model not in _PAYLOADS:
         _PAYLOADS[ckpt.model] = model_payload(ckpt.spec, [ckpt.model.state_dict()])
@@ -152,14 +160,11 @@ def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: floa
     model_id, texts_id = model["model_id"], f"live-{lang}"
     spatial = {layer["name"]: tuple(layer["output_shape"]) for layer in model["layers"]
                if len(layer["output_shape"]) == 3}
-    data = {
-        "view": "live", "model_id": model_id, "model": model if needed(model_id) else None,
-        "texts_id": texts_id, "texts": view_texts(lang) if needed(texts_id) else None,
-        "classes": class_names(ckpt.classes, lang), "mode": mode,
-        "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "fill": fill, "hint": hint,
-        "input": None if image is None else image.ravel().tolist(), "unit": selected,
-        "inspecting": selected is not None,
-    }
+    data = LiveViewData(
+        **view_data("live", model, send_network=needed(model_id), texts_id=texts_id,
+                    texts=view_texts(lang) if needed(texts_id) else None, classes=class_names(ckpt.classes, lang),
+                    spec=ckpt.spec, fill=fill, image=image),
+        mode="draw" if mode == "draw" else "input", hint=hint, unit=selected, inspecting=selected is not None)
     component()(data=data, key=KEY, on_unit_change=lambda: _take_unit(spatial),
                 on_drawing_change=lambda: take_drawing(KEY), on_missing_change=lambda: None)
     st.session_state[SENT].update((model_id, texts_id))

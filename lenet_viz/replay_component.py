@@ -8,7 +8,6 @@ id, and the page asks again (state ``missing``) if it lost them, e.g. after a re
 
 from __future__ import annotations
 
-from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -18,15 +17,15 @@ import torch
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
 from lenet_viz.netview_component import component, needed, page_state, take_drawing
-from lenet_viz.netview_payload import replay_payload
+from lenet_viz.netview_payload import NetworkPayload, ReplayViewData, replay_payload, view_data
 
 KEY = "replay_view"
 SENT = "_replay_sent"  # ids of the models whose snapshots this session's page holds
 SERVED = "_replay_served"  # the last ``missing`` request answered
-_PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
+_PAYLOADS: WeakKeyDictionary[torch.nn.Module, NetworkPayload] = WeakKeyDictionary()
 
 
-def payload(ckpt: Checkpoint) -> dict[str, Any]:
+def payload(ckpt: Checkpoint) -> NetworkPayload:
     """A checkpoint's snapshots for the browser, built once per loaded model."""
     if ckpt.model not in _PAYLOADS:
         _PAYLOADS[ckpt.model] = replay_payload(ckpt.spec, ckpt.snapshots)
@@ -52,16 +51,13 @@ def replay(ckpt: Checkpoint, image: np.ndarray, *, fill: float, label: str | Non
     Feature maps state holds: the page offers "My drawing" from that."""
     model = payload(ckpt)
     model_id, texts_id = model["model_id"], f"replay-{lang}"
-    data = {
-        "view": "replay", "model_id": model_id, "model": model if needed(model_id, KEY, SENT, SERVED) else None,
-        "texts_id": texts_id, "texts": view_texts(lang) if needed(texts_id, KEY, SENT, SERVED) else None,
-        "classes": class_names(ckpt.classes, lang),
-        "label": label,
-        "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "fill": fill,
-        "input": image.ravel().tolist(),
-        "drawing_id": None if (drawing := page_state().drawing) is None else drawing.id,
-        "history": [{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
-                     "test_acc": p.test_acc} for p in ckpt.history],
-    }
+    drawing = page_state().drawing
+    data = ReplayViewData(
+        **view_data("replay", model, send_network=needed(model_id, KEY, SENT, SERVED), texts_id=texts_id,
+                    texts=view_texts(lang) if needed(texts_id, KEY, SENT, SERVED) else None,
+                    classes=class_names(ckpt.classes, lang), spec=ckpt.spec, fill=fill, image=image),
+        label=label, drawing_id=None if drawing is None else drawing.id,
+        history=[{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
+                  "test_acc": p.test_acc} for p in ckpt.history])
     component()(data=data, key=KEY, on_missing_change=lambda: None, on_drawing_change=lambda: take_drawing(KEY))
     st.session_state[SENT].update((model_id, texts_id))

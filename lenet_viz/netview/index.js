@@ -10,7 +10,7 @@
 import { clearProblem, say, showProblem } from "./draw.js";
 import { currentDrawing, inputOf } from "./drawing.js";
 import { decode } from "./lenet.js";
-import { PayloadError } from "./payload.js";
+import { checkViewData, PayloadError } from "./payload.js";
 import { mountReplay } from "./replay.js";
 import { mountLiveView } from "./view.js";
 
@@ -34,12 +34,12 @@ const FALLBACK = {
  * @param {any} data
  */
 function held(data) {
+  if (data.texts) TEXTS.set(data.texts_id, data.texts);
   let model = MODELS.get(data.model_id);
   if (!model && data.model) {
     model = decode(data.model);
     MODELS.set(data.model_id, model);
   }
-  if (data.texts) TEXTS.set(data.texts_id, data.texts);
   return { model: model ?? null, texts: TEXTS.get(data.texts_id) ?? null };
 }
 
@@ -100,6 +100,7 @@ export default function (component) {
   }
   let have;
   try {
+    checkViewData(data);
     have = held(data);
   } catch (error) {
     if (!(error instanceof PayloadError)) throw error;
@@ -117,13 +118,19 @@ export default function (component) {
   data = { ...data, texts: have.texts };
   clearProblem(parentElement);
   syncDrawing(data, mount, setStateValue);
-  if (mount.view) {
-    if (mount.kind === "live") mount.view.setHooks(liveHooks(setStateValue));
-    mount.view.update(data, model);
-  } else if (mount.kind === "replay") {
-    mount.view = mountReplay(parentElement, model, data);
-  } else {
-    mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue));
+  try {
+    if (mount.view) {
+      if (mount.kind === "live") mount.view.setHooks(liveHooks(setStateValue));
+      mount.view.update(data, model);
+    } else if (mount.kind === "replay") {
+      mount.view = mountReplay(parentElement, model, data);
+    } else {
+      mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue));
+    }
+  } catch (error) { // a network the checks let through but the maths cannot run: say so, in place
+    for (const node of parentElement.querySelectorAll(":scope > .nv, :scope > .rp-root")) node.remove();
+    mount.view = null;
+    showProblem(parentElement, say(have.texts, "payload_malformed", { detail: String(error?.message ?? error) }));
   }
   return () => mount.view?.stop?.();
 }
