@@ -221,7 +221,8 @@ function createView(parent) {
   parent.append(root);
 
   const view = { root, play, slider, status, prediction, bars, curves, trajectory, trajectoryLegend, kernelsBox,
-    layersBox, index: 0, timer: null, frame: 0, pendingSince: null, model: null, layerCanvases: new Map(),
+    layersBox, index: 0, timer: null, frame: 0, pendingSince: /** @type {number | null} */ (null), model: null,
+    layerCanvases: new Map(),
     words: [[predictionHeading, "prediction_heading"], [curvesHeading, "curves_heading"],
       [trajectoryHeading, "trajectory_heading"], ...keys],
     labels: [[slider, "slider"], [curves, "curves_label"], [trajectory, "trajectory_label"]] };

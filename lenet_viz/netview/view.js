@@ -27,7 +27,7 @@ function createView(parent) {
   const view = {
     root, data: null, model: null, net: null, strokes: structuredClone(currentDrawing().strokes),
     tool: /** @type {"pen" | "eraser"} */ ("pen"), perMap: false, pending: [],
-    frame: 0, input: null, result: null, prepared: null, selected: null, hover: null,
+    frame: 0, input: null, result: null, prepared: null, selected: /** @type {any} */ (null), hover: null,
     hooks: /** @type {LiveViewHooks} */ ({}), slot: el("div", "nv-slot"),
   };
 
