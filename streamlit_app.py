@@ -19,6 +19,7 @@ pages = [
     st.Page("app_pages/output_size.py", title=ui.tr("nav.output_size"), icon=":material/straighten:"),
     st.Page("app_pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:"),
     st.Page("app_pages/replay.py", title=ui.tr("nav.replay"), icon=":material/history:"),
+    st.Page("app_pages/lessons.py", title=ui.tr("nav.lessons"), icon=":material/quiz:"),
 ]
 HOME = pages[0]  # the one page that needs none of the heavy imports (compared as an object: titles get translated)
 

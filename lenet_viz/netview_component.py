@@ -142,8 +142,9 @@ def needed(item_id: str, key: str = KEY, sent: str = SENT, served: str = SERVED)
 
 def view_texts(lang: str) -> dict[str, str]:
     """The view's own words in ``lang``: the catalogue's ``nv.*`` messages (placeholders such as
-    ``{side}`` are filled in the browser) and the layer kinds (``kind.conv``, …)."""
-    texts = {key.removeprefix("nv."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("nv.")}
+    ``{side}`` are filled in the browser), the layer kinds (``kind.conv``, …) and the Learn panel's ``learn.*``."""
+    texts = {key.removeprefix("nv."): t(key, lang) for key in catalogue(DEFAULT_LANG)
+             if key.startswith(("nv.", "learn."))}
     kinds = {key.removeprefix("layer_kind."): t(key, lang) for key in catalogue(DEFAULT_LANG)
              if key.startswith("layer_kind.")}
     return {**texts, **{f"kind.{kind}": text for kind, text in kinds.items()}}

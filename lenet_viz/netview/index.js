@@ -9,6 +9,7 @@
 
 import { clearProblem, say, showProblem } from "./draw.js";
 import { currentDrawing, inputOf } from "./drawing.js";
+import { createLearn } from "./learn.js";
 import { decode } from "./lenet.js";
 import { checkViewData, PayloadError } from "./payload.js";
 import { mountReplay } from "./replay.js";
@@ -75,11 +76,13 @@ function syncDrawing(data, mount, setStateValue) {
 }
 
 /**
- * The view's hooks that report to Streamlit.
+ * The view's hooks: those that report to Streamlit, and the Learn panel's.
  * @param {(key: string, value: unknown) => void} setStateValue
+ * @param {{learn: ReturnType<typeof createLearn>}} mount
  */
-function liveHooks(setStateValue) {
+function liveHooks(setStateValue, mount) {
   return {
+    ...mount.learn.hooks,
     onDrawing: (/** @type {unknown} */ drawing) => setStateValue("drawing", drawing),
     onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
   };
@@ -120,12 +123,18 @@ export default function (component) {
   syncDrawing(data, mount, setStateValue);
   try {
     if (mount.view) {
-      if (mount.kind === "live") mount.view.setHooks(liveHooks(setStateValue));
+      if (mount.kind === "live") {
+        mount.view.setHooks(liveHooks(setStateValue, mount));
+        mount.learn.update(data);
+      }
       mount.view.update(data, model);
     } else if (mount.kind === "replay") {
       mount.view = mountReplay(parentElement, model, data);
     } else {
-      mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue));
+      mount.learn = createLearn();
+      mount.learn.update(data);
+      mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue, mount));
+      mount.learn.attach(mount.view);
     }
   } catch (error) { // a network the checks let through but the maths cannot run: say so, in place
     for (const node of parentElement.querySelectorAll(":scope > .nv, :scope > .rp-root")) node.remove();

@@ -373,6 +373,8 @@ function layout(view) {
 }
 
 function layerValues(view, name) {
+  const shown = view.hooks.valuesOf?.(name); // e.g. the Learn panel's gradients instead of the activations
+  if (shown) return shown;
   if (name === "input") return view.input;
   return view.result?.outputs[name];
 }
@@ -384,11 +386,12 @@ function render(view) {
   renderPrediction(view);
   for (const { layer, canvases, spatial } of view.sections.values()) {
     const values = layerValues(view, layer.name);
+    const hooked = values !== (layer.kind === "input" ? view.input : view.result?.outputs[layer.name]); // signed
     if (!values) {
       for (const canvas of canvases) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
       continue;
     }
-    if (layer.kind === "input") {
+    if (layer.kind === "input" && !hooked) {
       const [c, h, w] = layer.output_shape;
       for (let m = 0; m < c; m++) paintMap(canvases[m], values, m * h * w, h, w, 0, 1, false, GRAY);
       continue;
@@ -396,7 +399,7 @@ function render(view) {
     if (spatial) {
       const [c, h, w] = layer.output_shape;
       const [lo, hi] = valueRange(values);
-      const signed = lo < 0;
+      const signed = lo < 0 || hooked;
       for (let m = 0; m < c; m++) {
         const [a, b] = view.perMap ? valueRange(values, m * h * w, (m + 1) * h * w) : [lo, hi];
         paintMap(canvases[m], values, m * h * w, h, w, signed ? a : Math.min(0, a), b, signed);
@@ -406,7 +409,7 @@ function render(view) {
       const padded = new Float32Array(canvas.width * canvas.height);
       padded.set(values);
       const [lo, hi] = valueRange(values);
-      paintMap(canvas, padded, 0, canvas.height, canvas.width, Math.min(0, lo), hi, lo < 0);
+      paintMap(canvas, padded, 0, canvas.height, canvas.width, Math.min(0, lo), hi, lo < 0 || hooked);
     }
   }
   drawHover(view);
@@ -582,6 +585,7 @@ function writeTip(view, unit, info) {
   }
   if (!unit.flat) lines.push(say(view.data?.texts, "click"));
   tip.replaceChildren(...lines.map((line, i) => el("div", i === 0 ? "nv-tip-head" : "", line)));
+  for (const line of view.hooks.extraTipLines?.(unit) ?? []) tip.append(el("div", "", line));
   tip.hidden = false;
   placeTip(view);
 }
@@ -601,6 +605,10 @@ function placeTip(view) {
  * @typedef {object} LiveViewHooks
  * @property {(result: any, view: any) => void} [onResult] after each forward pass, with its result
  *   (lenet.js forward: input, outputs by layer, probabilities, prediction)
+ * @property {(layer: string) => Float32Array | undefined} [valuesOf] values to paint instead of a layer's
+ *   (or the input's) outputs, on a signed scale (the Learn panel's gradients)
+ * @property {(unit: {layer: string, map: number, row: number, col: number, flat: boolean}) => string[]} [extraTipLines]
+ *   more lines for a hovered unit's tooltip
  * @property {(drawing: DrawingReport | null) => void} [onDrawing] at a pen lift, undo or clear while
  *   `data.inspecting` (the server's unit inspector is open)
  * @property {(unit: {layer: string, map: number, row: number, col: number, at: number,
@@ -629,5 +637,7 @@ export function mountLiveView(parent, model, data, hooks = {}) {
     update: (next, nextModel) => update(view, next, nextModel),
     /** @param {LiveViewHooks} next */
     setHooks: (next) => { view.hooks = next; },
+    /** The forward pass and every layer again, after a change of the weights (the Learn panel's Step). */
+    refresh: () => { compute(view); render(view); },
   };
 }

@@ -19,10 +19,12 @@ from PIL import Image, ImageDraw
 from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, forward_all
 from lenet_viz.netview_payload import PAYLOAD_VERSION, model_payload
 from lenet_viz.preprocess import FASHION_FILL, MNIST_FILL, mnist_style
+from tests.environment import process_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = shutil.which("node")
 TOOLS = ROOT / "node_modules" / ".bin"
+FED = ("tests/js/payload.test.mjs", "tests/js/lenet.test.mjs", "tests/js/preprocess.test.mjs")  # read our fixtures
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed (the JS unit tests need Node 20+)")
 needs_tools = pytest.mark.skipif(
     not (TOOLS / "eslint").exists() or not (TOOLS / "tsc").exists(),
@@ -96,12 +98,12 @@ def fixtures(tmp_path_factory) -> Path:
 
 def _run(command: list[str], **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={"PATH": str(Path(NODE).parent) + ":/usr/bin:/bin", **env})
+                          env=process_environment(env))
 
 
 @needs_node
 def test_node_unit_tests_pass_on_pythons_payloads_and_drawings(fixtures):
-    result = _run([NODE, "--test", "tests/js/"], LENET_VIZ_JS_FIXTURES=str(fixtures))
+    result = _run([NODE, "--test", "--test-reporter=tap", *FED], LENET_VIZ_JS_FIXTURES=str(fixtures))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "# skipped 0" in result.stdout and "# fail 0" in result.stdout  # the Python-fed tests ran too
 
