@@ -121,6 +121,16 @@ def _take_unit(layers: dict[str, tuple[int, int, int]]) -> None:
     state.inspecting = state.clicked = True
 
 
+def drawing_source(key: str, size: int, fill: float) -> None:
+    """For a page that uses the drawing but shows no view (Lessons): an empty instance of the
+    component that sends the browser's drawing, read for this input size and fill, when it is not
+    the one this session holds (one rerun, then :func:`drawn_input` has it)."""
+    drawing = page_state().drawing
+    component()(data={"view": "drawing", "size": size, "fill": fill, "model_id": "",
+                      "drawing_id": None if drawing is None else drawing.id},
+                key=key, on_drawing_change=lambda: take_drawing(key))
+
+
 def drawn_input(size: int) -> np.ndarray | None:
     """The size×size ``uint8`` input of the last drawing the browser sent, or None (none, blank, another size)."""
     drawing = page_state().drawing

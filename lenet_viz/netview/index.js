@@ -94,6 +94,10 @@ function liveHooks(setStateValue, mount) {
 export default function (component) {
   const { parentElement, setStateValue } = component;
   let data = component.data;
+  if (data?.view === "drawing") { // no view: a page that reads the drawing (Lessons) asks for it here
+    syncDrawing(data, MOUNTS.get(parentElement) ?? MOUNTS.set(parentElement, {}).get(parentElement), setStateValue);
+    return;
+  }
   let mount = MOUNTS.get(parentElement);
   if (!mount || mount.kind !== data?.view || (mount.view && !parentElement.contains(mount.view.root))) {
     mount?.view?.stop?.();

@@ -279,3 +279,14 @@ def test_the_drawing_reaches_training_replay_only_when_it_is_needed(browser_page
     wait_idle(page)
     page.locator(".rp-prediction-text", has_text="1").wait_for()  # the final snapshot reads the drawn 1
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_the_drawing_reaches_a_lesson_that_asks_about_it(browser_page, streamlit_server):  # noqa: F811
+    page = browser_page
+    page.set_default_timeout(TIMEOUT)
+    open_page(page, streamlit_server, "Feature maps")
+    stroke(page, [(140, 50), (140, 230)])
+    page.locator(EXAMPLE_HINT).wait_for(state="hidden")
+    page.goto(streamlit_server + "/lessons?lang=en&lesson=seeing&q=kernel&seed=4")  # a reload: a new session
+    page.get_by_text("your drawing on the Feature maps page").first.wait_for()  # the browser's drawing, asked for
+    assert page.get_by_test_id("stException").count() == 0
