@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["node_modules/", ".venv/", "test-output/", "**/*.egg-info/"] },
+  { ignores: ["node_modules/", ".venv/", "test-output/", "**/*.egg-info/", "lenet_viz/netview/vendor/"] },  // vendor: three.js as released
   js.configs.recommended,
   {
     files: ["lenet_viz/netview/**/*.js"],
@@ -17,7 +17,7 @@ export default [
     },
   },
   {
-    files: ["tests/js/**/*.mjs", "eslint.config.js"],
+    files: ["tests/js/**/*.mjs", "tools/**/*.mjs", "eslint.config.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: globals.node },
   },
 ];
