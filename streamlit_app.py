@@ -20,6 +20,7 @@ pages = [
     st.Page("app_pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:"),
     st.Page("app_pages/replay.py", title=ui.tr("nav.replay"), icon=":material/history:"),
     st.Page("app_pages/lessons.py", title=ui.tr("nav.lessons"), icon=":material/quiz:"),
+    st.Page("app_pages/teach.py", title=ui.tr("nav.teach"), icon=":material/school:"),
 ]
 HOME = pages[0]  # the one page that needs none of the heavy imports (compared as an object: titles get translated)
 

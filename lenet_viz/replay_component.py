@@ -16,7 +16,7 @@ import torch
 
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
-from lenet_viz.netview_component import component, needed, page_state, take_drawing
+from lenet_viz.netview_component import component, needed, page_state, take_drawing, view3d_texts
 from lenet_viz.netview_payload import NetworkPayload, ReplayViewData, replay_payload, view_data
 
 KEY = "replay_view"
@@ -34,13 +34,14 @@ def payload(ckpt: Checkpoint) -> NetworkPayload:
 
 def view_texts(lang: str) -> dict[str, str]:
     """The replay view's own words in ``lang``: the catalogue's ``rp.*`` messages (placeholders such as
-    ``{index}`` are filled in the browser) and the layer kinds (``kind.conv``, …), as the Feature maps view has them."""
+    ``{index}`` are filled in the browser) and the layer kinds (``kind.conv``, …), as the Feature maps view has them,
+    and the 3D view's words."""
     texts = {key.removeprefix("rp."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("rp.")}
     kinds = {f"kind.{key.removeprefix('layer_kind.')}": t(key, lang) for key in catalogue(DEFAULT_LANG)
              if key.startswith("layer_kind.")}
     shared = {key: t(f"nv.{key}", lang) for key in ("input_title", "payload_newer", "payload_malformed",
                                                   "payload_truncated")}
-    return {**texts, **kinds, **shared}
+    return {**view3d_texts(lang), **texts, **kinds, **shared}
 
 
 def replay(ckpt: Checkpoint, image: np.ndarray, *, fill: float, label: str | None = None,

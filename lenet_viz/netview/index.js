@@ -10,10 +10,11 @@
 import { clearProblem, say, showProblem } from "./draw.js";
 import { currentDrawing, inputOf } from "./drawing.js";
 import { createLearn } from "./learn.js";
-import { decode } from "./lenet.js";
+import { decode, net } from "./lenet.js";
 import { checkViewData, PayloadError } from "./payload.js";
 import { mountReplay } from "./replay.js";
 import { mountLiveView } from "./view.js";
+import { mountView3DControl } from "./view3d_control.js";
 
 /** model_id → decoded model, shared by every view of the page. */
 const MODELS = new Map();
@@ -76,16 +77,40 @@ function syncDrawing(data, mount, setStateValue) {
 }
 
 /**
- * The view's hooks: those that report to Streamlit, and the Learn panel's.
+ * The view's hooks: those that report to Streamlit, the Learn panel's, and the 3D view's (each
+ * forward pass goes to the Learn panel and to the 3D view).
  * @param {(key: string, value: unknown) => void} setStateValue
- * @param {{learn: ReturnType<typeof createLearn>}} mount
+ * @param {{learn: ReturnType<typeof createLearn>, view3d?: any}} mount
  */
 function liveHooks(setStateValue, mount) {
   return {
     ...mount.learn.hooks,
     onDrawing: (/** @type {unknown} */ drawing) => setStateValue("drawing", drawing),
     onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
+    onResult: (/** @type {any} */ result, /** @type {any} */ view) => {
+      mount.learn.hooks.onResult?.(result, view);
+      mount.view3d?.show(result, view.net, view.model.layers);
+    },
   };
+}
+
+/**
+ * The 3D control beside a view's 2D maps: its button in the view's slot, its panel under the view's top
+ * row (`top`), fed the result on show; a click on a unit reports it as the 2D view does (`onUnit`).
+ * @param {any} view a mounted view: root, slot, result
+ * @param {any} data
+ * @param {any} model
+ * @param {string} top the class of the view's top row
+ * @param {((unit: any) => void) | undefined} [onUnit]
+ */
+function mount3D(view, data, model, top, onUnit) {
+  const control = mountView3DControl({
+    slot: view.slot, texts: data.texts, colourRule: data.view === "replay" ? "kind" : "sign",
+    place: (panel) => (view.root.querySelector(`:scope > .${top}`) ?? view.root.lastChild).after(panel),
+    onClick: onUnit && ((unit) => onUnit({ ...unit, at: Date.now() })),
+  });
+  if (view.result !== undefined) control.show(view.result, net(model), model.layers); // the replay's comes in a frame
+  return control;
 }
 
 /**
@@ -102,6 +127,7 @@ export default function (component) {
   if (!mount || mount.kind !== data?.view || (mount.view && !parentElement.contains(mount.view.root))) {
     mount?.view?.stop?.();
     mount?.view?.root.remove();
+    mount?.view3d?.destroy();
     mount = { kind: data?.view, view: null, asked: undefined, synced: undefined };
     MOUNTS.set(parentElement, mount);
   }
@@ -112,7 +138,8 @@ export default function (component) {
   } catch (error) {
     if (!(error instanceof PayloadError)) throw error;
     mount.view?.root.remove();
-    mount.view = null;
+    mount.view3d?.destroy();
+    mount.view = mount.view3d = null;
     showProblem(parentElement, say(TEXTS.get(data?.texts_id) ?? FALLBACK, error.key, error.values));
     return;
   }
@@ -131,18 +158,27 @@ export default function (component) {
         mount.view.setHooks(liveHooks(setStateValue, mount));
         mount.learn.update(data);
       }
+      mount.view3d.setTexts(data.texts);
       mount.view.update(data, model);
     } else if (mount.kind === "replay") {
-      mount.view = mountReplay(parentElement, model, data);
+      mount.view = mountReplay(parentElement, model, data, {
+        onResult: (/** @type {any} */ result, /** @type {any} */ snapshotNet, /** @type {any[]} */ layers) =>
+          mount.view3d?.show(result, snapshotNet, layers),
+      });
+      mount.view3d = mount3D(mount.view, data, model, "rp-top");
     } else {
       mount.learn = createLearn();
       mount.learn.update(data);
-      mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue, mount));
+      const hooks = liveHooks(setStateValue, mount);
+      mount.view = mountLiveView(parentElement, model, data, hooks);
       mount.learn.attach(mount.view);
+      mount.view3d = mount3D(mount.view, data, model, "nv-top", hooks.onUnit);
     }
+    mount.view3d.select(data.unit ?? null);
   } catch (error) { // a network the checks let through but the maths cannot run: say so, in place
     for (const node of parentElement.querySelectorAll(":scope > .nv, :scope > .rp-root")) node.remove();
-    mount.view = null;
+    mount.view3d?.destroy();
+    mount.view = mount.view3d = null;
     showProblem(parentElement, say(have.texts, "payload_malformed", { detail: String(error?.message ?? error) }));
   }
   return () => mount.view?.stop?.();

@@ -8,9 +8,8 @@
 // Streamlit trusts component code, so this file never builds HTML from data.
 
 import { GRAY, paintMap, valueRange } from "./colours.js";
-import { el, hoverLines, layerTitle, probabilityBars, say, shownLayers } from "./draw.js";
+import { el, hoverLines, layerTitle, probabilityBars, say, shownLayers, tipLines } from "./draw.js";
 import { currentDrawing, drawStroke, keepDrawing, PAD, paintStrokes } from "./drawing.js";
-import { unitValue } from "./format.js";
 import { explainUnit, forward, net } from "./lenet.js";
 import { mnistStyle, rgbaToGray } from "./preprocess.js";
 
@@ -572,18 +571,7 @@ function writeTip(view, unit, info) {
     tip.hidden = true;
     return;
   }
-  const where = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
-  const lines = [`${where} = ${unitValue(info.value)}`];
-  if (info.words) lines.push(say(view.data?.texts, info.words.key, info.words.values));
-  else if (info.formula) lines.push(info.formula); // an activation: relu(0.12) = 0.12 reads the same in every language
-  const n = info.sources?.length ?? 0;
-  if (n) {
-    const from = info.sources[0].layer;
-    const size = info.window?.size;
-    const window = size ? say(view.data?.texts, "window", { size }) : "";
-    lines.push(say(view.data?.texts, n > 1 ? "reads" : "reads_one", { count: n, source: from, window }));
-  }
-  if (!unit.flat) lines.push(say(view.data?.texts, "click"));
+  const lines = tipLines(view.data?.texts, unit, info, !unit.flat);
   tip.replaceChildren(...lines.map((line, i) => el("div", i === 0 ? "nv-tip-head" : "", line)));
   for (const line of view.hooks.extraTipLines?.(unit) ?? []) tip.append(el("div", "", line));
   tip.hidden = false;
