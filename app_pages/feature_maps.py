@@ -1,8 +1,8 @@
 """Feature maps: draw a digit, pick a sample or upload a picture, and watch every layer respond.
 
-The network runs in the browser (``lenet_viz.netview_component``) and follows the pen; this
-script runs at pen lift, on the input the browser computed, for the ``Prediction`` metric and the
-unit inspector.
+The network runs in the browser (``lenet_viz.netview_component``), follows the pen and shows the
+prediction; a pen lift reruns nothing. The server computes only the unit inspector, in a fragment
+with the view: closed until a click on a unit, which sends that unit and the drawing then on show.
 """
 
 import streamlit as st
@@ -17,15 +17,6 @@ from lenet_viz.models import layer_plan
 from lenet_viz.ui import tr
 
 PLOT = {"displayModeBar": False}
-
-
-def _select_clicked_unit() -> None:
-    """A click on a unit of the live view: inspect that unit below."""
-    unit = nv.clicked_unit()
-    if unit:
-        st.session_state["fm_unit_layer"] = unit["layer"]
-        st.session_state["fm_unit_map"], st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = (
-            int(unit["map"]), int(unit["row"]), int(unit["col"]))
 
 
 def _position(where, axis: str, size: int, key: str) -> int:
@@ -111,10 +102,7 @@ ui.share_view("feature-maps", links.FeatureMapsView(model_key, mode.lower(), st.
 prepared = shown_sample = None  # shown_sample: index of the bundled test image on show
 notes = st.container()  # one slot above the view, so that the view keeps its place (and its drawing) across reruns
 if mode == "Draw":
-    drawn = nv.drawn_input(size)  # what the page computed from the drawing at the last pen lift
-    if drawn is not None:
-        prepared = preprocess.as_input(drawn, size)
-    elif samples is not None:  # nothing drawn yet: show the network at work on an example
+    if samples is not None:  # the view shows the network at work on an example until something is drawn
         shown_sample = example_index(samples)
 elif mode == "Sample":
     if samples is None:
@@ -150,64 +138,90 @@ if mode == "Draw":
                icon=":material/draw:")
 elif prepared is None:
     notes.info(tr("fm.choose_input"), icon=":material/draw:")
-if shown_sample is not None:
-    label = class_name(ckpt.classes[samples.labels[shown_sample]], lang)
-    notes.caption(tr("fm.sample_caption", size=size, index=samples.indices[shown_sample], label=label))
+sample_caption = "" if shown_sample is None else tr(
+    "fm.sample_caption", size=size, index=samples.indices[shown_sample],
+    label=class_name(ckpt.classes[samples.labels[shown_sample]], lang))
+if sample_caption and not example:
+    notes.caption(sample_caption)
 
-view_slot = st.container()  # the view goes here once the inspector below has chosen its unit
+
+def _inspected_image(shown) -> tuple:
+    """The input the inspector reads, and why there is none: in Draw mode the drawing the browser
+    last sent (the example while the pad is blank), else the sample or upload on show."""
+    drawing = nv.page_state().drawing
+    if mode != "Draw" or drawing is None or (drawing.image is None and drawing.id == "blank"):
+        return shown, "nv.inspect_no_input"
+    image = drawing.input_for(size)
+    return image, "nv.inspect_other_size" if drawing.image is not None else "nv.inspect_no_input"
 
 
-def _mount_view(selected: dict | None = None) -> None:
+def _close_inspector() -> None:
+    state = nv.page_state()
+    state.inspecting = state.clicked = False
+
+
+def _inspector(image, missing: str) -> dict | None:
+    """The unit inspector: closed (computing nothing) until a click on a unit opens it; returns the
+    inspected unit, for the view to mark."""
+    state = nv.page_state()
+    st.subheader(tr("fm.inspect"))
+    if state.problem is not None:
+        st.warning(state.problem.text(lang), icon=":material/report:")
+        state.problem = None
+    if not state.inspecting:
+        st.caption(tr("nv.inspect_hint"))
+        return None
+    st.button(tr("nv.inspect_close"), icon=":material/close:", key="fm_unit_close", on_click=_close_inspector)
+    if image is None:
+        st.info(tr(missing))
+        return None
+    acts = activations.run(ckpt.model, spec, preprocess.to_tensor(image, spec.in_channels))
+    names = {layer.name: ff.layer_title(layer, lang).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
+    l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
+    if st.session_state.get("fm_unit_layer") not in names:
+        st.session_state["fm_unit_layer"] = next(iter(names))
+    layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key="fm_unit_layer")
+    channels, height, width = acts[layer_name].values.shape
+    if st.session_state.setdefault("fm_unit_map", 0) >= channels:
+        st.session_state["fm_unit_map"] = 0
+    input_key = hash(image.tobytes())
+    if state.clicked:  # the clicked unit, for the input it was clicked on
+        state.clicked, state.inspected_input = False, input_key
+    elif (state.inspected_input != input_key or st.session_state.get("fm_unit_row", height) >= height
+            or st.session_state.get("fm_unit_col", width) >= width):
+        # a new input, or a layer the old position does not fit: start on the strongest unit, not a dead one
+        strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
+        st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
+        state.inspected_input = input_key
+    map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map")
+    row = _position(r_col, "row", height, "fm_unit_row")
+    col_ = _position(c_col, "column", width, "fm_unit_col")
+    unit = activations.explain_unit(ckpt.model, spec, acts, layer_name, int(map_), int(row), int(col_))
+    st.latex(activations.formula_latex(unit))
+    st.caption(tr("fm.unit_value", value=f"{unit.value:.4f}", name=f"{layer_name}[{unit.map}, {unit.row}, {unit.col}]"))
+    where, numbers = st.columns([1, 1.4], gap="medium")
+    with where:
+        st.plotly_chart(ff.unit_location(acts, unit, lang), key="fm_unit_where", config=PLOT)
+    with numbers:
+        st.plotly_chart(ff.unit_arithmetic(unit, width_hint=640, lang=lang), key="fm_unit_numbers", config=PLOT)
+    return {"layer": layer_name, "map": unit.map, "row": unit.row, "col": unit.col}
+
+
+@st.fragment
+def live_view(shown) -> None:
+    """The view and its inspector: a click on a unit, or a pen lift while the inspector is open,
+    reruns this fragment only."""
+    view_slot = st.container()  # the view goes here once the inspector below has chosen its unit
+    selected = _inspector(*_inspected_image(shown))
     with view_slot:
-        nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill,
-                   image=None if prepared is None or (mode == "Draw" and not example) else prepared.image,
-                   selected=selected, on_unit=_select_clicked_unit, lang=lang)
+        nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill, image=shown,
+                   hint=sample_caption if example else "", selected=selected, lang=lang)
 
 
-if prepared is None:
-    _mount_view()
-    st.stop()
+live_view(None if prepared is None else prepared.image)
 
-# --- What the server computes from the same input ---------------------------------------------------
-acts = activations.run(ckpt.model, spec, preprocess.to_tensor(prepared.image, spec.in_channels))
-pred_col, kernel_col = st.columns([1, 3])
-with pred_col:
-    top = acts.prediction
-    st.metric(tr("fm.prediction"), class_name(ckpt.classes[top], lang), help=tr("fm.prediction_help"))
-    st.caption(tr("fm.probability", probability=f"{acts.probabilities[top]:.1%}"))
-
-with kernel_col.expander(tr("fm.kernels")):
+with st.expander(tr("fm.kernels")):
     st.caption(tr("fm.kernels_note"))
     for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
         weights = getattr(ckpt.model, name).weight.detach().numpy()
         st.plotly_chart(ff.kernel_grid(name, weights, lang=lang), key=f"fm_kernel_{name}", config=PLOT)
-
-# --- Inspect one unit --------------------------------------------------------------------------
-st.subheader(tr("fm.inspect"))
-names = {layer.name: ff.layer_title(layer, lang).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
-l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
-if st.session_state.get("fm_unit_layer") not in names:
-    st.session_state["fm_unit_layer"] = next(iter(names))
-layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key="fm_unit_layer")
-channels, height, width = acts[layer_name].values.shape
-if st.session_state.setdefault("fm_unit_map", 0) >= channels:
-    st.session_state["fm_unit_map"] = 0
-input_key = hash(prepared.image.tobytes())
-if (st.session_state.get("fm_unit_input") != input_key or st.session_state.get("fm_unit_row", height) >= height
-        or st.session_state.get("fm_unit_col", width) >= width):
-    # a new input, or a layer the old position does not fit: start on the strongest unit, not a dead one
-    strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
-    st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
-    st.session_state["fm_unit_input"] = input_key
-map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map")
-row = _position(r_col, "row", height, "fm_unit_row")
-col_ = _position(c_col, "column", width, "fm_unit_col")
-unit = activations.explain_unit(ckpt.model, spec, acts, layer_name, int(map_), int(row), int(col_))
-_mount_view({"layer": layer_name, "map": unit.map, "row": unit.row, "col": unit.col})
-st.latex(activations.formula_latex(unit))
-st.caption(tr("fm.unit_value", value=f"{unit.value:.4f}", name=f"{layer_name}[{unit.map}, {unit.row}, {unit.col}]"))
-where, numbers = st.columns([1, 1.4], gap="medium")
-with where:
-    st.plotly_chart(ff.unit_location(acts, unit, lang), key="fm_unit_where", config=PLOT)
-with numbers:
-    st.plotly_chart(ff.unit_arithmetic(unit, width_hint=640, lang=lang), key="fm_unit_numbers", config=PLOT)

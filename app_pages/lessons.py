@@ -59,6 +59,7 @@ def network_inputs():
     samples = load_samples(model.dataset) if model else None
     if model is None or samples is None:
         return None
+    nv.drawing_source("lesson_drawing", 28, preprocess.MNIST_FILL)  # the drawing stays in the browser until asked
     return ui.load_bundled(str(model.path)), samples, nv.drawn_input(28)
 
 

@@ -61,6 +61,7 @@ with model_col:
     st.caption(tr("replay.model_note", count=len(ckpt.snapshots), first=f"{first.step:,}", last=f"{last.step:,}",
                   epoch=f"{last.epoch:g}", dataset=ckpt.dataset or tr("fm.unknown_data")))
 size = ckpt.spec.input_size
+fill = preprocess.FASHION_FILL if ckpt.dataset == "fashion-mnist" else preprocess.MNIST_FILL
 
 samples = load_samples(ckpt.dataset)
 drawn = nv.drawn_input(size)
@@ -102,10 +103,9 @@ else:
     except preprocess.ImageError as exc:
         st.error(exc.text(lang))
         st.stop()
-    fill = preprocess.FASHION_FILL if ckpt.dataset == "fashion-mnist" else preprocess.MNIST_FILL
     prepared = preprocess.mnist_style(gray, size, fill)
     if prepared is None:
         st.warning(tr("replay.blank"))
         st.stop()
     image = prepared.image
-rc.replay(ckpt, image, label=label, lang=lang)
+rc.replay(ckpt, image, fill=fill, label=label, lang=lang)

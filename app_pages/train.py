@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lenet_viz import netview_component as nv
-from lenet_viz import ui
+from lenet_viz import preprocess, ui
 from lenet_viz.advice import default_lr
 from lenet_viz.checkpoints import check_upload
 from lenet_viz.compare_section import compare_runs
@@ -336,6 +336,9 @@ def keep_network(run: TrainingSession, view: SessionView) -> None:
     if save_col.button(tr("train.save"), icon=":material/save:", width="stretch"):
         if saved := _save(run, view, label or default_label):
             st.success(tr("train.saved", label=saved))
+    if view.snapshots:  # Replay opens on the Feature maps drawing if there is one: let the browser say
+        nv.drawing_source("train_drawing", run.spec.input_size,
+                          preprocess.FASHION_FILL if run.data.dataset == "fashion-mnist" else preprocess.MNIST_FILL)
     if view.snapshots and replay_col.button(tr("train.replay"), icon=":material/history:", width="stretch",
                                             help=tr("train.replay_help")):
         if saved := _save(run, view, label or default_label):

@@ -1,6 +1,7 @@
-"""How long the feature-maps page's server side takes after a stroke ends (the pen-lift rerun).
+"""How long the feature-maps page's server side takes for a drawing (the inspector's rerun).
 
-The maps are drawn in the browser now; at pen lift the page sends the 28×28 input it computed.
+The maps are drawn in the browser and a pen lift sends nothing; with the unit inspector open, a
+click or a pen lift sends the 28×28 input the browser computed, and the inspector reruns.
 Times each step of one rerun on a synthetic drawing of a 7: reading that input, the forward pass,
 the kernel and unit-inspector figures, and serialising them to JSON as ``st.plotly_chart`` does.
 Uses the bundled models when present, otherwise untrained presets; then times the whole page
@@ -96,9 +97,13 @@ def rerun(values: list[int], model, spec) -> dict[str, float]:
 
 
 def page_reruns(url: str, repeats: int) -> list[float]:
-    """The whole page script after each new stroke, run by Streamlit's AppTest (ms): everything
-    the server does, plus AppTest's own bookkeeping. Empty without bundled models."""
+    """The whole page script after each new stroke with the inspector open, run by Streamlit's
+    AppTest (ms): more than the browser's fragment rerun, plus AppTest's own bookkeeping. Empty
+    without bundled models."""
     from streamlit.testing.v1 import AppTest
+
+    from lenet_viz.netview_component import STATE, FeatureMapsState
+    from lenet_viz.netview_payload import Drawing
 
     if not bundled_models():
         return []
@@ -106,7 +111,8 @@ def page_reruns(url: str, repeats: int) -> list[float]:
     times, values = [], drawn_input(url, 28)
     for i in range(repeats + 1):
         values[300 + i] ^= 1  # a new input each time, as after every stroke
-        at.session_state["fm_drawing"] = {"input": list(values), "size": 28, "strokes": []}
+        image = np.asarray(values, np.uint8).reshape(28, 28)
+        at.session_state[STATE] = FeatureMapsState(drawing=Drawing(f"bench-{i}", 28, image), inspecting=True)
         start = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - start) * 1e3)

@@ -1,4 +1,5 @@
-"""The live network view in headless Chromium: how fast the maps follow the pen, and what a pen lift costs.
+"""The live network view in headless Chromium: how fast the maps follow the pen, and what a pen lift and
+the unit inspector cost on the websocket.
 
     python benchmarks/netview_latency.py [--strokes 6] [--port 8631] [--no-3d]
 
@@ -10,9 +11,11 @@ then on the desktop again with the 3D view open (its "3D" control pressed: "desk
   records, in the animation frame that repaints, ``now - event.timeStamp`` for every pointer event
   it coalesced (``window.__netview.latencies``); median, p95 and max;
   and to the start of the next animation frame after that repaint (``shown``: when it is on screen);
-- frames the page sent to the server during strokes (must be 0) and at each pen lift (1);
-- pen lift → the server's ``Prediction`` metric showing the new class (a MutationObserver), and
-  the websocket bytes of that rerun (sent: counted where the page sends; received: CDP).
+- frames the page sent to the server during strokes and at each pen lift (both 0: the drawing
+  stays in the browser), and the websocket bytes it received for each pen lift (counted by
+  wrapping the page's WebSocket);
+- on the desktop, the bytes of a click on a unit (the inspector opens, a fragment rerun) and of a
+  pen lift while the inspector is open (it follows the drawing), sent and received.
 
 With the 3D view open the 3D picture is drawn in the same animation frame as the 2D maps (the view's
 forward-pass hook), so pointer move → repaint and → next frame then cover both; also reported: the
@@ -51,12 +54,13 @@ RESULTS = ROOT / "benchmarks" / "results" / "netview_latency.json"
 COUNT_SENT_BYTES = COUNT_SENT_FRAMES.replace("window.__sentFrames += 1;",
                                              "window.__sentFrames += 1; window.__sentBytes = (window.__sentBytes ?? 0)"
                                              " + (data.byteLength ?? data.length ?? data.size ?? 0);")
-# the server's Prediction changes: remember when (performance.now(), as the view's sentAt)
-WATCH_METRIC = """() => { window.__metricAt = 0; const read = () => document.querySelector(
-  '[data-testid=stMetricValue]')?.textContent; let last = read();
-  new MutationObserver(() => {
-    const now = read(); if (now !== last) { last = now; window.__metricAt = performance.now(); } })
-  .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+# bytes the page receives on its websockets (Playwright's and CDP's frame events miss some here)
+COUNT_RECEIVED_BYTES = """(() => { const Native = window.WebSocket; window.__receivedBytes = 0;
+  window.WebSocket = function (...args) { const ws = new Native(...args);
+    ws.addEventListener("message", (e) => { window.__receivedBytes += e.data.byteLength ?? e.data.size
+      ?? e.data.length ?? 0; }); return ws; };
+  window.WebSocket.prototype = Native.prototype; Object.assign(window.WebSocket, Native); })();"""
+SETTLE_MS = 2500  # after a pen lift: long enough for any answer to arrive
 ONES = ([(110, 75), (145, 50), (145, 235)], [(150, 40), (130, 240)])  # the example on show is a 7: a 1 changes it
 
 
@@ -66,12 +70,6 @@ def path(points: list[tuple[float, float]], steps: int = 40) -> list[tuple[float
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         out += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(1, steps + 1)]
     return out
-
-
-def frame_bytes(frame: dict) -> int:
-    """A websocket frame's size: CDP gives binary frames (opcode 2) as base64."""
-    data = frame["payloadData"]
-    return len(data) * 3 // 4 - data[-2:].count("=") if frame.get("opcode") == 2 else len(data.encode())
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -113,10 +111,8 @@ def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) ->
     page = context.new_page()
     page.set_default_timeout(120_000)  # a loaded machine's reruns
     page.add_init_script(COUNT_SENT_BYTES)
+    page.add_init_script(COUNT_RECEIVED_BYTES)
     cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    received = []
-    cdp.on("Network.webSocketFrameReceived", lambda e: received.append(frame_bytes(e["response"])))
     page.goto(base + "/feature_maps")
     pad = page.locator(PAD)
     pad.wait_for()
@@ -126,7 +122,6 @@ def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) ->
         page.wait_for_function("(window.__view3d?.draws.length ?? 0) > 0")
         page.wait_for_timeout(1000)  # its stylesheet in, the page laid out again
     pad.scroll_into_view_if_needed()
-    page.evaluate(WATCH_METRIC)
     box = pad.bounding_box()
     k = box["width"] / 280
 
@@ -137,7 +132,10 @@ def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) ->
         points = [] if kind == "touchEnd" else [dict(zip(("x", "y"), at(x, y)))]
         cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
 
-    lifts, during, at_lift, sent_bytes, recv_bytes = [], [], [], [], []
+    def traffic() -> tuple[int, int]:
+        return page.evaluate("window.__sentBytes ?? 0"), page.evaluate("window.__receivedBytes")
+
+    during, at_lift, recv_bytes = [], [], []
     for i in range(strokes):
         if i:
             page.get_by_role("button", name="Clear").click()
@@ -156,16 +154,12 @@ def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) ->
                 page.mouse.move(*at(x, y))
             page.wait_for_timeout(8)  # a hand's pace: about 120 moves a second
         during.append(page.evaluate("window.__sentFrames") - frames)
-        bytes_before, received[:] = page.evaluate("window.__sentBytes ?? 0"), []
-        page.evaluate("window.__metricAt = 0")
+        received_before = page.evaluate("window.__receivedBytes")
         touch("touchEnd") if phone else page.mouse.up()
-        page.wait_for_function("window.__metricAt > 0")
-        wait_idle(page)
-        lifts.append(page.evaluate("window.__metricAt - window.__netview.sentAt"))
+        page.wait_for_timeout(SETTLE_MS)
         at_lift.append(page.evaluate("window.__sentFrames") - frames)
-        sent_bytes.append(page.evaluate("window.__sentBytes") - bytes_before)
-        recv_bytes.append(sum(received))
-        largest = sorted(received, reverse=True)[:4]
+        recv_bytes.append(page.evaluate("window.__receivedBytes") - received_before)
+    inspector = None if phone else open_inspector(page, traffic)
     latencies = page.evaluate("window.__netview.latencies")
     work = page.evaluate("window.__netview.work")
     shown = page.evaluate("window.__netview.shown")
@@ -185,10 +179,36 @@ def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) ->
         "frame_work_ms": {"compute_median": statistics.median(w[0] for w in work),
                           "paint_median": statistics.median(w[1] for w in work), "frames": len(work)},
         "frames_sent_during_strokes": during, "frames_sent_per_stroke_with_lift": at_lift,
-        "lift_to_server_prediction_ms": {"median": statistics.median(lifts), "max": max(lifts), "all": lifts},
-        "pen_lift_rerun_bytes": {"sent_median": statistics.median(sent_bytes),
-                                 "received_median": statistics.median(recv_bytes), "largest_frames": largest},
+        "pen_lift_received_bytes": {"median": statistics.median(recv_bytes), "max": max(recv_bytes)},
+        "inspector_bytes": inspector,
     }
+
+
+def open_inspector(page, traffic) -> dict:
+    """Click a unit of conv1 (the inspector opens), then draw one more stroke while it is open:
+    the bytes each sends and receives, once the page is idle again."""
+    before = traffic()
+    unit = page.locator("canvas.nv-map-canvas[data-layer=conv1]").first
+    unit.scroll_into_view_if_needed()
+    box = unit.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_text("The network computed").wait_for()
+    wait_idle(page)
+    page.wait_for_timeout(SETTLE_MS)
+    click = [b - a for a, b in zip(before, traffic())]
+    pad = page.locator(PAD)
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    k = box["width"] / 280
+    before = traffic()
+    page.mouse.move(box["x"] + 60 * k, box["y"] + 200 * k)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 220 * k, box["y"] + 200 * k, steps=20)
+    page.mouse.up()
+    wait_idle(page)
+    page.wait_for_timeout(SETTLE_MS)
+    lift = [b - a for a, b in zip(before, traffic())]
+    return {"click_sent": click[0], "click_received": click[1], "lift_sent": lift[0], "lift_received": lift[1]}
 
 
 def main() -> None:
@@ -213,15 +233,17 @@ def main() -> None:
     finally:
         stop_server(server)
     for name, r in results.items():
-        m, lift, b = r["move_to_repaint_ms"], r["lift_to_server_prediction_ms"], r["pen_lift_rerun_bytes"]
+        m, b, inspector = r["move_to_repaint_ms"], r["pen_lift_received_bytes"], r["inspector_bytes"]
         work = r["frame_work_ms"]
         print(f"{name:8} {r['input']:5} {r['pointer_events']:5} moves: move→repaint median {m['median']:.1f} ms, "
               f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms; to the next frame p95 "
               f"{r['move_to_next_frame_ms']['p95']:.1f} ms (in a frame: preprocess+forward "
               f"{work['compute_median']:.1f} ms, paint {work['paint_median']:.1f} ms) | frames sent during strokes "
               f"{r['frames_sent_during_strokes']}, with lift {r['frames_sent_per_stroke_with_lift']} | "
-              f"lift→Prediction median {lift['median']:.0f} ms (max {lift['max']:.0f}) | rerun bytes sent "
-              f"{b['sent_median']:.0f}, received {b['received_median']:.0f}")
+              f"pen lift bytes received median {b['median']:.0f} (max {b['max']:.0f})"
+              + (f" | inspector: click sent {inspector['click_sent']} B, received {inspector['click_received']} B; "
+                 f"pen lift while open sent {inspector['lift_sent']} B, received {inspector['lift_received']} B"
+                 if inspector else ""))
         if "view3d_draw_ms" in r:
             d = r["view3d_draw_ms"]
             print(f"{'':8} 3D draw calls median {d['median']:.1f} ms, p95 {d['p95']:.1f} ms ({d['draws']} draws)")

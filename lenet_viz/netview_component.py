@@ -2,21 +2,30 @@
 
 The browser runs the network (``lenet.js``) and draws it (``view.js``, ``netview.css``): every layer
 follows the pen with no server round trip. The component's files are served by URL from the
-package (``lenet_viz/pyproject.toml`` declares them) and fetched once; a rerun carries data only. Python sends a model's weights once per session (they
-are ~330 kB of base64); later reruns send only its id, and the page asks again (state ``missing``)
-if it lost them, e.g. after a reload. What the page reports back:
+package (``lenet_viz/pyproject.toml`` declares them) and fetched once; a rerun carries data only.
+Python sends a model's weights (~330 kB of base64) and the view's words in a language once per
+session; later reruns send only their ids, and the page asks again (state ``missing``: ``{"ids",
+"at"}``) for what it lost, e.g. after a reload.
 
-- ``drawing``, once per pen lift, undo or clear: ``{"input": [size*size ints 0..255] | None,
-  "size", "model_id", "strokes"}``; kept in ``st.session_state[DRAWING]`` so that a page switch
-  (which forgets a widget's state) keeps the drawing, and the server's views use that input;
-- ``unit``, on a click: ``{"layer", "map", "row", "col"}`` for the server-side unit inspector.
+The drawing lives in the browser (``drawing.js``): a pen lift sends nothing and reruns nothing.
+The server hears of it only when something here needs it, and keeps the last one it heard in
+:class:`FeatureMapsState`:
+
+- ``unit``, on a click on a unit: ``{"layer", "map", "row", "col", "drawing"}``: the unit inspector
+  opens on that unit and the drawing then on show (a fragment rerun, not the page);
+- ``drawing``, at a pen lift while the inspector is open (it follows the drawing), or when the
+  Training replay page shows a ``drawing_id`` other than the browser's: ``{"id", "size", "input",
+  "model_id", "strokes"}``.
+
+What arrives is checked (``netview_payload.parse_unit_request``, ``parse_drawing``): garbage becomes
+a message on the page, never an exception.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -24,15 +33,51 @@ import streamlit as st
 import torch
 
 from lenet_viz.checkpoints import Checkpoint
+from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
-from lenet_viz.netview_payload import model_payload
+from lenet_viz.netview_payload import (
+    Drawing,
+    LiveViewData,
+    NetworkPayload,
+    PayloadError,
+    model_payload,
+    parse_drawing,
+    parse_unit_request,
+    view_data,
+)
 
 COMPONENT = "lenet-viz.netview"  # "<project name>.<component name>" as lenet_viz/pyproject.toml declares it
 KEY = "fm_netview"
-DRAWING = "fm_drawing"  # the last drawing the page reported (survives page switches)
+STATE = "feature_maps"  # the Feature maps page's FeatureMapsState
+UNIT_WIDGETS = ("fm_unit_layer", "fm_unit_map", "fm_unit_row", "fm_unit_col")  # the inspector's widgets
 SENT = "_netview_sent"  # ids of the models whose weights this session's page has been sent
 SERVED = "_netview_served"  # the last ``missing`` request answered
-_PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
+_PAYLOADS: WeakKeyDictionary[torch.nn.Module, NetworkPayload] = WeakKeyDictionary()
+
+
+@dataclass
+class FeatureMapsState:
+    """What the Feature maps page keeps between reruns and page switches (beside its widgets' values).
+
+    ``drawing``: the last drawing the browser sent (a click, the open inspector, Training replay);
+    ``inspecting``: the unit inspector is open (until then it computes nothing, and pen lifts send
+    nothing); ``clicked``: a click chose the inspected unit, kept for its input (else each new input
+    starts on its strongest unit); ``inspected_input``: a hash of the input the inspector last showed;
+    ``problem``: a request from the view the page could not read, shown once."""
+
+    drawing: Drawing | None = None
+    inspecting: bool = False
+    clicked: bool = False
+    inspected_input: int | None = None
+    problem: LenetVizError | None = None
+
+
+def page_state() -> FeatureMapsState:
+    """This session's :class:`FeatureMapsState`."""
+    state = st.session_state.get(STATE)
+    if not isinstance(state, FeatureMapsState):
+        state = st.session_state[STATE] = FeatureMapsState()
+    return state
 
 
 @cache
@@ -45,37 +90,64 @@ def component() -> Callable:
     return st.components.v2.component(COMPONENT, js="index.js", css="netview.css")
 
 
-def payload(ckpt: Checkpoint) -> dict[str, Any]:
+def payload(ckpt: Checkpoint) -> NetworkPayload:
     """A model's spec, layer plan and float32 weights for the browser, built once per loaded model."""
     if ckpt.model not in _PAYLOADS:
         _PAYLOADS[ckpt.model] = model_payload(ckpt.spec, [ckpt.model.state_dict()])
     return _PAYLOADS[ckpt.model]
 
 
-def _remember_drawing() -> None:
-    """The page's pen lift: keep its input and strokes where a page switch does not drop them."""
-    state = st.session_state.get(KEY) or {}
-    st.session_state[DRAWING] = state.get("drawing")
+def take_drawing(key: str) -> None:
+    """A component's ``drawing`` report (``key``: the component's key): keep it, or say why it cannot be read."""
+    state = page_state()
+    try:
+        state.drawing = parse_drawing((st.session_state.get(key) or {}).get("drawing"))
+    except PayloadError as error:
+        state.problem = error
+
+
+def _take_unit(layers: dict[str, tuple[int, int, int]]) -> None:
+    """A click on a unit of the live view: open the inspector on that unit and the drawing then on show."""
+    state = page_state()
+    try:
+        unit = parse_unit_request((st.session_state.get(KEY) or {}).get("unit"), layers)
+    except PayloadError as error:
+        state.problem = error
+        return
+    if unit.drawing is not None:
+        state.drawing = unit.drawing
+    for key, value in zip(UNIT_WIDGETS, (unit.layer, unit.map, unit.row, unit.col)):
+        st.session_state[key] = value
+    state.inspecting = state.clicked = True
+
+
+def drawing_source(key: str, size: int, fill: float) -> None:
+    """For a page that uses the drawing but shows no view (Lessons): an empty instance of the
+    component that sends the browser's drawing, read for this input size and fill, when it is not
+    the one this session holds (one rerun, then :func:`drawn_input` has it)."""
+    drawing = page_state().drawing
+    component()(data={"view": "drawing", "size": size, "fill": fill, "model_id": "",
+                      "drawing_id": None if drawing is None else drawing.id},
+                key=key, on_drawing_change=lambda: take_drawing(key))
 
 
 def drawn_input(size: int) -> np.ndarray | None:
-    """The size×size ``uint8`` input the browser computed from the drawing, or None (blank or another size)."""
-    drawing = st.session_state.get(DRAWING) or {}
-    values = drawing.get("input")
-    if values is None or drawing.get("size") != size or len(values) != size * size:
-        return None
-    return np.clip(np.asarray(values, dtype=np.int64), 0, 255).astype(np.uint8).reshape(size, size)
+    """The size×size ``uint8`` input of the last drawing the browser sent, or None (none, blank, another size)."""
+    drawing = page_state().drawing
+    return None if drawing is None else drawing.input_for(size)
 
 
-def weights_needed(model_id: str, key: str = KEY, sent: str = SENT, served: str = SERVED) -> bool:
-    """Whether this rerun must carry a model's weights to the component ``key``: a model new to this
-    session (``sent`` holds the ids already sent), or the page lost them (its ``missing`` state, answered
-    once: ``served``)."""
+def needed(item_id: str, key: str = KEY, sent: str = SENT, served: str = SERVED) -> bool:
+    """Whether this rerun must carry ``item_id`` (a model's weights, or the view's words in one
+    language) to the component ``key``: new to this session (``sent`` holds the ids already sent),
+    or the page lost it (its ``missing`` state lists it; each request is answered once: ``served``)."""
     missing = (st.session_state.get(key) or {}).get("missing") or {}
-    if missing.get("model_id") == model_id and missing.get("at") != st.session_state.get(served):
-        st.session_state[served] = missing.get("at")
+    answered = st.session_state.setdefault(served, set())
+    ids = missing["ids"] if isinstance(missing.get("ids"), list) else [missing.get("model_id")]  # Teach asks for one
+    if item_id in ids and (request := (str(missing.get("at")), item_id)) not in answered:
+        answered.add(request)
         return True
-    return model_id not in st.session_state.setdefault(sent, set())
+    return item_id not in st.session_state.setdefault(sent, set())
 
 
 def view_texts(lang: str) -> dict[str, str]:
@@ -98,27 +170,21 @@ def view3d_texts(lang: str) -> dict[str, str]:
 
 
 def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: float, hint: str = "",
-            selected: dict[str, int | str] | None = None, on_unit: Callable[[], None] = lambda: None,
-            lang: str = DEFAULT_LANG) -> None:
-    """Mount the view. ``mode`` "draw" shows the pad (``image``, if any, is shown until something is
-    drawn); "input" shows ``image`` (a server-prepared sample or upload, size×size ``uint8``). Its
-    texts and class names are in ``lang``."""
+            selected: dict[str, int | str] | None = None, lang: str = DEFAULT_LANG) -> None:
+    """Mount the live view. ``mode`` "draw" shows the pad (``image``, if any, is shown until something is
+    drawn, with ``hint`` under the pad); "input" shows ``image`` (a server-prepared sample or upload,
+    size×size ``uint8``). ``selected``: the inspected unit, marked in the view (the inspector is open).
+    Its texts and class names are in ``lang``. Call it inside the fragment that holds the inspector:
+    a click reruns that fragment only."""
     model = payload(ckpt)
-    model_id = model["model_id"]
-    send = weights_needed(model_id)
-    drawing = st.session_state.get(DRAWING) or {}
-    data = {
-        "view": "live", "model_id": model_id, "model": model if send else None, "layers": model["layers"],
-        "classes": class_names(ckpt.classes, lang), "texts": view_texts(lang), "mode": mode,
-        "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "fill": fill, "hint": hint,
-        "input": None if image is None else image.ravel().tolist(),
-        "strokes": drawing.get("strokes") or [], "sent_model_id": drawing.get("model_id"), "unit": selected,
-    }
-    component()(data=data, key=KEY, on_drawing_change=_remember_drawing, on_unit_change=on_unit,
-         on_missing_change=lambda: None)
-    st.session_state[SENT].add(model_id)
-
-
-def clicked_unit() -> dict[str, Any] | None:
-    """The unit the user last clicked in the view: layer, map, row, col."""
-    return (st.session_state.get(KEY) or {}).get("unit")
+    model_id, texts_id = model["model_id"], f"live-{lang}"
+    spatial = {layer["name"]: tuple(layer["output_shape"]) for layer in model["layers"]
+               if len(layer["output_shape"]) == 3}
+    data = LiveViewData(
+        **view_data("live", model, send_network=needed(model_id), texts_id=texts_id,
+                    texts=view_texts(lang) if needed(texts_id) else None, classes=class_names(ckpt.classes, lang),
+                    spec=ckpt.spec, fill=fill, image=image),
+        mode="draw" if mode == "draw" else "input", hint=hint, unit=selected, inspecting=selected is not None)
+    component()(data=data, key=KEY, on_unit_change=lambda: _take_unit(spatial),
+                on_drawing_change=lambda: take_drawing(KEY), on_missing_change=lambda: None)
+    st.session_state[SENT].update((model_id, texts_id))

@@ -1,4 +1,7 @@
-"""A network as JSON for the in-browser view: spec, layer plan and weights as base64 blobs.
+"""The contract with the in-browser views (``lenet_viz/netview``): what Python sends them, typed
+and versioned, and what they send back, checked.
+
+A network as JSON for the in-browser view: spec, layer plan and weights as base64 blobs.
 
 The browser runs the forward pass itself (``lenet_viz/netview/lenet.js``), so it needs the
 network once per model: the spec, the layers of :func:`lenet_viz.models.layer_plan` and every
@@ -14,7 +17,8 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
@@ -27,10 +31,86 @@ SET_INFO_KEYS = ("step", "epoch", "loss", "train_acc", "test_acc")
 
 
 class PayloadError(LenetVizError, ValueError):
-    """Weights that do not fit the network they are sent with."""
+    """Weights that do not fit the network they are sent with, or a request from the view that cannot be read."""
 
 
-def tensor_layout(spec: LeNetSpec) -> list[dict[str, Any]]:
+class TensorEntry(TypedDict):
+    """One parameter tensor in a weight blob: ``offset`` counts floats from the blob's start."""
+
+    name: str
+    shape: list[int]
+    offset: int
+
+
+class SetInfo(TypedDict):
+    """The metrics of one weight set (a snapshot's moment of training); None where unknown or not finite."""
+
+    step: float | None
+    epoch: float | None
+    loss: float | None
+    train_acc: float | None
+    test_acc: float | None
+
+
+class NetworkPayload(TypedDict):
+    """A network for the browser (``payload.js`` checks it, ``lenet.js`` decode reads it): the spec,
+    the layer plan (:meth:`lenet_viz.models.LayerPlanRow.to_dict` rows), the tensor layout, and one
+    base64 blob per weight set (the final model last), with their metrics for a replay."""
+
+    version: int
+    model_id: str
+    spec: dict[str, Any]
+    layers: list[dict[str, Any]]
+    tensors: list[TensorEntry]
+    dtype: Literal["float32", "float16"]
+    weight_sets: list[str]
+    set_info: list[SetInfo] | None
+
+
+class ViewData(TypedDict):
+    """What a view receives at each rerun (``index.js`` reads ``view`` and mounts that one). The
+    network and the words travel once per session: later reruns carry only their ids (``model``
+    and ``texts`` None)."""
+
+    view: Literal["live", "replay"]
+    model_id: str
+    model: NetworkPayload | None
+    texts_id: str
+    texts: dict[str, str] | None
+    classes: list[str]
+    size: int
+    channels: int
+    fill: float
+    input: list[int] | None
+
+
+class LiveViewData(ViewData):
+    """Feature maps' live view (``view.js``): pad or server input, and the inspector's unit."""
+
+    mode: Literal["draw", "input"]
+    hint: str
+    unit: dict[str, int | str] | None
+    inspecting: bool
+
+
+class ReplayViewData(ViewData):
+    """Training replay (``replay.js``): the input's true class, the drawing the page holds, the run's curves."""
+
+    label: str | None
+    drawing_id: str | None
+    history: list[dict[str, float | None]]
+
+
+def view_data(view: Literal["live", "replay"], network: NetworkPayload, *, send_network: bool, texts_id: str,
+              texts: dict[str, str] | None, classes: list[str], spec: LeNetSpec, fill: float,
+              image: np.ndarray | None) -> ViewData:
+    """The part of a view's data that both views share, built in one place."""
+    return ViewData(view=view, model_id=network["model_id"], model=network if send_network else None,
+                    texts_id=texts_id, texts=texts, classes=classes, size=spec.input_size,
+                    channels=spec.in_channels, fill=fill, input=None if image is None else image.ravel().tolist())
+
+
+def tensor_layout(spec: LeNetSpec) -> list[TensorEntry]:
     """Every parameter tensor in layer order, with its shape and offset (in floats) in a blob."""
     layout, offset = [], 0
     for layer in layer_plan(spec).layers:
@@ -42,7 +122,7 @@ def tensor_layout(spec: LeNetSpec) -> list[dict[str, Any]]:
         else:
             continue
         for part, shape in zip(("weight", "bias"), shapes):
-            layout.append({"name": f"{layer.name}.{part}", "shape": shape, "offset": offset})
+            layout.append(TensorEntry(name=f"{layer.name}.{part}", shape=shape, offset=offset))
             offset += math.prod(shape)
     return layout
 
@@ -54,7 +134,7 @@ def _as_array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def weight_blob(layout: list[dict[str, Any]], state_dict: Mapping[str, Any], dtype: str = "float32") -> bytes:
+def weight_blob(layout: list[TensorEntry], state_dict: Mapping[str, Any], dtype: str = "float32") -> bytes:
     """One state dict's tensors, in ``layout`` order, as little-endian ``dtype`` bytes."""
     parts = []
     for entry in layout:
@@ -72,18 +152,18 @@ def _number(value: Any) -> float | None:
     return None if value is None or not math.isfinite(float(value)) else float(value)
 
 
-def _set_info(info: Sequence[Mapping[str, Any]] | None, count: int) -> list[dict[str, Any]] | None:
+def _set_info(info: Sequence[Mapping[str, Any]] | None, count: int) -> list[SetInfo] | None:
     """The metrics of each weight set (finite numbers or None), checked against the number of sets."""
     if info is None:
         return None
     if len(info) != count:
         raise PayloadError(f"{len(info)} metric entries for {count} weight sets.")
-    return [{key: _number(entry.get(key)) for key in SET_INFO_KEYS} for entry in info]
+    return [SetInfo(**{key: _number(entry.get(key)) for key in SET_INFO_KEYS}) for entry in info]
 
 
 def model_payload(spec: LeNetSpec, state_dicts: Sequence[Mapping[str, Any]], *, model_id: str | None = None,
-                  dtype: str = "float32", set_info: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    """The JSON the network view receives for a model (see ``netview_contract``).
+                  dtype: str = "float32", set_info: Sequence[Mapping[str, Any]] | None = None) -> NetworkPayload:
+    """The JSON the network view receives for a model (:class:`NetworkPayload`).
 
     ``state_dicts`` holds one state dict per weight set (torch tensors or arrays), the final model
     last. ``model_id`` defaults to a hash of the spec and every blob, so the browser can keep the
@@ -101,7 +181,7 @@ def model_payload(spec: LeNetSpec, state_dicts: Sequence[Mapping[str, Any]], *, 
         for blob in blobs:
             digest.update(blob)
         model_id = digest.hexdigest()[:16]
-    return {
+    return {  # type: ignore[return-value]  # dtype was checked against DTYPES above
         "version": PAYLOAD_VERSION,
         "model_id": model_id,
         "spec": spec_dict,
@@ -113,7 +193,7 @@ def model_payload(spec: LeNetSpec, state_dicts: Sequence[Mapping[str, Any]], *, 
     }
 
 
-def replay_payload(spec: LeNetSpec, snapshots: Sequence[Any]) -> dict[str, Any]:
+def replay_payload(spec: LeNetSpec, snapshots: Sequence[Any]) -> NetworkPayload:
     """A run's snapshots (``lenet_viz.history.Snapshot``, oldest first) as float16 weight sets with
     their metrics: everything the replay view needs to scrub without asking the server again."""
     if not snapshots:
@@ -121,3 +201,67 @@ def replay_payload(spec: LeNetSpec, snapshots: Sequence[Any]) -> dict[str, Any]:
     info = [{"step": s.step, "epoch": s.epoch, "loss": s.loss, "train_acc": s.train_acc, "test_acc": s.test_acc}
             for s in snapshots]
     return model_payload(spec, [s.state_dict for s in snapshots], dtype="float16", set_info=info)
+
+
+# ---- what the browser sends back --------------------------------------------------------------
+
+MAX_SIZE = 256  # the largest input side a drawing may claim (LeNet specs stay far below)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """The user's drawing as the browser reports it (``lenet_viz/netview/drawing.js``): its id, and the
+    input it makes for the model on show (``size``×``size`` ``uint8``, None when the pad is blank)."""
+
+    id: str
+    size: int
+    image: np.ndarray | None
+
+    def input_for(self, size: int) -> np.ndarray | None:
+        """The input, if it was made for a model of this input size (another size reads the strokes anew)."""
+        return self.image if self.image is not None and self.size == size else None
+
+
+@dataclass(frozen=True)
+class UnitRequest:
+    """A click on a unit of the live view: which unit, and the drawing on show then (None: the
+    server's own input, a sample or an upload)."""
+
+    layer: str
+    map: int
+    row: int
+    col: int
+    drawing: Drawing | None
+
+
+def _count(value: Any, name: str, low: int = 0, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise PayloadError.keyed("nv.bad_request", detail=name)
+    return value
+
+
+def parse_drawing(value: Any) -> Drawing:
+    """A drawing report from the browser, checked: PayloadError (keyed) for anything else."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("id"), str) or not value["id"]:
+        raise PayloadError.keyed("nv.bad_request", detail="drawing")
+    size = _count(value.get("size"), "size", 1, MAX_SIZE)
+    raw = value.get("input")
+    if raw is None:
+        return Drawing(value["id"][:64], size, None)
+    if not isinstance(raw, list) or len(raw) != size * size or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in raw):
+        raise PayloadError.keyed("nv.bad_request", detail="input")
+    image = np.clip(np.asarray(raw, dtype=np.int64), 0, 255).astype(np.uint8).reshape(size, size)
+    return Drawing(value["id"][:64], size, image)
+
+
+def parse_unit_request(value: Any, layers: Mapping[str, Sequence[int]]) -> UnitRequest:
+    """A click on a unit, checked against the network on show (``layers``: name → output shape C×H×W
+    of the spatial layers): PayloadError (keyed) for an unknown layer, a unit outside it or garbage."""
+    if not isinstance(value, Mapping) or value.get("layer") not in layers:
+        raise PayloadError.keyed("nv.bad_request", detail="layer")
+    channels, height, width = layers[value["layer"]]
+    unit = UnitRequest(value["layer"], _count(value.get("map"), "map", 0, channels - 1),
+                       _count(value.get("row"), "row", 0, height - 1), _count(value.get("col"), "col", 0, width - 1),
+                       None if value.get("drawing") is None else parse_drawing(value["drawing"]))
+    return unit

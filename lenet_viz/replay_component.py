@@ -8,7 +8,6 @@ id, and the page asks again (state ``missing``) if it lost them, e.g. after a re
 
 from __future__ import annotations
 
-from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -17,16 +16,16 @@ import torch
 
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
-from lenet_viz.netview_component import component, view3d_texts, weights_needed
-from lenet_viz.netview_payload import replay_payload
+from lenet_viz.netview_component import component, needed, page_state, take_drawing, view3d_texts
+from lenet_viz.netview_payload import NetworkPayload, ReplayViewData, replay_payload, view_data
 
 KEY = "replay_view"
 SENT = "_replay_sent"  # ids of the models whose snapshots this session's page holds
 SERVED = "_replay_served"  # the last ``missing`` request answered
-_PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionary()
+_PAYLOADS: WeakKeyDictionary[torch.nn.Module, NetworkPayload] = WeakKeyDictionary()
 
 
-def payload(ckpt: Checkpoint) -> dict[str, Any]:
+def payload(ckpt: Checkpoint) -> NetworkPayload:
     """A checkpoint's snapshots for the browser, built once per loaded model."""
     if ckpt.model not in _PAYLOADS:
         _PAYLOADS[ckpt.model] = replay_payload(ckpt.spec, ckpt.snapshots)
@@ -45,19 +44,21 @@ def view_texts(lang: str) -> dict[str, str]:
     return {**view3d_texts(lang), **texts, **kinds, **shared}
 
 
-def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lang: str = DEFAULT_LANG) -> None:
+def replay(ckpt: Checkpoint, image: np.ndarray, *, fill: float, label: str | None = None,
+           lang: str = DEFAULT_LANG) -> None:
     """Mount the replay of ``ckpt``'s snapshots on ``image`` (size×size ``uint8``, white on black);
-    ``label`` is the input's true class when known."""
+    ``label`` is the input's true class when known. The view sends the
+    browser's drawing (its input for this model's size and ``fill``) when it is not the one the
+    Feature maps state holds: the page offers "My drawing" from that."""
     model = payload(ckpt)
-    model_id = model["model_id"]
-    send = weights_needed(model_id, KEY, SENT, SERVED)
-    data = {
-        "view": "replay", "model_id": model_id, "model": model if send else None, "layers": model["layers"],
-        "set_info": model["set_info"], "classes": class_names(ckpt.classes, lang), "texts": view_texts(lang),
-        "label": label,
-        "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "input": image.ravel().tolist(),
-        "history": [{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
-                     "test_acc": p.test_acc} for p in ckpt.history],
-    }
-    component()(data=data, key=KEY, on_missing_change=lambda: None)
-    st.session_state[SENT].add(model_id)
+    model_id, texts_id = model["model_id"], f"replay-{lang}"
+    drawing = page_state().drawing
+    data = ReplayViewData(
+        **view_data("replay", model, send_network=needed(model_id, KEY, SENT, SERVED), texts_id=texts_id,
+                    texts=view_texts(lang) if needed(texts_id, KEY, SENT, SERVED) else None,
+                    classes=class_names(ckpt.classes, lang), spec=ckpt.spec, fill=fill, image=image),
+        label=label, drawing_id=None if drawing is None else drawing.id,
+        history=[{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
+                  "test_acc": p.test_acc} for p in ckpt.history])
+    component()(data=data, key=KEY, on_missing_change=lambda: None, on_drawing_change=lambda: take_drawing(KEY))
+    st.session_state[SENT].update((model_id, texts_id))

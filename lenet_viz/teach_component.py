@@ -61,7 +61,7 @@ def _bundled(lang: str) -> dict[str, Any] | None:
         return None
     ckpt = ui.load_bundled(str(model.path))
     payload = nv.payload(ckpt)
-    send = nv.weights_needed(payload["model_id"], key=KEY, sent=SENT, served=SERVED)
+    send = nv.needed(payload["model_id"], key=KEY, sent=SENT, served=SERVED)
     return {"key": model.key, "title": model.title(lang), "model_id": payload["model_id"],
             "plan": {"spec": payload["spec"], "layers": payload["layers"], "tensors": payload["tensors"]},
             "weights": payload["weight_sets"][0] if send else None}

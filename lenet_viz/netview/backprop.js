@@ -112,7 +112,7 @@ function crossEntropy(trace, label) {
 
 /** Gradient buffers of zeros, one per parameter tensor of the net's layers (those named, if given). @returns {Params} */
 function zeroParams(net, names = null) {
-  const params = {};
+  const params = /** @type {Record<string, Float32Array>} */ ({});
   for (const layer of net.layers) {
     if (names && !names.includes(layer.name)) continue;
     if (layer.weight) params[layer.name + ".weight"] = new Float32Array(layer.weight.length);
@@ -285,7 +285,7 @@ export function backwardBatch(net, inputs, labels, { trainable } = {}) {
 
 /** Every parameter tensor of the net by its torch name ("conv1.weight", …), as views (no copy). @returns {Params} */
 export function paramsOf(net) {
-  const params = {};
+  const params = /** @type {Record<string, Float32Array>} */ ({});
   for (const layer of net.layers) {
     if (layer.weight) params[layer.name + ".weight"] = layer.weight;
     if (layer.bias) params[layer.name + ".bias"] = layer.bias;
@@ -385,7 +385,7 @@ function mulberry32(seed) {
  */
 export function initParams(layers, seed) {
   const random = mulberry32(seed);
-  const params = {};
+  const params = /** @type {Record<string, Float32Array>} */ ({});
   for (const layer of layers) {
     let fanIn, weights;
     if (layer.kind === "conv") {

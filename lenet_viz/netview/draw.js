@@ -166,9 +166,9 @@ export function tipLines(texts, unit, info, clickable) {
  * @param {string} text
  */
 export function showProblem(box, text) {
-  let note = box.querySelector(":scope > .nv-problem");
+  let note = /** @type {HTMLElement | null} */ (box.querySelector(":scope > .nv-problem"));
   if (!note) {
-    note = el("div", "nv-problem");
+    note = /** @type {HTMLElement} */ (el("div", "nv-problem"));
     note.setAttribute("role", "alert");
     box.prepend(note);
   }

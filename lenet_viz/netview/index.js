@@ -1,41 +1,79 @@
 // The component's entry (lenet_viz/netview_component.py registers it): Streamlit calls the default
-// export at each rerun with the data the page sent. It keeps each decoded model for the life of the
-// page, so a model's weights cross the websocket once; mounts the view the data names (`view`:
+// export at each rerun with the data the page sent. It keeps each decoded model and each language's
+// words for the life of the page, so they cross the websocket once (the page asks again, state
+// `missing`, for what it lost: a reload); mounts the view the data names (`view`:
 // "live", Feature maps; "replay", Training replay) and updates it at later reruns; and reports to
 // Streamlit through the component's state. A payload the views cannot read shows a message in both
-// languages' words (nv.payload_*), never a blank area.
+// languages' words (nv.payload_*), never a blank area. A page that needs the user's drawing (kept in
+// the browser, drawing.js) says which one it holds (`drawing_id`); a different one is sent, once.
 
 import { clearProblem, say, showProblem } from "./draw.js";
+import { currentDrawing, inputOf } from "./drawing.js";
 import { createLearn } from "./learn.js";
 import { decode, net } from "./lenet.js";
-import { PayloadError } from "./payload.js";
+import { checkViewData, PayloadError } from "./payload.js";
 import { mountReplay } from "./replay.js";
 import { mountLiveView } from "./view.js";
 import { mountView3DControl } from "./view3d_control.js";
 
 /** model_id → decoded model, shared by every view of the page. */
 const MODELS = new Map();
-/** parentElement → {kind, view, asked}: a rerun updates the view it already built. */
+/** texts_id → the view's words in one language: sent once per language, like the weights. */
+const TEXTS = new Map();
+/** parentElement → {kind, view, asked, synced}: a rerun updates the view it already built. */
 const MOUNTS = new WeakMap();
+/** The words of the messages shown before any words arrived (English, as the server's logs). */
+const FALLBACK = {
+  loading: "Loading the network…",
+  payload_newer: "This network was sent in a newer format (version {got}) than this page reads (version {expected}). Reload the page.",
+  payload_malformed: "The network could not be shown: its data is damaged ({detail}). Reload the page or choose another model.",
+  payload_truncated: "The network could not be shown: its weights are cut short ({got} of {expected} numbers). Reload the page or choose another model.",
+};
 
 /**
- * The decoded model the data names: decoded now if the data carries it, else from MODELS; null if
- * the page does not hold it (after a reload) — then the server is asked for it, once.
+ * What the data names and the page holds: the decoded model (decoded now if the data carries it)
+ * and the words; null for either the page does not hold (after a reload).
  * @param {any} data
- * @param {{asked?: string}} mount
- * @param {(key: string, value: unknown) => void} setStateValue
  */
-function modelFor(data, mount, setStateValue) {
+function held(data) {
+  if (data.texts) TEXTS.set(data.texts_id, data.texts);
   let model = MODELS.get(data.model_id);
   if (!model && data.model) {
     model = decode(data.model);
     MODELS.set(data.model_id, model);
   }
-  if (!model && mount.asked !== data.model_id) {
-    mount.asked = data.model_id;
-    setStateValue("missing", { model_id: data.model_id, at: Date.now() });
-  }
-  return model ?? null;
+  return { model: model ?? null, texts: TEXTS.get(data.texts_id) ?? null };
+}
+
+/**
+ * Ask the server, once, for what the page lacks: the server believes it sent them.
+ * @param {any} data
+ * @param {{asked?: string}} mount
+ * @param {{model: any, texts: any}} have
+ * @param {(key: string, value: unknown) => void} setStateValue
+ */
+function askMissing(data, mount, have, setStateValue) {
+  const ids = [...(have.model ? [] : [data.model_id]), ...(have.texts ? [] : [data.texts_id])];
+  const asking = JSON.stringify(ids);
+  if (mount.asked === asking) return;
+  mount.asked = asking;
+  setStateValue("missing", { ids, at: Date.now() });
+}
+
+/**
+ * Send the browser's drawing when the page holds another one (`data.drawing_id`, absent when the
+ * page does not need it): its input for this model's size and fill, its strokes and its id.
+ * @param {any} data
+ * @param {{synced?: string}} mount
+ * @param {(key: string, value: unknown) => void} setStateValue
+ */
+function syncDrawing(data, mount, setStateValue) {
+  const drawing = currentDrawing();
+  if (!("drawing_id" in data) || (data.drawing_id ?? "blank") === drawing.id || mount.synced === drawing.id) return;
+  mount.synced = drawing.id;
+  const input = inputOf(drawing.strokes, data.size, data.fill);
+  setStateValue("drawing", { id: drawing.id, input: input && Array.from(input), size: data.size,
+    model_id: data.model_id, strokes: drawing.strokes });
 }
 
 /**
@@ -47,11 +85,11 @@ function modelFor(data, mount, setStateValue) {
 function liveHooks(setStateValue, mount) {
   return {
     ...mount.learn.hooks,
-    onDrawing: (/** @type {unknown} */ value) => setStateValue("drawing", value),
+    onDrawing: (/** @type {unknown} */ drawing) => setStateValue("drawing", drawing),
     onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
     onResult: (/** @type {any} */ result, /** @type {any} */ view) => {
-      mount.learn.hooks.onResult(result, view);
-      mount.view3d?.show(result, view.net, view.data.layers);
+      mount.learn.hooks.onResult?.(result, view);
+      mount.view3d?.show(result, view.net, view.model.layers);
     },
   };
 }
@@ -63,7 +101,7 @@ function liveHooks(setStateValue, mount) {
  * @param {any} data
  * @param {any} model
  * @param {string} top the class of the view's top row
- * @param {((unit: any) => void) | undefined} onUnit
+ * @param {((unit: any) => void) | undefined} [onUnit]
  */
 function mount3D(view, data, model, top, onUnit) {
   const control = mountView3DControl({
@@ -71,7 +109,7 @@ function mount3D(view, data, model, top, onUnit) {
     place: (panel) => (view.root.querySelector(`:scope > .${top}`) ?? view.root.lastChild).after(panel),
     onClick: onUnit && ((unit) => onUnit({ ...unit, at: Date.now() })),
   });
-  if (view.result !== undefined) control.show(view.result, net(model), data.layers); // the replay's comes in a frame
+  if (view.result !== undefined) control.show(view.result, net(model), model.layers); // the replay's comes in a frame
   return control;
 }
 
@@ -79,52 +117,69 @@ function mount3D(view, data, model, top, onUnit) {
  * @param {{parentElement: HTMLElement, data: any, setStateValue: (key: string, value: unknown) => void}} component
  */
 export default function (component) {
-  const { parentElement, data, setStateValue } = component;
+  const { parentElement, setStateValue } = component;
+  let data = component.data;
+  if (data?.view === "drawing") { // no view: a page that reads the drawing (Lessons) asks for it here
+    syncDrawing(data, MOUNTS.get(parentElement) ?? MOUNTS.set(parentElement, {}).get(parentElement), setStateValue);
+    return;
+  }
   let mount = MOUNTS.get(parentElement);
   if (!mount || mount.kind !== data?.view || (mount.view && !parentElement.contains(mount.view.root))) {
     mount?.view?.stop?.();
     mount?.view?.root.remove();
     mount?.view3d?.destroy();
-    mount = { kind: data?.view, view: null, asked: undefined };
+    mount = { kind: data?.view, view: null, asked: undefined, synced: undefined };
     MOUNTS.set(parentElement, mount);
   }
-  let model;
+  let have;
   try {
-    model = modelFor(data, mount, setStateValue);
+    checkViewData(data);
+    have = held(data);
   } catch (error) {
     if (!(error instanceof PayloadError)) throw error;
     mount.view?.root.remove();
     mount.view3d?.destroy();
     mount.view = mount.view3d = null;
-    showProblem(parentElement, say(data?.texts, error.key, error.values));
+    showProblem(parentElement, say(TEXTS.get(data?.texts_id) ?? FALLBACK, error.key, error.values));
     return;
   }
-  if (!model) {
-    showProblem(parentElement, say(data?.texts, "loading"));
+  if (!have.model || !have.texts) {
+    askMissing(data, mount, have, setStateValue);
+    showProblem(parentElement, say(have.texts ?? FALLBACK, "loading"));
     return;
   }
+  const model = have.model;
+  data = { ...data, texts: have.texts };
   clearProblem(parentElement);
-  if (mount.view) {
-    if (mount.kind === "live") {
-      mount.view.setHooks(liveHooks(setStateValue, mount));
+  syncDrawing(data, mount, setStateValue);
+  try {
+    if (mount.view) {
+      if (mount.kind === "live") {
+        mount.view.setHooks(liveHooks(setStateValue, mount));
+        mount.learn.update(data);
+      }
+      mount.view3d.setTexts(data.texts);
+      mount.view.update(data, model);
+    } else if (mount.kind === "replay") {
+      mount.view = mountReplay(parentElement, model, data, {
+        onResult: (/** @type {any} */ result, /** @type {any} */ snapshotNet, /** @type {any[]} */ layers) =>
+          mount.view3d?.show(result, snapshotNet, layers),
+      });
+      mount.view3d = mount3D(mount.view, data, model, "rp-top");
+    } else {
+      mount.learn = createLearn();
       mount.learn.update(data);
+      const hooks = liveHooks(setStateValue, mount);
+      mount.view = mountLiveView(parentElement, model, data, hooks);
+      mount.learn.attach(mount.view);
+      mount.view3d = mount3D(mount.view, data, model, "nv-top", hooks.onUnit);
     }
-    mount.view3d.setTexts(data.texts);
-    mount.view.update(data, model);
-  } else if (mount.kind === "replay") {
-    mount.view = mountReplay(parentElement, model, data, {
-      onResult: (/** @type {any} */ result, /** @type {any} */ snapshotNet, /** @type {any[]} */ layers) =>
-        mount.view3d?.show(result, snapshotNet, layers),
-    });
-    mount.view3d = mount3D(mount.view, data, model, "rp-top");
-  } else {
-    mount.learn = createLearn();
-    mount.learn.update(data);
-    const hooks = liveHooks(setStateValue, mount);
-    mount.view = mountLiveView(parentElement, model, data, hooks);
-    mount.learn.attach(mount.view);
-    mount.view3d = mount3D(mount.view, data, model, "nv-top", hooks.onUnit);
+    mount.view3d.select(data.unit ?? null);
+  } catch (error) { // a network the checks let through but the maths cannot run: say so, in place
+    for (const node of parentElement.querySelectorAll(":scope > .nv, :scope > .rp-root")) node.remove();
+    mount.view3d?.destroy();
+    mount.view = mount.view3d = null;
+    showProblem(parentElement, say(have.texts, "payload_malformed", { detail: String(error?.message ?? error) }));
   }
-  mount.view3d.select(data.unit ?? null);
   return () => mount.view?.stop?.();
 }

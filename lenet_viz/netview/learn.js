@@ -27,7 +27,7 @@ const FIGURES_EVERY_MS = 150; // the saliency map and kernels follow the pen at 
 
 /**
  * The "Learn from this" panel for one live view.
- * @returns {{hooks: {onResult: Function, valuesOf: Function, extraTipLines: Function}, attach: Function, update: Function}}
+ * @returns {{hooks: import("./view.js").LiveViewHooks, attach: Function, update: Function}}
  */
 export function createLearn() {
   /** @type {WeakMap<object, History>} net → its steps, for Undo and Reset */

@@ -27,7 +27,7 @@ export function net(model, setIndex) {
   if (!(index >= 0 && index < model.sets.length)) throw new Error("no weight set " + setIndex);
   if (model.nets[index]) return model.nets[index];
   const flat = model.sets[index];
-  const params = {};
+  const params = /** @type {Record<string, Float32Array>} */ ({});
   for (const t of model.tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1);
     params[t.name] = flat.subarray(t.offset, t.offset + size);
@@ -161,7 +161,8 @@ export function forward(built, input) {
   const size = first.reduce((a, b) => a * b, 1);
   if (!input || input.length !== size) throw new Error(`the input needs ${size} values, got ${input && input.length}`);
   let x = input instanceof Float32Array ? input : Float32Array.from(input);
-  const outputs = {}, shapes = {};
+  const outputs = /** @type {Record<string, Float32Array>} */ ({});
+  const shapes = /** @type {Record<string, number[]>} */ ({});
   for (const layer of built.layers) {
     x = runLayer(layer, x);
     outputs[layer.name] = x;

@@ -40,7 +40,7 @@ export const FLAT_COLUMN = 16;
  */
 export function layout3d(layers) {
   if (!layers.length) throw new Error("a network needs at least one layer");
-  const shown = [{ name: "input", kind: "input", label: "", output_shape: layers[0].input_shape }];
+  const shown = /** @type {any[]} */ ([{ name: "input", kind: "input", label: "", output_shape: layers[0].input_shape }]);
   let flattenFrom = null;
   for (const layer of layers) {
     if (layer.kind === "flatten") flattenFrom = shown[shown.length - 1].name;

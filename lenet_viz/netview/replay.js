@@ -107,9 +107,9 @@ function polyline(ctx, points, colour, width = 1.5) {
 // Loss (left axis) and train/test accuracy (right axis, 0..1) against the step, marker at `step`.
 function drawCurves(view, step) {
   const { ctx, width, height } = sizeCanvas(view.curves);
-  const points = view.data.history.length ? view.data.history : view.data.set_info;
+  const points = view.data.history.length ? view.data.history : view.model.setInfo;
   const steps = points.map((p) => p.step);
-  const maxStep = Math.max(1, ...steps, ...view.data.set_info.map((s) => s.step));
+  const maxStep = Math.max(1, ...steps, ...view.model.setInfo.map((s) => s.step));
   const losses = points.map((p) => p.loss).filter((v) => Number.isFinite(v));
   const maxLoss = Math.max(1e-9, ...losses.map((v) => Math.min(v, 10)));
   const X = (s) => PAD.left + (s / maxStep) * (width - PAD.left - PAD.right);
@@ -221,8 +221,9 @@ function createView(parent) {
   parent.querySelector(":scope > .rp-root")?.remove(); // a stale view; Streamlit's <style> stays
   parent.append(root);
 
-  const view = { root, slot, hooks: {}, play, slider, status, prediction, bars, curves, trajectory, trajectoryLegend, kernelsBox,
-    layersBox, index: 0, timer: null, frame: 0, pendingSince: null, model: null, layerCanvases: new Map(),
+  const view = { root, slot, hooks: {}, play, slider, status, prediction, bars, curves, trajectory, trajectoryLegend,
+    kernelsBox, layersBox, index: 0, timer: null, frame: 0, pendingSince: /** @type {number | null} */ (null),
+    model: null, layerCanvases: new Map(),
     words: [[predictionHeading, "prediction_heading"], [curvesHeading, "curves_heading"],
       [trajectoryHeading, "trajectory_heading"], ...keys],
     labels: [[slider, "slider"], [curves, "curves_label"], [trajectory, "trajectory_label"]] };
@@ -297,7 +298,7 @@ function buildLayers(view) {
   view.layersBox.replaceChildren();
   view.titles = [];
   const d = view.data;
-  const shown = shownLayers(d.layers, d.channels, d.size);
+  const shown = shownLayers(view.model.layers, d.channels, d.size);
   for (const layer of shown) {
     const section = el("section", "rp-layer");
     section.dataset.layer = layer.name;
@@ -311,7 +312,7 @@ function buildLayers(view) {
     view.layersBox.append(section);
     view.layerCanvases.set(layer.name, { canvas, scale, layer });
   }
-  const conv1 = d.layers.find((l) => l.kind === "conv");
+  const conv1 = view.model.layers.find((l) => l.kind === "conv");
   view.kernelsBox.replaceChildren();
   view.conv1 = view.kernelsHeading = null;
   if (conv1) {
@@ -341,7 +342,7 @@ function render(view) {
   const d = view.data;
   const i = Math.min(view.index, view.results.length - 1);
   const result = view.results[i];
-  const info = d.set_info?.[i] ?? {};
+  const info = view.model.setInfo?.[i] ?? {};
   view.status.textContent = say(view.data?.texts, "status", { index: i + 1, count: view.results.length, step: info.step ?? "–",
     epoch: info.epoch === null || info.epoch === undefined ? "–" : info.epoch.toFixed(2), loss: num(info.loss),
     train: pct(info.train_acc), test: pct(info.test_acc) });
@@ -368,7 +369,7 @@ function render(view) {
     const { lo, hi } = paintLayer(view.kernelCanvas, w, [out * cin, k, k], RDBU, true, maxWidth);
     view.kernelScale.textContent = `${num(lo)} … ${num(hi)}`;
   }
-  view.hooks.onResult?.(result, net(view.model, i), d.layers);
+  view.hooks.onResult?.(result, net(view.model, i), view.model.layers);
   drawCurves(view, info.step ?? 0);
   drawTrajectories(view, i);
   PERF.paints += 1;
@@ -398,7 +399,8 @@ function update(view, d, model) {
 
 /**
  * Mount the replay in `parent` on an already decoded model with snapshots (lenet.js decode). `data`:
- * layers, set_info, history, classes, texts, label, size, channels, input (size×size 0..255).
+ * history, classes, texts, label, size, channels, input (size×size 0..255); the layers and each
+ * snapshot's metrics come with the model.
  * Returns `update(data, model)` for a later rerun, `stop()` (stops Play) and `slot` (an element in the
  * controls row for another feature's controls). `hooks.onResult(result, net, layers)` hears each
  * snapshot shown: its forward result, the snapshot's net and the layer plan.

@@ -9,26 +9,25 @@
 
 import { GRAY, paintMap, valueRange } from "./colours.js";
 import { el, hoverLines, layerTitle, probabilityBars, say, shownLayers, tipLines } from "./draw.js";
+import { currentDrawing, drawStroke, keepDrawing, PAD, paintStrokes } from "./drawing.js";
 import { explainUnit, forward, net } from "./lenet.js";
 import { mnistStyle, rgbaToGray } from "./preprocess.js";
 
-const PAD = 280; // the pad's own pixels; CSS may show it smaller on a phone
-const PEN_WIDTH = 20; // as the old canvas drew: MNIST-like strokes once scaled to 20 px
-const ERASER_WIDTH = 36;
 const MAX_LINES = 400; // hover lines drawn at most (the strongest contributions)
 const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its strongest ones
 // read by tests and benchmarks: pointer event -> maps repainted, -> the next frame (ms); frames painted;
-// pen lifts reported
-const PERF = (globalThis.__netview ??= { latencies: [], shown: [], work: [], frames: 0, sent: 0, sentAt: 0 });
+// pen lifts (and undo, clear) kept; drawings sent to the server (only while the inspector is open)
+const PERF = (globalThis.__netview ??= { latencies: [], shown: [], work: [], frames: 0, lifts: 0, sent: 0, sentAt: 0 });
 
 // ---- the view -----------------------------------------------------------------------------------
 function createView(parent) {
   const root = el("div", "nv");
   parent.appendChild(root);
   const view = {
-    root, data: null, model: null, net: null, strokes: [], tool: "pen", perMap: false, pending: [],
-    frame: 0, input: null, result: null, prepared: null, selected: null, hover: null,
-    lastSentKey: null, hooks: /** @type {LiveViewHooks} */ ({}), slot: el("div", "nv-slot"),
+    root, data: null, model: null, net: null, strokes: structuredClone(currentDrawing().strokes),
+    tool: /** @type {"pen" | "eraser"} */ ("pen"), perMap: false, pending: [],
+    frame: 0, input: null, result: null, prepared: null, selected: /** @type {any} */ (null), hover: null,
+    hooks: /** @type {LiveViewHooks} */ ({}), slot: el("div", "nv-slot"),
   };
 
   // --- top: pad, steps, prediction
@@ -92,6 +91,7 @@ function createView(parent) {
 
   // --- pad events: pointer events cover mouse, pen and touch
   const padCtx = pad.getContext("2d", { willReadFrequently: true }); // read back every frame
+  /** @type {import("./drawing.js").Stroke | null} */
   let stroke = null;
   const at = (e) => {
     const box = pad.getBoundingClientRect();
@@ -122,7 +122,7 @@ function createView(parent) {
     if (pad.hasPointerCapture(e.pointerId)) pad.releasePointerCapture(e.pointerId);
     compute(view);
     render(view);
-    sendDrawing(view);
+    drawingChanged(view);
   };
   pad.addEventListener("pointerup", lift);
   pad.addEventListener("pointercancel", lift);
@@ -142,7 +142,7 @@ function createView(parent) {
     redrawPad(view);
     compute(view);
     render(view);
-    sendDrawing(view);
+    drawingChanged(view);
   });
   clearButton.addEventListener("click", () => {
     if (!view.strokes.length) return;
@@ -150,7 +150,7 @@ function createView(parent) {
     redrawPad(view);
     compute(view);
     render(view);
-    sendDrawing(view);
+    drawingChanged(view);
   });
   const setScale = (perMap) => {
     view.perMap = perMap;
@@ -178,7 +178,8 @@ function createView(parent) {
     if (!unit || unit.flat || !view.hooks.onUnit) return;
     view.selected = unit;
     drawHover(view);
-    view.hooks.onUnit({ layer: unit.layer, map: unit.map, row: unit.row, col: unit.col, at: Date.now() });
+    view.hooks.onUnit({ layer: unit.layer, map: unit.map, row: unit.row, col: unit.col, at: Date.now(),
+      drawing: drawingReport(view) });
   });
   new ResizeObserver(() => {
     layout(view);
@@ -195,30 +196,8 @@ function stepFigure(caption) {
   return { box, canvas, text };
 }
 
-function drawStroke(ctx, stroke, from) {
-  const width = stroke.tool === "pen" ? PEN_WIDTH : ERASER_WIDTH;
-  ctx.strokeStyle = ctx.fillStyle = stroke.tool === "pen" ? "#ffffff" : "#000000";
-  ctx.lineWidth = width;
-  ctx.lineCap = ctx.lineJoin = "round";
-  const pts = stroke.points;
-  if (pts.length === 1 || from >= pts.length - 1) {
-    const [x, y] = pts[pts.length - 1];
-    ctx.beginPath();
-    ctx.arc(x, y, width / 2, 0, 2 * Math.PI);
-    ctx.fill();
-    return;
-  }
-  ctx.beginPath();
-  ctx.moveTo(pts[Math.max(0, from)][0], pts[Math.max(0, from)][1]);
-  for (let i = Math.max(0, from) + 1; i < pts.length; i++) ctx.lineTo(pts[i][0], pts[i][1]);
-  ctx.stroke();
-}
-
 function redrawPad(view) {
-  const ctx = view.pad.getContext("2d");
-  ctx.fillStyle = "#000000";
-  ctx.fillRect(0, 0, PAD, PAD);
-  for (const s of view.strokes) drawStroke(ctx, s, 0);
+  paintStrokes(view.pad.getContext("2d"), view.strokes);
 }
 
 // Repaint at most once per animation frame, for every pointer event since the last one.
@@ -275,15 +254,25 @@ function compute(view) {
   view.hooks.onResult?.(view.result, view);
 }
 
-// One report per pen lift (or undo/clear), through the onDrawing hook: the input as 0..255 integers and the strokes.
-function sendDrawing(view) {
-  if (!view.hooks.onDrawing || view.data?.mode !== "draw") return;
-  const gray = view.prepared ? Array.from(view.prepared.image) : null;
-  const value = { input: gray, size: view.data.size, model_id: view.data.model_id, strokes: view.strokes };
-  view.lastSentKey = JSON.stringify([gray, view.data.model_id]);
-  PERF.sent += 1;
-  PERF.sentAt = performance.now();
-  view.hooks.onDrawing(value);
+// A pen lift, undo or clear: the drawing is kept in the browser (drawing.js); the server hears of
+// it only while its unit inspector is open (data.inspecting), which shows the drawing's arithmetic.
+function drawingChanged(view) {
+  keepDrawing(view.strokes);
+  PERF.lifts += 1;
+  if (view.data?.inspecting && view.hooks.onDrawing) {
+    PERF.sent += 1;
+    PERF.sentAt = performance.now();
+    view.hooks.onDrawing(drawingReport(view));
+  }
+}
+
+// The drawing as the server reads it: its id, the input it makes for this model (0..255, null when
+// blank) and the strokes; null when the view shows the server's own input.
+function drawingReport(view) {
+  if (view.data?.mode !== "draw") return null;
+  const input = drawing(view) && view.prepared ? Array.from(view.prepared.image) : null;
+  return { id: currentDrawing().id, input, size: view.data.size, model_id: view.data.model_id,
+    strokes: currentDrawing().strokes };
 }
 
 // The model on show: its last weight set (the final model); a new model rebuilds the layers.
@@ -295,11 +284,10 @@ function useModel(view, model) {
   view.layersBox.replaceChildren();
 }
 
-// A rerun's data: the model, the mode and the server's input; the strokes to restore on a fresh view.
-function update(view, d, model, fresh) {
+// A rerun's data: the model, the mode and the server's input (shown on an empty pad), the words.
+function update(view, d, model) {
   view.data = d;
   words(view);
-  if (fresh && d.strokes?.length) view.strokes = d.strokes.map((s) => ({ tool: s.tool, points: s.points }));
   view.padBox.hidden = d.mode !== "draw";
   view.steps.hidden = d.mode !== "draw";
   view.padHint.textContent = d.hint ?? "";
@@ -308,11 +296,6 @@ function update(view, d, model, fresh) {
   if (d.unit) view.selected = { ...d.unit, flat: false };
   compute(view);
   render(view);
-  // a model with another input size or fill reads the same drawing differently: tell the server
-  if (drawing(view) && view.prepared && d.sent_model_id !== d.model_id &&
-      view.lastSentKey !== JSON.stringify([Array.from(view.prepared.image), d.model_id])) {
-    sendDrawing(view);
-  }
 }
 
 // The fixed words and the layer titles, in the language of this rerun (it may have just changed).
@@ -325,7 +308,7 @@ function words(view) {
 // ---- layers: build once per model, paint every frame -------------------------------------------
 function ensureSections(view) {
   if (view.sections.size) return;
-  for (const layer of shownLayers(view.data.layers, view.data.channels, view.data.size)) {
+  for (const layer of shownLayers(view.model.layers, view.data.channels, view.data.size)) {
     const section = el("section", "nv-layer");
     section.dataset.layer = layer.name;
     const heading = el("div", "nv-layer-title", layerTitle(layer, view.data.texts));
@@ -480,6 +463,7 @@ function boxed(canvas, gray, h, w, side) {
 
 function renderPrediction(view) {
   const texts = view.data.texts;
+  view.padHint.hidden = drawing(view); // "a test image is on show until you draw"
   view.predValue.setAttribute("aria-label", say(texts, "prediction"));
   const r = view.result;
   if (!r) {
@@ -605,6 +589,7 @@ function placeTip(view) {
 }
 
 /**
+ * @typedef {{id: string, input: number[] | null, size: number, model_id: string, strokes: any[]}} DrawingReport
  * @typedef {object} LiveViewHooks
  * @property {(result: any, view: any) => void} [onResult] after each forward pass, with its result
  *   (lenet.js forward: input, outputs by layer, probabilities, prediction)
@@ -612,16 +597,16 @@ function placeTip(view) {
  *   (or the input's) outputs, on a signed scale (the Learn panel's gradients)
  * @property {(unit: {layer: string, map: number, row: number, col: number, flat: boolean}) => string[]} [extraTipLines]
  *   more lines for a hovered unit's tooltip
- * @property {(drawing: {input: number[] | null, size: number, model_id: string, strokes: any[]}) => void} [onDrawing]
- *   at each pen lift, undo or clear
- * @property {(unit: {layer: string, map: number, row: number, col: number, at: number}) => void} [onUnit]
- *   on a click on a unit
+ * @property {(drawing: DrawingReport | null) => void} [onDrawing] at a pen lift, undo or clear while
+ *   `data.inspecting` (the server's unit inspector is open)
+ * @property {(unit: {layer: string, map: number, row: number, col: number, at: number,
+ *   drawing: DrawingReport | null}) => void} [onUnit] on a click on a unit, with the drawing on show
  */
 
 /**
  * Mount the live view in `parent` on an already decoded model (lenet.js decode). `data` holds what
- * the page shows (mode "draw" or "input", size, channels, fill, input, classes, texts, layers,
- * strokes, unit). Returns the view: `update(data, model)` for a later rerun, `slot` (an empty element
+ * the page shows (mode "draw" or "input", size, channels, fill, input, hint, classes, texts, unit,
+ * inspecting); the drawing itself is the browser's (drawing.js). Returns the view: `update(data, model)` for a later rerun, `slot` (an empty element
  * under the prediction where another feature may put its controls), `result` (the last forward pass).
  * @param {HTMLElement} parent
  * @param {any} model
@@ -631,13 +616,13 @@ function placeTip(view) {
 export function mountLiveView(parent, model, data, hooks = {}) {
   const view = createView(parent);
   view.hooks = hooks;
-  update(view, data, model, true);
+  update(view, data, model);
   return {
     root: view.root,
     slot: view.slot,
     get result() { return view.result; },
     /** @param {any} next @param {any} nextModel */
-    update: (next, nextModel) => update(view, next, nextModel, false),
+    update: (next, nextModel) => update(view, next, nextModel),
     /** @param {LiveViewHooks} next */
     setHooks: (next) => { view.hooks = next; },
     /** The forward pass and every layer again, after a change of the weights (the Learn panel's Step). */

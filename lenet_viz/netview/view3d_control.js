@@ -55,7 +55,7 @@ export function mountView3DControl({ slot, place, texts, onClick, colourRule = "
 
   const state = {
     open: false, view: null, loading: null, result: null, net: null, layers: null, layersKey: "", selected: null,
-    message: "",
+    message: /** @type {string | [string, any]} */ (""),
   };
 
   function tell(key, values) {

@@ -1,5 +1,6 @@
-"""The feature-maps page in AppTest: the live view's data, a drawing as the page reports it at pen
-lift, samples, uploads, models, and the server-side Prediction and unit inspector."""
+"""The feature-maps page in AppTest: the live view's data, samples, uploads, models, and the
+server-side unit inspector: closed (computing nothing) until a click, then on the drawing the
+browser sent with it (set here as the click's callback leaves it, in FeatureMapsState)."""
 
 from __future__ import annotations
 
@@ -15,21 +16,25 @@ from streamlit.testing.v1 import AppTest
 from lenet_viz import model_store, preprocess
 from lenet_viz.checkpoints import checkpoint_bytes
 from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_plan
+from lenet_viz.netview_component import STATE, FeatureMapsState
+from lenet_viz.netview_payload import Drawing, PayloadError
 
 PAGE = "../../app_pages/feature_maps.py"
-DRAWING = "fm_drawing"  # where the page keeps what the view reported at pen lift
 HAVE_BUNDLED = bool(model_store.bundled_models())
 needs_bundled = pytest.mark.skipif(not HAVE_BUNDLED, reason="the bundled models are not in assets/models yet")
 SEVEN = ((70, 60), (210, 60), (120, 240))
 
 
-def drawing(lines=SEVEN, size: int = 28, fill: float = preprocess.MNIST_FILL) -> dict:
-    """What the view reports at pen lift: the input it computed (the port of lenet_viz.preprocess) and the strokes."""
+def drawing(lines=SEVEN, size: int = 28, fill: float = preprocess.MNIST_FILL) -> Drawing:
+    """A drawing as the browser sends it with a click: the input it computed (the port of lenet_viz.preprocess)."""
     img = Image.new("L", (280, 280), 0)
     ImageDraw.Draw(img).line(list(lines), fill=255, width=20)
-    image = preprocess.mnist_style(np.asarray(img), size, fill).image
-    strokes = [{"tool": "pen", "points": [list(p) for p in lines]}]
-    return {"input": image.ravel().tolist(), "size": size, "model_id": "x", "strokes": strokes}
+    return Drawing(id=f"d{hash(lines)}", size=size, image=preprocess.mnist_style(np.asarray(img), size, fill).image)
+
+
+def inspecting(drawing: Drawing | None = None, **more) -> dict:
+    """The page's state after a click on a unit (the inspector open) on ``drawing``."""
+    return {STATE: FeatureMapsState(drawing=drawing, inspecting=True, **more)}
 
 
 def view_data(at: AppTest) -> dict:
@@ -53,21 +58,17 @@ def custom_checkpoint() -> tuple[LeNetSpec, bytes]:
 
 
 @needs_bundled
-def test_empty_pad_shows_the_network_on_a_test_image_until_something_is_drawn():
+def test_empty_pad_shows_the_network_on_a_test_image_and_the_page_computes_nothing_more():
     at = start()
     assert not at.exception
     assert any("Draw a digit" in info.value and "shows a test image" in info.value for info in at.info)
-    assert any("test image #" in c.value and "label: 7" in c.value for c in at.caption)
-    assert at.metric[0].label == "Prediction" and at.metric[0].value == "7"
     data = view_data(at)
-    assert data["mode"] == "draw" and data["strokes"] == [] and len(data["input"]) == 28 * 28
-    assert [layer["name"] for layer in data["layers"]] == [layer.name for layer in layer_plan(_bundled_spec()).layers]
-    at.session_state[DRAWING] = drawing(((150, 40), (150, 240)))  # the view reports a drawn 1
-    at.run()
-    assert not any("shows a test image" in info.value for info in at.info)
-    assert at.metric[0].value == "1"
-    data = view_data(at)
-    assert data["input"] is None and data["strokes"][0]["points"] == [[150, 40], [150, 240]]  # restored on a remount
+    assert "test image #" in data["hint"] and "label: 7" in data["hint"]  # under the pad, until something is drawn
+    assert data["mode"] == "draw" and len(data["input"]) == 28 * 28 and data["inspecting"] is False
+    assert [layer["name"] for layer in data["model"]["layers"]] == [
+        layer.name for layer in layer_plan(_bundled_spec()).layers]
+    assert not at.metric  # the prediction is the view's, shown once
+    assert not at.latex and any("Click a unit" in c.value for c in at.caption)  # the inspector: closed, nothing run
 
 
 def _bundled_spec() -> LeNetSpec:
@@ -82,10 +83,11 @@ def test_weights_go_to_the_browser_once_per_model():
     first = view_data(at)
     assert first["model"] is not None and first["model"]["model_id"] == first["model_id"]
     assert first["model"]["dtype"] == "float32" and isinstance(first["model"]["weight_sets"][0], str)  # base64
-    at.session_state[DRAWING] = drawing()
+    assert first["texts"]["pen"] == "Pen" and first["texts_id"] == "live-en"
     at.run()
     again = view_data(at)
     assert again["model"] is None and again["model_id"] == first["model_id"]  # only the id on later reruns
+    assert again["texts"] is None and again["texts_id"] == "live-en"  # the words too
     assert len(json.dumps(again)) < len(json.dumps(first)) / 20
     fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
     at.selectbox(key="fm_model").set_value(fashion).run()
@@ -100,7 +102,7 @@ def test_a_page_that_lost_the_weights_gets_them_again():
     at = start()
     at.session_state["_netview_sent"] = set()  # as if the page had never received them
     at.run()
-    assert view_data(at)["model"] is not None
+    assert view_data(at)["model"] is not None and view_data(at)["texts"] is not None
 
 
 @needs_bundled
@@ -114,28 +116,39 @@ def test_fashion_model_asks_for_clothing_and_fills_the_image():
 
 
 @needs_bundled
-def test_drawn_seven_is_predicted_from_the_pages_input_and_the_inspector_reads_it():
-    at = start(**{DRAWING: drawing()})
+def test_the_inspector_reads_the_drawing_sent_with_the_click():
+    at = start(**inspecting(drawing()))
     assert not at.exception and not at.error
-    assert at.metric[0].label == "Prediction" and at.metric[0].value == "7"
     assert at.latex and "0." in at.latex[0].value  # the inspected unit's arithmetic
     caption = next(c.value for c in at.caption if c.value.startswith("The network computed"))
     assert float(caption.split()[3]) > 0  # the strongest unit of the drawn 7, not a dead one
     data = view_data(at)
     assert data["unit"] == {"layer": at.session_state["fm_unit_layer"], "map": at.session_state["fm_unit_map"],
                             "row": at.session_state["fm_unit_row"], "col": at.session_state["fm_unit_col"]}
+    assert data["inspecting"] is True  # pen lifts now send the drawing: the inspector follows it
+    next(b for b in at.button if b.label == "Close the inspector").click().run()
+    assert not at.latex and view_data(at)["unit"] is None and view_data(at)["inspecting"] is False
 
 
 @needs_bundled
 def test_a_drawing_for_another_input_size_is_not_used():
-    at = start(**{DRAWING: {**drawing(), "size": 32}})
+    at = start(**inspecting(drawing(size=32)))
+    assert not at.exception and not at.latex
+    assert any("another input size" in info.value for info in at.info)  # a clear message, not a wrong input
+
+
+@needs_bundled
+def test_a_request_the_page_cannot_read_is_a_message():
+    at = start(**inspecting(problem=PayloadError.keyed("nv.bad_request", detail="layer")))
     assert not at.exception
-    assert any("shows a test image" in info.value for info in at.info)  # the example, not a wrong input
+    assert "cannot read (layer)" in at.warning[0].value and "nothing was changed" in at.warning[0].value
+    at.run()
+    assert not at.warning  # said once
 
 
 @needs_bundled
 def test_unit_inspector_follows_the_widgets():
-    at = start(**{DRAWING: drawing()})
+    at = start(**inspecting(drawing()))
     at.slider(key="fm_unit_row").set_value(11).run()
     at.slider(key="fm_unit_col").set_value(11).run()
     at.selectbox(key="fm_unit_layer").set_value("pool2").run()
@@ -160,7 +173,6 @@ def test_fashion_sample_is_handed_to_the_view():
         pytest.skip("no bundled Fashion-MNIST samples yet")
     classes = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot")
-    assert at.metric[0].value in classes
     data = view_data(at)
     assert data["mode"] == "input" and data["classes"] == list(classes)
     samples = model_store.load_samples("fashion-mnist")
@@ -176,12 +188,12 @@ def test_uploaded_picture_and_bad_picture():
     buffer = io.BytesIO()
     img.convert("RGB").save(buffer, "JPEG")
     at.file_uploader(key="fm_picture").upload("seven.jpg", buffer.getvalue(), "image/jpeg").run()
-    assert not at.exception and at.metric[0].value == "7"
+    assert not at.exception
     data = view_data(at)
     assert data["mode"] == "input" and len(data["input"]) == 784 and max(data["input"]) > 200
     assert any("scaled into 20×20" in i.caption for element in at.get("image") for i in element.proto.imgs)
     at.file_uploader(key="fm_picture").set_value(("seven.png", b"not a picture", "image/png")).run()
-    assert not at.exception and not at.metric
+    assert not at.exception
     assert "not a picture" in at.error[0].value
     assert not at.info  # the error alone, no "choose an input" beside it
 
@@ -198,10 +210,11 @@ def test_bad_checkpoint_upload_keeps_the_current_model():
 
 def test_saved_and_uploaded_models_of_any_shape():
     spec, data = custom_checkpoint()
-    at = start(saved_models={"my net": data}, fm_model="Saved: my net", **{DRAWING: drawing()})
+    at = start(saved_models={"my net": data}, fm_model="Saved: my net", **inspecting(drawing()))
     assert not at.exception and not at.error
     view = view_data(at)
-    assert view["layers"] == [layer.to_dict() for layer in layer_plan(spec).layers]
+    assert view["model"]["layers"] == [layer.to_dict() for layer in layer_plan(spec).layers]
+    assert at.latex  # the inspector runs on this network too
     assert view["model"]["spec"] == spec.to_dict()
     at.file_uploader(key="fm_checkpoint_file").upload("other.pt", data, "application/octet-stream").run()
     assert at.selectbox(key="fm_model").value == "Uploaded: other.pt"
@@ -211,7 +224,7 @@ def test_without_samples_for_its_data_an_empty_pad_only_asks_for_a_drawing():
     spec = PRESETS["modern"]
     data = checkpoint_bytes(build_model(spec), spec, None, tuple("0123456789"))  # trained on unknown data
     at = start(uploaded_models={"Uploaded: net.pt": data}, fm_model="Uploaded: net.pt")
-    assert not at.exception and not at.metric
+    assert not at.exception
     assert any("Draw a digit" in info.value and "test image" not in info.value for info in at.info)
     assert view_data(at)["input"] is None  # the view shows an empty pad
 
@@ -229,9 +242,8 @@ def test_classic_preset_checkpoint_runs_end_to_end():
     spec = PRESETS["classic"]
     data = checkpoint_bytes(build_model(spec), spec, "fashion-mnist", tuple(f"c{i}" for i in range(10)))
     at = start(saved_models={"classic": data}, fm_model="Saved: classic",
-               **{DRAWING: drawing(fill=preprocess.FASHION_FILL)})
-    assert not at.exception
-    assert at.metric[0].value in {f"c{i}" for i in range(10)}
+               **inspecting(drawing(fill=preprocess.FASHION_FILL)))
+    assert not at.exception and at.latex
     assert view_data(at)["classes"] == [f"c{i}" for i in range(10)]
 
 
@@ -240,7 +252,7 @@ def test_one_cell_maps_can_be_inspected():
     spec = LeNetSpec(conv=(ConvBlock(4, 5, pool="max", pool_kernel=4, pool_stride=4), ConvBlock(6, 6, pool="none")),
                      hidden=(16,), activation="relu")
     data = checkpoint_bytes(build_model(spec), spec, "mnist", tuple("0123456789"))
-    at = start(saved_models={"tiny": data}, fm_model="Saved: tiny", **{DRAWING: drawing()})
+    at = start(saved_models={"tiny": data}, fm_model="Saved: tiny", **inspecting(drawing()))
     at.selectbox(key="fm_unit_layer").set_value("conv2").run()
     assert not at.exception
     assert any("Row: 0 (the map is one cell high)" in c.value for c in at.caption)
@@ -249,9 +261,9 @@ def test_one_cell_maps_can_be_inspected():
 
 @needs_bundled
 def test_each_new_input_starts_the_inspector_on_its_strongest_unit():
-    at = start()  # the example 7
+    at = start(**inspecting())  # the example 7
     first = (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"])
-    at.session_state[DRAWING] = drawing(((150, 40), (150, 240)))  # a 1: its ink is elsewhere
+    at.session_state[STATE].drawing = drawing(((150, 40), (150, 240)))  # a 1: its ink is elsewhere
     at.run()
     assert (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"]) != first
     computed = next(c.value for c in at.caption if c.value.startswith("The network computed"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -14,6 +15,8 @@ from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.i18n import t
 from lenet_viz.lessons import training
 from lenet_viz.model_store import bundled_models, load_samples
+from lenet_viz.netview_component import STATE, FeatureMapsState
+from lenet_viz.netview_payload import Drawing
 from tests.app.test_language import english_alerts, english_on_page
 from tests.datasets import write_dataset
 
@@ -189,7 +192,8 @@ def test_the_network_questions_use_the_drawing_from_feature_maps():
     for row in range(4, 24):
         drawing[row * 28 + 14] = 255  # a vertical stroke: a 1
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["fm_drawing"] = {"input": drawing, "size": 28}
+    image = np.asarray(drawing, np.uint8).reshape(28, 28)
+    at.session_state[STATE] = FeatureMapsState(drawing=Drawing("d1", 28, image))  # as a click or Replay left it
     at.query_params.update({"lang": "en", "lesson": "seeing", "q": "kernel", "seed": "4"})
     at.run()
     assert not at.exception

@@ -13,6 +13,8 @@ from lenet_viz import model_store
 from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint
 from lenet_viz.history import Snapshot
 from lenet_viz.models import PRESETS, build_model
+from lenet_viz.netview_component import STATE, FeatureMapsState
+from lenet_viz.netview_payload import Drawing
 
 PAGE = "../../app_pages/replay.py"
 STEPS = (0, 3, 10)
@@ -72,7 +74,8 @@ def test_a_saved_run_is_replayed_on_a_sample_with_every_snapshot_sent_once():
     assert data["input"] == samples.images[index].ravel().tolist()
     assert data["label"] == str(samples.labels[index]) and data["classes"] == list("0123456789")
     assert data["model"]["dtype"] == "float16" and len(data["model"]["weight_sets"]) == len(STEPS)
-    assert [info["step"] for info in data["set_info"]] == list(STEPS)
+    assert [info["step"] for info in data["model"]["set_info"]] == list(STEPS)
+    assert data["drawing_id"] is None  # the page holds no drawing: the view sends the browser's, if any
     at.selectbox(key="replay_sample_mnist").set_value((index + 1) % len(samples.images)).run()
     again = sent(at)
     assert again["model"] is None and again["model_id"] == data["model_id"]  # the page keeps the snapshots
@@ -83,17 +86,18 @@ def test_the_feature_maps_drawing_is_an_input():
     drawing = np.zeros((28, 28), np.uint8)
     drawing[4:24, 13:16] = 255  # a 1
     at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run",
-               fm_drawing={"input": drawing.ravel().tolist(), "size": 28})
+               **{STATE: FeatureMapsState(drawing=Drawing("d1", 28, drawing))})
     assert "My drawing" in at.radio(key="replay_input").options
     at.radio(key="replay_input").set_value("My drawing").run()
     assert not at.exception
     data = sent(at)
     assert data["input"] == drawing.ravel().tolist() and data["label"] is None
+    assert data["drawing_id"] == "d1"  # the view sends the browser's drawing only when it is another one
 
 
 def test_a_drawing_for_another_input_size_is_not_offered():
     at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run",
-               fm_drawing={"input": [0] * 32 * 32, "size": 32})
+               **{STATE: FeatureMapsState(drawing=Drawing("d1", 32, np.zeros((32, 32), np.uint8)))})
     assert at.radio(key="replay_input").options == ["Sample", "Upload"]
 
 

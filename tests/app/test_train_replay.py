@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import netview_component as nv
+from lenet_viz.netview_payload import Drawing
 from tests.datasets import write_dataset
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -16,8 +17,8 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 def finished_run(tmp_path: Path, drawing: np.ndarray | None = None) -> AppTest:
     folder = write_dataset(tmp_path, (("train", 256, 0), ("t10k", 64, 1)))
     at = AppTest.from_file(APP, default_timeout=60).run()
-    if drawing is not None:  # what the Feature maps page keeps after a pen lift
-        at.session_state[nv.DRAWING] = {"input": drawing.ravel().tolist(), "size": drawing.shape[0]}
+    if drawing is not None:  # what the Feature maps page keeps of the drawing the browser sent
+        at.session_state[nv.STATE] = nv.FeatureMapsState(drawing=Drawing("d1", drawing.shape[0], drawing))
     at.switch_page("app_pages/train.py").run()
     at.selectbox(key="train_dataset").set_value("mnist").run()
     at.text_input(key="train_data_dir_mnist").set_value(str(folder)).run()

@@ -196,14 +196,24 @@ def wait_idle(page) -> None:
 
 
 def open_page(page, base_url: str, link: str) -> None:
-    """Open the app and go to a page through the sidebar, as a user does."""
+    """Open the app as a new visitor (no drawing kept from an earlier test: the view keeps it in the
+    tab's sessionStorage) and go to a page through the sidebar, as a user does."""
     page.goto(base_url + "/")
+    page.evaluate("sessionStorage.clear()")
     page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
 
 
 SEVEN = [[(70, 60), (210, 60), (120, 240)]]  # pen strokes on the 280×280 drawing pad, as (x, y) points
 PAD = "canvas[aria-label='Drawing pad']"  # the live network view's pad (Playwright's CSS pierces its shadow root)
-LIVE_PREDICTION = "[data-testid='netview-prediction']"
+LIVE_PREDICTION = "[data-testid='netview-prediction']"  # the view's prediction, in any language
+EXAMPLE_HINT = ".nv-pad .nv-hint"  # under an empty pad: the test image the view shows until something is drawn
+
+
+def prediction(page, lang: str = "en") -> str:
+    """The prediction on Feature maps as a screen reader finds it: the view's status named Prediction (预测)."""
+    status = page.get_by_role("status", name={"en": "Prediction", "zh": "预测"}[lang], exact=True)
+    status.wait_for()
+    return status.inner_text().strip()
 # Counts what the page sends to the server: Playwright's ``framesent`` (and CDP) miss Streamlit's
 # frames after the first in this Chromium, so the count is taken where the page sends them.
 COUNT_SENT_FRAMES = """window.__sentFrames = 0;
@@ -232,12 +242,12 @@ def stroke(page, points: list[tuple[float, float]], lift: bool = True) -> None:
 
 
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Draw strokes with the mouse on the Feature maps pad, letting the page rerun after each pen lift."""
+    """Draw strokes with the mouse on the Feature maps pad, each kept by the view at its pen lift."""
     for points in strokes:
-        before = page.evaluate("window.__netview?.sent ?? 0")
+        before = page.evaluate("window.__netview?.lifts ?? 0")
         stroke(page, points)
-        page.wait_for_function(f"(window.__netview?.sent ?? 0) > {before}")  # the view reported the pen lift
-        wait_idle(page)
+        page.wait_for_function(f"(window.__netview?.lifts ?? 0) > {before}")  # the view kept the drawing
+        wait_idle(page)  # a rerun, if the inspector was open
 
 
 # Records every string a canvas draws (fillText/strokeText), for tests that read what the views draw:

@@ -17,6 +17,7 @@ from tests.browser.support import (  # noqa: F401 (fixture)
     SEVEN,
     launch_chromium,
     new_context,
+    prediction,
     screenshot,
     skip_without_browser,
     streamlit_server,
@@ -192,8 +193,7 @@ def test_switching_language_keeps_the_drawing(browser, streamlit_server):  # noq
         stroke(page, SEVEN[0])
         wait_idle(page)
         page.wait_for_timeout(1500)
-        drawn = page.locator(LIVE_PREDICTION).inner_text()
-        served = page.get_by_test_id("stMetricValue").first.inner_text()
+        drawn = prediction(page, "en")
         page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
         page.get_by_role("option", name="中文").click()
         page.get_by_text("实时预测").first.wait_for()
@@ -203,10 +203,8 @@ def test_switching_language_keeps_the_drawing(browser, streamlit_server):  # noq
         ink = pad.evaluate("c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
                            ".filter((v, i) => i % 4 === 0 && v > 128).length")
         assert ink > 500  # the strokes are still on the pad
-        assert page.locator(LIVE_PREDICTION).inner_text() == drawn
-        assert page.get_by_test_id("stMetricValue").first.inner_text() == served  # the server read the drawing
-        prompt = "在黑色方框里画一个数字：每一层都会跟着笔迹变化。"  # without "until then … a test image"
-        assert page.get_by_text(prompt, exact=True).count() == 1
+        assert prediction(page, "zh") == drawn  # the view's status, named 预测 now
+        assert page.locator(LIVE_PREDICTION).count() == 1
         screenshot(page, "zh-feature-maps-drawn", full=True)
     finally:
         context.close()

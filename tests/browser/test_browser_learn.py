@@ -44,9 +44,9 @@ def open_learning(page, base_url: str) -> None:
     page.goto(base_url + "/feature_maps")
     page.locator(PAD).wait_for()
     wait_idle(page)
-    before = page.evaluate("window.__netview?.sent ?? 0")
+    before = page.evaluate("window.__netview?.lifts ?? 0")
     stroke(page, SEVEN[0])
-    page.wait_for_function(f"(window.__netview?.sent ?? 0) > {before}")
+    page.wait_for_function(f"(window.__netview?.lifts ?? 0) > {before}")  # the view kept the drawing
     wait_idle(page)
     page.locator("summary", has_text="Learn from this").click()
 

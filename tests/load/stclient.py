@@ -191,16 +191,19 @@ def has_netview(session: Session) -> bool:
 
 
 async def pen_lift(session: Session, image, index: int = 0) -> Answer:
-    """What the in-browser view sends when the pen lifts: its component state with the drawing's
-    28×28 input (``image``: uint8 values, computed in the browser), one rerun. Pages without that
-    view get a new sample instead (:func:`pick_sample`), the same server work there."""
+    """The most the in-browser view asks of the server about a drawing: a pen lift itself sends
+    nothing, so this is a click on a unit with the drawing's input (``image``: uint8 values, computed
+    in the browser), which opens the unit inspector; sent as a whole-page rerun (the browser reruns
+    only the inspector's fragment), so it is heavier than the real thing. Pages without that view
+    get a new sample instead (:func:`pick_sample`), the same server work there."""
     if not has_netview(session):
         return await pick_sample(session, index)
     view = session.find(key=NETVIEW_KEY)
     values = [int(v) for v in image.ravel()]
     side = int(len(values) ** 0.5)
-    state = {"drawing": {"size": side, "input": values, "strokes": [[[10, 10], [20, 20 + index % 5]]],
-                         "model_id": None}}
+    drawing = {"id": f"load-{index}", "size": side, "input": values, "model_id": None,
+               "strokes": [{"tool": "pen", "points": [[10, 10], [20, 20 + index % 5]]}]}
+    state = {"unit": {"layer": "conv1", "map": index % 6, "row": 14, "col": 14, "at": index, "drawing": drawing}}
     session.states[view.id] = WidgetState(id=view.id, json_value=json.dumps(state))
     return await session.rerun()
 

@@ -6,8 +6,9 @@ not fit on 2 cores. Loopback only, a private server, bounded (asyncio timeouts).
 printed (p50, p95: ``tests/load/latency.py``); the only bounds on them are relative and generous
 (answers while a run trains against the same answers after it, the last wave against the first), so
 a busy machine cannot fail them: speed targets are in ``benchmarks/server_load.py``. A
-"pen lift" is the rerun the in-browser network view sends at pen up (its component state with the
-drawing's 28×28 input); on the older page without that view, a rerun that picks a new sample.
+"pen lift" is the most the in-browser view asks of the server about a drawing (a pen lift itself
+sends nothing): a click on a unit with the drawing's 28×28 input, which opens the unit inspector;
+on the older page without that view, a rerun that picks a new sample.
 """
 
 import asyncio

@@ -11,7 +11,14 @@ import torch
 
 from lenet_viz.errors import LenetVizError
 from lenet_viz.models import PRESETS, build_model, layer_plan
-from lenet_viz.netview_payload import PayloadError, model_payload, replay_payload, tensor_layout
+from lenet_viz.netview_payload import (
+    PayloadError,
+    model_payload,
+    parse_drawing,
+    parse_unit_request,
+    replay_payload,
+    tensor_layout,
+)
 
 
 def _decoded(payload: dict, index: int, name: str) -> np.ndarray:
@@ -133,3 +140,39 @@ def test_replay_payload_sends_every_snapshot_as_float16():
     np.testing.assert_array_equal(_decoded(payload, 2, "conv1.weight"), snapshots[2].state_dict["conv1.weight"])
     with pytest.raises(PayloadError, match="no snapshots"):
         replay_payload(spec, [])
+
+
+# ---- what the browser sends back ----------------------------------------------------------------
+
+LAYERS = {"conv1": (6, 28, 28), "pool2": (16, 5, 5)}
+
+
+def test_a_click_with_its_drawing_is_read():
+    image = list(range(256)) * 3 + [0] * 16
+    unit = parse_unit_request({"layer": "pool2", "map": 15, "row": 4, "col": 0, "at": 1,
+                               "drawing": {"id": "abc", "size": 28, "input": image, "model_id": "m"}}, LAYERS)
+    assert (unit.layer, unit.map, unit.row, unit.col) == ("pool2", 15, 4, 0)
+    assert unit.drawing.id == "abc" and unit.drawing.image.shape == (28, 28) and unit.drawing.image.dtype == np.uint8
+    assert unit.drawing.input_for(28) is unit.drawing.image and unit.drawing.input_for(32) is None  # another size
+    assert parse_unit_request({"layer": "conv1", "map": 0, "row": 0, "col": 0}, LAYERS).drawing is None
+
+
+@pytest.mark.parametrize("request_", [
+    None, "conv1", [], {"layer": "fc1", "map": 0, "row": 0, "col": 0}, {"layer": "conv1", "map": 6, "row": 0, "col": 0},
+    {"layer": "conv1", "map": 0, "row": -1, "col": 0}, {"layer": "conv1", "map": 0, "row": 0, "col": 28},
+    {"layer": "conv1", "map": "0", "row": 0, "col": 0}, {"layer": "conv1", "map": True, "row": 0, "col": 0},
+    {"layer": "conv1", "map": 0, "row": 0, "col": 0, "drawing": {"id": "a", "size": 28, "input": [1, 2]}},
+    {"layer": "conv1", "map": 0, "row": 0, "col": 0, "drawing": {"id": "", "size": 28, "input": None}},
+    {"layer": "conv1", "map": 0, "row": 0, "col": 0, "drawing": {"id": "a", "size": 10 ** 9, "input": None}},
+    {"layer": "conv1", "map": 0, "row": 0, "col": 0, "drawing": {"id": "a", "size": 2, "input": [0, 1, 2, "x"]}},
+], ids=lambda r: repr(r)[:40])
+def test_a_garbage_request_is_a_keyed_error_not_an_exception(request_):
+    with pytest.raises(PayloadError) as caught:
+        parse_unit_request(request_, LAYERS)
+    assert caught.value.key == "nv.bad_request" and "cannot read" in str(caught.value)
+
+
+def test_a_blank_drawing_and_out_of_range_pixels():
+    assert parse_drawing({"id": "blank", "size": 28, "input": None}).image is None
+    drawing = parse_drawing({"id": "x", "size": 2, "input": [-5, 0, 255, 999]})
+    assert drawing.image.tolist() == [[0, 0], [255, 255]]  # clipped to 0..255

@@ -1,0 +1,2 @@
+// Types for the vendored OrbitControls as checkJs sees it: untyped (see three.module.d.ts).
+export const OrbitControls: any;

@@ -1,0 +1,93 @@
+"""The component's entry (index.js) in Chromium, fed what Python may send and what it must refuse:
+a good payload mounts the view; a newer version, a truncated weight blob, a malformed network or
+malformed view data shows a message in the page's language, in place of the view: never a blank
+area, never a console error. The modules are imported by URL as the app's component does."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+
+import pytest
+
+from lenet_viz.models import PRESETS, build_model
+from lenet_viz.netview_component import view_texts
+from lenet_viz.netview_payload import PAYLOAD_VERSION, LiveViewData, model_payload, view_data
+from tests.browser.support import browser_page, load_netview_modules  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.slow
+
+MOUNT = """async ([data]) => {
+    const { default: mount } = await import("./index.js");
+    const box = document.createElement("div");
+    document.body.replaceChildren(box);
+    const sent = [];
+    mount({ parentElement: box, data, setStateValue: (key, value) => sent.push(key) });
+    const alert = box.querySelector("[role=alert]");
+    return { alert: alert && alert.textContent, view: !!box.querySelector(".nv"), sent,
+             prediction: box.querySelector("[role=status]")?.getAttribute("aria-label") ?? null };
+}"""
+
+
+@pytest.fixture(scope="module")
+def page(browser_page):  # noqa: F811
+    errors: list[str] = []
+    browser_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    browser_page.on("pageerror", lambda e: errors.append(str(e)))
+    load_netview_modules(browser_page)
+    browser_page.errors = errors
+    return browser_page
+
+
+CALLS = itertools.count()  # each call names a new model and words: the page keeps what it decoded by id
+
+
+def data(network, lang: str = "en", **changes) -> dict:
+    spec = PRESETS["modern"]
+    texts_id = f"test-{lang}-{next(CALLS)}"
+    base = LiveViewData(**view_data("live", network, send_network=True, texts_id=texts_id, texts=view_texts(lang),
+                                    classes=list("0123456789"), spec=spec, fill=20 / 28, image=None),
+                        mode="draw", hint="", unit=None, inspecting=False)
+    return {**base, "model_id": f"model-{texts_id}", **changes}
+
+
+@pytest.fixture(scope="module")
+def good():
+    spec = PRESETS["modern"]
+    return model_payload(spec, [build_model(spec).state_dict()])
+
+
+def test_a_good_payload_mounts_the_view(page, good):
+    shown = page.evaluate(MOUNT, [data(good)])
+    assert shown["view"] and shown["alert"] is None and shown["prediction"] == "Prediction"
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("lang, words", [("en", "newer format (version 2)"), ("zh", "格式（版本 2）")])
+def test_a_newer_payload_says_so_in_the_pages_language(page, good, lang, words):
+    shown = page.evaluate(MOUNT, [data({**good, "version": PAYLOAD_VERSION + 1}, lang)])
+    assert not shown["view"] and words in shown["alert"]
+    assert page.errors == []
+
+
+def test_a_truncated_weight_blob_says_how_much_is_missing(page, good):
+    blob = base64.b64decode(good["weight_sets"][0])
+    cut = {**good, "weight_sets": [base64.b64encode(blob[:1000]).decode()]}
+    shown = page.evaluate(MOUNT, [data(cut)])
+    assert not shown["view"] and "cut short (250 of" in shown["alert"]
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("changes, detail", [
+    ({"view": "3d"}, "view"), ({"size": "28"}, "size"), ({"input": [1, 2, 3]}, "input"),
+], ids=["unknown view", "size", "input"])
+def test_malformed_view_data_is_a_message(page, good, changes, detail):
+    shown = page.evaluate(MOUNT, [data(good, **changes)])
+    assert not shown["view"] and "damaged" in shown["alert"] and detail in shown["alert"]
+    assert page.errors == []
+
+
+def test_a_malformed_network_is_a_message(page, good):
+    shown = page.evaluate(MOUNT, [data({**good, "layers": [{"name": "conv1"}]})])
+    assert not shown["view"] and "damaged (layer \"conv1\")" in shown["alert"]
+    assert page.errors == []
