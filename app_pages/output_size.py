@@ -8,7 +8,6 @@ import streamlit as st
 from lenet_viz import links, ui
 from lenet_viz.arithmetic import Layer, coverage_warning, formula_latex, formula_line
 from lenet_viz.errors import LenetVizError
-from lenet_viz.figures.output_size import column_name, describe_step, drawable, layer_rows, step_count, window_figure
 from lenet_viz.i18n import t
 from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, coverage_warnings, layer_plan
 from lenet_viz.page_state import Jump, OutputSizeState
@@ -78,12 +77,14 @@ def layer_controls(state: OutputSizeState) -> LayerInput:
 
 def window_stepper(state: OutputSizeState, chosen: LayerInput) -> None:
     """The grid picture with a slider (and play button) over every kernel placement."""
+    ui.need(*ui.TABLES)  # the figure's imports: the controls and formulas are on the screen meanwhile
+    from lenet_viz.figures.output_size import describe_step, drawable, step_count, window_figure
+
     layer, height, width = chosen.layer, chosen.height, chosen.width
     if not drawable(layer, height, width):
         st.info(tr("os.too_large"))
         return
     steps = step_count(layer, height, width)
-    ui.need(*ui.TABLES)  # the figure: the controls and formulas above are on the screen meanwhile
     playing = state.playing and steps > 1  # one placement: nothing to play
 
     @st.fragment(run_every=0.3 if playing else None)
@@ -204,8 +205,10 @@ def whole_lenet(state: OutputSizeState) -> None:
     left.metric(tr("os.parameters"), f"{table.total_params:,}", delta=delta, delta_color="off", border=True)
     middle.metric(tr("os.flatten"), f"{table.flatten_size:,}", border=True)
     lang = ui.lang()
-    rows = layer_rows(table, lang)
     ui.need(*ui.TABLES)
+    from lenet_viz.figures.output_size import column_name, layer_rows
+
+    rows = layer_rows(table, lang)
     for warning in coverage_warnings(spec, lang):
         st.warning(warning, icon=":material/visibility_off:")
     st.dataframe(rows, hide_index=True, key=state.key("table"), height=35 * (len(rows) + 1) + 3,

@@ -94,33 +94,24 @@ def tr(key: str, /, **values: object) -> str:
 
 
 # --- Heavy imports: what pages load behind what they show at once -----------------------------------
-TABLES = ("pandas", "pyarrow")  # Streamlit's tables use them; plotly reads them as it finds them in sys.modules
+TABLES = ("lenet_viz.figures",)  # plotly figures, with the pandas and pyarrow that tables and figures use
 TORCH = ("lenet_viz.checkpoints",)  # torch and the model code
 HEAVY = TABLES + TORCH  # the warm-up's order: the quicker ones first
 
 
 @dataclass
 class HeavyImports:
-    """The server's heavy imports, one module at a time under one lock.
+    """The server's heavy imports: done once, in the background by the warm-up or by the first page
+    that needs them (:func:`need`), whichever comes first. Two threads may ask at once: an ``import``
+    waits for another thread's import of the same module to finish. (Figures are safe from a
+    half-imported pandas whatever the order: see :mod:`lenet_viz.figures`.)"""
 
-    Python makes a second thread wait for a module another thread is importing, but plotly does not
-    ask Python: it takes ``sys.modules.get("pandas")`` as it is. Streamlit runs a rerun in a new
-    thread while the old one finishes what it was doing (``runner.fastReruns``), so a quick page
-    switch could build a figure while the old run was half-way through importing pandas for a table:
-    ``AttributeError: partially initialized module 'pandas'`` (issue 16). So every import of these
-    modules goes through :meth:`load`, and a page builds a figure or a table only after
-    :func:`need` has returned for :data:`TABLES` (the entry point does it for the pages that do not
-    call :func:`need` themselves).
-    """
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
     loaded: set[str] = field(default_factory=set)
 
     def load(self, names: tuple[str, ...] = HEAVY) -> None:
         for name in names:
-            with self.lock:
-                importlib.import_module(name)
-                self.loaded.add(name)
+            importlib.import_module(name)
+            self.loaded.add(name)
 
     def ready(self, names: tuple[str, ...]) -> bool:
         return self.loaded.issuperset(names)
