@@ -24,6 +24,7 @@ from lenet_viz.checkpoints import load_checkpoint  # noqa: E402
 from lenet_viz.model_store import bundled_models  # noqa: E402
 from lenet_viz.models import PRESETS, build_model  # noqa: E402
 from lenet_viz.netview_payload import model_payload  # noqa: E402
+from tests.browser.support import load_netview_modules  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -88,8 +89,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto("about:blank")
-        page.add_script_tag(content=(ROOT / "lenet_viz" / "netview" / "lenet.js").read_text())
+        load_netview_modules(page)  # the app's ES modules, imported by URL as the component does
         for name, payload in networks():
             times = page.evaluate(TIME_JS, [payload, args.runs])
             rows.append({"what": f"forward, {name}", "median_ms": percentile(times, 0.5),

@@ -11,6 +11,8 @@ step on one fixed, preloaded batch: no data handling at all).
     python benchmarks/train_throughput.py --epochs 10     # also compare final accuracy
     python benchmarks/train_throughput.py --snapshots 24 --pairs 7 --models classic
                                       # the engine with 24 weight snapshots against none (no seed loop)
+    python benchmarks/train_throughput.py --device cuda --epochs 10 --pairs 2 --models classic
+                                      # both loops on the GPU (the seed's moves each batch there)
 
 Writes ``benchmarks/results/train_throughput.json``.
 """
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 # --- the seed's loop, kept faithful (d2l's train_ch6 with its DataLoader), for comparison only ---
 
-def seed_loop(model_name: str, epochs: int, data_root: str) -> dict:
+def seed_loop(model_name: str, epochs: int, data_root: str, device: str = "cpu") -> dict:
     import torch
     import torchvision
     from torch import nn
@@ -59,6 +61,7 @@ def seed_loop(model_name: str, epochs: int, data_root: str) -> dict:
             nn.init.xavier_uniform_(m.weight)
 
     net.apply(init_weights)
+    net.to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.9 if model_name == "classic" else 0.1)
     loss = nn.CrossEntropyLoss()
     step_time = 0.0
@@ -66,6 +69,7 @@ def seed_loop(model_name: str, epochs: int, data_root: str) -> dict:
         metric = [0.0, 0.0, 0]
         net.train()
         for X, y in train_iter:
+            X, y = X.to(device), y.to(device)
             t0 = time.perf_counter()
             optimizer.zero_grad()
             y_hat = net(X)
@@ -81,17 +85,18 @@ def seed_loop(model_name: str, epochs: int, data_root: str) -> dict:
         correct = total = 0
         with torch.no_grad():
             for X, y in test_iter:
+                X, y = X.to(device), y.to(device)
                 correct += float((net(X).argmax(axis=1) == y).sum())
                 total += y.numel()
     return {"train_loss": metric[0] / metric[2], "train_acc": metric[1] / metric[2], "test_acc": correct / total,
             "steps_ex_per_s": metric[2] * epochs / step_time}
 
 
-def engine_command(model_name: str, epochs: int, snapshots: int = 0) -> list[str]:
+def engine_command(model_name: str, epochs: int, snapshots: int = 0, device: str = "cpu") -> list[str]:
     """The engine as a user runs it: lenet_viz's CLI, with the seed's recipe."""
     lr = 0.9 if model_name == "classic" else 0.1
     return [sys.executable, "-m", "lenet_viz", "train", "--dataset", "fashion-mnist", "--model", model_name,
-            "--epochs", str(epochs), "--lr", str(lr), "--device", "cpu", "--snapshots", str(snapshots)]
+            "--epochs", str(epochs), "--lr", str(lr), "--device", device, "--snapshots", str(snapshots)]
 
 
 def parse_summary(text: str) -> dict:
@@ -147,12 +152,12 @@ def torchvision_root() -> str:
     return str(root)
 
 
-def run_child(which: str, model: str, epochs: int, data_root: str, snapshots: int = 0) -> dict:
+def run_child(which: str, model: str, epochs: int, data_root: str, snapshots: int = 0, device: str = "cpu") -> dict:
     if which == "seed":
         command = [sys.executable, __file__, "--child", "--models", model, "--epochs", str(epochs),
-                   "--data-root", data_root]
+                   "--data-root", data_root, "--device", device]
     else:
-        command = engine_command(model, epochs, snapshots if which == "snapshots" else 0)
+        command = engine_command(model, epochs, snapshots if which == "snapshots" else 0, device)
     start = time.perf_counter()
     out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -168,11 +173,12 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--child", action="store_true", help="run the seed's loop once (used by the driver)")
     p.add_argument("--data-root")
+    p.add_argument("--device", default="cpu", help="where both loops train (the seed's and the engine's)")
     p.add_argument("--snapshots", type=int, default=0,
                    help="compare the engine keeping this many snapshots against none, instead of against the seed")
     args = p.parse_args()
     if args.child:
-        print(json.dumps(seed_loop(args.models[0], args.epochs, args.data_root)))
+        print(json.dumps(seed_loop(args.models[0], args.epochs, args.data_root, args.device)))
         return
     if args.snapshots:
         compare_snapshots(args)
@@ -187,9 +193,9 @@ def main() -> None:
         runs: dict[str, list[dict]] = {"seed": [], "engine": []}
         for _ in range(args.pairs):
             for which in ("seed", "engine"):
-                runs[which].append(run_child(which, model, args.epochs, data_root))
+                runs[which].append(run_child(which, model, args.epochs, data_root, device=args.device))
         med = {w: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for w, rs in runs.items()}
-        med["ceiling_ex_per_s"] = ceiling(model)
+        med["ceiling_ex_per_s"] = ceiling(model) if args.device == "cpu" else None  # a CPU figure
         med["process_speedup"] = med["seed"]["process_s"] / med["engine"]["process_s"]
         med["steps_speedup"] = med["engine"]["steps_ex_per_s"] / med["seed"]["steps_ex_per_s"]
         report["models"][model] = {**med, "runs": runs}
@@ -202,8 +208,9 @@ def main() -> None:
         for which in ("seed", "engine"):
             r = med[which]
             print(f"{model:8} {which:7} {r['process_s']:10.1f} {r['steps_ex_per_s']:11,.0f} {r['test_acc']:9.3f}")
+        ceiling_text = f"; ceiling (fixed batch) {med['ceiling_ex_per_s']:,.0f} ex/s" if med["ceiling_ex_per_s"] else ""
         print(f"{model:8} speed-up: whole process {med['process_speedup']:.2f}×, training steps "
-              f"{med['steps_speedup']:.2f}×; ceiling (fixed batch) {med['ceiling_ex_per_s']:,.0f} ex/s")
+              f"{med['steps_speedup']:.2f}×{ceiling_text}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "train_throughput.json").write_text(json.dumps(report, indent=2))
 

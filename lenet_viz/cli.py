@@ -24,7 +24,7 @@ from lenet_viz.history import (
 )
 from lenet_viz.model_store import save_samples
 from lenet_viz.models import PRESETS, build_model
-from lenet_viz.training import TrainConfig, evaluate, pick_device, train
+from lenet_viz.training import TrainConfig, evaluate, pick_device, start_device_init, train
 
 
 class UsageError(LenetVizError, ValueError):
@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--snapshots", type=snapshots_arg, default=DEFAULT_SNAPSHOTS,
                    help="weight snapshots kept in the checkpoint for the replay view, log-spaced in steps "
                    "(float16; a LeNet's 24 add 3.0 MB); 0 turns them off")
+    t.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True,
+                   help="on CUDA, capture the training step once as a CUDA graph and replay it (much faster "
+                   "at small batches); elsewhere the steps run eagerly either way")
 
     e = sub.add_parser("evaluate", help="test accuracy of a saved checkpoint",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -156,6 +159,7 @@ def training_split(args: argparse.Namespace, data) -> tuple[torch.Tensor, torch.
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    device_init = start_device_init(args.device)  # CUDA starts up while the data loads
     data = load_dataset(args.dataset, args.data_dir, args.download)
     test_images, test_labels = data.test_images[args.test_range], data.test_labels[args.test_range]
     train_images, train_labels = training_split(args, data)
@@ -174,6 +178,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"resuming {args.resume} after {record.offset.epoch:g} epochs", file=sys.stderr)
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer,
                          device=args.device, seed=args.seed, augment=args.augment)
+    if device_init is not None:
+        device_init.join()
     pick_device(args.device)  # fail early on a device that is not there
     print(f"training {name} on {len(train_images):,} {args.dataset} images "
           f"({data.source}), testing on {len(test_images):,}", file=sys.stderr)
@@ -192,7 +198,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = train(model, (train_images, train_labels), (test_images, test_labels), config,
                    on_progress=on_progress, fresh_weights=not args.resume,
                    snapshots=bounded_snapshots(args.snapshots, params),
-                   on_snapshot=record.add_snapshot)
+                   on_snapshot=record.add_snapshot, cuda_graphs=args.cuda_graphs)
+    print(result.step_path, file=sys.stderr)
     if result.status != "finished":
         print(result.message, file=sys.stderr)
     print(result.summary())

@@ -1,7 +1,8 @@
-"""The live network view (``lenet_viz/netview``) as a Streamlit component; only pages import this module.
+"""The in-browser views (``lenet_viz/netview``) as one Streamlit component; only pages import this module.
 
-The browser runs the network (``lenet.js``) and draws it (``view.js``, ``view.css``): every layer
-follows the pen with no server round trip. Python sends a model's weights once per session (they
+The browser runs the network (``lenet.js``) and draws it (``view.js``, ``netview.css``): every layer
+follows the pen with no server round trip. The component's files are served by URL from the
+package (``lenet_viz/pyproject.toml`` declares them) and fetched once; a rerun carries data only. Python sends a model's weights once per session (they
 are ~330 kB of base64); later reruns send only its id, and the page asks again (state ``missing``)
 if it lost them, e.g. after a reload. What the page reports back:
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -27,7 +27,7 @@ from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
 from lenet_viz.netview_payload import model_payload
 
-FILES = Path(__file__).resolve().parent / "netview"
+COMPONENT = "lenet-viz.netview"  # "<project name>.<component name>" as lenet_viz/pyproject.toml declares it
 KEY = "fm_netview"
 DRAWING = "fm_drawing"  # the last drawing the page reported (survives page switches)
 SENT = "_netview_sent"  # ids of the models whose weights this session's page has been sent
@@ -36,11 +36,13 @@ _PAYLOADS: WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = WeakKeyDictionar
 
 
 @cache
-def inline_component(name: str, module: str, css: str) -> Callable:
-    """A component from the package's files, registered once per process: ``lenet.js`` (the network,
-    ``LeNet``) and ``colours.js`` (the colour maps) as plain scripts, then ``module``, the view's ES module."""
-    js = "\n".join((FILES / part).read_text(encoding="utf-8") for part in ("lenet.js", "colours.js", module))
-    return st.components.v2.component(name, css=(FILES / css).read_text(encoding="utf-8"), js=js)
+def component() -> Callable:
+    """The in-browser views as one Streamlit component, registered once per process on first use.
+
+    Its files are served from the package (``lenet_viz/netview``, the manifest's ``asset_dir``): the
+    browser fetches ``index.js``, the modules it imports and ``netview.css`` once by URL, so a rerun
+    carries only data. ``index.js`` mounts the view that ``data["view"]`` names."""
+    return st.components.v2.component(COMPONENT, js="index.js", css="netview.css")
 
 
 def payload(ckpt: Checkpoint) -> dict[str, Any]:
@@ -96,14 +98,13 @@ def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: floa
     send = weights_needed(model_id)
     drawing = st.session_state.get(DRAWING) or {}
     data = {
-        "model_id": model_id, "model": model if send else None, "layers": model["layers"],
+        "view": "live", "model_id": model_id, "model": model if send else None, "layers": model["layers"],
         "classes": class_names(ckpt.classes, lang), "texts": view_texts(lang), "mode": mode,
         "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "fill": fill, "hint": hint,
         "input": None if image is None else image.ravel().tolist(),
         "strokes": drawing.get("strokes") or [], "sent_model_id": drawing.get("model_id"), "unit": selected,
     }
-    view = inline_component("lenet_viz.netview", "view.js", "view.css")
-    view(data=data, key=KEY, on_drawing_change=_remember_drawing, on_unit_change=on_unit,
+    component()(data=data, key=KEY, on_drawing_change=_remember_drawing, on_unit_change=on_unit,
          on_missing_change=lambda: None)
     st.session_state[SENT].add(model_id)
 

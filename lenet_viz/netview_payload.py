@@ -21,6 +21,7 @@ import numpy as np
 from lenet_viz.errors import LenetVizError
 from lenet_viz.models import LeNetSpec, layer_plan
 
+PAYLOAD_VERSION = 1  # the format below; lenet_viz/netview/payload.js reads this version and refuses others
 DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2")}
 SET_INFO_KEYS = ("step", "epoch", "loss", "train_acc", "test_acc")
 
@@ -101,6 +102,7 @@ def model_payload(spec: LeNetSpec, state_dicts: Sequence[Mapping[str, Any]], *, 
             digest.update(blob)
         model_id = digest.hexdigest()[:16]
     return {
+        "version": PAYLOAD_VERSION,
         "model_id": model_id,
         "spec": spec_dict,
         "layers": [layer.to_dict() for layer in layer_plan(spec).layers],

@@ -17,7 +17,7 @@ import torch
 
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
-from lenet_viz.netview_component import inline_component, weights_needed
+from lenet_viz.netview_component import component, weights_needed
 from lenet_viz.netview_payload import replay_payload
 
 KEY = "replay_view"
@@ -39,7 +39,9 @@ def view_texts(lang: str) -> dict[str, str]:
     texts = {key.removeprefix("rp."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("rp.")}
     kinds = {f"kind.{key.removeprefix('layer_kind.')}": t(key, lang) for key in catalogue(DEFAULT_LANG)
              if key.startswith("layer_kind.")}
-    return {**texts, **kinds, "input_title": t("nv.input_title", lang)}
+    shared = {key: t(f"nv.{key}", lang) for key in ("input_title", "payload_newer", "payload_malformed",
+                                                  "payload_truncated")}
+    return {**texts, **kinds, **shared}
 
 
 def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lang: str = DEFAULT_LANG) -> None:
@@ -49,12 +51,12 @@ def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lan
     model_id = model["model_id"]
     send = weights_needed(model_id, KEY, SENT, SERVED)
     data = {
-        "model_id": model_id, "model": model if send else None, "layers": model["layers"],
+        "view": "replay", "model_id": model_id, "model": model if send else None, "layers": model["layers"],
         "set_info": model["set_info"], "classes": class_names(ckpt.classes, lang), "texts": view_texts(lang),
         "label": label,
         "size": ckpt.spec.input_size, "channels": ckpt.spec.in_channels, "input": image.ravel().tolist(),
         "history": [{"step": p.step, "epoch": p.epoch, "loss": p.train_loss, "train_acc": p.train_acc,
                      "test_acc": p.test_acc} for p in ckpt.history],
     }
-    inline_component("lenet_viz.replay", "replay.js", "replay.css")(data=data, key=KEY, on_missing_change=lambda: None)
+    component()(data=data, key=KEY, on_missing_change=lambda: None)
     st.session_state[SENT].add(model_id)

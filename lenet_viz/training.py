@@ -3,7 +3,8 @@
 Same semantics as the seed (Xavier init, SGD, cross-entropy, train loss / train acc / test acc,
 examples/sec), but the data is held as one tensor on the training device, batches are indexed
 from a random permutation, the layout is channels-last, and the host only syncs with the device
-when it reports progress (a few times a second), never every step.
+when it reports progress (a few times a second), never every step. On CUDA the step is captured
+once as a CUDA graph and replayed (:mod:`lenet_viz.cuda_graph`); elsewhere it runs eagerly.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from lenet_viz.advice import blown_up, divergence_message
+from lenet_viz.cuda_graph import GraphedStep, StepPlan, failure_message, path_message, plan_steps, release_cached_memory
 from lenet_viz.data import to_input
 from lenet_viz.errors import LenetVizError
 from lenet_viz.history import Progress, Snapshot, last_test_acc, loss_text, snapshot_steps, take_snapshot
@@ -64,6 +66,7 @@ class TrainResult:
     snapshots: list[Snapshot] = field(default_factory=list)
     device: str = "cpu"
     examples_per_sec: float = 0.0
+    step_path: str = ""  # which path the steps took: a CUDA graph, or eager and why (a Msg)
 
     @property
     def final(self) -> Progress | None:
@@ -113,6 +116,28 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def start_device_init(name: str) -> threading.Thread | None:
+    """Initialise CUDA in a thread (driver, context, the first cuDNN convolution), so that it
+    overlaps with what the caller does next, such as loading the data; None where ``name``
+    cannot be a CUDA device. Join the thread before training. Errors are left to the run's own
+    :func:`pick_device`, which reports them."""
+    if name != "auto" and not name.startswith("cuda"):
+        return None
+
+    def init() -> None:
+        try:
+            device = pick_device(name)
+            if device.type == "cuda":
+                tiny = torch.zeros(1, 1, 5, 5, device=device)
+                F.conv2d(tiny, tiny)
+        except Exception:  # noqa: BLE001 - the run's pick_device raises the same error, in its own words
+            pass
+
+    thread = threading.Thread(target=init, name="lenet-viz-cuda-init", daemon=True)
+    thread.start()
+    return thread
+
+
 def available_devices() -> list[str]:
     """Device choices for a run: ``auto``, ``cpu``, and ``cuda`` / ``mps`` where present."""
     mps = getattr(torch.backends, "mps", None)
@@ -132,10 +157,11 @@ class PlainSGD:
     """SGD without momentum, p ← p − lr·∇p: the update ``torch.optim.SGD(params, lr)`` makes.
 
     Written out because building any ``torch.optim`` optimizer imports ``torch._dynamo`` first,
-    1.3 s of a 5 s CPU epoch here (see ``benchmarks/README.md``).
+    1.3 s of a 5 s CPU epoch here (see ``benchmarks/README.md``). ``lr`` may be a 0-dim tensor on
+    the parameters' device: a captured step reads it at every replay.
     """
 
-    def __init__(self, params, lr: float):
+    def __init__(self, params, lr: float | torch.Tensor):
         self.params, self.lr = list(params), lr
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -145,8 +171,26 @@ class PlainSGD:
     @torch.no_grad()
     def step(self) -> None:
         with_grad = [p for p in self.params if p.grad is not None]
-        if with_grad:
-            torch._foreach_add_(with_grad, [p.grad for p in with_grad], alpha=-self.lr)
+        if not with_grad:
+            return
+        grads = [p.grad for p in with_grad]
+        if isinstance(self.lr, torch.Tensor):
+            torch._foreach_sub_(with_grad, torch._foreach_mul(grads, self.lr))
+        else:
+            torch._foreach_add_(with_grad, grads, alpha=-self.lr)
+
+
+def make_optimizer(name: str, params, lr: float, device: torch.device, graph: bool) -> torch.optim.Optimizer | PlainSGD:
+    """The run's optimizer. For a captured step the learning rate is a tensor on the device (a
+    replay reads it there; it could change between replays without a new capture), and Adam is
+    ``capturable`` (its step count stays on the device too)."""
+    rate = torch.tensor(float(lr), device=device) if graph else lr
+    if name == "adam":
+        adam = torch.optim.Adam(params, lr=rate, capturable=graph)
+        # its warm-up and partial-batch steps run uncaptured on purpose: no warning that they might be slower
+        adam._warned_capturable_if_run_uncaptured = True
+        return adam
+    return PlainSGD(params, rate)
 
 
 @torch.no_grad()
@@ -248,18 +292,23 @@ class _Meter:
 
 
 class _EpochSums:
-    """Loss and correct answers of an epoch so far, kept on the device (read only at reports)."""
+    """Loss and correct answers of an epoch so far, kept on the device (read only at reports) in
+    tensors that live the whole run (a captured step adds into them); ``seen`` is counted on the host."""
 
     def __init__(self, device: torch.device):
         self.loss = torch.zeros((), device=device)
         self.correct = torch.zeros((), dtype=torch.long, device=device)
         self.seen = 0
 
+    def reset(self) -> None:
+        self.loss.zero_()
+        self.correct.zero_()
+        self.seen = 0
+
     @torch.no_grad()
     def add(self, loss: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor) -> None:
         self.loss += loss.detach() * len(y)
         self.correct += (y_hat.argmax(1) == y).sum()
-        self.seen += len(y)
 
     def means(self) -> tuple[float, float]:
         """Mean loss and accuracy: the host-device sync of a training segment."""
@@ -272,7 +321,7 @@ class _Run:
 
     def __init__(self, model: nn.Module, train_split: Split, test_split: Split | None, config: TrainConfig,
                  on_progress: Callable[[Progress], None] | None, on_snapshot: Callable[[Snapshot], None] | None,
-                 stop: threading.Event | None, snapshots: int):
+                 stop: threading.Event | None, snapshots: int, cuda_graphs: bool):
         self.model, self.config, self.on_progress, self.on_snapshot = model, config, on_progress, on_snapshot
         self.stop = stop or threading.Event()
         self.device = pick_device(config.device)
@@ -280,9 +329,9 @@ class _Run:
         model.to(device=self.device, memory_format=self.memory_format).train()
         self.images, self.labels = train_split[0].to(self.device), train_split[1].to(self.device)
         self.test = (test_split[0].to(self.device), test_split[1].to(self.device)) if test_split is not None else None
-        self.optimizer: torch.optim.Optimizer | PlainSGD = (
-            torch.optim.Adam(model.parameters(), lr=config.lr) if config.optimizer == "adam"
-            else PlainSGD(model.parameters(), lr=config.lr))
+        self.plan: StepPlan = plan_steps(self.device.type, cuda_graphs, config.augment, len(self.images),
+                                         config.batch_size, config.epochs)
+        self.optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, self.device, self.plan.graph)
         self.loss_fn = nn.CrossEntropyLoss()
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.steps_per_epoch = math.ceil(len(self.images) / config.batch_size)
@@ -291,8 +340,10 @@ class _Run:
         self.result = TrainResult("finished", "", device=describe_device(self.device))
         self.meter, self.started, self.test_acc = _Meter(), time.perf_counter(), None
         self.steps_done, self.sums = 0, _EpochSums(self.device)
+        self.graphed = GraphedStep(self.device_step, config.batch_size, self.device) if self.plan.graph else None
 
-    def step(self, idx: torch.Tensor, sums: _EpochSums) -> None:
+    def device_step(self, idx: torch.Tensor) -> None:
+        """A training step's device work (what a CUDA graph captures): no host-side state here."""
         x, y = to_input(self.images[idx]), self.labels[idx]
         if self.config.augment:
             x = augment_batch(x, self.generator)
@@ -301,7 +352,11 @@ class _Run:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        sums.add(loss, y_hat, y)
+        self.sums.add(loss, y_hat, y)
+
+    def step(self, idx: torch.Tensor) -> None:
+        (self.graphed or self.device_step)(idx)
+        self.sums.seen += len(idx)
         self.steps_done += 1
 
     def report(self, epoch: int, step: int, sums: _EpochSums, test_acc: float | None) -> Progress:
@@ -328,14 +383,15 @@ class _Run:
     def epoch(self, epoch: int) -> Status | None:
         """Train one epoch (and test it); a status when the run ends here."""
         order = torch.randperm(len(self.images), device=self.device, generator=self.generator)
-        sums = self.sums = _EpochSums(self.device)
+        sums = self.sums
+        sums.reset()
         last_report = time.perf_counter()
         self.meter.start_epoch()
         first, size, last = epoch * self.steps_per_epoch, self.config.batch_size, self.steps_per_epoch - 1
         for step in range(self.steps_per_epoch):
             if self.stop.is_set():
                 return self.stopped(epoch, sums)
-            self.step(order[step * size:(step + 1) * size], sums)
+            self.step(order[step * size:(step + 1) * size])
             if step < last and first + step + 1 in self.snapshot_at:  # an epoch's last step: after its test
                 self.snapshot(first + step + 1, sums)
             if time.perf_counter() - last_report >= self.config.report_every_s or step == last:
@@ -391,12 +447,16 @@ class _Run:
                                       epoch=f"{at:.2f}")
         finally:
             self.model.train()
+            self.result.step_path = path_message(self.plan, self.graphed, self.steps_done)
+            failure, self.graphed = failure_message(self.graphed), None  # a graph's memory goes with it
             if self.device.type == "cuda":
-                torch.cuda.empty_cache()  # give the failed step's memory back to other runs
+                release_cached_memory()  # give the failed step's memory back to other runs
         self.result.examples_per_sec = self.meter.rate
         if self.result.status == "finished":
             epochs = self.config.epochs
             self.result.message = Msg("training.finished_one" if epochs == 1 else "training.finished", epochs=epochs)
+        if failure is not None:
+            self.result.message = Msg("training.then", a=self.result.message, b=failure)
         return self.result
 
 
@@ -410,6 +470,7 @@ def train(
     fresh_weights: bool = True,
     snapshots: int = 0,
     on_snapshot: Callable[[Snapshot], None] | None = None,
+    cuda_graphs: bool = True,
 ) -> TrainResult:
     """Train ``model`` in place and return its history; honours ``stop`` between steps.
 
@@ -418,12 +479,15 @@ def train(
     ``diverged``; a set ``stop`` event ends it as ``stopped``, keeping the weights learned so far.
     ``snapshots`` > 0 keeps that many float16 copies of the weights at :func:`snapshot_steps`
     (plus the step a stopped run ended at), each passed to ``on_snapshot`` as it is taken.
+    ``cuda_graphs``: on CUDA, capture the step once as a CUDA graph and replay it where
+    :func:`~lenet_viz.cuda_graph.plan_steps` allows (elsewhere it changes nothing); the result's
+    ``step_path`` says which path ran, and its message says so when a capture failed.
     """
     if pick_device(config.device).type == "cpu":
         tune_memory_allocator()
     if fresh_weights:
         init_weights(model, config.seed)
-    return _Run(model, train_split, test_split, config, on_progress, on_snapshot, stop, snapshots).run()
+    return _Run(model, train_split, test_split, config, on_progress, on_snapshot, stop, snapshots, cuda_graphs).run()
 
 
 @torch.no_grad()

@@ -284,7 +284,8 @@ class TrainingSession:
             status, message = self._outcome(config, result, watchdog)
             with self._lock:
                 self._snapshots = thin(self._snapshots, self._snapshot_cap)
-                self._status, self._message, self._summary = status, message, result.summary()
+                self._status, self._message = status, message
+                self._summary = Msg("cuda_graph.summary", a=result.summary(), b=result.step_path)
             if status != "diverged":
                 self._predict()
         except Exception as exc:  # noqa: BLE001 - any failure must reach the page, not kill the thread silently

@@ -1,26 +1,20 @@
 // Training replay: a time slider (and Play) over a run's weight snapshots; at the chosen one, the
 // input's maps in every layer, the conv1 kernels, the ten probabilities and the prediction; the
 // loss/accuracy curves with a marker; the input's probabilities across all snapshots. Every
-// snapshot is decoded once (globalThis.LeNet, lenet.js) and run in the page: scrubbing never asks
-// the server. Nothing from the user or a checkpoint becomes HTML: text goes in with textContent.
+// snapshot is decoded once (lenet.js decode) and run in the page: scrubbing never asks the server.
+// mountReplay puts it in any element. Nothing from the user or a checkpoint becomes HTML: text goes
+// in with textContent.
 
-const MODELS = new Map(); // model_id -> decoded model (all snapshots), kept across reruns
-const VIEWS = new WeakMap(); // parentElement -> view
+import { colourScale, GRAY, RDBU, valueRange, VIRIDIS } from "./colours.js";
+import { el, layerTitle, probabilityBars, say, shownLayers } from "./draw.js";
+import { metric as num, percent as pct } from "./format.js";
+import { forward, net } from "./lenet.js";
+
 const PLAY_MS = 450; // per snapshot while playing
 const PERF = (globalThis.__replay ??= { latencies: [], paints: 0 }); // read by tests and benchmarks
 const CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
 const FINAL_COLOUR = "#111"; // the class the final model predicts: the line to watch
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
-const num = (v) => (v === null || v === undefined ? "–" : Math.abs(v) < 1000 ? v.toFixed(3) : v.toPrecision(3));
 
 // ---- maps: one canvas per layer, its maps tiled, one colour scale per layer ----------------------
 const GAP = 1;
@@ -39,9 +33,8 @@ function tileLayout(c, h, w, flat, maxWidth) {
 // Paint C×H×W values (or N values as rows of STRIP) into the layer's canvas, one scale for the layer,
 // at most `maxWidth` CSS pixels wide (a phone's column).
 function paintLayer(canvas, values, shape, table, signed, maxWidth = SHOWN_WIDTH) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  const span = signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi - lo || 1;
+  const [lo, hi] = valueRange(values);
+  const colour = colourScale(lo, hi, signed);
   const flat = shape.length !== 3;
   const [c, h, w] = flat ? [1, Math.ceil(shape[0] / Math.min(shape[0], STRIP)), Math.min(shape[0], STRIP)] : shape;
   const layout = tileLayout(c, h, w, flat, maxWidth);
@@ -60,9 +53,7 @@ function paintLayer(canvas, values, shape, table, signed, maxWidth = SHOWN_WIDTH
       for (let col = 0; col < w; col++) {
         const index = (m * h + r) * w + col;
         if (index >= values.length) break;
-        const v = values[index];
-        const t = signed ? (v / span + 1) / 2 : (v - lo) / span;
-        const k = Math.max(0, Math.min(255, Math.round(t * 255))) * 3;
+        const k = colour(values[index]);
         const p = ((y0 + r) * layout.width + x0 + col) * 4;
         px[p] = table[k]; px[p + 1] = table[k + 1]; px[p + 2] = table[k + 2]; px[p + 3] = 255;
       }
@@ -124,7 +115,7 @@ function drawCurves(view, step) {
   const X = (s) => PAD.left + (s / maxStep) * (width - PAD.left - PAD.right);
   const YL = (v) => height - PAD.bottom - (Math.min(v, maxLoss) / maxLoss) * (height - PAD.top - PAD.bottom);
   const YA = (v) => height - PAD.bottom - v * (height - PAD.top - PAD.bottom);
-  axes(ctx, width, height, tx(view, "axis_step"));
+  axes(ctx, width, height, say(view.data?.texts, "axis_step"));
   polyline(ctx, points.map((p) => [X(p.step), p.loss === null ? NaN : YL(p.loss)]), "#d62728");
   polyline(ctx, points.map((p) => [X(p.step), p.train_acc === null ? NaN : YA(p.train_acc)]), "#1f77b4");
   const tested = points.filter((p) => p.test_acc !== null);
@@ -157,7 +148,7 @@ function drawTrajectories(view, index) {
   const n = probs.length;
   const X = (i) => PAD.left + (n > 1 ? i / (n - 1) : 0) * (width - PAD.left - PAD.right);
   const Y = (v) => height - PAD.bottom - v * (height - PAD.top - PAD.bottom);
-  axes(ctx, width, height, tx(view, "axis_snapshot"));
+  axes(ctx, width, height, say(view.data?.texts, "axis_snapshot"));
   const final = view.finalPrediction;
   const classes = probs[0]?.length ?? 0;
   for (let c = 0; c < classes; c++) {
@@ -178,18 +169,11 @@ function drawTrajectories(view, index) {
   ctx.fillText("0", PAD.left - 4, height - PAD.bottom);
 }
 
-// The view's words come with each rerun in the page's language (data.texts, from the catalogue's rp.*
-// messages); {name} placeholders are filled here.
-function tx(view, key, values = {}) {
-  const text = view.data?.texts?.[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
-}
-
 // The fixed words, in the language of this rerun (it may have just changed).
 function words(view) {
-  for (const [node, key] of view.words) node.textContent = tx(view, key);
-  for (const [node, key] of view.labels) node.setAttribute("aria-label", tx(view, key));
-  view.play.textContent = tx(view, view.timer ? "pause" : "play");
+  for (const [node, key] of view.words) node.textContent = say(view.data?.texts, key);
+  for (const [node, key] of view.labels) node.setAttribute("aria-label", say(view.data?.texts, key));
+  view.play.textContent = say(view.data?.texts, view.timer ? "pause" : "play");
 }
 
 // ---- the view ----------------------------------------------------------------------------------
@@ -207,7 +191,7 @@ function createView(parent) {
   const predictionBox = el("div", "rp-prediction");
   const prediction = el("div", "rp-prediction-text");
   prediction.setAttribute("aria-live", "polite");
-  const bars = el("div", "rp-bars");
+  const bars = el("div", "nv-bars");
   const predictionHeading = el("div", "rp-heading");
   predictionBox.append(predictionHeading, prediction, bars);
   const curvesBox = el("div", "rp-chart");
@@ -253,7 +237,7 @@ function createView(parent) {
 function start(view) {
   const last = view.model.sets.length - 1;
   if (view.index >= last) schedule(view, 0);
-  view.play.textContent = tx(view, "pause");
+  view.play.textContent = say(view.data?.texts, "pause");
   view.timer = setInterval(() => {
     if (view.index >= last) { stop(view); return; }
     view.pendingSince ??= performance.now();
@@ -264,7 +248,7 @@ function start(view) {
 function stop(view) {
   if (view.timer) clearInterval(view.timer);
   view.timer = null;
-  view.play.textContent = tx(view, "play");
+  view.play.textContent = say(view.data?.texts, "play");
 }
 
 // At most one repaint per animation frame, whatever the slider does.
@@ -294,7 +278,7 @@ function inputOf(view) {
 function runAll(view) {
   const input = inputOf(view);
   view.input = input;
-  view.results = view.model.sets.map((_, i) => LeNet.forward(LeNet.net(view.model, i), input));
+  view.results = view.model.sets.map((_, i) => forward(net(view.model, i), input));
   view.trajectories = view.results.map((r) => r.probabilities);
   view.finalPrediction = view.results.length ? view.results[view.results.length - 1].prediction : null;
   const classes = view.data.classes;
@@ -312,8 +296,7 @@ function buildLayers(view) {
   view.layersBox.replaceChildren();
   view.titles = [];
   const d = view.data;
-  const shown = [{ name: "input", kind: "input", label: "", output_shape: [d.channels, d.size, d.size] },
-    ...d.layers.filter((l) => l.kind !== "flatten")];
+  const shown = shownLayers(d.layers, d.channels, d.size);
   for (const layer of shown) {
     const section = el("section", "rp-layer");
     section.dataset.layer = layer.name;
@@ -342,20 +325,12 @@ function buildLayers(view) {
   headings(view);
 }
 
-// A layer's heading: "conv1 (C1) · 卷积 · 6×28×28", its kind in the page's language; the input's has no kind.
-function layerTitle(view, layer) {
-  const shape = layer.output_shape.join("×");
-  if (layer.kind === "input") return tx(view, "input_title", { shape });
-  const label = layer.label ? ` (${layer.label})` : "";
-  return `${layer.name}${label} · ${tx(view, `kind.${layer.kind}`)} · ${shape}`;
-}
-
 // The layer and kernel headings, again at each rerun: the language may have changed.
 function headings(view) {
-  for (const [node, layer] of view.titles ?? []) node.textContent = layerTitle(view, layer);
+  for (const [node, layer] of view.titles ?? []) node.textContent = layerTitle(layer, view.data?.texts);
   const conv1 = view.conv1;
   if (conv1 && view.kernelsHeading) {
-    view.kernelsHeading.textContent = tx(view, conv1.input_shape[0] > 1 ? "kernels" : "kernels_one", {
+    view.kernelsHeading.textContent = say(view.data?.texts, conv1.input_shape[0] > 1 ? "kernels" : "kernels_one", {
       name: conv1.name, filters: conv1.output_shape[0], channels: conv1.input_shape[0], k: conv1.geometry.kernel });
   }
 }
@@ -366,31 +341,17 @@ function render(view) {
   const i = Math.min(view.index, view.results.length - 1);
   const result = view.results[i];
   const info = d.set_info?.[i] ?? {};
-  view.status.textContent = tx(view, "status", { index: i + 1, count: view.results.length, step: info.step ?? "–",
+  view.status.textContent = say(view.data?.texts, "status", { index: i + 1, count: view.results.length, step: info.step ?? "–",
     epoch: info.epoch === null || info.epoch === undefined ? "–" : info.epoch.toFixed(2), loss: num(info.loss),
     train: pct(info.train_acc), test: pct(info.test_acc) });
   const p = result.probabilities;
   const best = result.prediction;
   const confident = p[best] >= 0.5;
-  view.prediction.textContent = `${d.classes[best] ?? best} (${pct(p[best])})` + (confident ? "" : tx(view, "unsure"));
+  view.prediction.textContent = `${d.classes[best] ?? best} (${pct(p[best])})` + (confident ? "" : say(view.data?.texts, "unsure"));
   view.prediction.dataset.prediction = d.classes[best] ?? String(best);
   view.prediction.dataset.confidence = String(p[best]);
   view.prediction.classList.toggle("rp-unsure", !confident);
-  if (view.bars.childElementCount !== p.length) {
-    view.bars.replaceChildren();
-    d.classes.forEach((name) => {
-      const row = el("div", "rp-bar-row");
-      row.append(el("span", "rp-bar-name", name), el("span", "rp-bar-track"), el("span", "rp-bar-value"));
-      row.children[1].append(el("span", "rp-bar-fill"));
-      view.bars.append(row);
-    });
-  }
-  [...view.bars.children].forEach((row, c) => {
-    row.children[0].textContent = d.classes[c] ?? String(c); // the names follow a change of language
-    row.children[1].firstChild.style.width = `${(100 * p[c]).toFixed(1)}%`;
-    row.classList.toggle("rp-best", c === best);
-    row.children[2].textContent = pct(p[c]);
-  });
+  probabilityBars(view.bars, p, d.classes, best, pct);
   const maxWidth = Math.max(60, Math.min(SHOWN_WIDTH, (view.layersBox.clientWidth || SHOWN_WIDTH) - 8));
   for (const [name, { canvas, scale, layer }] of view.layerCanvases) {
     const values = name === "input" ? view.input : result.outputs[name];
@@ -400,8 +361,7 @@ function render(view) {
     scale.textContent = `${num(lo)} … ${num(hi)}`;
   }
   if (view.conv1) {
-    const net = LeNet.net(view.model, i);
-    const w = net.byName[view.conv1.name].weight;
+    const w = net(view.model, i).byName[view.conv1.name].weight;
     const [out, cin] = [view.conv1.output_shape[0], view.conv1.input_shape[0]];
     const k = view.conv1.geometry.kernel;
     const { lo, hi } = paintLayer(view.kernelCanvas, w, [out * cin, k, k], RDBU, true, maxWidth);
@@ -412,27 +372,14 @@ function render(view) {
   PERF.paints += 1;
 }
 
-function update(view, d) {
+// A rerun's data on `model` (decoded, every snapshot): the input, words and class names may have changed.
+function update(view, d, model) {
   if (d.label !== null && d.label !== undefined) view.root.dataset.truth = d.label;
   else delete view.root.dataset.truth;
   const inputChanged = JSON.stringify(view.data?.input) !== JSON.stringify(d.input);
   view.data = d;
   words(view);
   headings(view);
-  let model = MODELS.get(d.model_id);
-  if (!model && d.model) {
-    model = LeNet.decode(d.model);
-    MODELS.set(d.model_id, model);
-  }
-  if (!model) {
-    view.model = null;
-    view.status.textContent = tx(view, "loading");
-    if (view.missingAsked !== d.model_id && view.setStateValue) {
-      view.missingAsked = d.model_id;
-      view.setStateValue("missing", { model_id: d.model_id, at: Date.now() });
-    }
-    return;
-  }
   const last = model.sets.length - 1;
   if (view.model !== model) {
     stop(view);
@@ -447,14 +394,21 @@ function update(view, d) {
   schedule(view, Math.min(view.index, last));
 }
 
-export default function (component) {
-  const { parentElement, data, setStateValue } = component;
-  let view = VIEWS.get(parentElement);
-  if (!view || !parentElement.contains(view.root)) {
-    view = createView(parentElement);
-    VIEWS.set(parentElement, view);
-  }
-  view.setStateValue = setStateValue;
-  update(view, data);
-  return () => stop(view);
+/**
+ * Mount the replay in `parent` on an already decoded model with snapshots (lenet.js decode). `data`:
+ * layers, set_info, history, classes, texts, label, size, channels, input (size×size 0..255).
+ * Returns `update(data, model)` for a later rerun and `stop()` (stops Play).
+ * @param {HTMLElement} parent
+ * @param {any} model
+ * @param {any} data
+ */
+export function mountReplay(parent, model, data) {
+  const view = createView(parent);
+  update(view, data, model);
+  return {
+    root: view.root,
+    /** @param {any} next @param {any} nextModel */
+    update: (next, nextModel) => update(view, next, nextModel),
+    stop: () => stop(view),
+  };
 }

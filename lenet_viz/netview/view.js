@@ -1,13 +1,18 @@
 // The live network view: a drawing pad, the preprocessing steps, every layer and the prediction,
-// recomputed in the page (globalThis.LeNet, from lenet.js) at most once per animation frame while
-// the pen moves. The server hears from it only at pen lift (one setStateValue with the 28×28 input
-// and the strokes) and on a click that selects a unit for its inspector.
+// recomputed in the page at most once per animation frame while the pen moves. mountLiveView puts
+// it in any element, on an already decoded model (lenet.js decode); what it reports goes through
+// the hooks given to it (index.js sends the component's to Streamlit). Other features plug in
+// through `onResult` (every forward pass) and `slot` (an element for their controls).
 //
 // Everything the user or a checkpoint supplies (class names, layer names) is set with textContent:
 // Streamlit trusts component code, so this file never builds HTML from data.
 
-const MODELS = new Map(); // model_id -> decoded model: the weights cross the websocket once per model
-const VIEWS = new WeakMap(); // parentElement -> view, so a rerun updates the view it already built
+import { GRAY, paintMap, valueRange } from "./colours.js";
+import { el, hoverLines, layerTitle, probabilityBars, say, shownLayers } from "./draw.js";
+import { unitValue } from "./format.js";
+import { explainUnit, forward, net } from "./lenet.js";
+import { mnistStyle, rgbaToGray } from "./preprocess.js";
+
 const PAD = 280; // the pad's own pixels; CSS may show it smaller on a phone
 const PEN_WIDTH = 20; // as the old canvas drew: MNIST-like strokes once scaled to 20 px
 const ERASER_WIDTH = 36;
@@ -17,71 +22,14 @@ const LINEAR_LINES = 40; // a fully connected unit reads hundreds of inputs: its
 // pen lifts reported
 const PERF = (globalThis.__netview ??= { latencies: [], shown: [], work: [], frames: 0, sent: 0, sentAt: 0 });
 
-// The view's words come with each rerun in the page's language (data.texts, from the catalogue's nv.*
-// and layer_kind.* messages); {name} placeholders are filled here.
-function tx(view, key, values = {}) {
-  const text = view.data?.texts?.[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function fmt(x) {
-  return Math.abs(x) >= 1000 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4);
-}
-
-// ---- painting -----------------------------------------------------------------------------------
-// Paint values[offset .. offset + h*w) into a canvas of h×w pixels (CSS scales it, pixelated).
-function paint(canvas, values, offset, h, w, lo, hi, signed, table = signed ? RDBU : VIRIDIS) {
-  const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(w, h);
-  const px = image.data;
-  const span = signed ? Math.max(Math.abs(lo), Math.abs(hi)) || 1 : hi - lo || 1;
-  for (let i = 0; i < h * w; i++) {
-    const v = values[offset + i];
-    const t = signed ? (v / span + 1) / 2 : (v - lo) / span;
-    const k = Math.max(0, Math.min(255, Math.round(t * 255))) * 3;
-    px[i * 4] = table[k];
-    px[i * 4 + 1] = table[k + 1];
-    px[i * 4 + 2] = table[k + 2];
-    px[i * 4 + 3] = 255;
-  }
-  ctx.putImageData(image, 0, 0);
-}
-
-function paintGray(canvas, gray, h, w) {
-  const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(w, h);
-  for (let i = 0; i < h * w; i++) {
-    const k = Math.max(0, Math.min(255, Math.round(gray[i]))) * 3;
-    image.data.set([GRAY[k], GRAY[k + 1], GRAY[k + 2], 255], i * 4);
-  }
-  ctx.putImageData(image, 0, 0);
-}
-
-function range(values, from, to) {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = from; i < to; i++) {
-    const v = values[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
-}
-
 // ---- the view -----------------------------------------------------------------------------------
 function createView(parent) {
   const root = el("div", "nv");
   parent.appendChild(root);
   const view = {
     root, data: null, model: null, net: null, strokes: [], tool: "pen", perMap: false, pending: [],
-    frame: 0, input: null, result: null, prepared: null, selected: null, hover: null, setStateValue: null,
-    lastSentKey: null, missingAsked: null,
+    frame: 0, input: null, result: null, prepared: null, selected: null, hover: null,
+    lastSentKey: null, hooks: /** @type {LiveViewHooks} */ ({}), slot: el("div", "nv-slot"),
   };
 
   // --- top: pad, steps, prediction
@@ -115,9 +63,10 @@ function createView(parent) {
   const predTitle = el("div", "nv-title");
   const predValue = el("div", "nv-pred-value", "–");
   predValue.setAttribute("data-testid", "netview-prediction");
+  predValue.setAttribute("role", "status"); // read by screen readers as it changes, and by tests
   const predProb = el("div", "nv-pred-prob", "");
   const bars = el("div", "nv-bars");
-  predBox.append(predTitle, predValue, predProb, bars);
+  predBox.append(predTitle, predValue, predProb, bars, view.slot);
   const side = el("div", "nv-side");
   side.append(steps, predBox);
   top.append(padBox, side);
@@ -227,10 +176,10 @@ function createView(parent) {
   });
   layersBox.addEventListener("click", (e) => {
     const unit = unitAt(view, e);
-    if (!unit || unit.flat || !view.setStateValue) return;
+    if (!unit || unit.flat || !view.hooks.onUnit) return;
     view.selected = unit;
     drawHover(view);
-    view.setStateValue("unit", { layer: unit.layer, map: unit.map, row: unit.row, col: unit.col, at: Date.now() });
+    view.hooks.onUnit({ layer: unit.layer, map: unit.map, row: unit.row, col: unit.col, at: Date.now() });
   });
   new ResizeObserver(() => {
     layout(view);
@@ -313,8 +262,8 @@ function compute(view) {
   let gray = null;
   if (drawing(view)) {
     const rgba = view.pad.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, PAD, PAD).data;
-    // LeNet.mnistStyle is the port of lenet_viz.preprocess.mnist_style, with the model's fill (Fashion: 1)
-    view.prepared = LeNet.mnistStyle(LeNet.rgbaToGray(rgba, PAD, PAD), PAD, PAD, size, d.fill);
+    // mnistStyle is the port of lenet_viz.preprocess.mnist_style, with the model's fill (Fashion: 1)
+    view.prepared = mnistStyle(rgbaToGray(rgba, PAD, PAD), PAD, PAD, size, d.fill);
     if (view.prepared) gray = Float32Array.from(view.prepared.image, (v) => v / 255);
   } else if (d.input) {
     gray = Float32Array.from(d.input, (v) => v / 255);
@@ -323,46 +272,32 @@ function compute(view) {
   const input = new Float32Array(channels * size * size);
   for (let c = 0; c < channels; c++) input.set(gray, c * size * size);
   view.input = input;
-  view.result = LeNet.forward(view.net, input);
+  view.result = forward(view.net, input);
+  view.hooks.onResult?.(view.result, view);
 }
 
-// One setStateValue per pen lift (or undo/clear): the input as 0..255 integers and the strokes.
+// One report per pen lift (or undo/clear), through the onDrawing hook: the input as 0..255 integers and the strokes.
 function sendDrawing(view) {
-  if (!view.setStateValue || view.data?.mode !== "draw") return;
+  if (!view.hooks.onDrawing || view.data?.mode !== "draw") return;
   const gray = view.prepared ? Array.from(view.prepared.image) : null;
-  const value = { input: gray, size: view.data.size, model_id: view.data.model_id, strokes: view.strokes,
-    models: [...MODELS.keys()] };
+  const value = { input: gray, size: view.data.size, model_id: view.data.model_id, strokes: view.strokes };
   view.lastSentKey = JSON.stringify([gray, view.data.model_id]);
   PERF.sent += 1;
   PERF.sentAt = performance.now();
-  view.setStateValue("drawing", value);
+  view.hooks.onDrawing(value);
 }
 
-function useModel(view, d) {
-  let model = MODELS.get(d.model_id);
-  if (!model && d.model) {
-    model = LeNet.decode(d.model);
-    MODELS.set(d.model_id, model);
-  }
-  if (!model) {
-    // the server believes this page has the weights, but it does not (a reload): ask for them, once
-    view.net = null;
-    if (view.missingAsked !== d.model_id && view.setStateValue) {
-      view.missingAsked = d.model_id;
-      view.setStateValue("missing", { model_id: d.model_id, at: Date.now() });
-    }
-    return;
-  }
-  if (view.model !== model) {
-    view.model = model;
-    view.net = LeNet.net(model); // the last weight set: the final model
-    view.sections.clear();
-    view.layersBox.replaceChildren();
-  }
+// The model on show: its last weight set (the final model); a new model rebuilds the layers.
+function useModel(view, model) {
+  if (view.model === model) return;
+  view.model = model;
+  view.net = net(model);
+  view.sections.clear();
+  view.layersBox.replaceChildren();
 }
 
 // A rerun's data: the model, the mode and the server's input; the strokes to restore on a fresh view.
-function update(view, d, fresh) {
+function update(view, d, model, fresh) {
   view.data = d;
   words(view);
   if (fresh && d.strokes?.length) view.strokes = d.strokes.map((s) => ({ tool: s.tool, points: s.points }));
@@ -370,7 +305,7 @@ function update(view, d, fresh) {
   view.steps.hidden = d.mode !== "draw";
   view.padHint.textContent = d.hint ?? "";
   redrawPad(view);
-  useModel(view, d);
+  useModel(view, model);
   if (d.unit) view.selected = { ...d.unit, flat: false };
   compute(view);
   render(view);
@@ -383,33 +318,18 @@ function update(view, d, fresh) {
 
 // The fixed words and the layer titles, in the language of this rerun (it may have just changed).
 function words(view) {
-  for (const [node, key] of view.words) node.textContent = tx(view, key);
-  view.pad.setAttribute("aria-label", tx(view, "pad"));
-  for (const { layer, heading } of view.sections.values()) heading.textContent = title(view, layer);
+  for (const [node, key] of view.words) node.textContent = say(view.data?.texts, key);
+  view.pad.setAttribute("aria-label", say(view.data?.texts, "pad"));
+  for (const { layer, heading } of view.sections.values()) heading.textContent = layerTitle(layer, view.data?.texts);
 }
 
 // ---- layers: build once per model, paint every frame -------------------------------------------
-function shownLayers(view) {
-  // the input first, then every layer but flatten (it is the last spatial layer, reshaped)
-  const d = view.data;
-  const layers = [{ name: "input", kind: "input", label: "", output_shape: [d.channels, d.size, d.size] }];
-  for (const layer of d.layers) if (layer.kind !== "flatten") layers.push(layer);
-  return layers;
-}
-
-function title(view, layer) {
-  const shape = layer.output_shape.join("×");
-  if (layer.kind === "input") return tx(view, "input_title", { shape });
-  const label = layer.label ? ` (${layer.label})` : "";
-  return `${layer.name}${label} · ${view.data?.texts?.[`kind.${layer.kind}`] ?? layer.kind} · ${shape}`;
-}
-
 function ensureSections(view) {
   if (view.sections.size) return;
-  for (const layer of shownLayers(view)) {
+  for (const layer of shownLayers(view.data.layers, view.data.channels, view.data.size)) {
     const section = el("section", "nv-layer");
     section.dataset.layer = layer.name;
-    const heading = el("div", "nv-layer-title", title(view, layer));
+    const heading = el("div", "nv-layer-title", layerTitle(layer, view.data.texts));
     const maps = el("div", "nv-maps");
     const spatial = layer.output_shape.length === 3;
     const canvases = [];
@@ -487,23 +407,23 @@ function render(view) {
     }
     if (layer.kind === "input") {
       const [c, h, w] = layer.output_shape;
-      for (let m = 0; m < c; m++) paint(canvases[m], values, m * h * w, h, w, 0, 1, false, GRAY);
+      for (let m = 0; m < c; m++) paintMap(canvases[m], values, m * h * w, h, w, 0, 1, false, GRAY);
       continue;
     }
     if (spatial) {
       const [c, h, w] = layer.output_shape;
-      const [lo, hi] = range(values, 0, values.length);
+      const [lo, hi] = valueRange(values);
       const signed = lo < 0;
       for (let m = 0; m < c; m++) {
-        const [a, b] = view.perMap ? range(values, m * h * w, (m + 1) * h * w) : [lo, hi];
-        paint(canvases[m], values, m * h * w, h, w, signed ? a : Math.min(0, a), b, signed);
+        const [a, b] = view.perMap ? valueRange(values, m * h * w, (m + 1) * h * w) : [lo, hi];
+        paintMap(canvases[m], values, m * h * w, h, w, signed ? a : Math.min(0, a), b, signed);
       }
     } else {
       const canvas = canvases[0];
       const padded = new Float32Array(canvas.width * canvas.height);
       padded.set(values);
-      const [lo, hi] = range(values, 0, values.length);
-      paint(canvas, padded, 0, canvas.height, canvas.width, Math.min(0, lo), hi, lo < 0);
+      const [lo, hi] = valueRange(values);
+      paintMap(canvas, padded, 0, canvas.height, canvas.width, Math.min(0, lo), hi, lo < 0);
     }
   }
   drawHover(view);
@@ -535,10 +455,10 @@ function renderSteps(view) {
   const [sh, sw] = p.scaledShape;
   const side = Math.max(sh, sw);
   boxed(scaleStep.canvas, p.scaled, sh, sw, side);
-  scaleStep.text.textContent = tx(view, "scaled_into", { side, width: sw, height: sh });
+  scaleStep.text.textContent = say(view.data?.texts, "scaled_into", { side, width: sw, height: sh });
   // 3. the network's input
   boxed(inputStep.canvas, p.image, size, size, size);
-  inputStep.text.textContent = tx(view, "input_centred", { size });
+  inputStep.text.textContent = say(view.data?.texts, "input_centred", { size });
 }
 
 // A small gray image drawn large with square pixels in the middle of a 112 px black square.
@@ -546,7 +466,7 @@ function boxed(canvas, gray, h, w, side) {
   const small = document.createElement("canvas");
   small.width = w;
   small.height = h;
-  paintGray(small, gray, h, w);
+  paintMap(small, gray, 0, h, w, 0, 255, false, GRAY);
   canvas.width = canvas.height = 112;
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#000";
@@ -557,35 +477,20 @@ function boxed(canvas, gray, h, w, side) {
 }
 
 function renderPrediction(view) {
-  const classes = view.data.classes ?? [];
+  const texts = view.data.texts;
+  view.predValue.setAttribute("aria-label", say(texts, "prediction"));
   const r = view.result;
   if (!r) {
     view.predValue.textContent = "–";
-    view.predProb.textContent = view.data.mode === "draw" ? tx(view, "draw_here") : "";
+    view.predProb.textContent = view.data.mode === "draw" ? say(texts, "draw_here") : "";
     view.bars.replaceChildren();
     return;
   }
+  const classes = view.data.classes ?? [];
   const top = r.prediction;
   view.predValue.textContent = classes[top] ?? String(top);
-  view.predProb.textContent = tx(view, "probability", { percent: (r.probabilities[top] * 100).toFixed(1) });
-  if (view.bars.children.length !== r.probabilities.length) {
-    view.bars.replaceChildren();
-    for (let i = 0; i < r.probabilities.length; i++) {
-      const row = el("div", "nv-bar-row");
-      row.append(el("span", "nv-bar-label", classes[i] ?? String(i)), el("span", "nv-bar-track"),
-        el("span", "nv-bar-value"));
-      row.children[1].append(el("span", "nv-bar"));
-      view.bars.append(row);
-    }
-  }
-  for (let i = 0; i < r.probabilities.length; i++) {
-    const row = view.bars.children[i];
-    const p = r.probabilities[i];
-    row.classList.toggle("nv-top", i === top);
-    row.children[0].textContent = classes[i] ?? String(i); // the names follow a change of language
-    row.children[1].firstChild.style.width = `${(p * 100).toFixed(1)}%`;
-    row.children[2].textContent = p >= 0.005 ? `${(p * 100).toFixed(0)}%` : "";
-  }
+  view.predProb.textContent = say(texts, "probability", { percent: (r.probabilities[top] * 100).toFixed(1) });
+  probabilityBars(view.bars, r.probabilities, classes, top, (p) => (p >= 0.005 ? `${(p * 100).toFixed(0)}%` : ""));
 }
 
 // ---- hover: Harley's lines and the tooltip ---------------------------------------------------------
@@ -640,7 +545,7 @@ function unitCentre(view, name, map, row, col, origin) {
 function explain(view, unit) {
   if (!view.result || !unit) return null;
   try {
-    return LeNet.explainUnit(view.net, view.result, unit.layer, unit.map, unit.row, unit.col);
+    return explainUnit(view.net, view.result, unit.layer, unit.map, unit.row, unit.col);
   } catch {
     return null;
   }
@@ -668,24 +573,8 @@ function drawHover(view) {
   }
   const to = mark(unit, "#ff4b4b");
   if (info && to) {
-    let sources = info.sources ?? [];
-    const strength = (s) => Math.abs(s.weight == null ? s.value : s.weight * s.value);
     const limit = unit.flat && view.sections.get(unit.layer).layer.kind === "linear" ? LINEAR_LINES : MAX_LINES;
-    if (sources.length > limit) sources = [...sources].sort((a, b) => strength(b) - strength(a)).slice(0, limit);
-    const peak = Math.max(1e-9, ...sources.map(strength));
-    for (const s of sources) {
-      const from = unitCentre(view, s.layer, s.map, s.row, s.col, origin);
-      if (!from) continue;
-      const positive = s.weight == null || s.weight * s.value >= 0;
-      ctx.strokeStyle = positive ? "#d6604d" : "#2166ac";
-      ctx.globalAlpha = 0.15 + 0.85 * (strength(s) / peak);
-      ctx.lineWidth = 1;
-      ctx.beginPath();
-      ctx.moveTo(from[0], from[1]);
-      ctx.lineTo(to[0], to[1]);
-      ctx.stroke();
-    }
-    ctx.globalAlpha = 1;
+    hoverLines(ctx, info.sources ?? [], to, (s) => unitCentre(view, s.layer, s.map, s.row, s.col, origin), limit);
   }
   writeTip(view, unit, info);
 }
@@ -697,17 +586,17 @@ function writeTip(view, unit, info) {
     return;
   }
   const where = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
-  const lines = [`${where} = ${fmt(info.value)}`];
-  if (info.words) lines.push(tx(view, info.words.key, info.words.values));
+  const lines = [`${where} = ${unitValue(info.value)}`];
+  if (info.words) lines.push(say(view.data?.texts, info.words.key, info.words.values));
   else if (info.formula) lines.push(info.formula); // an activation: relu(0.12) = 0.12 reads the same in every language
   const n = info.sources?.length ?? 0;
   if (n) {
     const from = info.sources[0].layer;
     const size = info.window?.size;
-    const window = size ? tx(view, "window", { size }) : "";
-    lines.push(tx(view, n > 1 ? "reads" : "reads_one", { count: n, source: from, window }));
+    const window = size ? say(view.data?.texts, "window", { size }) : "";
+    lines.push(say(view.data?.texts, n > 1 ? "reads" : "reads_one", { count: n, source: from, window }));
   }
-  if (!unit.flat) lines.push(tx(view, "click"));
+  if (!unit.flat) lines.push(say(view.data?.texts, "click"));
   tip.replaceChildren(...lines.map((line, i) => el("div", i === 0 ? "nv-tip-head" : "", line)));
   tip.hidden = false;
   placeTip(view);
@@ -723,14 +612,37 @@ function placeTip(view) {
   view.tip.style.top = `${y}px`;
 }
 
-export default function (component) {
-  const { parentElement, data, setStateValue } = component;
-  let view = VIEWS.get(parentElement);
-  const fresh = !view || !parentElement.contains(view.root);
-  if (fresh) {
-    view = createView(parentElement);
-    VIEWS.set(parentElement, view);
-  }
-  view.setStateValue = setStateValue;
-  update(view, data, fresh);
+/**
+ * @typedef {object} LiveViewHooks
+ * @property {(result: any, view: any) => void} [onResult] after each forward pass, with its result
+ *   (lenet.js forward: input, outputs by layer, probabilities, prediction)
+ * @property {(drawing: {input: number[] | null, size: number, model_id: string, strokes: any[]}) => void} [onDrawing]
+ *   at each pen lift, undo or clear
+ * @property {(unit: {layer: string, map: number, row: number, col: number, at: number}) => void} [onUnit]
+ *   on a click on a unit
+ */
+
+/**
+ * Mount the live view in `parent` on an already decoded model (lenet.js decode). `data` holds what
+ * the page shows (mode "draw" or "input", size, channels, fill, input, classes, texts, layers,
+ * strokes, unit). Returns the view: `update(data, model)` for a later rerun, `slot` (an empty element
+ * under the prediction where another feature may put its controls), `result` (the last forward pass).
+ * @param {HTMLElement} parent
+ * @param {any} model
+ * @param {any} data
+ * @param {LiveViewHooks} [hooks]
+ */
+export function mountLiveView(parent, model, data, hooks = {}) {
+  const view = createView(parent);
+  view.hooks = hooks;
+  update(view, data, model, true);
+  return {
+    root: view.root,
+    slot: view.slot,
+    get result() { return view.result; },
+    /** @param {any} next @param {any} nextModel */
+    update: (next, nextModel) => update(view, next, nextModel, false),
+    /** @param {LiveViewHooks} next */
+    setHooks: (next) => { view.hooks = next; },
+  };
 }

@@ -34,7 +34,7 @@ def drawing(lines=SEVEN, size: int = 28, fill: float = preprocess.MNIST_FILL) ->
 
 def view_data(at: AppTest) -> dict:
     """The JSON the page handed the live network view on its last run."""
-    views = [e for e in at.get("bidi_component") if e.proto.component_name == "lenet_viz.netview"]
+    views = [e for e in at.get("bidi_component") if e.proto.component_name == "lenet-viz.netview"]
     assert len(views) == 1
     return json.loads(views[0].proto.json)
 

@@ -8,15 +8,17 @@ Use in a test module::
     def test_something(browser_page, streamlit_server):
         browser_page.goto(streamlit_server + "/feature_maps")
 
-Both fixtures skip (with the reason) when Chromium or Playwright is missing; :func:`screenshot`
-saves pictures in test-output/screenshots (or ``$LENET_VIZ_SHOTS``). The server runs the
-whole app on a free port and is stopped, by its process, when the module's tests are done.
+Both fixtures skip (with the reason) when Debian's Chromium (``/usr/bin/chromium``, the one every
+launch uses) or Playwright is missing; :func:`screenshot` saves pictures in test-output/screenshots
+(or ``$LENET_VIZ_SHOTS``). The server runs the whole app on a free port, in the session's clean
+environment plus what its caller names (``tests/environment.py``), and is stopped, by its process,
+when the module's tests are done. Every page a test opens says its language: make contexts with
+:func:`new_context` (``locale=`` required), as the app answers in the browser's language.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,11 +29,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.environment import process_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS_ENV = "LENET_VIZ_SHOTS"  # where browser tests save screenshots (default: test-output/screenshots)
+LOCALES = ("en-US", "zh-CN")  # the browser languages the tests read the app in
 
 
 def screenshot(page, name: str, full: bool = False) -> Path:
@@ -68,13 +73,15 @@ def _streamlit() -> list[str]:
 
 
 def start_server(port: int, timeout: float = 60.0, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start ``streamlit run streamlit_app.py`` on ``port`` (``env`` added to this process's
-    environment) and wait until it answers its health check."""
+    """Start ``streamlit run streamlit_app.py`` on ``port`` and wait until it answers its health check.
+
+    Its environment is explicit: the session's clean one (no ``LENET_VIZ_*`` or ``STREAMLIT_*`` from
+    the shell, a private cache) plus ``env``, the settings the caller means it to have."""
     cmd = [*_streamlit(), "run", "streamlit_app.py", "--server.port", str(port), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})})
+                            env=process_environment(env))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -103,9 +110,9 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def skip_without_browser() -> None:
-    """Skip the calling test when Chromium or Playwright is not installed."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"browser test: {CHROMIUM} is not installed")
+    """Skip the calling test when Debian's Chromium (the one every launch uses) or Playwright is not installed."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"browser test: {CHROMIUM} is not installed (apt-get install chromium)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -124,6 +131,23 @@ def streamlit_server() -> Iterator[str]:
         stop_server(proc)
 
 
+def launch_chromium(playwright):
+    """Debian's headless Chromium with the project's flags (``playwright`` from ``sync_playwright()``)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def new_context(browser, *, locale: str, **options):
+    """A browser context (a fresh Streamlit session) whose language is ``locale``, one of :data:`LOCALES`.
+
+    The app answers in the browser's language, so a page made without one reads Chinese on a
+    Chinese desktop: the language is a required argument. ``options`` go to Playwright's
+    ``new_context`` (the viewport is 1400×1000 unless given).
+    """
+    if locale not in LOCALES:
+        raise ValueError(f"locale {locale!r}: use one of {LOCALES}")
+    return browser.new_context(locale=locale, **{"viewport": {"width": 1400, "height": 1000}, **options})
+
+
 @pytest.fixture(scope="module")
 def browser_page():
     """A headless Chromium page, 1400×1000, in English whatever the machine's language."""
@@ -131,12 +155,38 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")  # the app follows it
+        browser = launch_chromium(p)
         try:
-            yield page
+            yield new_context(browser, locale="en-US").new_page()
         finally:
             browser.close()
+
+
+NETVIEW = ROOT / "lenet_viz" / "netview"
+MODULES_ORIGIN = "http://netview.test"  # answered by Playwright from NETVIEW: ES modules need an http origin
+LOAD_MODULES = """async () => {
+    const [lenet, pre, payload] = await Promise.all(
+        ["lenet.js", "preprocess.js", "payload.js"].map((file) => import(`./${file}`)));
+    window.LeNet = {...lenet, ...pre, halfToFloat: payload.halfToFloat};
+}"""
+
+
+def load_netview_modules(page) -> None:
+    """Open a blank page that imports the view's ES modules (``lenet_viz/netview``) as the app's
+    component does, by relative URL, and gathers what the maths tests call into ``window.LeNet``."""
+    def answer(route):
+        name = route.request.url.removeprefix(MODULES_ORIGIN + "/").split("?")[0]
+        path = NETVIEW / name
+        if name == "":
+            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>netview</title>")
+        elif path.is_file() and path.parent == NETVIEW:
+            route.fulfill(status=200, content_type="text/javascript", body=path.read_text(encoding="utf-8"))
+        else:
+            route.fulfill(status=404, body="")
+
+    page.route(MODULES_ORIGIN + "/**", answer)
+    page.goto(MODULES_ORIGIN + "/")
+    page.evaluate(LOAD_MODULES)
 
 
 def wait_idle(page) -> None:

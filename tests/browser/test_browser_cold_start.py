@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     free_port,
+    launch_chromium,
+    new_context,
     screenshot,
     skip_without_browser,
     start_server,
@@ -31,12 +31,12 @@ def test_switching_pages_at_once_on_fresh_servers_shows_no_exception():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         try:
             for pause in PAUSES_MS:
                 server = start_server(free_port())
                 port = server.args[server.args.index("--server.port") + 1]
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page = new_context(browser, locale="en-US").new_page()  # it waits for English words
                 try:
                     page.goto(f"http://127.0.0.1:{port}/output_size")
                     page.get_by_text("How big is the map").wait_for(timeout=90_000)
@@ -56,7 +56,7 @@ def test_switching_pages_at_once_on_fresh_servers_shows_no_exception():
                     assert not shown, f"switching {pause} ms after Output size showed: {shown}"
                     assert drawn == 1, f"switching {pause} ms after Output size: {drawn} sliding-window pictures"
                 finally:
-                    page.close()
+                    page.context.close()
                     stop_server(server)
         finally:
             browser.close()

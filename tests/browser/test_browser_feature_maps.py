@@ -19,6 +19,7 @@ from tests.browser.support import (  # noqa: F401
     PAD,
     SEVEN,
     browser_page,
+    new_context,
     open_page,
     screenshot,
     sent_frames,
@@ -147,7 +148,7 @@ def test_upload_photo_of_a_digit(page, tmp_path):
 
 def test_a_finger_draws_on_a_phone(browser_page, streamlit_server):  # noqa: F811
     phone = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
-    context = browser_page.context.browser.new_context(**phone)
+    context = new_context(browser_page.context.browser, locale="en-US", **phone)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     try:
@@ -242,7 +243,7 @@ def test_a_link_opens_its_sample_and_the_bars_follow_a_switch_to_fashion(browser
 
 def test_a_tap_on_a_phone_shows_what_a_unit_reads(browser_page, streamlit_server):  # noqa: F811
     phone = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
-    context = browser_page.context.browser.new_context(**phone)
+    context = new_context(browser_page.context.browser, locale="en-US", **phone)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     try:

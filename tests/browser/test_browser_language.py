@@ -11,10 +11,10 @@ import pytest
 
 from tests.app.test_language import english_fragments
 from tests.browser.support import (  # noqa: F401 (fixture)
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LIVE_PREDICTION,
     SEVEN,
+    launch_chromium,
+    new_context,
     screenshot,
     skip_without_browser,
     streamlit_server,
@@ -33,7 +33,7 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch_chromium(p)
         try:
             yield chromium
         finally:
@@ -43,7 +43,7 @@ def browser() -> Iterator:
 @pytest.fixture
 def chinese_page(browser) -> Iterator:
     """A fresh page (its own Streamlit session) whose browser language is Simplified Chinese."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    context = new_context(browser, locale="zh-CN")
     try:
         yield context.new_page()
     finally:
@@ -161,7 +161,7 @@ def test_a_training_run_in_chinese(chinese_page, streamlit_server):  # noqa: F81
 
 @pytest.mark.browser
 def test_switching_language_keeps_the_drawing(browser, streamlit_server):  # noqa: F811
-    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    context = new_context(browser, locale="en-US")
     try:
         page = context.new_page()
         page.set_default_timeout(60_000)

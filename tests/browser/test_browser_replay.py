@@ -18,6 +18,7 @@ from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.model_store import bundled_models
 from tests.browser.support import browser_page, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
 from tests.datasets import SHARED_MNIST
+from tests.environment import process_environment
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ def digit_run(tmp_path_factory) -> Path | None:
     subprocess.run([sys.executable, "-m", "lenet_viz", "train", "--dataset", "mnist", "--data-dir", str(SHARED_MNIST),
                     "--model", "modern", "--optimizer", "adam", "--lr", "0.002", "--epochs", "2", "--subset", "2000",
                     "--batch-size", "32", "--test-range", "5000:5500", "--snapshots", "24", "--out", str(out)],
-                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+                   cwd=ROOT, check=True, capture_output=True, timeout=600, env=process_environment())
     return out
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import browser_page, screenshot, streamlit_server, wait_idle  # noqa: F401 (fixtures)
+from tests.browser.support import (  # noqa: F401 (fixtures)
+    browser_page,
+    new_context,
+    screenshot,
+    streamlit_server,
+    wait_idle,
+)
+from tests.datasets import DEBIAN_FASHION, requires
 
 # points drawn in the live curves (the page's first chart; results add more charts below it)
 POINTS = "() => (document.querySelector('.js-plotly-plot')?.data || [])" \
@@ -13,6 +20,7 @@ POINTS = "() => (document.querySelector('.js-plotly-plot')?.data || [])" \
 
 @pytest.mark.browser
 @pytest.mark.slow
+@requires(DEBIAN_FASHION, "Fashion-MNIST, the Train page's default dataset (apt-get install dataset-fashion-mnist)")
 def test_train_watch_stop_save(browser_page, streamlit_server):  # noqa: F811
     page = browser_page
     errors: list[str] = []
@@ -56,9 +64,10 @@ def test_train_watch_stop_save(browser_page, streamlit_server):  # noqa: F811
 
 @pytest.mark.browser
 @pytest.mark.slow
+@requires(DEBIAN_FASHION, "Fashion-MNIST, the Train page's default dataset (apt-get install dataset-fashion-mnist)")
 def test_replay_this_run_in_chinese_opens_that_run(browser_page, streamlit_server):  # noqa: F811
     """训练 → a short run → 回放这次训练: Training replay shows that run (it showed the bundled model, issue 21)."""
-    context = browser_page.context.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    context = new_context(browser_page.context.browser, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -1,15 +1,14 @@
 """lenet.js in Chromium against torch and lenet_viz.preprocess: every layer of every network kind,
 float16 weight sets, unit explanations, and the MNIST-style preprocessing (Pillow's resize ported).
 
-One blank page holds lenet.js for the whole module; Python sends payloads and pixels, the page
-answers with plain lists.
+One blank page imports the ES modules (lenet.js, preprocess.js) for the whole module; Python sends
+payloads and pixels, the page answers with plain lists.
 """
 
 from __future__ import annotations
 
 import base64
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,10 +29,9 @@ from lenet_viz.models import (
 )
 from lenet_viz.netview_payload import model_payload
 from lenet_viz.preprocess import FASHION_FILL, MNIST_FILL, mnist_style, rgba_to_gray
-from tests.browser.support import browser_page  # noqa: F401 (fixture)
+from tests.browser.support import browser_page, load_netview_modules  # noqa: F401 (fixture)
 from tests.browser.test_browser_digits import DIGITS
 
-LENET_JS = Path(__file__).resolve().parents[2] / "lenet_viz" / "netview" / "lenet.js"
 TOLERANCE = 1e-4  # float32 sums in another order than torch's
 
 pytestmark = pytest.mark.slow
@@ -41,8 +39,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def page(browser_page):  # noqa: F811
-    browser_page.goto("about:blank")
-    browser_page.add_script_tag(content=LENET_JS.read_text())
+    load_netview_modules(browser_page)
     return browser_page
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lenet_viz.model_store import bundled_models
-from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot, skip_without_browser
+from tests.browser.support import free_port, launch_chromium, new_context, screenshot, skip_without_browser
 from tests.browser.test_load import SHOWS
 from tests.load.stclient import open_feature_maps, pick_sample
 
@@ -56,9 +56,9 @@ def test_a_browser_uploads_a_checkpoint_through_nginx(behind_nginx, tmp_path):
     upload = tmp_path / "through-nginx.pt"
     upload.write_bytes(bundled_models()[0].path.read_bytes())
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         try:
-            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page = new_context(browser, locale="en-US", viewport={"width": 1300, "height": 900}).new_page()
             page.goto(url + "/feature_maps")
             page.wait_for_selector("[data-testid=stMain] h1", timeout=120_000)
             page.get_by_text("Upload a checkpoint (.pt)").wait_for(timeout=120_000)

@@ -10,6 +10,8 @@ import pytest
 from lenet_viz import data, settings
 from lenet_viz.cli import main
 from lenet_viz.model_store import Samples
+from lenet_viz.training import describe_device, pick_device
+from tests.environment import process_environment
 
 
 def test_help_documents_every_flag(capsys):
@@ -30,7 +32,9 @@ def test_train_then_evaluate_a_range(idx_folder: Path, tmp_path: Path, capsys):
                  "--optimizer", "adam", "--lr", "0.003", "--batch-size", "64", "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0 and out.exists()
-    assert re.search(r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}\n[\d.]+ examples/sec on cpu", printed)
+    device = re.escape(describe_device(pick_device("auto")))  # the GPU where there is one
+    summary = r"loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}\n[\d.]+ examples/sec on "
+    assert re.search(summary + device + "\n", printed), printed
     assert main(["evaluate", str(out), "--dataset", "mnist", "--data-dir", str(idx_folder), "--range", "50:150"]) == 0
     match = re.fullmatch(r"test acc (\d\.\d{4}) on 100 images\n", capsys.readouterr().out)
     assert match and float(match.group(1)) > 0.5
@@ -96,5 +100,6 @@ def test_wrong_flags_exit_non_zero(args, capsys):
 
 @pytest.mark.slow
 def test_runs_as_a_module():
-    proc = subprocess.run([sys.executable, "-m", "lenet_viz", "train", "--lr", "-1"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "lenet_viz", "train", "--lr", "-1"], capture_output=True, text=True,
+                          env=process_environment())
     assert proc.returncode == 2 and "--lr: must be positive" in proc.stderr and "Traceback" not in proc.stderr

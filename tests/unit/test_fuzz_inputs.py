@@ -2,7 +2,10 @@
 
 Every input must become a valid network input (or a valid model), be found blank, or raise the
 project's clear error type (:class:`ImageError`, :class:`CheckpointError`): never anything else.
-``COUNTS`` tallies what was tried; the module prints it when its tests are done (``pytest -s``).
+``COUNTS`` tallies what was tried; the module prints it when its tests are done (``pytest -s``). Each
+fuzz test also asserts its own share of the tally: that most of its examples ran and that they reached
+each outcome it exists to exercise (a loader that refused every checkpoint would still give only
+"clear errors", and a strategy filtered down to a few examples would prove little).
 """
 
 import io
@@ -36,6 +39,13 @@ def print_tally():
         print(f"  {n:5d}  {key}")
 
 
+def outcomes_of(fuzz) -> Counter:
+    """Run a Hypothesis-decorated function; the outcomes its examples added to ``COUNTS``."""
+    before = COUNTS.copy()
+    fuzz()
+    return COUNTS - before
+
+
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                 database=None, derandomize=True)
 MODES = ["1", "L", "P", "RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV", "I", "F", "I;16", "I;16B", "LA", "PA", "La",
@@ -67,10 +77,14 @@ def check_upload_outcome(data: bytes, kind: str) -> str:
 
 
 @pytest.mark.slow
-@FUZZ
-@given(st.binary(max_size=2048))
-def test_random_bytes_never_crash(data):
-    check_upload_outcome(data, "random bytes")
+def test_random_bytes_never_crash():
+    @FUZZ
+    @given(st.binary(max_size=2048))
+    def fuzz(data):
+        check_upload_outcome(data, "random bytes")
+
+    tally = outcomes_of(fuzz)
+    assert tally["picture random bytes: clear error"] >= 100, tally  # the decoders' refusals were reached
 
 
 def encoded(mode: str, fmt: str, w: int, h: int, seed: int, frames: int) -> bytes | None:
@@ -98,8 +112,7 @@ WRITABLE = [(m, f) for m in MODES for f in FORMATS if encoded(m, f, 2, 2, 0, 1) 
        w=st.one_of(st.integers(1, 8), st.integers(9, 300)), h=st.one_of(st.integers(1, 8), st.integers(9, 300)),
        seed=st.integers(0, 2**16), frames=st.sampled_from([1, 1, 3]),
        damage=st.sampled_from(["none", "truncate", "flip bytes"]), where=st.floats(0.0, 1.0))
-@pytest.mark.slow
-def test_generated_pictures_become_inputs_or_clear_errors(mode_fmt, w, h, seed, frames, damage, where):
+def fuzz_generated_pictures(mode_fmt, w, h, seed, frames, damage, where):
     mode, fmt = mode_fmt
     data = encoded(mode, fmt, w, h, seed, frames)
     if data is None:  # e.g. more frames than the format takes
@@ -116,6 +129,15 @@ def test_generated_pictures_become_inputs_or_clear_errors(mode_fmt, w, h, seed, 
     outcome = check_upload_outcome(data, f"generated, {damage}")
     if damage == "none" and fmt in ("PNG", "TIFF") and mode not in ("LAB", "HSV"):
         assert outcome != "clear error", f"a valid {mode} {fmt} {w}×{h} picture was refused"
+
+
+@pytest.mark.slow
+def test_generated_pictures_become_inputs_or_clear_errors():
+    tally = outcomes_of(fuzz_generated_pictures)
+    by_outcome = Counter({outcome: sum(n for key, n in tally.items() if key.endswith(f": {outcome}"))
+                          for outcome in ("input", "blank", "clear error")})
+    assert by_outcome["input"] >= 20 and by_outcome["clear error"] >= 20 and by_outcome["blank"] >= 1, tally
+    assert by_outcome.total() >= 100, tally  # most examples got past the filters
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -210,24 +232,34 @@ PATHS = [["format"], ["spec"], ["spec", "conv"], ["spec", "conv", 0, "out_channe
 
 
 @pytest.mark.slow
-@FUZZ
-@given(path=st.sampled_from(PATHS), value=st.one_of(JUNK, st.just(KeyError), st.integers(0, 5000)))
-def test_mutated_checkpoints_load_or_give_clear_errors(path, value):
-    raw = torch.load(io.BytesIO(GOOD), weights_only=True)
-    mutate(raw, path, value)
-    out = io.BytesIO()
-    torch.save(raw, out)
-    check_checkpoint_outcome(out.getvalue(), "field mutation")
+def test_mutated_checkpoints_load_or_give_clear_errors():
+    @FUZZ
+    @given(path=st.sampled_from(PATHS), value=st.one_of(JUNK, st.just(KeyError), st.integers(0, 5000)))
+    def fuzz(path, value):
+        raw = torch.load(io.BytesIO(GOOD), weights_only=True)
+        mutate(raw, path, value)
+        out = io.BytesIO()
+        torch.save(raw, out)
+        check_checkpoint_outcome(out.getvalue(), "field mutation")
+
+    tally = outcomes_of(fuzz)
+    # most mutations break the file, some are harmless (a date, a history value): both paths were taken
+    assert tally["checkpoint field mutation: clear error"] >= 50, tally
+    assert tally["checkpoint field mutation: loaded and used"] >= 5, tally
 
 
 @pytest.mark.slow
-@FUZZ
-@given(cut=st.floats(0.0, 1.0), flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(1, 255)), max_size=6))
-def test_damaged_checkpoint_files_give_clear_errors(cut, flips):
-    buf = bytearray(GOOD[:max(1, int(len(GOOD) * cut))] if cut < 0.98 else GOOD)
-    for where, xor in flips:
-        buf[min(int(where * len(buf)), len(buf) - 1)] ^= xor
-    check_checkpoint_outcome(bytes(buf), "damaged bytes")
+def test_damaged_checkpoint_files_give_clear_errors():
+    @FUZZ
+    @given(cut=st.floats(0.0, 1.0), flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(1, 255)), max_size=6))
+    def fuzz(cut, flips):
+        buf = bytearray(GOOD[:max(1, int(len(GOOD) * cut))] if cut < 0.98 else GOOD)
+        for where, xor in flips:
+            buf[min(int(where * len(buf)), len(buf) - 1)] ^= xor
+        check_checkpoint_outcome(bytes(buf), "damaged bytes")
+
+    tally = outcomes_of(fuzz)
+    assert tally["checkpoint damaged bytes: clear error"] >= 100, tally  # the damage reached the loader's checks
 
 
 class Payload:

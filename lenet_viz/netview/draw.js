@@ -1,0 +1,145 @@
+// Drawing helpers shared by the live view (view.js) and the replay (replay.js): elements, the views'
+// words, layer headings, the probability bars and Harley's hover lines. Nothing from the user or a
+// checkpoint (class names, layer names) becomes HTML: text goes in with textContent.
+
+/**
+ * A new element with a class and, optionally, its text.
+ * @param {string} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {any}
+ */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * The text of catalogue message `key` from `texts` (the view's words in the page's language, sent
+ * with each rerun), its {name} placeholders filled from `values`; the key itself when missing.
+ * @param {Record<string, string> | undefined} texts
+ * @param {string} key
+ * @param {Record<string, unknown>} [values]
+ * @returns {string}
+ */
+export function say(texts, key, values = {}) {
+  const text = texts?.[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+/**
+ * @typedef {{name: string, kind: string, label?: string, output_shape: number[], input_shape?: number[],
+ *   geometry?: {kernel: number, stride: number, padding: number}}} ShownLayer
+ */
+
+/**
+ * The layers a view shows: the input first, then every layer but flatten (the last spatial layer, reshaped).
+ * @param {ShownLayer[]} layers the layer plan
+ * @param {number} channels
+ * @param {number} size
+ * @returns {ShownLayer[]}
+ */
+export function shownLayers(layers, channels, size) {
+  return [{ name: "input", kind: "input", label: "", output_shape: [channels, size, size] },
+    ...layers.filter((layer) => layer.kind !== "flatten")];
+}
+
+/**
+ * A layer's heading: "conv1 (C1) · 卷积 · 6×28×28", its kind in the page's language; the input's has no kind.
+ * @param {ShownLayer} layer
+ * @param {Record<string, string> | undefined} texts
+ * @returns {string}
+ */
+export function layerTitle(layer, texts) {
+  const shape = layer.output_shape.join("×");
+  if (layer.kind === "input") return say(texts, "input_title", { shape });
+  const label = layer.label ? ` (${layer.label})` : "";
+  return `${layer.name}${label} · ${texts?.[`kind.${layer.kind}`] ?? layer.kind} · ${shape}`;
+}
+
+/**
+ * The ten (or N) probabilities as labelled bars, the best one marked; rows are built once and
+ * updated in place (names too: the language may have changed).
+ * @param {HTMLElement} box
+ * @param {ArrayLike<number>} probabilities
+ * @param {string[]} classes
+ * @param {number} best
+ * @param {(p: number) => string} label the value shown at the end of a bar
+ */
+export function probabilityBars(box, probabilities, classes, best, label) {
+  if (box.children.length !== probabilities.length) {
+    box.replaceChildren();
+    for (let i = 0; i < probabilities.length; i++) {
+      const row = el("div", "nv-bar-row");
+      const track = el("span", "nv-bar-track");
+      track.append(el("span", "nv-bar"));
+      row.append(el("span", "nv-bar-label"), track, el("span", "nv-bar-value"));
+      box.append(row);
+    }
+  }
+  for (let i = 0; i < probabilities.length; i++) {
+    const row = /** @type {HTMLElement} */ (box.children[i]);
+    const p = probabilities[i];
+    row.classList.toggle("nv-best", i === best);
+    row.children[0].textContent = classes[i] ?? String(i);
+    /** @type {HTMLElement} */ (row.children[1].firstChild).style.width = `${(p * 100).toFixed(1)}%`;
+    row.children[2].textContent = label(p);
+  }
+}
+
+/** @typedef {{layer: string, map: number, row: number, col: number, weight: number | null, value: number}} Source */
+
+/**
+ * Harley's lines: from each source unit to the unit it feeds, red where the contribution is positive,
+ * blue where negative, stronger contributions more opaque; at most `limit`, the strongest.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {Source[]} sources
+ * @param {number[]} to the centre of the unit fed
+ * @param {(s: Source) => number[] | null} centreOf a source's centre on the same canvas
+ * @param {number} limit
+ */
+export function hoverLines(ctx, sources, to, centreOf, limit) {
+  const strength = (/** @type {Source} */ s) => Math.abs(s.weight == null ? s.value : s.weight * s.value);
+  const shown = sources.length > limit ? [...sources].sort((a, b) => strength(b) - strength(a)).slice(0, limit)
+    : sources;
+  const peak = Math.max(1e-9, ...shown.map(strength));
+  for (const s of shown) {
+    const from = centreOf(s);
+    if (!from) continue;
+    const positive = s.weight == null || s.weight * s.value >= 0;
+    ctx.strokeStyle = positive ? "#d6604d" : "#2166ac";
+    ctx.globalAlpha = 0.15 + 0.85 * (strength(s) / peak);
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(from[0], from[1]);
+    ctx.lineTo(to[0], to[1]);
+    ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
+}
+
+/**
+ * A message in place of a view that cannot be shown (a payload it cannot read): role "alert", so a
+ * screen reader says it; the area is never left blank.
+ * @param {HTMLElement} box
+ * @param {string} text
+ */
+export function showProblem(box, text) {
+  let note = box.querySelector(":scope > .nv-problem");
+  if (!note) {
+    note = el("div", "nv-problem");
+    note.setAttribute("role", "alert");
+    box.prepend(note);
+  }
+  note.textContent = text;
+}
+
+/**
+ * Remove the message of showProblem, if any.
+ * @param {HTMLElement} box
+ */
+export function clearProblem(box) {
+  box.querySelector(":scope > .nv-problem")?.remove();
+}
