@@ -10,7 +10,8 @@ nobody has visited yet), opens the page in headless Chromium and waits until its
 ``--ready-selector``) is drawn, and stops the server. It reports both the time from ``streamlit run``
 (``start_s``) and from opening the URL on the fresh server (``open_s``: what a visitor of a deep link
 waits). ``--deep-links`` measures the two deep links of issue 21: ``/output_size`` to its first slider
-and ``/feature_maps`` to the drawing pad (``canvas[aria-label="Drawing pad"]``). With ``--roots``
+and ``/feature_maps`` to the drawing pad (``canvas[aria-label="Drawing pad"]``), and Home (``/``)
+as the floor: a page that waits for nothing. With ``--roots``
 the runs alternate between checkouts (before/after on a loaded machine). With ``--then``, it waits
 ``--pause`` seconds (a visitor reading the first page), clicks that page in the sidebar and times it
 until ``--then-ready-text`` is drawn. Writes ``benchmarks/results/app_start.json``.
@@ -50,7 +51,8 @@ class Target:
         return page.locator(self.ready_selector) if self.ready_selector else page.get_by_text(self.ready_text)
 
 
-DEEP_LINKS = (Target("output_size", ready_selector="[data-testid='stSlider']"),
+DEEP_LINKS = (Target("", ready_text="lenet-viz"),  # Home, which waits for nothing: the floor to compare with
+              Target("output_size", ready_selector="[data-testid='stSlider']"),
               Target("feature_maps", ready_selector="canvas[aria-label='Drawing pad']"))
 
 
