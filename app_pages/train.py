@@ -10,6 +10,7 @@ from lenet_viz import netview_component as nv
 from lenet_viz import ui
 from lenet_viz.advice import default_lr
 from lenet_viz.checkpoints import check_upload
+from lenet_viz.compare_section import compare_runs
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
 from lenet_viz.errors import LenetVizError
 from lenet_viz.figures.train import confusion_figure, live_curves, misclassified_figure
@@ -350,6 +351,7 @@ def main() -> None:
         settings, ready = settings_column(state, busy)
     with live:
         live_column(state, settings, view, ready)
+    compare_runs(run, view)
     if run is None or view.status in ("idle", "running"):
         return
     if view.predictions is not None and view.history:

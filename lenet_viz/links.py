@@ -14,13 +14,15 @@ from dataclasses import dataclass, field, fields
 from urllib.parse import urlencode
 
 from lenet_viz.i18n import Msg
+from lenet_viz.lessons import LESSONS
+from lenet_viz.lessons.core import SEED_MAX
 from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS
 
 Params = Mapping[str, str | list[str]]  # what st.query_params.to_dict() gives, or parse_qs
 
 # Page ids and the URL path Streamlit serves each page under (st.Page takes it from the file name).
 PAGE_PATHS = {"home": "", "feature-maps": "feature_maps", "output-size": "output_size", "train": "train",
-              "replay": "replay"}
+              "replay": "replay", "lessons": "lessons"}
 LANGS = ("en", "zh")
 LANG = "lang"  # the language parameter; E's i18n owns what it means, links only carry it
 
@@ -82,11 +84,23 @@ class ReplayView:
 
 
 @dataclass(frozen=True)
+class LessonsView:
+    """What the Lessons page shows: a lesson, one of its questions (None: the first), the question's
+    seed (None: a new one), and the controls a teacher's link hides or locks (:data:`CONTROLS`)."""
+
+    lesson: str = "shapes"
+    question: str | None = None
+    seed: int | None = None
+    hide: frozenset[str] = frozenset()
+    lock: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Link:
     """A parsed link: the page, its view (None for pages without settings), the language, and notes."""
 
     page: str = "home"
-    view: OutputSizeView | FeatureMapsView | ReplayView | None = None
+    view: OutputSizeView | FeatureMapsView | ReplayView | LessonsView | None = None
     lang: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -265,13 +279,70 @@ def replay_query(view: ReplayView) -> dict[str, str]:
     return query
 
 
+# --- Lessons --------------------------------------------------------------------------------------
+CONTROLS = ("lesson", "question", "new", "progress", "nav")  # what a teacher's link can hide or lock
+
+
+def _controls(params: Params, key: str, notes: list[str]) -> frozenset[str]:
+    """A comma-separated list of :data:`CONTROLS`; an unknown name is left out with a note."""
+    raw = _one(params, key)
+    chosen = set()
+    for name in (part.strip() for part in (raw or "").split(",")):
+        if name in CONTROLS:
+            chosen.add(name)
+        elif name:
+            notes.append(Msg("lesson.link.unknown_control", key=key, raw=name, controls=", ".join(CONTROLS)))
+    return frozenset(chosen)
+
+
+def parse_lessons(params: Params) -> tuple[LessonsView, list[str]]:
+    """The Lessons view a link asks for: ``lesson``, ``q`` (a question of that lesson), ``seed``, and the
+    controls to ``hide`` and ``lock``. A question from another lesson, or a bad seed, falls back."""
+    notes: list[str] = []
+    default = LessonsView()
+    lesson = _choice(params, "lesson", tuple(LESSONS), default.lesson, notes)
+    question = _choice(params, "q", LESSONS[lesson], None, notes)
+    return LessonsView(lesson, question, _seed(params, notes), _controls(params, "hide", notes),
+                       _controls(params, "lock", notes)), notes
+
+
+def _seed(params: Params, notes: list[str]) -> int | None:
+    """The ``seed`` of a question (0…SEED_MAX), or None (a new question) with a note when it is not one."""
+    raw = _one(params, "seed")
+    if raw is None:
+        return None
+    new = Msg("lesson.link.new_seed")
+    try:
+        seed = int(raw)
+    except ValueError:
+        notes.append(Msg("link.not_whole", key="seed", raw=raw[:40], default=new))
+        return None
+    if not 0 <= seed <= SEED_MAX:
+        notes.append(Msg("link.outside", key="seed", raw=seed, low=0, high=SEED_MAX, default=new))
+        return None
+    return seed
+
+
+def lessons_query(view: LessonsView) -> dict[str, str]:
+    """The query parameters of ``view`` (controls in :data:`CONTROLS` order, so a link is stable)."""
+    query = {"lesson": view.lesson}
+    if view.question:
+        query["q"] = view.question
+    if view.seed is not None:
+        query["seed"] = str(view.seed)
+    for key, chosen in (("hide", view.hide), ("lock", view.lock)):
+        if chosen:
+            query[key] = ",".join(c for c in CONTROLS if c in chosen)
+    return query
+
+
 # --- Whole links -----------------------------------------------------------------------------------
 def parse_link(path: str, params: Params, model_keys: Collection[str] = (), sample_count: int = 0) -> Link:
     """Everything a link asks for: its page (from the URL path), that page's view, and the language."""
     name = path.strip("/").rsplit("/", 1)[-1]
     page = next((pid for pid, p in PAGE_PATHS.items() if p == name), "home")
     lang, notes = parse_lang(params)
-    view: OutputSizeView | FeatureMapsView | ReplayView | None = None
+    view: OutputSizeView | FeatureMapsView | ReplayView | LessonsView | None = None
     if page == "output-size":
         view, more = parse_output_size(params)
         notes += more
@@ -281,10 +352,16 @@ def parse_link(path: str, params: Params, model_keys: Collection[str] = (), samp
     elif page == "replay":
         view, more = parse_replay(params, model_keys, sample_count)
         notes += more
+    elif page == "lessons":
+        view, more = parse_lessons(params)
+        notes += more
     return Link(page, view, lang, notes)
 
 
-def view_query(view: OutputSizeView | FeatureMapsView | ReplayView | None, lang: str | None = None) -> dict[str, str]:
+View = OutputSizeView | FeatureMapsView | ReplayView | LessonsView
+
+
+def view_query(view: View | None, lang: str | None = None) -> dict[str, str]:
     """A view's query parameters, with the language (kept when the page writes its own settings)."""
     if isinstance(view, OutputSizeView):
         query = output_size_query(view)
@@ -292,6 +369,8 @@ def view_query(view: OutputSizeView | FeatureMapsView | ReplayView | None, lang:
         query = feature_maps_query(view)
     elif isinstance(view, ReplayView):
         query = replay_query(view)
+    elif isinstance(view, LessonsView):
+        query = lessons_query(view)
     else:
         query = {}
     if lang in LANGS:

@@ -1,4 +1,4 @@
-"""Plotly figures of the training page: live curves, confusion matrix, misclassified images.
+"""Plotly figures of the training page: live curves, compared runs, confusion matrix, misclassified images.
 
 Every text takes ``lang`` (see :mod:`lenet_viz.i18n`); class names are translated here, so callers
 pass the dataset's English names.
@@ -15,6 +15,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from lenet_viz.i18n import DEFAULT_LANG, class_names, t
+from lenet_viz.run_compare import RunRecord, legend_names
 from lenet_viz.training import Progress, loss_text
 
 LOSS_AXIS_MAX = 6.0  # the y axis stops here: a blown-up loss leaves the frame instead of flattening the rest
@@ -114,4 +115,32 @@ def misclassified_figure(images: torch.Tensor, labels: torch.Tensor, predictions
     fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
     fig.update_annotations(font_size=11)
     fig.update_layout(height=160 * rows + 20, margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    return fig
+
+
+COMPARE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+
+
+def compare_curves(records: Sequence[RunRecord], lang: str = DEFAULT_LANG) -> go.Figure:
+    """Compare runs: each run's training loss (left) and training accuracy (right) against epoch,
+    overlaid, one colour per run, named in the legend by what differs between the runs
+    (:func:`lenet_viz.run_compare.legend_names`). Losses above :data:`LOSS_AXIS_MAX` leave the frame."""
+    titles = (t("lesson.compare.loss", lang), t("lesson.compare.accuracy", lang))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
+    epoch = t("curve.epoch", lang)
+    for index, (record, name) in enumerate(zip(records, legend_names(records, lang), strict=True)):
+        points = [p for p in record.history if p.test_acc is None and math.isfinite(p.train_loss)]
+        colour = COMPARE_COLORS[index % len(COMPARE_COLORS)]
+        for col, values in ((1, [p.train_loss for p in points]), (2, [p.train_acc for p in points])):
+            fig.add_trace(go.Scatter(x=[p.epoch for p in points], y=values, name=name, legendgroup=name,
+                                     showlegend=col == 1, mode="lines" if len(points) > 2 else "lines+markers",
+                                     line={"color": colour},
+                                     hovertemplate=f"{name}<br>%{{y:.4f}} · {epoch} %{{x:.2f}}<extra></extra>"),
+                          row=1, col=col)
+    highest = max([1.0] + [p.train_loss for r in records for p in r.history if math.isfinite(p.train_loss)])
+    fig.update_yaxes(range=[0, min(highest, LOSS_AXIS_MAX) * 1.05], row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_xaxes(title=epoch)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=380)
     return fig

@@ -1,0 +1,261 @@
+"""Lessons (练习): every question asks first, then reveals the right answer, how it is computed and the gap.
+
+Thin: the questions, answers and checks are :mod:`lenet_viz.lessons`; this page draws the answer
+boxes, the Check button and the reveal, keeps this session's progress, and reads and writes the
+link (``/lessons?lesson=…&q=…&seed=…&hide=…&lock=…&lang=…``, see the README).
+"""
+
+import numpy as np
+import streamlit as st
+
+from lenet_viz import compare_section, lessons, links, preprocess, ui
+from lenet_viz import netview_component as nv
+from lenet_viz.data import DATASETS
+from lenet_viz.errors import LenetVizError
+from lenet_viz.i18n import LANG_NAMES, LANGS, localize, t
+from lenet_viz.lessons.core import format_number
+from lenet_viz.ui import tr
+
+PICK, PROGRESS, CONTROLS = "lesson_pick", "lesson_progress", "lesson_controls"
+PLOT = {"displayModeBar": False}
+
+
+def kind_key(lesson: str) -> str:
+    return f"lesson_kind_{lesson}"
+
+
+def seed_key(lesson: str, kind: str) -> str:
+    return f"lesson_seed_{lesson}_{kind}"
+
+
+def apply_link() -> None:
+    """Before the widgets: set lesson, question, seed and the hidden or locked controls from a new link."""
+    view = ui.link_from_url("lessons")
+    if isinstance(view, links.LessonsView):
+        state = st.session_state
+        state[PICK] = view.lesson
+        kind = view.question or lessons.LESSONS[view.lesson][0]
+        state[kind_key(view.lesson)] = kind
+        if view.seed is not None:
+            state[seed_key(view.lesson, kind)] = view.seed
+        state[CONTROLS] = (view.hide, view.lock)
+    ui.show_link_notes("lessons")
+
+
+def picker(control: str, label: str, options, key: str, hidden: frozenset, locked: frozenset, **kwargs) -> str:
+    """A lesson or question picker, unless a teacher's link hides it (its value stays) or locks it."""
+    if key not in st.session_state or st.session_state[key] not in options:
+        st.session_state[key] = options[0]
+    if control in hidden:
+        return st.session_state[key]
+    return st.radio(label, options, key=key, disabled=control in locked, horizontal=True, **kwargs)
+
+
+def network_inputs():
+    """The bundled digits model, its samples and the learner's drawing, for the network's questions."""
+    from lenet_viz.model_store import bundled_models, load_samples
+
+    model = next((m for m in bundled_models() if m.dataset == "mnist"), None)
+    samples = load_samples(model.dataset) if model else None
+    if model is None or samples is None:
+        return None
+    return ui.load_bundled(str(model.path)), samples, nv.drawn_input(28)
+
+
+def gray(values: np.ndarray) -> np.ndarray:
+    """A map scaled to 0…255 and enlarged, for st.image."""
+    low, high = float(values.min()), float(values.max())
+    scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    return preprocess.enlarge((scaled * 255).astype(np.uint8), 140)
+
+
+def grid_table(grid: np.ndarray) -> str:
+    """A small map as a Markdown table."""
+    head = "| " + " | ".join(" " for _ in range(grid.shape[1])) + " |\n|" + "---|" * grid.shape[1] + "\n"
+    return head + "\n".join("| " + " | ".join(f"{v:g}" for v in row) + " |" for row in grid)
+
+
+def show_question(question: lessons.Question, lang: str) -> None:
+    """The prompt, and what the learner needs to see to answer (nothing that gives the answer away)."""
+    st.markdown(localize(question.prompt, lang))
+    extras = question.extras
+    if question.kind == "layer":
+        from lenet_viz.models import describe
+
+        st.caption(tr("lesson.network", network=describe(extras["spec"], lang), size=extras["spec"].input_size))
+    elif question.kind == "pooled":
+        st.markdown(f"**{tr('lesson.grid')}**\n\n" + grid_table(extras["grid"]))
+    elif question.kind == "kernel":
+        from lenet_viz.figures.feature_maps import kernel_grid
+
+        left, right = st.columns(2)
+        left.image(preprocess.enlarge(extras["image"], 140), caption=tr("lesson.input"), width=140)
+        right.image(gray(extras["map"]), caption=tr("lesson.map"), width=140)
+        st.plotly_chart(kernel_grid("conv1", extras["kernels"], lang=lang), config=PLOT, key="lesson_kernels")
+    elif question.kind == "say":
+        left, right = st.columns(2)
+        left.image(preprocess.enlarge(extras["image"], 140), caption=tr("lesson.input"), width=140)
+        right.image(preprocess.enlarge(extras["edited"], 140), caption=tr("lesson.edited"), width=140)
+    elif question.kind == "faster":
+        from lenet_viz.lessons import training
+
+        st.caption(tr("lesson.training_data", count=f"{training.TRAIN_IMAGES:,}",
+                      dataset=DATASETS.get(training.lesson_dataset(), {}).get("torchvision", "–"),
+                      epochs=training.LESSON_EPOCHS))
+
+
+def answer_boxes(question: lessons.Question, lang: str) -> dict:
+    """One box per field (empty until the learner fills it); their values by field key."""
+    given = {}
+    columns = st.columns(2)  # two boxes a row: the 2×2 pooled output reads as a 2×2 grid
+    for index, field in enumerate(question.fields):
+        key = f"lesson_answer_{question.id}_{field.key}"
+        label = localize(field.label, lang)
+        if field.kind == "number":
+            where = columns[index % len(columns)]
+            step = 1 if field.integer else 0.25
+            given[field.key] = where.number_input(label, value=None, step=step, format=None if field.integer else "%g",
+                                                  key=key)
+        else:
+            given[field.key] = st.radio(label, field.options, index=None, horizontal=True, key=key,
+                                        format_func=lambda o, f=field: str(localize(f.label_of(o), lang)))
+    return given
+
+
+def run_training(question: lessons.Question):
+    """Run the question's variants on the lesson's small subset; the answered question and the run records."""
+    from lenet_viz.lessons import training
+
+    data = training.lesson_data()
+    with st.spinner(tr("lesson.running")):
+        return training.run_variants(question, data)
+
+
+def on_check(question: lessons.Question, given: dict, lang: str) -> None:
+    """Check: read the answers (a clear message for a box that holds none), run what must run, reveal."""
+    try:
+        lessons.read_answers(question, given)
+        records = []
+        if question.kind == "faster":
+            question, records = run_training(question)
+        verdict = lessons.check(question, given)
+    except LenetVizError as exc:
+        st.error(exc.text(lang), icon=":material/error:")
+        return
+    progress: lessons.LessonProgress = st.session_state.setdefault(PROGRESS, lessons.LessonProgress())
+    progress.add(question, verdict)
+    compare_section.add_runs(records)
+    st.session_state[f"lesson_revealed_{question.id}"] = (question, verdict, records)
+
+
+def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, lang: str) -> None:
+    """The verdict, the right answer, how it is computed (with the learner's numbers) and the gaps."""
+    (st.success if verdict.right else st.error)(tr("lesson.right" if verdict.right else "lesson.wrong"))
+    st.subheader(tr("lesson.answer"))
+    for gap in verdict.gaps:
+        field = question.field(gap.key)
+        right = (localize(field.label_of(str(gap.right)), lang) if field.kind == "choice"
+                 else format_number(gap.right))
+        st.markdown(f"**{localize(field.label, lang)}: {right}** — {localize(gap.text, lang)}")
+    st.subheader(tr("lesson.how"))
+    for line in question.explanation:
+        st.markdown(localize(line, lang))
+    for latex in question.latex:
+        st.latex(latex)
+    extras = question.extras
+    if extras.get("geometry") is not None:
+        from lenet_viz.figures.output_size import window_figure
+
+        side = extras["input_side"]
+        st.caption(tr("lesson.figure"))
+        st.plotly_chart(window_figure(extras["geometry"], side, side, 0, lang), config=PLOT,
+                        key=f"lesson_window_{question.id}")
+    if question.kind == "kernel":
+        st.caption(tr("lesson.candidate_maps"))
+        st.image([gray(m) for m in extras["candidate_maps"]], width=90,
+                 caption=[f"{i}: {d:.3g}" for i, d in enumerate(extras["differences"])])
+    if question.kind == "say":
+        st.dataframe({c: [f"{p:.1%}"] for c, p in zip(extras["classes"], extras["after"], strict=True)},
+                     hide_index=True)
+    if records:
+        from lenet_viz.figures.train import compare_curves
+
+        st.caption(tr("lesson.curves"))
+        st.plotly_chart(compare_curves(records, lang), width="stretch", key=f"lesson_curves_{question.id}")
+
+
+def progress_section(hidden: frozenset, locked: frozenset) -> None:
+    """What this session has done per lesson, and Reset (not when a teacher's link locks progress)."""
+    if "progress" in hidden:
+        return
+    progress: lessons.LessonProgress = st.session_state.setdefault(PROGRESS, lessons.LessonProgress())
+    with st.expander(tr("lesson.progress_heading"), icon=":material/checklist:"):
+        for lesson in lessons.LESSONS:
+            done, first = progress.summary(lesson)
+            st.markdown("- " + tr("lesson.progress", lesson=tr(f"lesson.name.{lesson}"), done=done, first=first))
+        if st.button(tr("lesson.reset"), icon=":material/restart_alt:", key="lesson_reset",
+                     disabled="progress" in locked):
+            progress.reset()
+            for key in [k for k in st.session_state if str(k).startswith("lesson_revealed_")]:
+                del st.session_state[key]
+            st.rerun()
+
+
+def teacher_link(view: links.LessonsView) -> None:
+    """Build a link to this question for a class: language, hidden and locked controls."""
+    with st.expander(tr("lesson.link.heading"), icon=":material/school:"):
+        st.caption(tr("lesson.link.help"))
+        names = {c: tr(f"lesson.control.{c}") for c in links.CONTROLS}
+        hide = st.multiselect(tr("lesson.link.hide"), links.CONTROLS, format_func=names.get, key="lesson_link_hide")
+        lock = st.multiselect(tr("lesson.link.lock"), links.CONTROLS, format_func=names.get, key="lesson_link_lock")
+        language = st.radio(tr("lesson.link.language"), LANGS, format_func=LANG_NAMES.get, horizontal=True,
+                            key="lesson_link_lang", index=LANGS.index(ui.lang()))
+        asked = links.LessonsView(view.lesson, view.question, view.seed, frozenset(hide), frozenset(lock))
+        st.code(links.build_url(ui.app_base_url(), "lessons", links.view_query(asked, language)), language=None,
+                wrap_lines=True)
+
+
+def main() -> None:
+    lang = ui.lang()
+    st.title(tr("lesson.title"))
+    st.caption(tr("lesson.intro"))
+    apply_link()
+    hidden, locked = st.session_state.get(CONTROLS, (frozenset(), frozenset()))
+    if "nav" in hidden:
+        st.html("<style>[data-testid='stSidebarNav']{display:none}</style>")
+    if hidden or locked:
+        st.caption(tr("lesson.locked"))
+    lesson = picker("lesson", tr("lesson.pick_lesson"), tuple(lessons.LESSONS), PICK, hidden, locked,
+                    format_func=lambda name: t(f"lesson.name.{name}", lang))  # bound: also called outside this run
+    kinds = lessons.LESSONS[lesson]
+    kind = picker("question", tr("lesson.pick_kind"), kinds, kind_key(lesson), hidden, locked,
+                  format_func=lambda name: t(f"lesson.kind.{name}", lang))
+    seed = st.session_state.setdefault(seed_key(lesson, kind), lessons.new_seed())
+    ui.share_view("lessons", links.LessonsView(lesson, kind, seed, hidden, locked))
+
+    context = {}
+    if kind in lessons.NEEDS_NETWORK:
+        context = dict(zip(("ckpt", "samples", "drawing"), network_inputs() or (), strict=False))
+        if not context:
+            st.warning(tr("lesson.no_model"))
+            return
+    question = lessons.generate(lesson, kind, seed, **context)
+    head, new = st.columns([3, 1], vertical_alignment="center")
+    head.caption(tr("lesson.question_id", id=question.id))
+    if "new" not in hidden and new.button(tr("lesson.new"), icon=":material/casino:", disabled="new" in locked,
+                                         key="lesson_new"):
+        st.session_state[seed_key(lesson, kind)] = lessons.new_seed()
+        st.rerun()
+    with st.container(border=True):
+        show_question(question, lang)
+        given = answer_boxes(question, lang)
+        if st.button(tr("lesson.check"), type="primary", icon=":material/check:", key=f"lesson_check_{question.id}"):
+            on_check(question, given, lang)
+    if revealed := st.session_state.get(f"lesson_revealed_{question.id}"):
+        reveal(*revealed, lang)
+    progress_section(hidden, locked)
+    if not (hidden or locked):
+        teacher_link(links.LessonsView(lesson, kind, seed))
+
+
+main()

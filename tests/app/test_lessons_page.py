@@ -1,0 +1,218 @@
+"""The Lessons page in AppTest: every question type asks first, then Check reveals the right answer,
+its explanation and the gap, in English and Chinese; bad answers and bad links get a clear message;
+a teacher's link hides and locks controls; progress counts and resets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lenet_viz import lessons, settings
+from lenet_viz.checkpoints import load_checkpoint
+from lenet_viz.i18n import t
+from lenet_viz.lessons import training
+from lenet_viz.model_store import bundled_models, load_samples
+from tests.app.test_language import english_alerts, english_on_page
+from tests.datasets import write_dataset
+
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "lessons.py")
+SEED = 7
+NUMERIC = [("shapes", "layer"), ("padding", "keep"), ("padding", "pooled"), ("padding", "stride")]
+NETWORK = [("seeing", "kernel"), ("seeing", "say")]
+
+
+def open_lesson(lang: str, **query: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"lang": lang, **query})
+    at.run()
+    assert not at.exception
+    return at
+
+
+def question_of(lesson: str, kind: str) -> lessons.Question:
+    context = ()
+    if lesson == "seeing":
+        model = next(m for m in bundled_models() if m.dataset == "mnist")
+        context = (load_checkpoint(model.path), load_samples(model.dataset))
+    return lessons.generate(lesson, kind, SEED, *context)
+
+
+def answer(at: AppTest, question: lessons.Question, values: dict) -> AppTest:
+    """Fill every box, then press Check."""
+    for field in question.fields:
+        key = f"lesson_answer_{question.id}_{field.key}"
+        widget = at.number_input(key=key) if field.kind == "number" else at.radio(key=key)
+        widget.set_value(values[field.key])
+    return check_button(at).click().run()
+
+
+def check_button(at: AppTest):
+    return next(b for b in at.button if b.label in ("Check", "检查"))
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(e.value for kind in ("markdown", "success", "error", "caption") for e in at.get(kind)
+                     if isinstance(e.value, str))
+
+
+def wrong_values(question: lessons.Question) -> dict:
+    values = {}
+    for field in question.fields:
+        right = question.answer[field.key]
+        values[field.key] = (next(o for o in field.options if o != right) if field.kind == "choice" else right + 1)
+    return values
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lesson, kind", NUMERIC + NETWORK)
+def test_every_question_asks_then_reveals_the_answer_explanation_and_gap(lesson, kind, lang):
+    at = open_lesson(lang, lesson=lesson, q=kind, seed=str(SEED))
+    question = question_of(lesson, kind)
+    assert t(question.prompt.key, lang, **question.prompt.values) in texts(at)
+    assert not at.success and t("lesson.answer", lang) not in [h.value for h in at.subheader]  # asks first
+
+    answer(at, question, wrong_values(question))
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("lesson.wrong", lang)]
+    shown = texts(at)
+    assert question.explanation[0].text(lang) in shown  # the explanation with the question's numbers
+    for gap in lessons.check(question, wrong_values(question)).gaps:
+        assert gap.text.text(lang) in shown  # the gap to the learner's answer
+    if question.latex:
+        assert [x.value.strip("$\n") for x in at.latex] == list(question.latex)
+    if question.extras.get("geometry") is not None:
+        assert at.get("plotly_chart")  # the Output size view of that layer
+
+    answer(at, question, question.answer)
+    assert [s.value for s in at.success] == [t("lesson.right", lang)]
+    progress = at.session_state["lesson_progress"]
+    assert progress.records[question.id].checks == 2 and not progress.records[question.id].first_right
+
+
+@pytest.fixture
+def tiny_lesson_data(tmp_path, monkeypatch):
+    """The Training lesson on a tiny synthetic MNIST, one short epoch per run."""
+    monkeypatch.setenv(settings.DATA_ENV, str(write_dataset(tmp_path, (("train", 256, 0), ("t10k", 64, 1)))))
+    monkeypatch.setattr(training, "TRAIN_IMAGES", 128)
+    monkeypatch.setattr(training, "TEST_IMAGES", 32)
+    monkeypatch.setattr(training, "LESSON_EPOCHS", 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_training_question_runs_both_and_overlays_the_curves(tiny_lesson_data, lang):
+    at = open_lesson(lang, lesson="training", q="faster", seed="3")
+    question = lessons.generate("training", "faster", 3)
+    check_button(at).click().run()
+    assert [e.value for e in at.error] == [t("lesson.error.no_choice", lang, label=question.fields[0].label)]
+    assert not at.get("plotly_chart")  # nothing ran, nothing revealed
+
+    picked = question.fields[0].options[0]
+    answer(at, question, {"faster": picked})
+    assert not at.exception
+    answered, _verdict, records = at.session_state[f"lesson_revealed_{question.id}"]
+    right = answered.answer["faster"] == picked
+    assert [m.value for m in (at.success if right else at.error)] == [t("lesson.right" if right else "lesson.wrong",
+                                                                        lang)]
+    assert answered.explanation[0].text(lang) in texts(at)
+    assert len(records) == len(question.fields[0].options)
+    assert at.get("plotly_chart") and at.session_state["compared_runs"] == records  # Train's Compare runs has them
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("raw, key", [(None, "lesson.error.empty"), (-3, "lesson.error.too_small"),
+                                      (10**11, "lesson.error.huge")])
+def test_an_empty_negative_or_huge_answer_gets_a_message_and_reveals_nothing(raw, key, lang):
+    at = open_lesson(lang, lesson="padding", q="keep", seed="5")
+    question = lessons.generate("padding", "keep", 5)
+    if raw is not None:
+        at.number_input(key=f"lesson_answer_{question.id}_padding").set_value(raw)
+    check_button(at).click().run()
+    assert not at.exception
+    label = question.fields[0].label.text(lang)
+    assert len(at.error) == 1 and at.error[0].value.startswith(label)
+    assert at.error[0].value == t(key, lang, label=question.fields[0].label, low="0", raw=f"{raw:g}" if raw else "",
+                                  most=f"{lessons.core.ANSWER_MAX:,}")
+    assert f"lesson_revealed_{question.id}" not in at.session_state
+    assert "lesson_progress" not in at.session_state or not at.session_state["lesson_progress"].records
+
+
+def test_a_garbage_link_opens_the_first_lesson_with_notes():
+    at = open_lesson("en", lesson="<img src=x>", q="../../etc", seed="banana", hide="everything")
+    assert at.radio(key="lesson_pick").value == "shapes"
+    notes = "\n".join(i.value for i in at.info)
+    assert "`lesson=<img src=x>` is not one of" in notes and "`seed=banana` is not a whole number" in notes
+    assert "is not a control" in notes
+    assert check_button(at)  # a question is there to answer
+
+
+def test_a_teachers_link_hides_and_locks_controls_and_keeps_them_in_the_url():
+    at = open_lesson("zh", lesson="padding", q="pooled", seed="42", hide="new,progress,nav", lock="lesson,question")
+    assert at.radio(key="lesson_pick").disabled and at.radio(key="lesson_kind_padding").disabled
+    assert at.radio(key="lesson_pick").value == "padding"
+    assert not [b for b in at.button if b.label == t("lesson.new", "zh")]
+    assert not at.expander or all(t("lesson.progress_heading", "zh") != e.label for e in at.expander)
+    assert at.query_params["seed"] == "42" and at.query_params["hide"] == "new,progress,nav"
+    assert any("stSidebarNav" in str(h.proto) and "display:none" in str(h.proto) for h in at.get("html"))
+    assert any(t("lesson.locked", "zh") == c.value for c in at.caption)
+
+
+def test_new_question_gives_another_seed_and_the_teacher_builds_a_link():
+    at = open_lesson("en", lesson="shapes")
+    first = at.session_state["lesson_seed_shapes_layer"]
+    next(b for b in at.button if b.label == "New question").click().run()
+    assert at.session_state["lesson_seed_shapes_layer"] != first or at.session_state["lesson_seed_shapes_layer"] == 0
+    at.multiselect(key="lesson_link_hide").set_value(["nav", "new"]).run()
+    at.radio(key="lesson_link_lang").set_value("zh").run()
+    link = next(c.value for c in at.code if "lesson=shapes" in c.value and "hide=" in c.value)
+    assert "hide=new,nav" in link or "hide=new%2Cnav" in link
+    assert "lang=zh" in link and f"seed={at.session_state['lesson_seed_shapes_layer']}" in link
+
+
+def test_progress_counts_first_tries_and_resets():
+    at = open_lesson("en", lesson="padding", q="stride", seed="9")
+    question = lessons.generate("padding", "stride", 9)
+    answer(at, question, question.answer)
+    assert any("2 · Padding and pooling: 1 answered, 1 right on the first try" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Reset progress").click().run()
+    assert any("2 · Padding and pooling: 0 answered, 0 right on the first try" in m.value for m in at.markdown)
+    assert not at.success  # the reveal went with the progress
+
+
+@pytest.mark.slow
+def test_the_network_questions_use_the_drawing_from_feature_maps():
+    drawing = [0] * (28 * 28)
+    for row in range(4, 24):
+        drawing[row * 28 + 14] = 255  # a vertical stroke: a 1
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["fm_drawing"] = {"input": drawing, "size": 28}
+    at.query_params.update({"lang": "en", "lesson": "seeing", "q": "kernel", "seed": "4"})
+    at.run()
+    assert not at.exception
+    assert "(your drawing on the Feature maps page)" in texts(at)
+    at.radio(key="lesson_pick").set_value("seeing").run()
+    at.radio(key="lesson_kind_seeing").set_value("say").run()
+    assert "(your drawing on the Feature maps page)" in texts(at) and not at.exception
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson, kind", NUMERIC + NETWORK)
+def test_no_english_sentence_on_the_chinese_page_before_or_after_check(lesson, kind):
+    at = open_lesson("zh", lesson=lesson, q=kind, seed=str(SEED))
+    assert english_on_page(at) == []
+    question = question_of(lesson, kind)
+    answer(at, question, wrong_values(question))
+    assert (english_on_page(at), english_alerts(at)) == ([], [])
+
+
+@pytest.mark.slow
+def test_no_english_sentence_after_the_training_runs_in_chinese(tiny_lesson_data):
+    at = open_lesson("zh", lesson="training", q="faster", seed="2")
+    question = lessons.generate("training", "faster", 2)
+    answer(at, question, {"faster": question.fields[0].options[-1]})
+    assert not at.exception
+    assert (english_on_page(at), english_alerts(at)) == ([], [])
