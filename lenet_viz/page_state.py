@@ -225,6 +225,13 @@ class FeatureMapsState(PageState):
     PAGE: ClassVar[str] = "feature-maps"
 
 
+@dataclass
+class LessonsState(PageState):
+    """The Lessons page: so far only its link bookkeeping (as :class:`FeatureMapsState`)."""
+
+    PAGE: ClassVar[str] = "lessons"
+
+
 # --- Jumps ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Jump:
@@ -241,5 +248,5 @@ class Jump:
 
 
 STATES: dict[str, type[PageState]] = {cls.PAGE: cls for cls in (OutputSizeState, FeatureMapsState, TrainState,
-                                                             ReplayState)}
+                                                             ReplayState, LessonsState)}
 """The typed state of each page that has one, by page id."""
