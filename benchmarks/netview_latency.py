@@ -1,9 +1,10 @@
 """The live network view in headless Chromium: how fast the maps follow the pen, and what a pen lift costs.
 
-    python benchmarks/netview_latency.py [--strokes 6] [--port 8631]
+    python benchmarks/netview_latency.py [--strokes 6] [--port 8631] [--no-3d]
 
 Starts the app on its own port and, on a desktop (1400×1000, mouse) and a phone-sized viewport
-(390×844, touch events through CDP), draws strokes on the Feature maps pad. Reports:
+(390×844, touch events through CDP), draws strokes on the Feature maps pad: with the 2D view alone,
+then on the desktop again with the 3D view open (its "3D" control pressed: "desktop_3d"). Reports:
 
 - pointer move → every map, the fully connected layers and the prediction repainted: the view
   records, in the animation frame that repaints, ``now - event.timeStamp`` for every pointer event
@@ -12,6 +13,12 @@ Starts the app on its own port and, on a desktop (1400×1000, mouse) and a phone
 - frames the page sent to the server during strokes (must be 0) and at each pen lift (1);
 - pen lift → the server's ``Prediction`` metric showing the new class (a MutationObserver), and
   the websocket bytes of that rerun (sent: counted where the page sends; received: CDP).
+
+With the 3D view open the 3D picture is drawn in the same animation frame as the 2D maps (the view's
+forward-pass hook), so pointer move → repaint and → next frame then cover both; also reported: the
+3D draw calls' own time (``window.__view3d.draws``), and orbiting: a mouse drag of 120 moves over the
+3D canvas sent as fast as Playwright can, the frames the view drew per second while it lasted, the gaps
+between them, and each draw's time to the next frame.
 
 Writes ``benchmarks/results/netview_latency.json``.
 """
@@ -72,12 +79,39 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def run(browser, base: str, phone: bool, strokes: int) -> dict:
+def orbit(page, moves: int = 120) -> dict:
+    """Drag across the 3D canvas, the moves sent as fast as Playwright can: frames drawn per second while
+    the drag lasts (fewer frames than moves: the drawing is the bottleneck; as many: the input is), the
+    gaps between frames, and each draw's own time to the next frame (1000 / it: the frames per second the
+    view could keep up)."""
+    box = page.locator("canvas.v3d-canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7)
+    page.wait_for_timeout(300)
+    before = page.evaluate("[window.__view3d.shown.length, window.__view3d.draws.length]")
+    page.mouse.down()
+    start = page.evaluate("performance.now()")
+    for i in range(1, moves + 1):
+        page.mouse.move(box["x"] + box["width"] * (0.25 + i * 0.004), box["y"] + box["height"] * (0.7 - i * 0.002))
+    page.wait_for_timeout(100)
+    end = page.evaluate("performance.now()")
+    page.mouse.up()
+    frames = [t for t in page.evaluate(f"window.__view3d.shown.slice({before[0]})") if t <= end]
+    draws = [d for d in page.evaluate(f"window.__view3d.draws.slice({before[1]})") if d[0] <= end]
+    to_frame = [min((t for t in frames if t >= d[1]), default=math.nan) - d[0] for d in draws]
+    to_frame = [t for t in to_frame if not math.isnan(t)]
+    gaps = [b - a for a, b in zip(frames, frames[1:])]
+    return {"moves": moves, "frames": len(frames), "frames_per_s": len(frames) / (end - start) * 1000,
+            "frame_gap_ms": {"median": statistics.median(gaps), "p95": percentile(gaps, 95)} if gaps else None,
+            "draw_to_next_frame_ms": {"median": statistics.median(to_frame), "p95": percentile(to_frame, 95)}
+            if to_frame else None}
+
+
+def run(browser, base: str, phone: bool, strokes: int, three_d: bool = False) -> dict:
     options = (dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
                if phone else dict(viewport={"width": 1400, "height": 1000}))
     context = browser.new_context(**options)
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)  # a loaded machine's reruns
     page.add_init_script(COUNT_SENT_BYTES)
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -87,6 +121,10 @@ def run(browser, base: str, phone: bool, strokes: int) -> dict:
     pad = page.locator(PAD)
     pad.wait_for()
     wait_idle(page)
+    if three_d:
+        page.get_by_role("button", name="3D", exact=True).click()
+        page.wait_for_function("(window.__view3d?.draws.length ?? 0) > 0")
+        page.wait_for_timeout(1000)  # its stylesheet in, the page laid out again
     pad.scroll_into_view_if_needed()
     page.evaluate(WATCH_METRIC)
     box = pad.bounding_box()
@@ -131,8 +169,15 @@ def run(browser, base: str, phone: bool, strokes: int) -> dict:
     latencies = page.evaluate("window.__netview.latencies")
     work = page.evaluate("window.__netview.work")
     shown = page.evaluate("window.__netview.shown")
+    extra = {}
+    if three_d:
+        draws = [end - begin for begin, end in page.evaluate("window.__view3d.draws")]
+        extra["view3d_draw_ms"] = {"median": statistics.median(draws), "p95": percentile(draws, 95),
+                                   "draws": len(draws)}
+        page.locator("canvas.v3d-canvas").scroll_into_view_if_needed()
+        extra["orbit"] = orbit(page)
     context.close()
-    return {
+    return {**extra,
         "viewport": options["viewport"], "input": "touch" if phone else "mouse", "pointer_events": len(latencies),
         "move_to_repaint_ms": {"median": statistics.median(latencies), "p95": percentile(latencies, 95),
                                "max": max(latencies)},
@@ -150,6 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strokes", type=int, default=6)
     parser.add_argument("--port", type=int, default=8631)
+    parser.add_argument("--no-3d", dest="three_d", action="store_false", help="the 2D view alone")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -158,9 +204,11 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for phone in (False, True):
-                results["phone" if phone else "desktop"] = run(browser, f"http://127.0.0.1:{args.port}", phone,
-                                                               args.strokes)
+            runs = [(False, False), (True, False)] + ([(False, True)] if args.three_d else [])
+            for phone, three_d in runs:
+                name = ("phone" if phone else "desktop") + ("_3d" if three_d else "")
+                print(f"{name}…", file=sys.stderr, flush=True)
+                results[name] = run(browser, f"http://127.0.0.1:{args.port}", phone, args.strokes, three_d)
             browser.close()
     finally:
         stop_server(server)
@@ -174,6 +222,16 @@ def main() -> None:
               f"{r['frames_sent_during_strokes']}, with lift {r['frames_sent_per_stroke_with_lift']} | "
               f"lift→Prediction median {lift['median']:.0f} ms (max {lift['max']:.0f}) | rerun bytes sent "
               f"{b['sent_median']:.0f}, received {b['received_median']:.0f}")
+        if "view3d_draw_ms" in r:
+            d = r["view3d_draw_ms"]
+            print(f"{'':8} 3D draw calls median {d['median']:.1f} ms, p95 {d['p95']:.1f} ms ({d['draws']} draws)")
+        if r.get("orbit"):
+            o = r["orbit"]
+            nan = {"median": math.nan, "p95": math.nan}
+            gap, cost = o["frame_gap_ms"] or nan, o["draw_to_next_frame_ms"] or nan
+            print(f"{'':8} orbit: {o['frames']} frames for {o['moves']} moves, {o['frames_per_s']:.1f} frames/s, "
+                  f"gap median {gap['median']:.1f} ms, p95 {gap['p95']:.1f} ms; a draw to the next frame median "
+                  f"{cost['median']:.1f} ms, p95 {cost['p95']:.1f} ms")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"benchmark": "netview_latency", "date": time.strftime("%Y-%m-%d %H:%M"),
                                    "machine": {"platform": platform.platform(), "python": platform.python_version()},

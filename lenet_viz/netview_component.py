@@ -80,11 +80,21 @@ def weights_needed(model_id: str, key: str = KEY, sent: str = SENT, served: str 
 
 def view_texts(lang: str) -> dict[str, str]:
     """The view's own words in ``lang``: the catalogue's ``nv.*`` messages (placeholders such as
-    ``{side}`` are filled in the browser) and the layer kinds (``kind.conv``, …)."""
-    texts = {key.removeprefix("nv."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("nv.")}
+    ``{side}`` are filled in the browser), the layer kinds (``kind.conv``, …), the Learn panel's ``learn.*``
+    and the 3D view's ``v3d.*``."""
+    texts = {key.removeprefix("nv."): t(key, lang) for key in catalogue(DEFAULT_LANG)
+             if key.startswith(("nv.", "learn.", "v3d."))}
     kinds = {key.removeprefix("layer_kind."): t(key, lang) for key in catalogue(DEFAULT_LANG)
              if key.startswith("layer_kind.")}
     return {**texts, **{f"kind.{kind}": text for kind, text in kinds.items()}}
+
+
+def view3d_texts(lang: str) -> dict[str, str]:
+    """The 3D view's words in ``lang`` for a view that has not got them (Training replay): ``v3d.*`` and
+    the unit tooltip's ``nv.*`` (formulas, what a unit reads)."""
+    live = view_texts(lang)
+    return {key: text for key, text in live.items()
+            if key.startswith(("v3d.", "f_")) or key in ("reads", "reads_one", "window", "click")}
 
 
 def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: float, hint: str = "",

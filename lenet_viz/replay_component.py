@@ -17,7 +17,7 @@ import torch
 
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
-from lenet_viz.netview_component import component, weights_needed
+from lenet_viz.netview_component import component, view3d_texts, weights_needed
 from lenet_viz.netview_payload import replay_payload
 
 KEY = "replay_view"
@@ -35,13 +35,14 @@ def payload(ckpt: Checkpoint) -> dict[str, Any]:
 
 def view_texts(lang: str) -> dict[str, str]:
     """The replay view's own words in ``lang``: the catalogue's ``rp.*`` messages (placeholders such as
-    ``{index}`` are filled in the browser) and the layer kinds (``kind.conv``, …), as the Feature maps view has them."""
+    ``{index}`` are filled in the browser) and the layer kinds (``kind.conv``, …), as the Feature maps view has them,
+    and the 3D view's words."""
     texts = {key.removeprefix("rp."): t(key, lang) for key in catalogue(DEFAULT_LANG) if key.startswith("rp.")}
     kinds = {f"kind.{key.removeprefix('layer_kind.')}": t(key, lang) for key in catalogue(DEFAULT_LANG)
              if key.startswith("layer_kind.")}
     shared = {key: t(f"nv.{key}", lang) for key in ("input_title", "payload_newer", "payload_malformed",
                                                   "payload_truncated")}
-    return {**texts, **kinds, **shared}
+    return {**view3d_texts(lang), **texts, **kinds, **shared}
 
 
 def replay(ckpt: Checkpoint, image: np.ndarray, *, label: str | None = None, lang: str = DEFAULT_LANG) -> None:

@@ -1,6 +1,9 @@
-// Drawing helpers shared by the live view (view.js) and the replay (replay.js): elements, the views'
-// words, layer headings, the probability bars and Harley's hover lines. Nothing from the user or a
-// checkpoint (class names, layer names) becomes HTML: text goes in with textContent.
+// Drawing helpers shared by the live view (view.js), the replay (replay.js) and the 3D view (view3d.js):
+// elements, the views' words, layer headings, the probability bars, Harley's hover lines and the unit
+// tooltip. Nothing from the user or a checkpoint (class names, layer names) becomes HTML: text goes in
+// with textContent.
+
+import { unitValue } from "./format.js";
 
 /**
  * A new element with a class and, optionally, its text.
@@ -92,25 +95,37 @@ export function probabilityBars(box, probabilities, classes, best, label) {
 /** @typedef {{layer: string, map: number, row: number, col: number, weight: number | null, value: number}} Source */
 
 /**
- * Harley's lines: from each source unit to the unit it feeds, red where the contribution is positive,
- * blue where negative, stronger contributions more opaque; at most `limit`, the strongest.
- * @param {CanvasRenderingContext2D} ctx
+ * The sources a unit's hover lines are drawn from: all of them, or the `limit` strongest (|weight × value|,
+ * or |value| where no weight applies), each with its strength and sign.
  * @param {Source[]} sources
- * @param {number[]} to the centre of the unit fed
- * @param {(s: Source) => number[] | null} centreOf a source's centre on the same canvas
  * @param {number} limit
+ * @returns {{sources: Source[], strength: (s: Source) => number, peak: number}}
  */
-export function hoverLines(ctx, sources, to, centreOf, limit) {
+export function strongestSources(sources, limit) {
   const strength = (/** @type {Source} */ s) => Math.abs(s.weight == null ? s.value : s.weight * s.value);
   const shown = sources.length > limit ? [...sources].sort((a, b) => strength(b) - strength(a)).slice(0, limit)
     : sources;
-  const peak = Math.max(1e-9, ...shown.map(strength));
-  for (const s of shown) {
+  let peak = 1e-9;
+  for (const s of shown) peak = Math.max(peak, strength(s));
+  return { sources: shown, strength, peak };
+}
+
+/** Whether a source raises the unit it feeds (a red line) or lowers it (a blue one). */
+export function raises(/** @type {Source} */ s) {
+  return s.weight == null || s.weight * s.value >= 0;
+}
+
+/**
+ * Harley's lines: from each source unit to the unit it feeds, red where the contribution is positive,
+ * blue where negative, stronger contributions more opaque; at most `limit`, the strongest.
+ */
+export function hoverLines(ctx, sources, to, centreOf, limit) {
+  const strongest = strongestSources(sources, limit);
+  for (const s of strongest.sources) {
     const from = centreOf(s);
     if (!from) continue;
-    const positive = s.weight == null || s.weight * s.value >= 0;
-    ctx.strokeStyle = positive ? "#d6604d" : "#2166ac";
-    ctx.globalAlpha = 0.15 + 0.85 * (strength(s) / peak);
+    ctx.strokeStyle = raises(s) ? "#d6604d" : "#2166ac";
+    ctx.globalAlpha = 0.15 + 0.85 * (strongest.strength(s) / strongest.peak);
     ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.moveTo(from[0], from[1]);
@@ -118,6 +133,30 @@ export function hoverLines(ctx, sources, to, centreOf, limit) {
     ctx.stroke();
   }
   ctx.globalAlpha = 1;
+}
+
+/**
+ * The tooltip of a unit (2D and 3D): "conv2[3, 4, 5] = 0.0576", its formula in the page's language,
+ * what it reads and, where a click selects it for the inspector, that hint.
+ * @param {Object<string, string>} texts the view's words
+ * @param {{layer: string, map: number, row: number, col: number, flat: boolean}} unit
+ * @param {any} info lenet.js explainUnit of the unit
+ * @param {boolean} clickable
+ * @returns {string[]}
+ */
+export function tipLines(texts, unit, info, clickable) {
+  const where = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
+  const lines = [`${where} = ${unitValue(info.value)}`];
+  if (info.words) lines.push(say(texts, info.words.key, info.words.values));
+  else if (info.formula) lines.push(info.formula); // an activation: relu(0.12) = 0.12 reads the same in every language
+  const n = info.sources?.length ?? 0;
+  if (n) {
+    const size = info.window?.size;
+    const window = size ? say(texts, "window", { size }) : "";
+    lines.push(say(texts, n > 1 ? "reads" : "reads_one", { count: n, source: info.sources[0].layer, window }));
+  }
+  if (clickable) lines.push(say(texts, "click"));
+  return lines;
 }
 
 /**

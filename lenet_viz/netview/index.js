@@ -6,10 +6,12 @@
 // languages' words (nv.payload_*), never a blank area.
 
 import { clearProblem, say, showProblem } from "./draw.js";
-import { decode } from "./lenet.js";
+import { createLearn } from "./learn.js";
+import { decode, net } from "./lenet.js";
 import { PayloadError } from "./payload.js";
 import { mountReplay } from "./replay.js";
 import { mountLiveView } from "./view.js";
+import { mountView3DControl } from "./view3d_control.js";
 
 /** model_id → decoded model, shared by every view of the page. */
 const MODELS = new Map();
@@ -37,14 +39,40 @@ function modelFor(data, mount, setStateValue) {
 }
 
 /**
- * The view's hooks that report to Streamlit.
+ * The view's hooks: those that report to Streamlit, the Learn panel's, and the 3D view's (each
+ * forward pass goes to the Learn panel and to the 3D view).
  * @param {(key: string, value: unknown) => void} setStateValue
+ * @param {{learn: ReturnType<typeof createLearn>, view3d?: any}} mount
  */
-function liveHooks(setStateValue) {
+function liveHooks(setStateValue, mount) {
   return {
+    ...mount.learn.hooks,
     onDrawing: (/** @type {unknown} */ value) => setStateValue("drawing", value),
     onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
+    onResult: (/** @type {any} */ result, /** @type {any} */ view) => {
+      mount.learn.hooks.onResult(result, view);
+      mount.view3d?.show(result, view.net, view.data.layers);
+    },
   };
+}
+
+/**
+ * The 3D control beside a view's 2D maps: its button in the view's slot, its panel under the view's top
+ * row (`top`), fed the result on show; a click on a unit reports it as the 2D view does (`onUnit`).
+ * @param {any} view a mounted view: root, slot, result
+ * @param {any} data
+ * @param {any} model
+ * @param {string} top the class of the view's top row
+ * @param {((unit: any) => void) | undefined} onUnit
+ */
+function mount3D(view, data, model, top, onUnit) {
+  const control = mountView3DControl({
+    slot: view.slot, texts: data.texts, colourRule: data.view === "replay" ? "kind" : "sign",
+    place: (panel) => (view.root.querySelector(`:scope > .${top}`) ?? view.root.lastChild).after(panel),
+    onClick: onUnit && ((unit) => onUnit({ ...unit, at: Date.now() })),
+  });
+  if (view.result !== undefined) control.show(view.result, net(model), data.layers); // the replay's comes in a frame
+  return control;
 }
 
 /**
@@ -56,6 +84,7 @@ export default function (component) {
   if (!mount || mount.kind !== data?.view || (mount.view && !parentElement.contains(mount.view.root))) {
     mount?.view?.stop?.();
     mount?.view?.root.remove();
+    mount?.view3d?.destroy();
     mount = { kind: data?.view, view: null, asked: undefined };
     MOUNTS.set(parentElement, mount);
   }
@@ -65,7 +94,8 @@ export default function (component) {
   } catch (error) {
     if (!(error instanceof PayloadError)) throw error;
     mount.view?.root.remove();
-    mount.view = null;
+    mount.view3d?.destroy();
+    mount.view = mount.view3d = null;
     showProblem(parentElement, say(data?.texts, error.key, error.values));
     return;
   }
@@ -75,12 +105,26 @@ export default function (component) {
   }
   clearProblem(parentElement);
   if (mount.view) {
-    if (mount.kind === "live") mount.view.setHooks(liveHooks(setStateValue));
+    if (mount.kind === "live") {
+      mount.view.setHooks(liveHooks(setStateValue, mount));
+      mount.learn.update(data);
+    }
+    mount.view3d.setTexts(data.texts);
     mount.view.update(data, model);
   } else if (mount.kind === "replay") {
-    mount.view = mountReplay(parentElement, model, data);
+    mount.view = mountReplay(parentElement, model, data, {
+      onResult: (/** @type {any} */ result, /** @type {any} */ snapshotNet, /** @type {any[]} */ layers) =>
+        mount.view3d?.show(result, snapshotNet, layers),
+    });
+    mount.view3d = mount3D(mount.view, data, model, "rp-top");
   } else {
-    mount.view = mountLiveView(parentElement, model, data, liveHooks(setStateValue));
+    mount.learn = createLearn();
+    mount.learn.update(data);
+    const hooks = liveHooks(setStateValue, mount);
+    mount.view = mountLiveView(parentElement, model, data, hooks);
+    mount.learn.attach(mount.view);
+    mount.view3d = mount3D(mount.view, data, model, "nv-top", hooks.onUnit);
   }
+  mount.view3d.select(data.unit ?? null);
   return () => mount.view?.stop?.();
 }

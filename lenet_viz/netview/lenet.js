@@ -148,7 +148,8 @@ export function softmax(logits) {
   return out;
 }
 
-function argmax(values) {
+/** The index of the largest value (the first on ties): the prediction. */
+export function argmax(values) {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;

@@ -185,7 +185,8 @@ function createView(parent) {
   const slider = el("input", "rp-slider");
   Object.assign(slider, { type: "range", min: "0", max: "0", step: "1", value: "0" });
   const status = el("div", "rp-status");
-  controls.append(play, slider, status);
+  const slot = el("div", "rp-slot"); // other features' controls (the 3D view's)
+  controls.append(play, slider, status, slot);
 
   const top = el("div", "rp-top");
   const predictionBox = el("div", "rp-prediction");
@@ -220,7 +221,7 @@ function createView(parent) {
   parent.querySelector(":scope > .rp-root")?.remove(); // a stale view; Streamlit's <style> stays
   parent.append(root);
 
-  const view = { root, play, slider, status, prediction, bars, curves, trajectory, trajectoryLegend, kernelsBox,
+  const view = { root, slot, hooks: {}, play, slider, status, prediction, bars, curves, trajectory, trajectoryLegend, kernelsBox,
     layersBox, index: 0, timer: null, frame: 0, pendingSince: null, model: null, layerCanvases: new Map(),
     words: [[predictionHeading, "prediction_heading"], [curvesHeading, "curves_heading"],
       [trajectoryHeading, "trajectory_heading"], ...keys],
@@ -367,6 +368,7 @@ function render(view) {
     const { lo, hi } = paintLayer(view.kernelCanvas, w, [out * cin, k, k], RDBU, true, maxWidth);
     view.kernelScale.textContent = `${num(lo)} … ${num(hi)}`;
   }
+  view.hooks.onResult?.(result, net(view.model, i), d.layers);
   drawCurves(view, info.step ?? 0);
   drawTrajectories(view, i);
   PERF.paints += 1;
@@ -397,16 +399,21 @@ function update(view, d, model) {
 /**
  * Mount the replay in `parent` on an already decoded model with snapshots (lenet.js decode). `data`:
  * layers, set_info, history, classes, texts, label, size, channels, input (size×size 0..255).
- * Returns `update(data, model)` for a later rerun and `stop()` (stops Play).
+ * Returns `update(data, model)` for a later rerun, `stop()` (stops Play) and `slot` (an element in the
+ * controls row for another feature's controls). `hooks.onResult(result, net, layers)` hears each
+ * snapshot shown: its forward result, the snapshot's net and the layer plan.
  * @param {HTMLElement} parent
  * @param {any} model
  * @param {any} data
+ * @param {{onResult?: (result: any, net: any, layers: any[]) => void}} [hooks]
  */
-export function mountReplay(parent, model, data) {
+export function mountReplay(parent, model, data, hooks = {}) {
   const view = createView(parent);
+  view.hooks = hooks;
   update(view, data, model);
   return {
     root: view.root,
+    slot: view.slot,
     /** @param {any} next @param {any} nextModel */
     update: (next, nextModel) => update(view, next, nextModel),
     stop: () => stop(view),

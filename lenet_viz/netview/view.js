@@ -8,8 +8,7 @@
 // Streamlit trusts component code, so this file never builds HTML from data.
 
 import { GRAY, paintMap, valueRange } from "./colours.js";
-import { el, hoverLines, layerTitle, probabilityBars, say, shownLayers } from "./draw.js";
-import { unitValue } from "./format.js";
+import { el, hoverLines, layerTitle, probabilityBars, say, shownLayers, tipLines } from "./draw.js";
 import { explainUnit, forward, net } from "./lenet.js";
 import { mnistStyle, rgbaToGray } from "./preprocess.js";
 
@@ -390,6 +389,8 @@ function layout(view) {
 }
 
 function layerValues(view, name) {
+  const shown = view.hooks.valuesOf?.(name); // e.g. the Learn panel's gradients instead of the activations
+  if (shown) return shown;
   if (name === "input") return view.input;
   return view.result?.outputs[name];
 }
@@ -401,11 +402,12 @@ function render(view) {
   renderPrediction(view);
   for (const { layer, canvases, spatial } of view.sections.values()) {
     const values = layerValues(view, layer.name);
+    const hooked = values !== (layer.kind === "input" ? view.input : view.result?.outputs[layer.name]); // signed
     if (!values) {
       for (const canvas of canvases) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
       continue;
     }
-    if (layer.kind === "input") {
+    if (layer.kind === "input" && !hooked) {
       const [c, h, w] = layer.output_shape;
       for (let m = 0; m < c; m++) paintMap(canvases[m], values, m * h * w, h, w, 0, 1, false, GRAY);
       continue;
@@ -413,7 +415,7 @@ function render(view) {
     if (spatial) {
       const [c, h, w] = layer.output_shape;
       const [lo, hi] = valueRange(values);
-      const signed = lo < 0;
+      const signed = lo < 0 || hooked;
       for (let m = 0; m < c; m++) {
         const [a, b] = view.perMap ? valueRange(values, m * h * w, (m + 1) * h * w) : [lo, hi];
         paintMap(canvases[m], values, m * h * w, h, w, signed ? a : Math.min(0, a), b, signed);
@@ -423,7 +425,7 @@ function render(view) {
       const padded = new Float32Array(canvas.width * canvas.height);
       padded.set(values);
       const [lo, hi] = valueRange(values);
-      paintMap(canvas, padded, 0, canvas.height, canvas.width, Math.min(0, lo), hi, lo < 0);
+      paintMap(canvas, padded, 0, canvas.height, canvas.width, Math.min(0, lo), hi, lo < 0 || hooked);
     }
   }
   drawHover(view);
@@ -585,19 +587,9 @@ function writeTip(view, unit, info) {
     tip.hidden = true;
     return;
   }
-  const where = unit.flat ? `${unit.layer}[${unit.map}]` : `${unit.layer}[${unit.map}, ${unit.row}, ${unit.col}]`;
-  const lines = [`${where} = ${unitValue(info.value)}`];
-  if (info.words) lines.push(say(view.data?.texts, info.words.key, info.words.values));
-  else if (info.formula) lines.push(info.formula); // an activation: relu(0.12) = 0.12 reads the same in every language
-  const n = info.sources?.length ?? 0;
-  if (n) {
-    const from = info.sources[0].layer;
-    const size = info.window?.size;
-    const window = size ? say(view.data?.texts, "window", { size }) : "";
-    lines.push(say(view.data?.texts, n > 1 ? "reads" : "reads_one", { count: n, source: from, window }));
-  }
-  if (!unit.flat) lines.push(say(view.data?.texts, "click"));
+  const lines = tipLines(view.data?.texts, unit, info, !unit.flat);
   tip.replaceChildren(...lines.map((line, i) => el("div", i === 0 ? "nv-tip-head" : "", line)));
+  for (const line of view.hooks.extraTipLines?.(unit) ?? []) tip.append(el("div", "", line));
   tip.hidden = false;
   placeTip(view);
 }
@@ -616,6 +608,10 @@ function placeTip(view) {
  * @typedef {object} LiveViewHooks
  * @property {(result: any, view: any) => void} [onResult] after each forward pass, with its result
  *   (lenet.js forward: input, outputs by layer, probabilities, prediction)
+ * @property {(layer: string) => Float32Array | undefined} [valuesOf] values to paint instead of a layer's
+ *   (or the input's) outputs, on a signed scale (the Learn panel's gradients)
+ * @property {(unit: {layer: string, map: number, row: number, col: number, flat: boolean}) => string[]} [extraTipLines]
+ *   more lines for a hovered unit's tooltip
  * @property {(drawing: {input: number[] | null, size: number, model_id: string, strokes: any[]}) => void} [onDrawing]
  *   at each pen lift, undo or clear
  * @property {(unit: {layer: string, map: number, row: number, col: number, at: number}) => void} [onUnit]
@@ -644,5 +640,7 @@ export function mountLiveView(parent, model, data, hooks = {}) {
     update: (next, nextModel) => update(view, next, nextModel, false),
     /** @param {LiveViewHooks} next */
     setHooks: (next) => { view.hooks = next; },
+    /** The forward pass and every layer again, after a change of the weights (the Learn panel's Step). */
+    refresh: () => { compute(view); render(view); },
   };
 }

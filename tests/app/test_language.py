@@ -2,8 +2,9 @@
 what the user set.
 
 The check collects every string the page sends to the browser (element protos, widget labels, help
-texts, options, plotly specs, table headers) and looks for the literal parts of every English
-catalogue message of two words or more that the Chinese catalogue does not share: an untranslated
+texts, options, plotly specs, table headers, the in-browser views' data) and looks for the literal
+parts of every English catalogue message of two words or more that the Chinese catalogue does not
+share, and for every one-word English label (Start, Save, Draw) as a whole string: an untranslated
 text shows up as its English words. A page not yet translated is marked ``xfail(strict=True)``, so
 the day it is translated the mark must go.
 """
@@ -34,6 +35,13 @@ def english_fragments() -> set[str]:
             if len(re.findall(r"[A-Za-z]{2,}", part)) >= 2 and part not in chinese:
                 fragments.add(part)
     return fragments
+
+
+def english_labels() -> set[str]:
+    """English messages of one capitalised word (buttons, field and option labels) that Chinese does
+    not share. Matched as whole strings: inside a sentence such a word may be a name or data."""
+    chinese = set(catalogue("zh").values())
+    return {text for text in catalogue("en").values() if re.fullmatch(r"[A-Z][a-z]+", text) and text not in chinese}
 
 
 SOURCE_FIELDS = {"jsContent", "cssContent", "htmlContent"}  # a component's code, not text a user reads
@@ -69,8 +77,9 @@ def rendered_texts(at: AppTest) -> list[str]:
 
 
 def english_on_page(at: AppTest) -> list[str]:
-    page = "\n".join(rendered_texts(at))
-    return sorted(f for f in english_fragments() if f in page)
+    texts = rendered_texts(at)
+    page = "\n".join(texts)
+    return sorted({f for f in english_fragments() if f in page} | {t.strip() for t in texts} & english_labels())
 
 
 def app_in(lang: str, page: str | None = None) -> AppTest:
@@ -87,6 +96,7 @@ def test_the_check_finds_english_on_an_english_page():
     at = app_in("en", "app_pages/output_size.py")
     found = english_on_page(at)
     assert any(f.startswith("How big is the map that comes out of a layer?") for f in found)
+    assert {"Convolution", "Preset", "Activation"} <= set(found)  # one-word labels too
     assert len(found) > 20
 
 

@@ -238,3 +238,45 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
         stroke(page, points)
         page.wait_for_function(f"(window.__netview?.sent ?? 0) > {before}")  # the view reported the pen lift
         wait_idle(page)
+
+
+# Records every string a canvas draws (fillText/strokeText), for tests that read what the views draw:
+# ``context.add_init_script(RECORD_DRAWN_TEXT)`` before the page loads, then :func:`words_on_page`.
+RECORD_DRAWN_TEXT = """window.__drawnTexts = [];
+for (const method of ["fillText", "strokeText"]) {
+  const draw = CanvasRenderingContext2D.prototype[method];
+  CanvasRenderingContext2D.prototype[method] = function (text, ...rest) {
+    window.__drawnTexts.push(String(text));
+    return draw.call(this, text, ...rest);
+  };
+}"""
+# Not words of the app: code, and Streamlit's own chrome, which no app can translate (the file
+# uploader's "Upload" button and size hint; icon names drawn as font ligatures, "play_arrow").
+NOT_THE_APPS_WORDS = ("script, style, noscript, [data-testid=stFileUploaderDropzone], "
+                      "[data-testid=stIconMaterial], [data-testid=stIconEmoji]")
+WORDS_ON_PAGE = """skip => {
+  const words = [];
+  const read = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (!node.parentElement?.closest(skip)) words.push(node.textContent.trim());
+    }
+    for (const element of root.querySelectorAll("*")) {
+      if (!element.closest(skip)) {
+        for (const name of ["aria-label", "title", "placeholder", "alt"]) words.push(element.getAttribute(name) ?? "");
+      }
+      if (element.shadowRoot) read(element.shadowRoot);
+    }
+  };
+  read(document);
+  return [...words, ...(window.__drawnTexts ?? [])].filter((word) => word);
+}"""
+
+
+def words_on_page(page) -> list[str]:
+    """Every text of the app on the page as separate strings: text nodes (hidden ones and those in
+    shadow roots, where the in-browser views live, included), aria-labels, titles, placeholders, alt
+    texts, and what canvases drew (with :data:`RECORD_DRAWN_TEXT`); not Streamlit's own chrome
+    (:data:`NOT_THE_APPS_WORDS`). ``inner_text("body")`` sees none of the views' words."""
+    return page.evaluate(WORDS_ON_PAGE, NOT_THE_APPS_WORDS)

@@ -9,9 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.app.test_language import english_fragments
+from lenet_viz.i18n import t
+from tests.app.test_language import english_fragments, english_labels
 from tests.browser.support import (  # noqa: F401 (fixture)
     LIVE_PREDICTION,
+    RECORD_DRAWN_TEXT,
     SEVEN,
     launch_chromium,
     new_context,
@@ -20,6 +22,7 @@ from tests.browser.support import (  # noqa: F401 (fixture)
     streamlit_server,
     stroke,
     wait_idle,
+    words_on_page,
 )
 from tests.datasets import DEBIAN_FASHION, requires
 
@@ -44,16 +47,33 @@ def browser() -> Iterator:
 def chinese_page(browser) -> Iterator:
     """A fresh page (its own Streamlit session) whose browser language is Simplified Chinese."""
     context = new_context(browser, locale="zh-CN")
+    context.add_init_script(RECORD_DRAWN_TEXT)
     try:
         yield context.new_page()
     finally:
         context.close()
 
 
+def view_keys() -> set[str]:
+    """The keys of the in-browser views' words, those sent and those their modules ask for: one shown
+    as it is (``scale_layer``) means the view had no text for it."""
+    from lenet_viz import netview_component, replay_component
+    from tests.unit.test_i18n import NETVIEW, js_keys
+
+    asked = set().union(*(js_keys(path.read_text(encoding="utf-8")) for path in NETVIEW.glob("*.js")))
+    return asked | set(netview_component.view_texts("en")) | set(replay_component.view_texts("en"))
+
+
 def english_in(page) -> list[str]:
-    """English catalogue sentences in the page's text, the figures' SVG texts included."""
-    text = page.inner_text("body") + "\n" + "\n".join(page.locator("svg text").all_text_contents())
-    return sorted(f for f in english_fragments() if f in text)
+    """English catalogue sentences and one-word labels anywhere on the page: the figures' SVG texts, the
+    in-browser views' words (in their shadow roots, their aria-labels, what their canvases draw), and
+    the views' keys shown bare."""
+    words = words_on_page(page)
+    text = "\n".join(words)
+    return sorted({f for f in english_fragments() if f in text} | set(words) & (english_labels() | view_keys()))
+
+
+DRAWN_BY_A_VIEW = {"zh-feature-maps": "nv.undo", "zh-replay": "rp.axis_step"}
 
 
 def go(page, link: str, marker: str) -> None:
@@ -91,6 +111,8 @@ def test_chinese_from_the_browser_language_kept_across_pages(chinese_page, strea
         assert re.search(r"[?&]lang=zh", page.url), page.url
         page.wait_for_timeout(1500)  # the in-browser view draws
         assert english_in(page) == [], link
+        if name in DRAWN_BY_A_VIEW:  # the check reads the views' own words: a button, a canvas's axis label
+            assert t(DRAWN_BY_A_VIEW[name], "zh") in words_on_page(page), name
         screenshot(page, name, full=True)
 
 

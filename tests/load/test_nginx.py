@@ -1,7 +1,8 @@
 """The deploy recipe works: two app processes behind Debian's nginx (deploy/), on loopback.
 
 Through nginx's one port: a protocol-level websocket session answers reruns (upgrade and sticky
-routing work), and a real browser opens Feature maps and uploads a checkpoint (the upload's HTTP PUT
+routing work; their times are recorded and printed, the only bound relative: no rerun far slower than
+the others), and a real browser opens Feature maps and uploads a checkpoint (the upload's HTTP PUT
 reaches the process that holds the session, past nginx's body size limit).
 """
 
@@ -15,6 +16,7 @@ import pytest
 from lenet_viz.model_store import bundled_models
 from tests.browser.support import free_port, launch_chromium, new_context, screenshot, skip_without_browser
 from tests.browser.test_load import SHOWS
+from tests.load.latency import TAIL_AT_MOST, record
 from tests.load.stclient import open_feature_maps, pick_sample
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
@@ -45,6 +47,9 @@ def test_websocket_sessions_work_through_nginx(behind_nginx):
 
     answers = asyncio.run(asyncio.wait_for(scenario(), 180))
     assert all(a.messages > 20 and not a.exceptions for a in answers)
+    record("open Feature maps through nginx, 4 at once", answers[:4])
+    picks = record("pick a sample through nginx, 4 sessions", answers[4:])
+    assert picks.p95 <= TAIL_AT_MOST * picks.p50, "one session's rerun took far longer: a routing detour?"
     assert all(p.poll() is None for p in [*apps, nginx])  # nobody fell over
 
 

@@ -1,6 +1,7 @@
 """The catalogues: same keys and placeholders in every language, every key the code uses defined,
 English fallback, the seed's terms, and errors that can be shown in the reader's language."""
 
+import itertools
 import re
 import string
 from pathlib import Path
@@ -14,8 +15,8 @@ from lenet_viz.i18n import LANGS, Msg, catalogue, class_name, language_of, t
 from lenet_viz.models import PRESETS, SpecError, layer_plan
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [*sorted((ROOT / "lenet_viz").glob("*.py")), *sorted((ROOT / "app_pages").glob("*.py")),
-           ROOT / "streamlit_app.py"]
+SOURCES = [*sorted((ROOT / "lenet_viz").rglob("*.py")), *sorted((ROOT / "app_pages").rglob("*.py")),
+           ROOT / "streamlit_app.py"]  # rglob: lenet_viz/figures/ and any package added later
 # Keys written literally in the code: t("…"), tr("…"), Msg("…"), .keyed("…").
 LITERAL_KEY = re.compile(r"""\b(?:t|tr|Msg|keyed)\(\s*["']([a-z_]+\.[A-Za-z0-9_./ -]+)["']""")
 # Values a translation may keep as they are: names and symbols (LeNet, ReLU, …) and punctuation.
@@ -42,9 +43,100 @@ def test_placeholders_are_named_and_the_same_as_in_english(lang):
 
 
 def test_every_key_the_code_uses_is_in_the_catalogue():
-    used = {key for path in SOURCES for key in LITERAL_KEY.findall(path.read_text(encoding="utf-8"))}
-    assert len(used) > 50  # the pattern still finds the calls
+    found = {path: set(LITERAL_KEY.findall(path.read_text(encoding="utf-8"))) for path in SOURCES}
+    used = set().union(*found.values())
+    assert len(used) > 100  # the pattern still finds the calls
+    assert len(set().union(*(keys for path, keys in found.items() if path.parent.name == "figures"))) > 20
     assert sorted(key for key in used if key not in catalogue("en")) == []
+
+
+# --- the in-browser views' words -------------------------------------------------------------------
+NETVIEW = ROOT / "lenet_viz" / "netview"
+FEATURE_MAPS_ONLY = {"view.js", "lenet.js"}  # their words come from netview_component.view_texts (nv.*)
+REPLAY_ONLY = {"replay.js"}  # from replay_component.view_texts (rp.*)
+BOTH = {"index.js", "payload.js", "draw.js"}  # loaded by both views: each view's texts must have their words
+
+
+def _arguments(source: str, start: int) -> list[str]:
+    """The top-level arguments of the call whose ``(`` is at ``start`` (strings and brackets respected)."""
+    args, depth, quote, begin = [], 0, None, start + 1
+    for i in range(start, len(source)):
+        c = source[i]
+        if quote:
+            quote = None if c == quote and source[i - 1] != "\\" else quote
+        elif c in "\"'`":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return [*args, source[begin:i].strip()]
+        elif c == "," and depth == 1:
+            args.append(source[begin:i].strip())
+            begin = i + 1
+    return args
+
+
+def _fixed_keys(expression: str) -> set[str]:
+    """The keys an expression can give: its string literals, and every combination of a template whose
+    ``${…}`` parts each choose between literals (`f_conv${a ? "" : "_one"}`); names from data give none."""
+    expression = re.sub(r'(===|!==|==|!=)\s*"[^"]*"|"[^"]*"\s*(===|!==|==|!=)', "", expression)  # a test, not a key
+    keys = set(re.findall(r'"([a-z][a-z0-9_]*)"', re.sub(r"`[^`]*`", "", expression)))
+    for template in re.findall(r"`([^`]*)`", expression):
+        parts = re.split(r"\$\{([^}]*)\}", template)
+        options = [[part] if i % 2 == 0 else re.findall(r'"([^"]*)"', part) for i, part in enumerate(parts)]
+        if all(options):
+            keys |= {"".join(choice) for choice in itertools.product(*options)}
+    return keys
+
+
+def js_keys(source: str) -> set[str]:
+    """Catalogue keys a view's module asks for: ``say(texts, KEY…)``, ``new PayloadError(KEY…)``,
+    ``{ key: KEY… }`` (a unit's explanation) and ``[node, "key"]`` pairs (fixed words, aria-labels)."""
+    keys = set()
+    for call in re.finditer(r"\b(say|PayloadError)\(", source):
+        args = _arguments(source, call.end() - 1)
+        position = 1 if call.group(1) == "say" else 0
+        if len(args) > position:
+            keys |= _fixed_keys(args[position])
+    for match in re.finditer(r"\bkey:\s*", source):
+        expression = _arguments("(" + source[match.end():], 0)[0]  # up to the next top-level comma
+        keys |= _fixed_keys(expression)
+    keys |= set(re.findall(r'\[\s*[A-Za-z_][\w.]*\s*,\s*"([a-z][a-z0-9_]*)"\s*\]', source))
+    return keys
+
+
+def test_the_key_scan_reads_each_way_a_view_asks_for_words():
+    source = """say(view.data?.texts, n > 1 ? "reads" : "reads_one", { count: n });
+    words = { key: `f_conv${cin > 1 ? "" : "_one"}${padded ? "_padded" : ""}`, values: { k } };
+    words = { key: layer.kind === "maxpool" ? "f_max" : "f_mean", values: { k } };
+    throw new PayloadError("payload_newer", { got: 2 }); say(texts, error.key); [[penButton, "pen"], [x, "undo"]];
+    texts?.[`kind.${layer.kind}`]"""
+    assert js_keys(source) == {"reads", "reads_one", "f_conv", "f_conv_padded", "f_conv_one", "f_conv_one_padded",
+                               "f_max", "f_mean", "payload_newer", "pen", "undo"}
+
+
+def test_every_word_the_in_browser_views_ask_for_is_sent_to_them():
+    """A key missing from the texts a view gets shows up as the bare key (``scale_layer``) on the page."""
+    from lenet_viz import netview_component, replay_component
+
+    feature_maps, replay = set(netview_component.view_texts("en")), set(replay_component.view_texts("en"))
+    missing, asked = [], 0
+    for path in sorted(NETVIEW.glob("*.js")):
+        keys = js_keys(path.read_text(encoding="utf-8"))
+        asked += len(keys)
+        if path.name in FEATURE_MAPS_ONLY | BOTH:
+            missing += [f"{path.name}: {key} (Feature maps view)" for key in keys - feature_maps]
+        if path.name in REPLAY_ONLY | BOTH:
+            missing += [f"{path.name}: {key} (replay view)" for key in keys - replay]
+        if path.name not in FEATURE_MAPS_ONLY | REPLAY_ONLY | BOTH:  # a new module: in one view's words at least
+            missing += [f"{path.name}: {key}" for key in keys - feature_maps - replay]
+    assert asked > 40  # the scan still finds what the views ask for
+    assert missing == []
+    kinds = {f"kind.{row.kind}" for preset in PRESETS.values() for row in layer_plan(preset).layers
+             if row.kind != "flatten"}  # the views draw every layer but flatten (draw.js, shownLayers)
+    assert sorted(kinds - feature_maps) == [] and sorted(kinds - replay) == []  # layer titles: `kind.${layer.kind}`
 
 
 def test_keys_built_from_names_exist():

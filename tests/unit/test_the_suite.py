@@ -146,3 +146,18 @@ def test_ci_runs_the_readme_test_command():
     found = subprocess.run(["bash", "-c", f"{extract}\nprintf %s \"$test_command\""], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout
     assert found.endswith(".venv/bin/python -m pytest") and "requirements-dev.txt" in found, found
+
+
+def test_load_answers_are_measured_and_printed(capsys):
+    from tests.load.latency import RECORDED, record
+    from tests.load.stclient import Answer
+
+    latency = record("pen lift, a check", [Answer(seconds, 30) for seconds in (0.4, 0.1, 2.0, 0.3, 0.2)])
+    try:
+        assert (latency.count, latency.p50, latency.p95) == (5, 0.3, 2.0)
+        assert "pen lift, a check: 5 answers, p50 300 ms, p95 2000 ms" in capsys.readouterr().out
+        assert latency in RECORDED  # printed again, with the others, after the results
+    finally:
+        RECORDED.remove(latency)
+    with pytest.raises(ValueError, match="no answers"):
+        record("nothing", [])
