@@ -72,10 +72,25 @@ class PageState:
 
     PAGE: ClassVar[str] = ""
     CONTROLS: ClassVar[tuple[str, ...]] = ()
-    MEMORY: ClassVar[tuple[str, ...]] = ("link_query", "link_notes")  # fields no widget shows
+    MEMORY: ClassVar[tuple[str, ...]] = ("link_queries", "link_notes")  # fields no widget shows
+    KEPT_QUERIES: ClassVar[int] = 64
 
-    link_query: dict[str, str] | None = None  # the query the page last applied or wrote: only a new one is applied
+    # The queries the page applied or wrote, newest last: only another one is a link to apply. A rerun
+    # may arrive with a URL older than the page's last write (the browser sent it before the update
+    # came), and applying that would undo what the visitor just set.
+    link_queries: list[dict[str, str]] = field(default_factory=list)
     link_notes: tuple[dict[str, str], list[str]] | None = None  # (query, notes) of the link the page was opened with
+
+    def is_new_link(self, query: dict[str, str]) -> bool:
+        """Whether ``query`` (the URL's, without the language) is one this page has not applied or written."""
+        return bool(query) and query not in self.link_queries
+
+    def remember_query(self, query: dict[str, str]) -> None:
+        """Note a query the page applied or wrote (the most recent :data:`KEPT_QUERIES`)."""
+        if query in self.link_queries:
+            self.link_queries.remove(query)
+        self.link_queries.append(query)
+        del self.link_queries[:-self.KEPT_QUERIES]
 
     @classmethod
     def state_key(cls) -> str:

@@ -359,10 +359,11 @@ def link_from_url(page: str, model_keys: tuple[str, ...] = (), sample_count: int
     opened): the page applies it (:func:`jump` with ``switch=False``) before drawing its widgets.
     None otherwise, so widgets keep what the user set. Notes about bad values are shown above the page."""
     query, state = _url_query(), page_state(STATES[page])
-    if not query or query == state.link_query:
+    if not state.is_new_link(query):
         return None
     link = links.parse_link(links.PAGE_PATHS[page], query, model_keys, sample_count)
-    state.link_query, state.link_notes = query, (query, link.notes)
+    state.remember_query(query)
+    state.link_notes = (query, link.notes)
     return link.view
 
 
@@ -382,7 +383,7 @@ def share_view(page: str, view: links.OutputSizeView | links.FeatureMapsView | l
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     if page in STATES:
-        page_state(STATES[page]).link_query = {k: v for k, v in query.items() if k != links.LANG}
+        page_state(STATES[page]).remember_query({k: v for k, v in query.items() if k != links.LANG})
     copy_link_control(links.build_url(app_base_url(), page, query), private)
 
 

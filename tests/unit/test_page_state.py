@@ -77,3 +77,16 @@ def test_a_jump_names_a_known_page():
     assert Jump("replay", {"model": "saved:tiny"}).page == "replay"
     with pytest.raises(KeyError):
         Jump("Training replay")  # display text, not a page id
+
+
+def test_a_link_is_applied_once_and_an_old_url_of_the_page_never():
+    state = OutputSizeState()
+    assert not state.is_new_link({})
+    assert state.is_new_link({"k": "3"})
+    state.remember_query({"k": "3"})
+    state.remember_query({"k": "4"})  # the page wrote its next settings
+    assert not state.is_new_link({"k": "3"})  # a rerun that still carries the URL before that write
+    assert state.is_new_link({"k": "5"})
+    for k in range(100):
+        state.remember_query({"k": str(k)})
+    assert len(state.link_queries) == OutputSizeState.KEPT_QUERIES
