@@ -17,13 +17,14 @@ pages = {
     "train": st.Page(ui.page_file("train"), title=ui.tr("nav.train"), icon=":material/model_training:"),
     "replay": st.Page(ui.page_file("replay"), title=ui.tr("nav.replay"), icon=":material/history:"),
     "lessons": st.Page(ui.page_file("lessons"), title=ui.tr("nav.lessons"), icon=":material/quiz:"),
+    "teach": st.Page(ui.page_file("teach"), title=ui.tr("nav.teach"), icon=":material/school:"),
 }
 # What a page needs imported before its script starts (ui.HEAVY: torch; plotly figures with pandas and
 # pyarrow), under a spinner. Home needs none; Output size draws its controls and formulas at once and
 # calls ui.need(*ui.TABLES) itself before its figure and table. A page moves to () (or to ui.TORCH)
 # once it imports its figures after what it can show without them, so that it shows that at once.
 NEEDS_FIRST = {"home": (), "output-size": (), "feature-maps": ui.HEAVY, "train": ui.HEAVY, "replay": ui.HEAVY,
-               "lessons": ui.HEAVY}
+               "lessons": ui.HEAVY, "teach": ui.HEAVY}
 
 ui.heavy_imports()  # the first visit starts the server's warm-up
 page = st.navigation(list(pages.values()))

@@ -247,6 +247,13 @@ class LessonsState(PageState):
     PAGE: ClassVar[str] = "lessons"
 
 
+@dataclass
+class TeachState(PageState):
+    """The Teach page: no link view yet (its state lives in the browser)."""
+
+    PAGE: ClassVar[str] = "teach"
+
+
 # --- Jumps ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Jump:
@@ -263,5 +270,5 @@ class Jump:
 
 
 STATES: dict[str, type[PageState]] = {cls.PAGE: cls for cls in (OutputSizeState, FeatureMapsState, TrainState,
-                                                             ReplayState, LessonsState)}
+                                                             ReplayState, LessonsState, TeachState)}
 """The typed state of each page that has one, by page id."""

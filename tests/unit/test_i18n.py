@@ -55,6 +55,8 @@ NETVIEW = ROOT / "lenet_viz" / "netview"
 FEATURE_MAPS_ONLY = {"view.js", "lenet.js"}  # their words come from netview_component.view_texts (nv.*)
 REPLAY_ONLY = {"replay.js"}  # from replay_component.view_texts (rp.*)
 BOTH = {"index.js", "payload.js", "draw.js"}  # loaded by both views: each view's texts must have their words
+KEY_PREFIXES = {"backprop.js": "learn.why_"}  # its explanations' keys are suffixes learn.js completes
+TEACH = {"teach.js"}  # from teach_component's texts (teach.*); the live view it mounts has its own
 
 
 def _arguments(source: str, start: int) -> list[str]:
@@ -119,18 +121,21 @@ def test_the_key_scan_reads_each_way_a_view_asks_for_words():
 
 def test_every_word_the_in_browser_views_ask_for_is_sent_to_them():
     """A key missing from the texts a view gets shows up as the bare key (``scale_layer``) on the page."""
-    from lenet_viz import netview_component, replay_component
+    from lenet_viz import netview_component, replay_component, teach_component
 
     feature_maps, replay = set(netview_component.view_texts("en")), set(replay_component.view_texts("en"))
+    teach = set(teach_component.teach_texts("en"))
     missing, asked = [], 0
     for path in sorted(NETVIEW.glob("*.js")):
-        keys = js_keys(path.read_text(encoding="utf-8"))
+        keys = {KEY_PREFIXES.get(path.name, "") + key for key in js_keys(path.read_text(encoding="utf-8"))}
         asked += len(keys)
         if path.name in FEATURE_MAPS_ONLY | BOTH:
             missing += [f"{path.name}: {key} (Feature maps view)" for key in keys - feature_maps]
         if path.name in REPLAY_ONLY | BOTH:
             missing += [f"{path.name}: {key} (replay view)" for key in keys - replay]
-        if path.name not in FEATURE_MAPS_ONLY | REPLAY_ONLY | BOTH:  # a new module: in one view's words at least
+        if path.name in TEACH:
+            missing += [f"{path.name}: {key} (Teach page)" for key in keys - teach]
+        if path.name not in FEATURE_MAPS_ONLY | REPLAY_ONLY | BOTH | TEACH:  # a new module: in some view's words
             missing += [f"{path.name}: {key}" for key in keys - feature_maps - replay]
     assert asked > 40  # the scan still finds what the views ask for
     assert missing == []
