@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lenet_viz.ui import share_view, tr
+from lenet_viz.ui import page_file, share_view, tr
 
 st.title("lenet-viz")
 st.markdown(tr("home.intro"))
@@ -10,15 +10,15 @@ left, middle, right = st.columns(3)
 with left:
     st.subheader(tr("nav.feature_maps"))
     st.write(tr("home.feature_maps"))
-    st.page_link("app_pages/feature_maps.py", label=tr("home.feature_maps_link"), icon=":material/draw:")
+    st.page_link(page_file("feature-maps"), label=tr("home.feature_maps_link"), icon=":material/draw:")
 with middle:
     st.subheader(tr("nav.output_size"))
     st.write(tr("home.output_size"))
-    st.page_link("app_pages/output_size.py", label=tr("home.output_size_link"), icon=":material/straighten:")
+    st.page_link(page_file("output-size"), label=tr("home.output_size_link"), icon=":material/straighten:")
 with right:
     st.subheader(tr("nav.train"))
     st.write(tr("home.train"))
-    st.page_link("app_pages/train.py", label=tr("home.train_link"), icon=":material/model_training:")
-st.page_link("app_pages/replay.py", label=tr("home.replay_link"), icon=":material/history:")
+    st.page_link(page_file("train"), label=tr("home.train_link"), icon=":material/model_training:")
+st.page_link(page_file("replay"), label=tr("home.replay_link"), icon=":material/history:")
 
 share_view("home")

@@ -5,17 +5,16 @@ from functools import partial
 
 import streamlit as st
 
-from lenet_viz import ui
+from lenet_viz import links, ui
 from lenet_viz.arithmetic import Layer, coverage_warning, formula_latex, formula_line
 from lenet_viz.errors import LenetVizError
-from lenet_viz.figures.output_size import column_name, describe_step, drawable, layer_rows, step_count, window_figure
 from lenet_viz.i18n import t
 from lenet_viz.models import ACTIVATIONS, POOLINGS, PRESETS, ConvBlock, SpecError, coverage_warnings, layer_plan
+from lenet_viz.page_state import Jump, OutputSizeState
 from lenet_viz.ui import tr
 
 KINDS = ("conv", "maxpool", "avgpool", "convtranspose")  # named by the catalogue's os.kind.<kind>
 BLOCK_FIELDS = ("out_channels", "kernel", "stride", "padding", "pool", "pool_kernel", "pool_stride")
-SESSION = "session"  # widget values survive page switches
 
 
 @dataclass(frozen=True)
@@ -27,90 +26,94 @@ class LayerInput:
     width: int
 
 
-def setting(label: str, key: str, low: int, high: int, default: int, note: str) -> int:
-    """An integer slider with a plain-words explanation under it."""
-    st.session_state.setdefault(key, default)
-    value = st.slider(label, low, high, step=1, key=key, persist_state=SESSION)
+def setting(state: OutputSizeState, label: str, name: str, low: int, high: int, note: str) -> int:
+    """An integer slider over one field of the page's state, with a plain-words explanation under it."""
+    value = st.slider(label, low, high, step=1, key=ui.bind(state, name))
     st.caption(note)
     return int(value)
 
 
 def square_changed() -> None:
     """Start the separate height and width from the square size, and back."""
-    if st.session_state.os_square:
-        st.session_state.os_size = st.session_state.get("os_height", 28)
+    state = ui.page_state(OutputSizeState)
+    if state.square:
+        ui.update_page(state, size=state.height)
     else:
-        st.session_state.os_height = st.session_state.os_width = st.session_state.get("os_size", 28)
+        ui.update_page(state, height=state.size, width=state.size)
 
 
-def layer_controls() -> LayerInput:
+def layer_controls(state: OutputSizeState) -> LayerInput:
     """The one-layer controls, each with its explanation."""
     lang = ui.lang()  # bound now: a format_func may also be called outside this run
-    kind = st.radio(tr("os.layer_type"), KINDS, format_func=lambda k: t(f"os.kind.{k}", lang), key="os_kind",
-                    captions=[tr(f"os.kind.{k}.caption") for k in KINDS], persist_state=SESSION)
-    st.session_state.setdefault("os_square", True)
-    st.toggle(tr("os.square"), key="os_square", on_change=square_changed, persist_state=SESSION)
+    kind = st.radio(tr("os.layer_type"), KINDS, format_func=lambda k: t(f"os.kind.{k}", lang),
+                    key=ui.bind(state, "kind", default="conv", options=KINDS),
+                    captions=[tr(f"os.kind.{k}.caption") for k in KINDS])
+    square = st.toggle(tr("os.square"), key=ui.bind(state, "square"), on_change=square_changed)
     size_note = tr("os.size_note")
-    if st.session_state.os_square:
-        height = width = setting(tr("os.size"), "os_size", 1, 64, 28, size_note)
+    if square:
+        height = width = setting(state, tr("os.size"), "size", 1, 64, size_note)
     else:
         left, right = st.columns(2)
         with left:
-            height = setting(tr("os.height"), "os_height", 1, 64, 28, size_note)
+            height = setting(state, tr("os.height"), "height", 1, 64, size_note)
         with right:
-            width = setting(tr("os.width"), "os_width", 1, 64, 28, tr("os.width_note"))
+            width = setting(state, tr("os.width"), "width", 1, 64, tr("os.width_note"))
     pooling, transposed = kind in ("maxpool", "avgpool"), kind == "convtranspose"
     variant = ".transposed" if transposed else ".pool" if pooling else ""
-    kernel = setting(tr("os.kernel"), "os_kernel", 1, 32, 5,
+    kernel = setting(state, tr("os.kernel"), "kernel", 1, 32,
                      tr("os.kernel_note.transposed" if transposed else "os.kernel_note"))
-    stride = setting(tr("os.stride"), "os_stride", 1, 8, 1, tr("os.stride_note"))
-    padding = setting(tr("os.padding"), "os_padding", 0, 8, 2, tr(f"os.padding_note{variant}"))
-    dilation = setting(tr("os.dilation"), "os_dilation", 1, 6, 1,
+    stride = setting(state, tr("os.stride"), "stride", 1, 8, tr("os.stride_note"))
+    padding = setting(state, tr("os.padding"), "padding", 0, 8, tr(f"os.padding_note{variant}"))
+    dilation = setting(state, tr("os.dilation"), "dilation", 1, 6,
                        tr("os.dilation_note.pool" if pooling else "os.dilation_note"))
     ceil_mode, output_padding = False, 0
-    if kind in ("maxpool", "avgpool"):
-        ceil_mode = st.toggle(tr("os.ceil"), key="os_ceil", persist_state=SESSION)
+    if pooling:
+        ceil_mode = st.toggle(tr("os.ceil"), key=ui.bind(state, "ceil_mode"))
         st.caption(tr("os.ceil_note"))
-    if kind == "convtranspose":
-        output_padding = setting(tr("os.output_padding"), "os_output_padding", 0, 7, 0, tr("os.output_padding_note"))
+    if transposed:
+        output_padding = setting(state, tr("os.output_padding"), "output_padding", 0, 7, tr("os.output_padding_note"))
     return LayerInput(Layer(kind, kernel, stride, padding, dilation, ceil_mode, output_padding), height, width)
 
 
-def window_stepper(chosen: LayerInput) -> None:
+def window_stepper(state: OutputSizeState, chosen: LayerInput) -> None:
     """The grid picture with a slider (and play button) over every kernel placement."""
+    ui.need(*ui.TABLES)  # the figure's imports: the controls and formulas are on the screen meanwhile
+    from lenet_viz.figures.output_size import describe_step, drawable, step_count, window_figure
+
     layer, height, width = chosen.layer, chosen.height, chosen.width
     if not drawable(layer, height, width):
         st.info(tr("os.too_large"))
         return
     steps = step_count(layer, height, width)
-    playing = st.session_state.get("os_playing", False) and steps > 1  # one placement: nothing to play
+    playing = state.playing and steps > 1  # one placement: nothing to play
 
     @st.fragment(run_every=0.3 if playing else None)
     def stepper() -> None:
-        step = min(st.session_state.get("os_step", 0), steps - 1)
-        if st.session_state.get("os_playing", False):
+        now = ui.page_state(OutputSizeState)  # a fragment's rerun reads the slider anew
+        step = min(now.step, steps - 1)
+        if now.playing:
             step = (step + 1) % steps
-        st.session_state.os_step = step
+        ui.update_page(now, step=step)
         what = "os.step_input" if layer.kind == "convtranspose" else "os.step_output"
         slider, button = st.columns([4, 1], vertical_alignment="bottom")
         with slider:
-            st.slider(tr(what, steps=steps), 0, max(steps - 1, 1), key="os_step", disabled=steps == 1)
+            st.slider(tr(what, steps=steps), 0, max(steps - 1, 1), key=now.key("step"), disabled=steps == 1)
         with button:
-            if st.button(tr("os.pause" if playing else "os.play"), key="os_play", width="stretch", disabled=steps == 1,
-                         icon=":material/pause:" if playing else ":material/play_arrow:"):
-                st.session_state.os_playing = not playing
+            if st.button(tr("os.pause" if playing else "os.play"), key=now.key("play"), width="stretch",
+                         disabled=steps == 1, icon=":material/pause:" if playing else ":material/play_arrow:"):
+                now.playing = not playing
                 st.rerun()  # the whole page, so the fragment's timer starts or stops
         st.caption(describe_step(layer, height, width, step, ui.lang()))
-        st.plotly_chart(window_figure(layer, height, width, step, ui.lang()), key="os_window",
+        st.plotly_chart(window_figure(layer, height, width, step, ui.lang()), key=now.key("window"),
                         config={"displayModeBar": False})
 
     stepper()
 
 
-def one_layer() -> None:
+def one_layer(state: OutputSizeState) -> None:
     controls, results = st.columns([1, 2.6], gap="large")
     with controls:
-        chosen = layer_controls()
+        chosen = layer_controls(state)
         layer, height, width = chosen.layer, chosen.height, chosen.width
     with results:
         symbolic, _ = formula_latex(layer, height)
@@ -133,23 +136,23 @@ def one_layer() -> None:
             warning = coverage_warning(layer, size, axis, lang)
             if warning:
                 st.warning(warning, icon=":material/warning:")
-        window_stepper(chosen)
+        window_stepper(state, chosen)
 
 
 def load_preset() -> None:
     """Copy the chosen preset's numbers into the editor's widgets."""
-    spec = PRESETS[st.session_state.os_preset]
-    st.session_state.os_activation = spec.activation
-    for i, block in enumerate(spec.conv):
-        for field in BLOCK_FIELDS:
-            st.session_state[f"os_b{i}_{field}"] = getattr(block, field)
+    state = ui.page_state(OutputSizeState)
+    spec = PRESETS[state.preset]
+    ui.update_page(state, activation=spec.activation,
+                   block={state.block_part(i, field): getattr(block, field)
+                          for i, block in enumerate(spec.conv) for field in BLOCK_FIELDS})
 
 
 def _pool_name(pool: str, lang: str) -> str:
     return t(f"pool.{pool}", lang)
 
 
-def block_editor(index: int, block: ConvBlock) -> ConvBlock:
+def block_editor(state: OutputSizeState, index: int, block: ConvBlock) -> ConvBlock:
     """One conv block's widgets in a row; ``block`` gives the values on first display."""
     st.markdown(tr("os.block", number=index + 1))
     cols = st.columns(7)
@@ -159,25 +162,23 @@ def block_editor(index: int, block: ConvBlock) -> ConvBlock:
         (tr("os.block_stride"), "stride", 1, 6, tr("os.block_stride_help")),
         (tr("os.block_padding"), "padding", 0, 6, tr("os.block_padding_help")),
     ]
-    for field in BLOCK_FIELDS:
-        st.session_state.setdefault(f"os_b{index}_{field}", getattr(block, field))
+    keys = {field: ui.bind(state, "block", state.block_part(index, field), default=getattr(block, field))
+            for field in BLOCK_FIELDS}
     values = {}
     for col, (label, field, low, high, note) in zip(cols, specs, strict=False):
         with col:
-            values[field] = int(st.number_input(label, low, high, key=f"os_b{index}_{field}", help=note,
-                                                persist_state=SESSION))
+            values[field] = int(st.number_input(label, low, high, key=keys[field], help=note))
     with cols[4]:
-        values["pool"] = st.selectbox(tr("os.pooling"), POOLINGS, key=f"os_b{index}_pool", persist_state=SESSION,
+        values["pool"] = st.selectbox(tr("os.pooling"), POOLINGS, key=keys["pool"],
                                       format_func=partial(_pool_name, lang=ui.lang()), help=tr("os.pooling_help"))
     for col, field in zip(cols[5:], ("pool_kernel", "pool_stride"), strict=True):
         with col:
-            values[field] = int(st.number_input(tr(f"os.{field}"), 1, 6, key=f"os_b{index}_{field}",
-                                                disabled=values["pool"] == "none", persist_state=SESSION,
-                                                help=tr("os.pool_help")))
+            values[field] = int(st.number_input(tr(f"os.{field}"), 1, 6, key=keys[field],
+                                                disabled=values["pool"] == "none", help=tr("os.pool_help")))
     return ConvBlock(**values)
 
 
-def whole_lenet() -> None:
+def whole_lenet(state: OutputSizeState) -> None:
     st.markdown(tr("os.lenet_intro"))
     try:
         start = ui.custom_spec() or PRESETS["classic"]
@@ -185,12 +186,12 @@ def whole_lenet() -> None:
         start = PRESETS["classic"]
     top = st.columns([1, 1, 3])
     with top[0]:
-        preset = st.selectbox(tr("os.preset"), list(PRESETS), key="os_preset", on_change=load_preset,
-                              persist_state=SESSION, help=tr("os.preset_help"))
-    st.session_state.setdefault("os_activation", start.activation)
+        preset = st.selectbox(tr("os.preset"), list(PRESETS), on_change=load_preset, help=tr("os.preset_help"),
+                              key=ui.bind(state, "preset", default="classic", options=PRESETS))
     with top[1]:
-        activation = st.selectbox(tr("os.activation"), ACTIVATIONS, key="os_activation", persist_state=SESSION)
-    blocks = tuple(block_editor(i, block) for i, block in enumerate(start.conv))
+        activation = st.selectbox(tr("os.activation"), ACTIVATIONS,
+                                  key=ui.bind(state, "activation", default=start.activation, options=ACTIVATIONS))
+    blocks = tuple(block_editor(state, i, block) for i, block in enumerate(start.conv))
     spec = replace(PRESETS[preset], conv=blocks, activation=activation)
     try:
         table = layer_plan(spec)
@@ -204,24 +205,30 @@ def whole_lenet() -> None:
     left.metric(tr("os.parameters"), f"{table.total_params:,}", delta=delta, delta_color="off", border=True)
     middle.metric(tr("os.flatten"), f"{table.flatten_size:,}", border=True)
     lang = ui.lang()
+    ui.need(*ui.TABLES)
+    from lenet_viz.figures.output_size import column_name, layer_rows
+
     rows = layer_rows(table, lang)
     for warning in coverage_warnings(spec, lang):
         st.warning(warning, icon=":material/visibility_off:")
-    st.dataframe(rows, hide_index=True, key="os_table", height=35 * (len(rows) + 1) + 3,
+    st.dataframe(rows, hide_index=True, key=state.key("table"), height=35 * (len(rows) + 1) + 3,
                  column_config={column_name("parameters", lang): st.column_config.NumberColumn(format="localized")})
-    st.button(tr("os.send"), key="os_send", icon=":material/model_training:", on_click=ui.send_to_training,
+    st.button(tr("os.send"), key=state.key("send"), icon=":material/model_training:", on_click=ui.send_to_training,
               args=(spec,))
     if st.session_state.get(ui.CUSTOM_SPEC) == spec.to_dict():
         st.success(tr("os.sent"))
-        st.page_link("app_pages/train.py", label=tr("os.go_train"), icon=":material/arrow_forward:")
+        st.page_link(ui.page_file("train"), label=tr("os.go_train"), icon=":material/arrow_forward:")
 
 
 st.title(tr("os.title"))
 st.markdown(tr("os.intro"))
-ui.apply_output_size_link()  # a shared link's settings go into the widgets first
+if isinstance(asked := ui.link_from_url("output-size"), links.OutputSizeView):  # a shared link opened
+    ui.jump(Jump("output-size", OutputSizeState.from_view(asked)), switch=False)
+ui.show_link_notes("output-size")
+page = ui.page_state(OutputSizeState)
 tab_layer, tab_lenet = st.tabs([tr("os.tab_layer"), tr("os.tab_lenet")])
 with tab_layer:
-    one_layer()
+    one_layer(page)
 with tab_lenet:
-    whole_lenet()
-ui.share_view("output-size", ui.output_size_view())  # shareable link: settings back into the URL
+    whole_lenet(page)
+ui.share_view("output-size", page.view())  # shareable link: settings back into the URL

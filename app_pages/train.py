@@ -2,7 +2,6 @@
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -18,20 +17,17 @@ from lenet_viz.figures.train import confusion_figure, live_curves, misclassified
 from lenet_viz.history import last_test_acc, loss_text
 from lenet_viz.i18n import localize, t
 from lenet_viz.models import PRESETS, LeNetSpec, SpecError, describe, layer_plan
+from lenet_viz.page_state import SAVED, Jump, TrainState, model_id
 from lenet_viz.run_data import load_run_data, preset_name, trainable_problem
 from lenet_viz.run_slots import SLOTS, max_runs
 from lenet_viz.training import TrainConfig, available_devices, describe_device, pick_device
 from lenet_viz.training_session import SessionView, TrainingSession, remaining_s
 from lenet_viz.ui import tr
 
-SESSION, NOTICE = "training_session", "train_notice"
-PERSIST = "session"  # widget values survive page switches
-NETWORK = "train_network"
 MAX_EPOCHS = 50  # also bounds how long the run of a closed tab can go on
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
 NETWORKS = ("classic", "modern", "seed-nopad", "custom")  # described by the catalogue's train.network.<name>
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
-REPLAY_MODEL, REPLAY_INPUT = "replay_model", "replay_input"  # the Training replay page's model and input widgets
 
 
 @dataclass(frozen=True)
@@ -44,14 +40,6 @@ class RunSettings:
     network: str
     spec: LeNetSpec
     config: TrainConfig
-
-
-def kept(key: str, default: Any, options: list | None = None) -> dict[str, Any]:
-    """Widget kwargs whose value lasts the whole browser session (``persist_state``), starting at
-    ``default``, and back to it when the value is no longer among ``options``."""
-    if key not in st.session_state or (options is not None and st.session_state[key] not in options):
-        st.session_state[key] = default
-    return {"key": key, "persist_state": PERSIST}
 
 
 def alive_check():
@@ -72,12 +60,12 @@ def clock(seconds: float | None) -> str:
 
 def notice(kind: str, text: str) -> None:
     """A message shown once, next to the buttons."""
-    st.session_state[NOTICE] = (kind, text)
+    ui.page_state(TrainState).notice = (kind, text)
 
 
 def busy_elsewhere() -> bool:
     """One run per browser session: a second click while a run goes on only says so."""
-    current = st.session_state.get(SESSION)
+    current = ui.page_state(TrainState).run
     if current is not None and current.view().busy:
         notice("warning", tr("train.busy"))
         return True
@@ -89,13 +77,14 @@ def start(settings: RunSettings, fresh: bool) -> None:
     if busy_elsewhere():
         return
     try:
+        state = ui.page_state(TrainState)
         if fresh:
             data = load_run_data(settings.dataset, settings.data_dir, settings.subset)
             run = TrainingSession(settings.spec, data, settings.network)
         else:
-            run = st.session_state[SESSION]
+            run = state.run
         run.start(settings.config, fresh=fresh, is_alive=alive_check())
-        st.session_state[SESSION] = run
+        state.run = run
     except LenetVizError as exc:
         notice("error", exc.text(ui.lang()))
 
@@ -116,27 +105,27 @@ def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None
         return
     if name == "custom":
         st.session_state[ui.CUSTOM_SPEC] = ckpt.spec.to_dict()
-    st.session_state[NETWORK] = name
-    st.session_state[SESSION] = run
+    state = ui.page_state(TrainState)
+    ui.update_page(state, network=name, run=run)
     history = run.view().history
     notice("success", tr("train.loaded_after", name=name, epochs=f"{history[-1].epoch:.1f}") if history else
            tr("train.loaded", name=name))
 
 
-def data_settings(busy: bool) -> tuple[str, str, int | None]:
+def data_settings(state: TrainState, busy: bool) -> tuple[str, str, int | None]:
     """Dataset, its folder and the subset size."""
     dataset = st.selectbox(tr("train.dataset"), list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
-                           **kept("train_dataset", "fashion-mnist", list(DATASET_NAMES)))
+                           key=ui.bind(state, "dataset", default="fashion-mnist", options=DATASET_NAMES))
     data_dir = st.text_input(tr("train.data_dir", dataset=DATASET_NAMES[dataset]), disabled=busy,
                              placeholder=tr("train.data_dir_placeholder"), help=tr("train.data_dir_help", env=DATA_ENV),
-                             **kept(f"train_data_dir_{dataset}", os.environ.get(DATA_ENV, ""))).strip()
-    use_subset = st.checkbox(tr("train.use_subset"), disabled=busy, **kept("train_use_subset", False))
+                             key=ui.bind(state, "data_dir", dataset, default=os.environ.get(DATA_ENV, ""))).strip()
+    use_subset = st.checkbox(tr("train.use_subset"), disabled=busy, key=ui.bind(state, "use_subset"))
     subset = int(st.number_input(tr("train.subset"), min_value=100, max_value=60000, step=1000,
-                                 disabled=busy or not use_subset, **kept("train_subset", 5000)))
+                                 disabled=busy or not use_subset, key=ui.bind(state, "subset")))
     return dataset, data_dir, subset if use_subset else None
 
 
-def network_settings(busy: bool) -> tuple[str, LeNetSpec]:
+def network_settings(state: TrainState, busy: bool) -> tuple[str, LeNetSpec]:
     """The network to train: a preset, or the one built on the Output size page."""
     try:
         custom = ui.custom_spec()
@@ -144,30 +133,30 @@ def network_settings(busy: bool) -> tuple[str, LeNetSpec]:
         custom = None
         st.warning(tr("train.custom_error", reason=exc))
     networks = [n for n in NETWORKS if n != "custom" or custom]
-    if ui.TRAIN_NETWORK in st.session_state:  # another page asked for a network (Output size: "Train it")
-        st.session_state[NETWORK] = st.session_state.pop(ui.TRAIN_NETWORK)
     lang = ui.lang()  # bound now: a format_func may also be called outside this run
     network = st.selectbox(tr("train.network"), networks, format_func=lambda n: t(f"train.network.{n}", lang),
-                           disabled=busy, **kept(NETWORK, "classic", networks))
+                           disabled=busy, key=ui.bind(state, "network", default="classic", options=networks))
     spec = custom if network == "custom" else PRESETS[network]
     st.caption(tr("train.parameters", description=describe(spec, ui.lang()),
                   count=f"{layer_plan(spec).total_params:,}"))
     return network, spec
 
 
-def run_config(spec: LeNetSpec, busy: bool) -> TrainConfig:
+def run_config(state: TrainState, spec: LeNetSpec, busy: bool) -> TrainConfig:
     """Optimizer, learning rate, batch size, epochs and device."""
     optimizer = st.radio(tr("train.optimizer"), list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True,
-                         disabled=busy, **kept("train_optimizer", "sgd"))
+                         disabled=busy, key=ui.bind(state, "optimizer", default="sgd", options=OPTIMIZERS))
     lr = st.number_input(tr("train.lr"), min_value=1e-6, step=0.1 if optimizer == "sgd" else 0.0005, format="%g",
                          disabled=busy, help=tr("train.lr_help"),
-                         **kept(f"train_lr_{optimizer}_{spec.activation}", default_lr(optimizer, spec.activation)))
+                         key=ui.bind(state, "lr", f"{optimizer}_{spec.activation}",
+                                     default=default_lr(optimizer, spec.activation)))
     batch_size = st.select_slider(tr("train.batch_size"), [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
-                                  **kept("train_batch_size", 256))
+                                  key=ui.bind(state, "batch_size"))
     epochs = int(st.number_input(tr("train.epochs"), min_value=1, max_value=MAX_EPOCHS, disabled=busy,
-                                 **kept("train_epochs", 10)))
+                                 key=ui.bind(state, "epochs")))
     devices = available_devices()
-    device = st.selectbox(tr("train.device"), devices, disabled=busy, **kept("train_device", "auto", devices))
+    device = st.selectbox(tr("train.device"), devices, disabled=busy,
+                          key=ui.bind(state, "device", default="auto", options=devices))
     st.caption(tr("train.device_note", device=describe_device(pick_device("auto")), active=SLOTS.active,
                   limit=max_runs()))
     return TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
@@ -200,21 +189,22 @@ def continue_saved(settings: RunSettings, busy: bool) -> None:
     """Load a network saved in this session or uploaded, to Continue it."""
     with st.expander(tr("train.resume")):
         stored = ui.saved_models()
-        pick = st.selectbox(tr("train.resume_pick"), list(stored), index=None, key="train_resume_pick",
+        pick = st.selectbox(tr("train.resume_pick"), list(stored), index=None, key=TrainState.key("resume_pick"),
                             placeholder=tr("train.none_saved") if not stored else tr("train.choose"),
                             disabled=busy or not stored)
-        upload = st.file_uploader(tr("train.resume_file"), type=["pt", "pth"], key="train_resume_file", disabled=busy)
+        upload = st.file_uploader(tr("train.resume_file"), type=["pt", "pth"], key=TrainState.key("resume_file"),
+                                  disabled=busy)
         st.caption(tr("train.resume_note"))
         chosen = upload.getvalue() if upload else stored.get(pick)
         st.button(tr("train.resume_button"), icon=":material/upload:", disabled=busy or chosen is None,
                   on_click=load_to_continue, args=(settings, chosen, upload is not None))
 
 
-def settings_column(busy: bool) -> tuple[RunSettings, bool]:
+def settings_column(state: TrainState, busy: bool) -> tuple[RunSettings, bool]:
     """Every setting of a run; and whether one can start (data there, network trainable)."""
-    dataset, data_dir, subset = data_settings(busy)
-    network, spec = network_settings(busy)
-    settings = RunSettings(dataset, data_dir, subset, network, spec, run_config(spec, busy))
+    dataset, data_dir, subset = data_settings(state, busy)
+    network, spec = network_settings(state, busy)
+    settings = RunSettings(dataset, data_dir, subset, network, spec, run_config(state, spec, busy))
     found = data_found(dataset, data_dir, busy)
     if problem := trainable_problem(spec):
         st.warning(localize(problem, ui.lang()))
@@ -246,18 +236,19 @@ def draw_live(run: TrainingSession, polling: bool, phase: tuple, lang: str) -> N
         cells[5].metric(t("train.metric.remaining", lang), clock(remaining))
     if last or now.running:
         x_end = now.end_epoch if now.running or not last else last.epoch
-        st.plotly_chart(live_curves(now.history, x_end, lang), width="stretch", key="train_curves")
+        st.plotly_chart(live_curves(now.history, x_end, lang), width="stretch", key=TrainState.key("curves"))
     if now.hint and now.status in ("running", "finished", "stopped"):
         st.info(localize(now.hint, lang), icon=":material/lightbulb:")
 
 
-def run_buttons(settings: RunSettings, run: TrainingSession | None, view: SessionView | None, ready: bool) -> None:
+def run_buttons(state: TrainState, settings: RunSettings, view: SessionView | None, ready: bool) -> None:
     """Start, Stop, Continue, and what the last click did."""
+    run = state.run
     busy = bool(view and view.busy)
     same_model = bool(run and run.data.dataset == settings.dataset and run.network == settings.network
                       and run.spec.to_dict() == settings.spec.to_dict())  # by value: a reload makes new classes
     b1, b2, b3, _ = st.columns([1, 1, 1, 1.5])
-    b1.button(tr("train.start"), type="primary", icon=":material/play_arrow:", width="stretch",
+    b1.button(tr("train.start"), type="primary", icon=":material/play_arrow:", width="stretch", key=state.key("start"),
               disabled=busy or not ready, on_click=start, args=(settings, True))
     b2.button(tr("train.stop"), icon=":material/stop:", width="stretch", disabled=not (view and view.running)
               or view.stop_requested, on_click=run.stop if run else None)
@@ -265,14 +256,16 @@ def run_buttons(settings: RunSettings, run: TrainingSession | None, view: Sessio
               disabled=busy or not same_model or not (view.history or view.resumed) or view.status == "diverged",
               help=tr("train.continue_help", epochs=settings.config.epochs),
               on_click=start, args=(settings, False))
-    if NOTICE in st.session_state:
-        kind, text = st.session_state.pop(NOTICE)
+    if state.notice:
+        kind, text = state.notice
+        state.notice = None
         getattr(st, kind)(text)
 
 
-def live_column(settings: RunSettings, run: TrainingSession | None, view: SessionView | None, ready: bool) -> None:
+def live_column(state: TrainState, settings: RunSettings, view: SessionView | None, ready: bool) -> None:
     """The buttons, the live curves and how the run ended."""
-    run_buttons(settings, run, view, ready)
+    run_buttons(state, settings, view, ready)
+    run = state.run
     if run is None:
         st.info(tr("train.press_start"), icon=":material/show_chart:")
         return
@@ -301,47 +294,46 @@ def confusion_and_mistakes(run: TrainingSession, view: SessionView) -> None:
         st.plotly_chart(figure, width="stretch")
 
 
-def _save(run: TrainingSession, view: SessionView, label: str) -> str | None:
+def _save(state: TrainState, view: SessionView, label: str) -> str | None:
     """Save this run's network in the session once (Save then Replay keep one copy); None, with the
     reason shown, at the per-session cap."""
-    key = f"train_saved_as_{view.run}"
-    if st.session_state.get(key) in ui.saved_models():
-        return st.session_state[key]
+    if state.saved_as.get(view.run) in ui.saved_models():
+        return state.saved_as[view.run]
     try:
-        st.session_state[key] = ui.add_saved_model(label, run.checkpoint())
+        state.saved_as[view.run] = ui.add_saved_model(label, state.run.checkpoint())
     except ui.SessionFull as exc:
         st.error(exc.text(ui.lang()))
         return None
-    return st.session_state[key]
+    return state.saved_as[view.run]
 
 
 def _open_replay(run: TrainingSession, saved: str) -> None:
     """Show the saved run on the Training replay page, on the Feature maps drawing if there is one
     (that is the input the user has been looking at), else on a sample of the run's dataset."""
-    st.session_state[REPLAY_MODEL] = tr("fm.saved", label=saved)
     drawn = nv.drawn_input(run.spec.input_size) is not None
-    st.session_state[REPLAY_INPUT] = "My drawing" if drawn else "Sample"
-    st.switch_page("app_pages/replay.py")
+    ui.jump(Jump("replay", {"model": model_id(SAVED, saved), "input": "drawing" if drawn else "sample"}))
 
 
-def keep_network(run: TrainingSession, view: SessionView) -> None:
+def keep_network(state: TrainState, view: SessionView) -> None:
     """Save the network in this session (Feature maps and Training replay list it), replay it, or download it."""
+    run = state.run
     st.markdown(tr("train.keep"))
     test_acc = last_test_acc(view.history)
     tested = tr("train.save_tested", acc=f"{test_acc:.3f}") if test_acc is not None else ""
     default_label = tr("train.save_label", network=run.network, dataset=DATASET_NAMES[run.data.dataset],
                        epochs=f"{view.history[-1].epoch:.1f}", tested=tested)
     name_col, save_col, replay_col, download_col = st.columns([3, 1, 1.3, 1], vertical_alignment="bottom")
-    label = name_col.text_input(tr("train.name"), value=default_label, key=f"train_save_label_{view.run}").strip()
+    label = name_col.text_input(tr("train.name"), value=default_label,
+                                key=TrainState.key("save_label", view.run)).strip()
     if save_col.button(tr("train.save"), icon=":material/save:", width="stretch"):
-        if saved := _save(run, view, label or default_label):
+        if saved := _save(state, view, label or default_label):
             st.success(tr("train.saved", label=saved))
     if view.snapshots:  # Replay opens on the Feature maps drawing if there is one: let the browser say
         nv.drawing_source("train_drawing", run.spec.input_size,
                           preprocess.FASHION_FILL if run.data.dataset == "fashion-mnist" else preprocess.MNIST_FILL)
     if view.snapshots and replay_col.button(tr("train.replay"), icon=":material/history:", width="stretch",
                                             help=tr("train.replay_help")):
-        if saved := _save(run, view, label or default_label):
+        if saved := _save(state, view, label or default_label):
             _open_replay(run, saved)
     download_col.download_button(tr("train.download_pt"), data=run.checkpoint(), file_name="lenet.pt",
                                  mime="application/octet-stream", icon=":material/download:", width="stretch")
@@ -350,7 +342,8 @@ def keep_network(run: TrainingSession, view: SessionView) -> None:
 
 
 def main() -> None:
-    run: TrainingSession | None = st.session_state.get(SESSION)
+    state = ui.page_state(TrainState)
+    run = state.run
     view = run.view() if run else None
     busy = bool(view and view.busy)
     st.title(tr("train.title"))
@@ -358,16 +351,16 @@ def main() -> None:
     st.markdown(tr("train.intro"))
     settings_col, live = st.columns([1, 2], gap="large")
     with settings_col:
-        settings, ready = settings_column(busy)
+        settings, ready = settings_column(state, busy)
     with live:
-        live_column(settings, run, view, ready)
+        live_column(state, settings, view, ready)
     compare_runs(run, view)
     if run is None or view.status in ("idle", "running"):
         return
     if view.predictions is not None and view.history:
         confusion_and_mistakes(run, view)
     if not view.busy and view.history and view.status != "diverged":
-        keep_network(run, view)
+        keep_network(state, view)
 
 
 main()

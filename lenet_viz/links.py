@@ -22,7 +22,7 @@ Params = Mapping[str, str | list[str]]  # what st.query_params.to_dict() gives, 
 
 # Page ids and the URL path Streamlit serves each page under (st.Page takes it from the file name).
 PAGE_PATHS = {"home": "", "feature-maps": "feature_maps", "output-size": "output_size", "train": "train",
-              "replay": "replay", "lessons": "lessons"}
+              "replay": "replay", "lessons": "lessons", "teach": "teach"}
 LANGS = ("en", "zh")
 LANG = "lang"  # the language parameter; E's i18n owns what it means, links only carry it
 

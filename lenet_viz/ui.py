@@ -1,4 +1,5 @@
-"""Streamlit glue shared by the pages: the session's language, cached model loading and per-session stores.
+"""Streamlit glue shared by the pages: the session's language, cached model loading, per-session stores,
+each page's typed state and the jumps between pages.
 
 The only library module that imports Streamlit. Keys of ``st.session_state`` used across pages:
 
@@ -6,8 +7,9 @@ The only library module that imports Streamlit. Keys of ``st.session_state`` use
 - ``uploaded_models``: ``{label: checkpoint bytes}`` uploaded on the Feature maps page, this session only
   (both stores together are capped per session: ``LENET_VIZ_SESSION_MODELS`` and ``LENET_VIZ_SESSION_MB``);
 - ``custom_spec``: the network built on the output-size page, as ``LeNetSpec.to_dict()``;
-- ``_train_network``: the network chosen on the Train page (the output-size page sets it to ``custom``);
-- ``_lang``: this session's language (``en`` or ``zh``), see :func:`lang`.
+- ``_lang``: this session's language (``en`` or ``zh``), see :func:`lang`;
+- ``page:<page id>``: a page's typed state (:mod:`lenet_viz.page_state`, :func:`page_state`), and
+  ``<page id>.<field>``: its widgets' keys.
 
 Importing this module does not import torch (the entry point uses :func:`lang` before any page);
 the checkpoint code is imported by the first function that needs it.
@@ -15,19 +17,25 @@ the checkpoint code is imported by the first function that needs it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import streamlit as st
 
-from lenet_viz import links, settings
+from lenet_viz import links, model_store, settings
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, language_of, localize, t
-from lenet_viz.model_store import bundled_models
-from lenet_viz.models import PRESETS, LeNetSpec
+from lenet_viz.model_store import BundledModel
+from lenet_viz.models import LeNetSpec
+from lenet_viz.page_state import BUNDLED, SAVED, STATES, UPLOADED, Jump, PageState, model_id, split_model_id
 
 if TYPE_CHECKING:
     from lenet_viz.checkpoints import Checkpoint
+
+State = TypeVar("State", bound=PageState)
 
 # --- Language ---------------------------------------------------------------------------------
 # One per session, in st.session_state (two users of one server never share it). The URL's
@@ -85,11 +93,57 @@ def tr(key: str, /, **values: object) -> str:
     return t(key, lang(), **values)
 
 
+# --- Heavy imports: what pages load behind what they show at once -----------------------------------
+TABLES = ("lenet_viz.figures",)  # plotly figures, with the pandas and pyarrow that tables and figures use
+TORCH = ("lenet_viz.checkpoints",)  # torch and the model code
+HEAVY = TABLES + TORCH  # the warm-up's order: the quicker ones first
+
+
+@dataclass
+class HeavyImports:
+    """The server's heavy imports: done once, in the background by the warm-up or by the first page
+    that needs them (:func:`need`), whichever comes first. Two threads may ask at once: an ``import``
+    waits for another thread's import of the same module to finish. (Figures are safe from a
+    half-imported pandas whatever the order: see :mod:`lenet_viz.figures`.)"""
+
+    loaded: set[str] = field(default_factory=set)
+
+    def load(self, names: tuple[str, ...] = HEAVY) -> None:
+        for name in names:
+            importlib.import_module(name)
+            self.loaded.add(name)
+
+    def ready(self, names: tuple[str, ...]) -> bool:
+        return self.loaded.issuperset(names)
+
+
+@st.cache_resource(show_spinner=False)
+def heavy_imports() -> HeavyImports:
+    """The server's one :class:`HeavyImports`, and its warm-up: a second after the first page is
+    served, import in the background while the visitor reads that page, so that the first switch to
+    another page does not wait for them (3.9 s → 1.4–1.9 s here, benchmarks/README.md). Delayed so
+    that it does not slow the first page itself on a small machine."""
+    imports = HeavyImports()
+    timer = threading.Timer(1.0, imports.load)
+    timer.daemon = True
+    timer.start()
+    return imports
+
+
+def need(*names: str) -> None:
+    """Before a part of a page that uses these modules (a figure or a table: :data:`TABLES`; a model:
+    :data:`TORCH`): wait until they are imported, under a spinner on a server's first visits. What the
+    page drew before this call is already on the visitor's screen."""
+    imports = heavy_imports()
+    if not imports.ready(names):
+        with st.spinner(tr("app.loading_torch" if set(TORCH) & set(names) else "pages.loading_charts")):
+            imports.load(names)
+
+
 # --- Models and per-session stores ------------------------------------------------------------
 
 SAVED_MODELS = "saved_models"
 CUSTOM_SPEC = "custom_spec"
-TRAIN_NETWORK = "_train_network"  # the Train page's remembered network choice
 
 
 @st.cache_resource(show_spinner=False)
@@ -122,9 +176,10 @@ def add_saved_model(label: str, data: bytes) -> str:
 
 
 def send_to_training(spec: LeNetSpec) -> None:
-    """Offer ``spec`` on the Train page as the ``custom`` network, and select it there."""
+    """Offer ``spec`` on the Train page as the ``custom`` network, and select it there (a callback:
+    the visitor goes on with the page link the Output size page then shows)."""
     st.session_state[CUSTOM_SPEC] = spec.to_dict()
-    st.session_state[TRAIN_NETWORK] = "custom"
+    jump(Jump("train", {"network": "custom"}), switch=False)
 
 
 def custom_spec() -> LeNetSpec | None:
@@ -161,23 +216,28 @@ def add_uploaded_model(label: str, data: bytes) -> str:
     return same or _add_model(store, label, data)
 
 
-def upload_checkpoint(file_key: str, model_key: str, error_key: str, need_snapshots: bool = False) -> None:
-    """A checkpoint uploader's ``on_change``: keep a valid upload in this session's (capped) store and
-    select it in the model picker ``model_key``; when it cannot be used, put the reason in ``error_key``
-    and keep the current model. The one upload path of the Feature maps and Training replay pages."""
-    from lenet_viz.checkpoints import check_upload
+def keep_upload(name: str, data: bytes, need_snapshots: bool = False) -> str:
+    """Keep a valid uploaded checkpoint in this session's (capped) store and return its label there.
+    The one upload path of the Feature maps and Training replay pages; raises :class:`LenetVizError`
+    (a damaged file, one without the snapshots a replay needs, a full session), keeping nothing."""
+    from lenet_viz.checkpoints import CheckpointError, check_upload
 
+    check_upload(data)
+    ckpt = load_saved(data)  # a damaged file is refused here, before it is kept
+    if need_snapshots and not ckpt.snapshots:
+        raise CheckpointError.keyed("replay.no_snapshots", name=name)
+    return add_uploaded_model(model_choice("fm.uploaded", name=name), data)
+
+
+def upload_checkpoint(file_key: str, model_key: str, error_key: str) -> None:
+    """The Feature maps uploader's ``on_change``: keep a valid upload (:func:`keep_upload`) and select
+    it in the model picker ``model_key``; when it cannot be used, put the reason in ``error_key`` and
+    keep the current model. (Training replay names models by id, through its typed state.)"""
     file = st.session_state.get(file_key)
     if file is None:
         return
-    data = file.getvalue()
     try:
-        check_upload(data)
-        ckpt = load_saved(data)  # a damaged file is refused here, before it is kept
-        if need_snapshots and not ckpt.snapshots:
-            st.session_state[error_key] = tr("replay.no_snapshots", name=file.name)
-            return
-        label = add_uploaded_model(model_choice("fm.uploaded", name=file.name), data)
+        label = keep_upload(file.name, file.getvalue())
     except LenetVizError as exc:
         st.session_state[error_key] = exc.text(lang())
         return
@@ -200,14 +260,90 @@ def _add_model(store: dict[str, bytes], label: str, data: bytes) -> str:
     return unique
 
 
-# --- Shareable links: read the URL into a page's widgets, write them back, offer the link -----------
-LINK_APPLIED = "_link_query_{page}"  # the query a page last applied or wrote: only a new one is applied
-LINK_NOTES = "_link_notes_{page}"  # notes about values of the link the page was opened with
-OUTPUT_SIZE_KEYS = {"kind": "os_kind", "kernel": "os_kernel", "stride": "os_stride", "padding": "os_padding",
-                    "dilation": "os_dilation", "ceil_mode": "os_ceil", "output_padding": "os_output_padding"}
-OS_BLOCK = "os_b{index}_{field}"
+# --- Each page's typed state, and jumps between pages -----------------------------------------------
+def page_state(cls: type[State]) -> State:
+    """This session's state of one page (:mod:`lenet_viz.page_state`), with the values its widgets
+    hold now read in: the browser changed those last."""
+    state = st.session_state.get(cls.state_key())
+    if state is None:
+        state = st.session_state[cls.state_key()] = cls()
+    state.take_widget_values({key: st.session_state[key] for key in list(st.session_state.keys())
+                              if cls.field_of(key) is not None})
+    return state
 
 
+def bind(state: PageState, name: str, *entry: object, default: Any = None, options: Any = None) -> str:
+    """The widget key of ``state.<name>`` (of its entry ``entry`` for a dict field), after making sure the
+    widget shows the state's value: ``default`` when it has none yet or one no longer among ``options``.
+    Call it before the widget is drawn (Streamlit refuses a new value for a widget already drawn)."""
+    key, part = state.key(name, *entry), ".".join(map(str, entry))
+    holder = getattr(state, name)
+    value = holder.get(part) if entry else holder
+    if value is None or (options is not None and value not in options):
+        value = default
+    if entry:
+        holder[part] = value
+    else:
+        setattr(state, name, value)
+    if value is not None and (key not in st.session_state or st.session_state[key] != value):
+        st.session_state[key] = value
+    return key
+
+
+def update_page(state: PageState, **values: Any) -> None:
+    """Set fields of a page's state and the values of their widgets (a dict field's entries are merged).
+    Before the page's widgets are drawn: in a callback, on another page, or at the top of the page."""
+    for name, value in values.items():
+        widget = name in state.widget_fields()
+        if isinstance(getattr(state, name), dict) and isinstance(value, dict):
+            getattr(state, name).update(value)
+            for part, entry in value.items():
+                if widget:
+                    st.session_state[state.key(name, part)] = entry
+            continue
+        setattr(state, name, value)
+        if widget and value is None:
+            st.session_state.pop(state.key(name), None)  # the widget starts at its default (see bind)
+        elif widget:
+            st.session_state[state.key(name)] = value
+
+
+def page_file(page: str) -> str:
+    """The script of a page, by its id (:data:`lenet_viz.links.PAGE_PATHS`)."""
+    return f"app_pages/{links.PAGE_PATHS[page] or 'home'}.py"
+
+
+def jump(target: Jump, switch: bool = True) -> None:
+    """The one way to send the visitor somewhere: set the target page's state from ids (model ids,
+    input ids, numbers; never the text a widget shows, which changes with the language) and, with
+    ``switch``, go there. A shared link opened on its own page goes through here with ``switch=False``."""
+    if target.values:
+        update_page(page_state(STATES[target.page]), **target.values)
+    if switch:
+        st.switch_page(page_file(target.page))
+
+
+# --- Models by id ------------------------------------------------------------------------------------
+def model_sources() -> dict[str, BundledModel | bytes]:
+    """Every model this session can pick, by model id: the bundled ones, then those saved on the Train
+    page and those uploaded (checkpoint bytes)."""
+    sources: dict[str, BundledModel | bytes] = {model_id(BUNDLED, m.key): m for m in model_store.bundled_models()}
+    sources.update({model_id(SAVED, label): data for label, data in saved_models().items()})
+    sources.update({model_id(UPLOADED, label): data for label, data in uploaded_models().items()})
+    return sources
+
+
+def model_name(model: str, language: str) -> str:
+    """How a model id reads in a picker, in ``language``."""
+    kind, name = split_model_id(model)
+    if kind == BUNDLED:
+        return next((m.title(language) for m in model_store.bundled_models() if m.key == name), name)
+    if kind == SAVED:
+        return t("fm.saved", language, label=name)
+    return model_title(name, language)  # an uploaded model's label reads "Uploaded: <file>"
+
+
+# --- Shareable links: read the URL into a page's state, write it back, offer the link -----------------
 def _url_query() -> dict[str, str]:
     return {key: value for key, value in st.query_params.to_dict().items() if key != links.LANG}
 
@@ -220,20 +356,20 @@ def url_lang() -> str | None:
 def link_from_url(page: str, model_keys: tuple[str, ...] = (), sample_count: int = 0
                   ) -> links.OutputSizeView | links.FeatureMapsView | links.ReplayView | None:
     """The view the URL asks ``page`` to show, when the URL is new to this session (a shared link
-    opened): the page applies it to its widgets before drawing them. None otherwise, so widgets
-    keep what the user set. Notes about bad values are shown above the page."""
-    query, key = _url_query(), LINK_APPLIED.format(page=page)
-    if not query or query == st.session_state.get(key):
+    opened): the page applies it (:func:`jump` with ``switch=False``) before drawing its widgets.
+    None otherwise, so widgets keep what the user set. Notes about bad values are shown above the page."""
+    query, state = _url_query(), page_state(STATES[page])
+    if not state.is_new_link(query):
         return None
     link = links.parse_link(links.PAGE_PATHS[page], query, model_keys, sample_count)
-    st.session_state[key] = query
-    st.session_state[LINK_NOTES.format(page=page)] = (query, link.notes)
+    state.remember_query(query)
+    state.link_notes = (query, link.notes)
     return link.view
 
 
 def show_link_notes(page: str) -> None:
     """The notes about the link this page was opened with, while its settings are unchanged."""
-    query, notes = st.session_state.get(LINK_NOTES.format(page=page), ({}, []))
+    query, notes = page_state(STATES[page]).link_notes or ({}, [])
     if notes and _url_query() == query:
         st.info(tr("link.notes") + "\n\n- " + "\n- ".join(localize(note, lang()) for note in notes),
                 icon=":material/link_off:")
@@ -246,7 +382,8 @@ def share_view(page: str, view: links.OutputSizeView | links.FeatureMapsView | l
     query = links.view_query(view, url_lang())
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
-    st.session_state[LINK_APPLIED.format(page=page)] = {k: v for k, v in query.items() if k != links.LANG}
+    if page in STATES:
+        page_state(STATES[page]).remember_query({k: v for k, v in query.items() if k != links.LANG})
     copy_link_control(links.build_url(app_base_url(), page, query), private)
 
 
@@ -269,67 +406,24 @@ def copy_link_control(url: str, private: str | None = None) -> None:
         st.caption(tr("link.help") + (f" {localize(private, lang())}" if private else ""))
 
 
-def apply_output_size_link() -> None:
-    """Before the Output size widgets are drawn: set them from a shared link, if one was opened."""
-    view = link_from_url("output-size")
-    if isinstance(view, links.OutputSizeView):
-        state = st.session_state
-        for name, key in OUTPUT_SIZE_KEYS.items():
-            state[key] = getattr(view, name)
-        state["os_square"] = view.square
-        state["os_size"], state["os_height"], state["os_width"] = view.height, view.height, view.width
-        state["os_step"], state["os_playing"] = 0, False
-        preset = PRESETS[view.preset]
-        state["os_preset"] = view.preset
-        state["os_activation"] = view.activation or preset.activation
-        for index, block in enumerate(preset.conv):
-            asked = view.blocks[index] if index < len(view.blocks) else None
-            for field in links.BLOCK_FIELDS:
-                state[OS_BLOCK.format(index=index, field=field)] = (asked or {}).get(field, getattr(block, field))
-    show_link_notes("output-size")
-
-
-def output_size_view() -> links.OutputSizeView:
-    """The Output size page's settings as a link view (after its widgets are drawn)."""
-    state, default = st.session_state, links.OutputSizeView()
-    numbers = {name: state.get(key, getattr(default, name)) for name, key in OUTPUT_SIZE_KEYS.items()}
-    if state.get("os_square", True):
-        height = width = state.get("os_size", default.height)
-    else:
-        height, width = state.get("os_height", default.height), state.get("os_width", default.width)
-    preset_name = state.get("os_preset", default.preset)
-    preset = PRESETS.get(preset_name, PRESETS[default.preset])
-    blocks = []
-    for index, block in enumerate(preset.conv):
-        fields = {field: state.get(OS_BLOCK.format(index=index, field=field), getattr(block, field))
-                  for field in links.BLOCK_FIELDS}
-        blocks.append(None if all(fields[f] == getattr(block, f) for f in fields) else fields)
-    while blocks and blocks[-1] is None:
-        blocks.pop()
-    activation = state.get("os_activation", preset.activation)
-    return links.OutputSizeView(height=int(height), width=int(width), preset=preset_name, blocks=tuple(blocks),
-                                activation=None if activation == preset.activation else activation, **numbers)
-
-
 def bundled_link_view(page: str) -> links.FeatureMapsView | links.ReplayView | None:
     """The Feature maps or Replay view a newly opened link asks for, checked against the bundled models
     and samples (a sample index must fit every bundled dataset, as the model may change)."""
-    from lenet_viz.model_store import load_samples
-
-    models = bundled_models()
-    counts = [len(s.images) for m in models if (s := load_samples(m.dataset)) is not None]
+    models = model_store.bundled_models()
+    counts = [len(s.images) for m in models if (s := model_store.load_samples(m.dataset)) is not None]
     return link_from_url(page, tuple(m.key for m in models), min(counts, default=0))
 
 
 def model_choice(key: str, /, **values: str) -> str:
-    """A model's entry in a model picker: the catalogue's English text, so that a switch of language
-    keeps the choice (:func:`model_title` shows it in the session's language)."""
+    """A model's entry in the Feature maps picker: the catalogue's English text, so that a switch of
+    language keeps the choice (:func:`model_title` shows it in the session's language). Also the label
+    an uploaded model is stored under."""
     return t(key, DEFAULT_LANG, **values)
 
 
 def model_title(choice: str, language: str) -> str:
-    """How a model picker's entry (a bundled label, "Saved: …", "Uploaded: …") reads in ``language``."""
-    for model in bundled_models():
+    """How a Feature maps picker's entry (a bundled label, "Saved: …", "Uploaded: …") reads in ``language``."""
+    for model in model_store.bundled_models():
         if model.label == choice:
             return model.title(language)
     for key, name in (("fm.saved", "label"), ("fm.uploaded", "name")):

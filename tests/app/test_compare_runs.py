@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lenet_viz.page_state import TrainState
 from tests.datasets import write_dataset
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "train.py")
@@ -25,9 +26,9 @@ def legend(at: AppTest) -> list[str]:
 
 
 def train_once(at: AppTest, lr: float) -> AppTest:
-    at.number_input(key="train_lr_sgd_sigmoid").set_value(lr)
+    at.number_input(key=TrainState.key("lr", "sgd_sigmoid")).set_value(lr)
     button(at.run(timeout=30), "Start").click().run(timeout=30)
-    session = at.session_state["training_session"]
+    session = at.session_state[TrainState.state_key()].run
     assert session.join(60)
     deadline = time.monotonic() + 30
     while session.view().busy:  # the test-set predictions after the run
@@ -41,9 +42,9 @@ def test_two_runs_are_overlaid_and_named_by_their_learning_rates(tmp_path):
     folder = write_dataset(tmp_path, (("train", 256, 0), ("t10k", 64, 1)))
     at = AppTest.from_file(PAGE).run(timeout=30)
     assert "Compare runs" not in [h.value for h in at.subheader]  # nothing ran yet
-    at.selectbox(key="train_dataset").set_value("mnist").run(timeout=30)
-    at.text_input(key="train_data_dir_mnist").set_value(str(folder))
-    at.number_input(key="train_epochs").set_value(1)
+    at.selectbox(key=TrainState.key("dataset")).set_value("mnist").run(timeout=30)
+    at.text_input(key=TrainState.key("data_dir", "mnist")).set_value(str(folder))
+    at.number_input(key=TrainState.key("epochs")).set_value(1)
     at = train_once(at.run(timeout=30), 0.9)
     assert not at.exception
     assert "Compare runs" in [h.value for h in at.subheader]

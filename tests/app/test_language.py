@@ -18,6 +18,7 @@ from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz.i18n import catalogue
+from lenet_viz.page_state import OutputSizeState, TrainState
 from tests.datasets import write_dataset
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -110,27 +111,27 @@ def _output_size_states(at: AppTest):
     """The Output size page in states that show its other texts: each layer type, errors, warnings."""
     yield "default"
     for kind in ("maxpool", "avgpool", "convtranspose"):
-        at.radio(key="os_kind").set_value(kind).run()
+        at.radio(key=OutputSizeState.key("kind")).set_value(kind).run()
         yield kind
-    at.radio(key="os_kind").set_value("maxpool").run()
-    at.toggle(key="os_ceil").set_value(True).run()
-    at.slider(key="os_stride").set_value(3).run()
+    at.radio(key=OutputSizeState.key("kind")).set_value("maxpool").run()
+    at.toggle(key=OutputSizeState.key("ceil_mode")).set_value(True).run()
+    at.slider(key=OutputSizeState.key("stride")).set_value(3).run()
     yield "ceil mode, a stride that skips cells"
-    at.radio(key="os_kind").set_value("conv").run()
-    at.slider(key="os_padding").set_value(0).run()
-    at.slider(key="os_kernel").set_value(32).run()
+    at.radio(key=OutputSizeState.key("kind")).set_value("conv").run()
+    at.slider(key=OutputSizeState.key("padding")).set_value(0).run()
+    at.slider(key=OutputSizeState.key("kernel")).set_value(32).run()
     yield "a kernel larger than the input"
-    at.slider(key="os_kernel").set_value(5).run()
-    at.toggle(key="os_square").set_value(False).run()
-    at.slider(key="os_width").set_value(9).run()
-    at.slider(key="os_stride").set_value(2).run()
+    at.slider(key=OutputSizeState.key("kernel")).set_value(5).run()
+    at.toggle(key=OutputSizeState.key("square")).set_value(False).run()
+    at.slider(key=OutputSizeState.key("width")).set_value(9).run()
+    at.slider(key=OutputSizeState.key("stride")).set_value(2).run()
     yield "height and width differ"
-    at.button(key="os_send").click().run()
+    at.button(key=OutputSizeState.key("send")).click().run()
     yield "sent to training"
-    at.number_input(key="os_b0_stride").set_value(2).run()
+    at.number_input(key=OutputSizeState.key("block", "0.stride")).set_value(2).run()
     yield "a network that drops cells"
-    at.number_input(key="os_b1_kernel").set_value(11).run()
-    at.number_input(key="os_b0_padding").set_value(0).run()
+    at.number_input(key=OutputSizeState.key("block", "1.kernel")).set_value(11).run()
+    at.number_input(key=OutputSizeState.key("block", "0.padding")).set_value(0).run()
     yield "a network that cannot be built"
 
 
@@ -178,11 +179,11 @@ def english_alerts(at: AppTest) -> list[str]:
 def test_a_finished_run_in_chinese(tmp_path):
     folder = write_dataset(tmp_path, (("train", 256, 0), ("t10k", 64, 1)))
     at = rendered_in_chinese("app_pages/train.py")
-    at.selectbox(key="train_dataset").set_value("mnist").run()
-    at.text_input(key="train_data_dir_mnist").set_value(str(folder)).run()
-    at.number_input(key="train_epochs").set_value(1).run()
+    at.selectbox(key=TrainState.key("dataset")).set_value("mnist").run()
+    at.text_input(key=TrainState.key("data_dir", "mnist")).set_value(str(folder)).run()
+    at.number_input(key=TrainState.key("epochs")).set_value(1).run()
     next(b for b in at.button if b.label == "开始").click().run()
-    session = at.session_state["training_session"]
+    session = at.session_state[TrainState.state_key()].run
     assert session.join(60)
     at.run()
     assert not at.exception
@@ -203,19 +204,19 @@ def test_feature_maps_in_chinese_in_each_input_mode():
 
 def test_switching_language_keeps_the_settings():
     at = app_in("en", "app_pages/output_size.py")
-    at.radio(key="os_kind").set_value("maxpool").run()
-    at.slider(key="os_kernel").set_value(3).run()
-    at.toggle(key="os_ceil").set_value(True).run()
-    at.number_input(key="os_b1_stride").set_value(2).run()
-    before = (at.slider(key="os_kernel").value, at.toggle(key="os_ceil").value,
-              at.number_input(key="os_b1_stride").value, [m.value for m in at.metric])
+    at.radio(key=OutputSizeState.key("kind")).set_value("maxpool").run()
+    at.slider(key=OutputSizeState.key("kernel")).set_value(3).run()
+    at.toggle(key=OutputSizeState.key("ceil_mode")).set_value(True).run()
+    at.number_input(key=OutputSizeState.key("block", "1.stride")).set_value(2).run()
+    before = (at.slider(key=OutputSizeState.key("kernel")).value, at.toggle(key=OutputSizeState.key("ceil_mode")).value,
+              at.number_input(key=OutputSizeState.key("block", "1.stride")).value, [m.value for m in at.metric])
     at.selectbox(key="_lang_choice").set_value("zh").run()
     assert at.title[0].value == "输出尺寸"
     assert at.query_params["lang"] in ("zh", ["zh"])
-    after = (at.slider(key="os_kernel").value, at.toggle(key="os_ceil").value,
-             at.number_input(key="os_b1_stride").value, [m.value for m in at.metric])
+    after = (at.slider(key=OutputSizeState.key("kernel")).value, at.toggle(key=OutputSizeState.key("ceil_mode")).value,
+             at.number_input(key=OutputSizeState.key("block", "1.stride")).value, [m.value for m in at.metric])
     assert after == before
-    assert at.radio(key="os_kind").value == "maxpool"
+    assert at.radio(key=OutputSizeState.key("kind")).value == "maxpool"
 
 
 def test_each_session_has_its_own_language():

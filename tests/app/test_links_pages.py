@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import settings
+from lenet_viz.page_state import OutputSizeState, ReplayState
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 OUTPUT = "Output size (H × W)"
@@ -28,11 +29,11 @@ def metric(at: AppTest, label: str) -> str:
 def test_a_link_sets_the_output_size_widgets():
     at = open_output_size(kind="maxpool", size="32", k="2", s="2", p="0", preset="modern",
                           b2="16,3,1,1,max,2,2", lang="en")
-    assert at.radio(key="os_kind").value == "maxpool"
-    assert at.slider(key="os_kernel").value == 2
+    assert at.radio(key=OutputSizeState.key("kind")).value == "maxpool"
+    assert at.slider(key=OutputSizeState.key("kernel")).value == 2
     assert metric(at, OUTPUT) == "16 × 16"
-    assert at.selectbox(key="os_preset").value == "modern"
-    assert at.number_input(key="os_b1_kernel").value == 3
+    assert at.selectbox(key=OutputSizeState.key("preset")).value == "modern"
+    assert at.number_input(key=OutputSizeState.key("block", "1.kernel")).value == 3
     assert not at.info  # nothing was wrong with the link
     # the URL now says the same (the language passed through), in the canonical short form
     assert dict(at.query_params) == {"kind": "maxpool", "size": "32", "k": "2", "s": "2", "p": "0",
@@ -41,8 +42,9 @@ def test_a_link_sets_the_output_size_widgets():
 
 def test_bad_values_fall_back_with_a_note():
     at = open_output_size(k="999", s="two", kind="lstm")
-    assert at.slider(key="os_kernel").value == 5 and at.slider(key="os_stride").value == 1
-    assert at.radio(key="os_kind").value == "conv"
+    assert at.slider(key=OutputSizeState.key("kernel")).value == 5
+    assert at.slider(key=OutputSizeState.key("stride")).value == 1
+    assert at.radio(key=OutputSizeState.key("kind")).value == "conv"
     note = at.info[0].value
     assert "k=999" in note and "s=two" in note and "kind=lstm" in note
     assert metric(at, OUTPUT) == "28 × 28"
@@ -50,12 +52,12 @@ def test_bad_values_fall_back_with_a_note():
 
 def test_changing_a_widget_updates_the_url_and_the_copy_link():
     at = open_output_size()
-    at.slider(key="os_kernel").set_value(3).run()
+    at.slider(key=OutputSizeState.key("kernel")).set_value(3).run()
     assert dict(at.query_params) == {"k": "3", "lang": "en"}  # the session's language goes with the link
     link = at.sidebar.code[0].value
     assert "/output_size?" in link and "k=3" in link and "lang=en" in link, link
-    at.toggle(key="os_square").set_value(False).run()
-    at.slider(key="os_width").set_value(20).run()
+    at.toggle(key=OutputSizeState.key("square")).set_value(False).run()
+    at.slider(key=OutputSizeState.key("width")).set_value(20).run()
     assert dict(at.query_params) == {"h": "28", "w": "20", "k": "3", "lang": "en"}
 
 
@@ -140,12 +142,12 @@ def test_bad_feature_maps_link_falls_back_with_a_note_and_widgets_write_back():
 @pytest.mark.slow
 def test_a_replay_link_opens_its_model_and_sample_and_writes_back():
     at = open_page("app_pages/replay.py", model="fashion", sample="5")
-    assert at.selectbox(key="replay_model").value.startswith("Fashion-MNIST")
-    assert at.radio(key="replay_input").value == "Sample"
-    assert at.selectbox(key="replay_sample_fashion-mnist").value == 5
+    assert at.selectbox(key=ReplayState.key("model")).value == "bundled:fashion"
+    assert at.radio(key=ReplayState.key("input")).value == "sample"
+    assert at.selectbox(key=ReplayState.key("sample", "fashion-mnist")).value == 5
     assert dict(at.query_params) == {"model": "fashion", "sample": "5", "lang": "en"}
-    at.selectbox(key="replay_sample_fashion-mnist").set_value(7).run()
+    at.selectbox(key=ReplayState.key("sample", "fashion-mnist")).set_value(7).run()
     assert at.sidebar.code[0].value.endswith("/replay?model=fashion&sample=7&lang=en")
     bad = open_page("app_pages/replay.py", model="resnet", sample="99")
     assert "resnet" in bad.info[0].value and "99" in bad.info[0].value
-    assert bad.selectbox(key="replay_model").value.startswith("Digits")
+    assert bad.selectbox(key=ReplayState.key("model")).value == "bundled:digits"

@@ -9,6 +9,7 @@ from torch import nn
 
 from lenet_viz import ui
 from lenet_viz.models import LeNetSpec, build_model, forward_all
+from lenet_viz.page_state import OutputSizeState, TrainState
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 OUTPUT = "Output size (H × W)"
@@ -44,21 +45,20 @@ def torch_shape(kind, height, width, kernel, stride, padding, dilation, ceil, ou
 
 
 def set_layer(at, kind, height, width, kernel, stride, padding, dilation, ceil=False, output_padding=0):
-    at.radio(key="os_kind").set_value(kind)
-    at.toggle(key="os_square").set_value(height == width)
+    at.radio(key=OutputSizeState.key("kind")).set_value(kind)
+    at.toggle(key=OutputSizeState.key("square")).set_value(height == width)
     at.run()
     if height == width:
-        at.slider(key="os_size").set_value(height)
+        at.slider(key=OutputSizeState.key("size")).set_value(height)
     else:
-        at.slider(key="os_height").set_value(height)
-        at.slider(key="os_width").set_value(width)
-    for key, value in [("os_kernel", kernel), ("os_stride", stride), ("os_padding", padding),
-                       ("os_dilation", dilation)]:
-        at.slider(key=key).set_value(value)
+        at.slider(key=OutputSizeState.key("height")).set_value(height)
+        at.slider(key=OutputSizeState.key("width")).set_value(width)
+    for name, value in [("kernel", kernel), ("stride", stride), ("padding", padding), ("dilation", dilation)]:
+        at.slider(key=OutputSizeState.key(name)).set_value(value)
     if kind in ("maxpool", "avgpool"):
-        at.toggle(key="os_ceil").set_value(ceil)
+        at.toggle(key=OutputSizeState.key("ceil_mode")).set_value(ceil)
     if kind == "convtranspose":
-        at.slider(key="os_output_padding").set_value(output_padding)
+        at.slider(key=OutputSizeState.key("output_padding")).set_value(output_padding)
     at.run()
     assert not at.exception
 
@@ -119,29 +119,30 @@ def test_unread_cells_are_warned_about(at):
 @pytest.mark.slow
 def test_stepping_moves_the_window(at):
     set_layer(at, "conv", 6, 6, 3, 1, 0, 1)
-    slider = at.slider(key="os_step")
+    slider = at.slider(key=OutputSizeState.key("step"))
     assert slider.max == 15
     slider.set_value(15).run()
     assert not at.exception
     assert any("Output cell (3, 3)" in c.value and "rows 3…5" in c.value for c in at.caption)
     set_layer(at, "conv", 4, 4, 3, 1, 0, 1)  # fewer positions: the step is clamped, no error
-    assert at.slider(key="os_step").value == 3
-    at.button(key="os_play").click().run()
-    assert not at.exception and at.session_state["os_playing"]
+    assert at.slider(key=OutputSizeState.key("step")).value == 3
+    at.button(key=OutputSizeState.key("play")).click().run()
+    assert not at.exception and at.session_state[OutputSizeState.state_key()].playing
 
 
 def test_non_square_input_starts_from_the_square_size(at):
-    at.slider(key="os_size").set_value(12).run()
-    at.toggle(key="os_square").set_value(False).run()
-    assert at.slider(key="os_height").value == 12 and at.slider(key="os_width").value == 12
-    at.slider(key="os_width").set_value(20).run()
+    at.slider(key=OutputSizeState.key("size")).set_value(12).run()
+    at.toggle(key=OutputSizeState.key("square")).set_value(False).run()
+    assert at.slider(key=OutputSizeState.key("height")).value == 12
+    assert at.slider(key=OutputSizeState.key("width")).value == 12
+    at.slider(key=OutputSizeState.key("width")).set_value(20).run()
     assert metric(at, OUTPUT) == "12 × 20"
 
 
 def lenet_block(at, index, **values):
     for field, value in values.items():
-        widget = at.selectbox(key=f"os_b{index}_{field}") if field == "pool" else at.number_input(
-            key=f"os_b{index}_{field}")
+        key = OutputSizeState.key("block", OutputSizeState.block_part(index, field))
+        widget = at.selectbox(key=key) if field == "pool" else at.number_input(key=key)
         widget.set_value(value)
     at.run()
     assert not at.exception
@@ -149,7 +150,7 @@ def lenet_block(at, index, **values):
 
 @pytest.mark.slow
 def test_lenet_table_matches_the_torch_model(at):
-    at.selectbox(key="os_preset").set_value("seed-nopad").run()
+    at.selectbox(key=OutputSizeState.key("preset")).set_value("seed-nopad").run()
     lenet_block(at, 0, out_channels=8, padding=1)
     lenet_block(at, 1, kernel=3, pool="max", pool_kernel=3, pool_stride=2)
     spec = LeNetSpec.from_dict({
@@ -169,25 +170,25 @@ def test_lenet_table_matches_the_torch_model(at):
     assert metric(at, "Parameters") == f"{sum(params.values()):,}"
     assert metric(at, "Flatten size") == f"{outputs[6][1].shape[1]:,}"
 
-    at.button(key="os_send").click().run()
+    at.button(key=OutputSizeState.key("send")).click().run()
     assert at.session_state[ui.CUSTOM_SPEC] == spec.to_dict()
     assert any("training page" in s.value for s in at.success)
     at.switch_page("app_pages/train.py").run()
-    assert at.selectbox(key="train_network").value == "custom"  # what was sent is what Start trains
+    assert at.selectbox(key=TrainState.key("network")).value == "custom"  # what was sent is what Start trains
 
 
 def test_impossible_lenet_names_the_broken_layer(at):
     lenet_block(at, 0, kernel=11, stride=6, padding=0)
     assert len(at.error) == 1 and "conv2 cannot be built on a 1×1 input" in at.error[0].value
-    assert not at.dataframe and "os_send" not in [b.key for b in at.button]  # nothing to train
+    assert not at.dataframe and OutputSizeState.key("send") not in [b.key for b in at.button]  # nothing to train
     lenet_block(at, 0, kernel=5, stride=1, padding=2)
     assert not at.error and metric(at, "Flatten size") == "400"
 
 
 def test_presets_load_into_the_editor(at):
-    at.selectbox(key="os_preset").set_value("modern").run()
-    assert at.selectbox(key="os_activation").value == "relu"
-    assert at.selectbox(key="os_b1_pool").value == "max"
+    at.selectbox(key=OutputSizeState.key("preset")).set_value("modern").run()
+    assert at.selectbox(key=OutputSizeState.key("activation")).value == "relu"
+    assert at.selectbox(key=OutputSizeState.key("block", "1.pool")).value == "max"
     assert metric(at, "Parameters") == "61,706"
 
 

@@ -15,6 +15,7 @@ from lenet_viz.history import Snapshot
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.netview_component import STATE, FeatureMapsState
 from lenet_viz.netview_payload import Drawing
+from lenet_viz.page_state import ReplayState
 
 PAGE = "../../app_pages/replay.py"
 STEPS = (0, 3, 10)
@@ -32,8 +33,11 @@ def run_bytes(snapshots: bool = True, dataset: str = "mnist") -> bytes:
     return checkpoint_bytes(model, spec, dataset, tuple("0123456789"), snapshots=kept if snapshots else ())
 
 
-def start(**state) -> AppTest:
+def start(replay: ReplayState | None = None, **state) -> AppTest:
+    """The page with ``state`` in the session (its stores, a drawing) and ``replay`` as its typed state."""
     at = AppTest.from_file(PAGE, default_timeout=60)
+    if replay is not None:
+        state[ReplayState.state_key()] = replay
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -61,22 +65,22 @@ def test_without_a_model_with_snapshots_the_page_says_how_to_get_one(no_bundled)
 def test_only_models_with_snapshots_are_offered(no_bundled):
     at = start(saved_models={"old run": run_bytes(snapshots=False), "new run": run_bytes()})
     assert not at.exception
-    assert at.selectbox(key="replay_model").options == ["Saved: new run"]
+    assert at.selectbox(key=ReplayState.key("model")).options == ["Saved: new run"]
     assert "3 snapshots, steps 0 to 10" in at.caption[1].value
 
 
 def test_a_saved_run_is_replayed_on_a_sample_with_every_snapshot_sent_once():
-    at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run")
+    at = start(saved_models={"run": run_bytes()}, replay=ReplayState(model="saved:run"))
     assert not at.exception
     data = sent(at)
     samples = model_store.load_samples("mnist")
-    index = at.selectbox(key="replay_sample_mnist").value
+    index = at.selectbox(key=ReplayState.key("sample", "mnist")).value
     assert data["input"] == samples.images[index].ravel().tolist()
     assert data["label"] == str(samples.labels[index]) and data["classes"] == list("0123456789")
     assert data["model"]["dtype"] == "float16" and len(data["model"]["weight_sets"]) == len(STEPS)
     assert [info["step"] for info in data["model"]["set_info"]] == list(STEPS)
     assert data["drawing_id"] is None  # the page holds no drawing: the view sends the browser's, if any
-    at.selectbox(key="replay_sample_mnist").set_value((index + 1) % len(samples.images)).run()
+    at.selectbox(key=ReplayState.key("sample", "mnist")).set_value((index + 1) % len(samples.images)).run()
     again = sent(at)
     assert again["model"] is None and again["model_id"] == data["model_id"]  # the page keeps the snapshots
     assert again["input"] != data["input"]
@@ -85,10 +89,10 @@ def test_a_saved_run_is_replayed_on_a_sample_with_every_snapshot_sent_once():
 def test_the_feature_maps_drawing_is_an_input():
     drawing = np.zeros((28, 28), np.uint8)
     drawing[4:24, 13:16] = 255  # a 1
-    at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run",
+    at = start(saved_models={"run": run_bytes()}, replay=ReplayState(model="saved:run"),
                **{STATE: FeatureMapsState(drawing=Drawing("d1", 28, drawing))})
-    assert "My drawing" in at.radio(key="replay_input").options
-    at.radio(key="replay_input").set_value("My drawing").run()
+    assert "My drawing" in at.radio(key=ReplayState.key("input")).options
+    at.radio(key=ReplayState.key("input")).set_value("drawing").run()
     assert not at.exception
     data = sent(at)
     assert data["input"] == drawing.ravel().tolist() and data["label"] is None
@@ -96,15 +100,15 @@ def test_the_feature_maps_drawing_is_an_input():
 
 
 def test_a_drawing_for_another_input_size_is_not_offered():
-    at = start(saved_models={"run": run_bytes()}, replay_model="Saved: run",
+    at = start(saved_models={"run": run_bytes()}, replay=ReplayState(model="saved:run"),
                **{STATE: FeatureMapsState(drawing=Drawing("d1", 32, np.zeros((32, 32), np.uint8)))})
-    assert at.radio(key="replay_input").options == ["Sample", "Upload"]
+    assert at.radio(key=ReplayState.key("input")).options == ["Sample", "Upload"]
 
 
 def test_without_samples_or_drawing_the_page_asks_for_a_picture(no_bundled):
     at = start(saved_models={"run": run_bytes(dataset="unknown")})
     assert not at.exception and not at.get("bidi_component")
-    assert at.radio(key="replay_input").options == ["Upload"]
+    assert at.radio(key=ReplayState.key("input")).options == ["Upload"]
     assert any("Upload a picture" in info.value for info in at.info)
 
 
@@ -116,14 +120,14 @@ needs_bundled = pytest.mark.skipif(
 @needs_bundled
 def test_switching_dataset_shows_its_samples_and_classes():
     at = start()
-    fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
+    fashion = next(f"bundled:{m.key}" for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
     digits = sent(at)
-    at.selectbox(key="replay_model").set_value(fashion).run()
+    at.selectbox(key=ReplayState.key("model")).set_value(fashion).run()
     assert not at.exception
     clothes = sent(at)
     assert "Sneaker" in clothes["classes"] and clothes["model_id"] != digits["model_id"]
     assert clothes["model"] is not None  # a new model: its snapshots travel once
     samples = model_store.load_samples("fashion-mnist")
-    index = at.selectbox(key="replay_sample_fashion-mnist").value
+    index = at.selectbox(key=ReplayState.key("sample", "fashion-mnist")).value
     assert clothes["input"] == samples.images[index].ravel().tolist()
     assert clothes["label"] == samples.classes[samples.labels[index]]

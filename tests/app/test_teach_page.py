@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet_viz import model_store, teach
 from lenet_viz import teach_component as tc
+from lenet_viz.page_state import ReplayState
 from lenet_viz.teach import Examples
 from tests.unit.test_teach import report as taught_report
 
@@ -123,10 +124,10 @@ def test_save_keeps_the_taught_network_where_the_other_pages_find_it():
     assert "Saved: Taught: 一 · △ · JB" in fm.selectbox(key="fm_model").options
     replay = AppTest.from_file("../../app_pages/replay.py", default_timeout=60)
     replay.session_state["saved_models"] = saved["saved_models"]
-    replay.session_state["replay_model"] = "Saved: Taught: 一 · △ · JB"
+    replay.session_state[ReplayState.state_key()] = ReplayState(model="saved:Taught: 一 · △ · JB")
     replay.run()
     assert not replay.exception and not replay.error
-    assert replay.selectbox(key="replay_model").value == "Saved: Taught: 一 · △ · JB"
+    assert replay.selectbox(key=ReplayState.key("model")).value == "saved:Taught: 一 · △ · JB"
 
 
 def test_a_bad_save_says_why_and_keeps_nothing():

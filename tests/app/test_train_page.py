@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet_viz import data, settings
 from lenet_viz.checkpoints import load_checkpoint
+from lenet_viz.page_state import TrainState
 from lenet_viz.run_slots import MAX_RUNS_ENV, SLOTS
 from lenet_viz.training import describe_device, pick_device
 from tests.datasets import write_dataset
@@ -33,8 +34,8 @@ def no_data_anywhere(tmp_path: Path, monkeypatch) -> Path:
 
 def page(folder: Path) -> AppTest:
     at = AppTest.from_file(PAGE).run(timeout=30)
-    at.selectbox(key="train_dataset").set_value("mnist").run(timeout=30)
-    at.text_input(key="train_data_dir_mnist").set_value(str(folder))
+    at.selectbox(key=TrainState.key("dataset")).set_value("mnist").run(timeout=30)
+    at.text_input(key=TrainState.key("data_dir", "mnist")).set_value(str(folder))
     return at.run(timeout=30)
 
 
@@ -52,13 +53,13 @@ def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tin
     at = page(tiny_folder)
     assert not at.exception
     assert any("MNIST found in" in c.value for c in at.caption)
-    at.selectbox(key="train_network").set_value("modern")
-    at.radio(key="train_optimizer").set_value("adam")
-    at.select_slider(key="train_batch_size").set_value(16)
-    at.number_input(key="train_epochs").set_value(50)
+    at.selectbox(key=TrainState.key("network")).set_value("modern")
+    at.radio(key=TrainState.key("optimizer")).set_value("adam")
+    at.select_slider(key=TrainState.key("batch_size")).set_value(16)
+    at.number_input(key=TrainState.key("epochs")).set_value(50)
     button(at.run(), "Start").click().run(timeout=30)
     assert not at.exception and not at.error
-    session = at.session_state["training_session"]
+    session = at.session_state[TrainState.state_key()].run
     try:
         assert button(at, "Start").disabled and not button(at, "Stop").disabled
         deadline, counts = time.monotonic() + 20, []
@@ -86,7 +87,7 @@ def test_start_shows_growing_curves_stop_keeps_the_network_and_save_lists_it(tin
     assert not button(at, "Continue").disabled and not button(at, "Start").disabled
     assert at.get("download_button")
 
-    at.text_input(key="train_save_label_1").set_value("my tiny net")
+    at.text_input(key=TrainState.key("save_label", 1)).set_value("my tiny net")
     button(at.run(), "Save").click().run(timeout=30)
     saved = at.session_state["saved_models"]
     assert list(saved) == ["my tiny net"]
@@ -123,7 +124,7 @@ def test_a_full_server_refuses_with_a_clear_message(tiny_folder, monkeypatch):
         SLOTS.release()
     assert not at.exception
     assert any("already training 1 network(s)" in e.value for e in at.error)
-    assert "training_session" not in at.session_state
+    assert TrainState.state_key() not in at.session_state or at.session_state[TrainState.state_key()].run is None
 
 
 def test_the_network_of_the_output_size_page_can_be_trained_and_a_wrong_one_is_refused(tiny_folder):
@@ -132,8 +133,8 @@ def test_the_network_of_the_output_size_page_can_be_trained_and_a_wrong_one_is_r
     at = AppTest.from_file(PAGE)
     at.session_state["custom_spec"] = PRESETS["seed-nopad"].to_dict()
     at.run(timeout=30)
-    assert "custom" in at.selectbox(key="train_network").options[-1]
-    at.selectbox(key="train_network").set_value("custom").run(timeout=30)
+    assert "custom" in at.selectbox(key=TrainState.key("network")).options[-1]
+    at.selectbox(key=TrainState.key("network")).set_value("custom").run(timeout=30)
     assert not at.warning and not button(at, "Start").disabled
     assert any(c.value.startswith("conv 6@5×5 → max pool 2 → conv 16@5×5") and "61,706 parameters" not in c.value
                for c in at.caption)  # what the custom network is (seed-nopad: 16·4·4 inputs, fewer parameters)
@@ -149,24 +150,24 @@ def test_each_dataset_has_its_own_data_folder(tiny_folder, monkeypatch):
     monkeypatch.delenv(data.DATA_ENV, raising=False)
     at = page(tiny_folder)
     assert any(f"MNIST found in `{tiny_folder}`" in c.value for c in at.caption)
-    at.selectbox(key="train_dataset").set_value("fashion-mnist").run(timeout=30)
-    assert at.text_input(key="train_data_dir_fashion-mnist").value == ""
+    at.selectbox(key=TrainState.key("dataset")).set_value("fashion-mnist").run(timeout=30)
+    assert at.text_input(key=TrainState.key("data_dir", "fashion-mnist")).value == ""
     assert not any(str(tiny_folder) in c.value for c in at.caption)
-    at.selectbox(key="train_dataset").set_value("mnist").run(timeout=30)
-    assert at.text_input(key="train_data_dir_mnist").value == str(tiny_folder)
+    at.selectbox(key=TrainState.key("dataset")).set_value("mnist").run(timeout=30)
+    assert at.text_input(key=TrainState.key("data_dir", "mnist")).value == str(tiny_folder)
 
 
 def test_the_learning_rate_fits_the_network_and_optimizer_and_any_positive_one_is_taken(tiny_folder):
     at = page(tiny_folder)
-    lr = "train_lr_sgd_sigmoid"
+    lr = TrainState.key("lr", "sgd_sigmoid")
     assert at.number_input(key=lr).value == 0.9  # the seed's recipe for its sigmoid LeNet
-    at.selectbox(key="train_network").set_value("modern").run(timeout=30)
-    assert at.number_input(key="train_lr_sgd_relu").value == 0.1  # 0.9 would kill its ReLUs
-    at.radio(key="train_optimizer").set_value("adam").run(timeout=30)
-    assert at.number_input(key="train_lr_adam_relu").value == 0.001
-    assert [o for o in at.radio(key="train_optimizer").options] == ["SGD", "Adam"]
-    at.number_input(key="train_lr_adam_relu").set_value(100.0).run(timeout=30)  # absurd, but the user's call
-    assert not at.exception and at.number_input(key="train_lr_adam_relu").value == 100.0
-    at.selectbox(key="train_network").set_value("classic")
-    at.radio(key="train_optimizer").set_value("sgd")
+    at.selectbox(key=TrainState.key("network")).set_value("modern").run(timeout=30)
+    assert at.number_input(key=TrainState.key("lr", "sgd_relu")).value == 0.1  # 0.9 would kill its ReLUs
+    at.radio(key=TrainState.key("optimizer")).set_value("adam").run(timeout=30)
+    assert at.number_input(key=TrainState.key("lr", "adam_relu")).value == 0.001
+    assert [o for o in at.radio(key=TrainState.key("optimizer")).options] == ["SGD", "Adam"]
+    at.number_input(key=TrainState.key("lr", "adam_relu")).set_value(100.0).run(timeout=30)  # absurd, but allowed
+    assert not at.exception and at.number_input(key=TrainState.key("lr", "adam_relu")).value == 100.0
+    at.selectbox(key=TrainState.key("network")).set_value("classic")
+    at.radio(key=TrainState.key("optimizer")).set_value("sgd")
     assert at.run(timeout=30).number_input(key=lr).value == 0.9

@@ -9,22 +9,25 @@ from streamlit.testing.v1 import AppTest
 
 from lenet_viz import netview_component as nv
 from lenet_viz.netview_payload import Drawing
+from lenet_viz.page_state import ReplayState, TrainState
 from tests.datasets import write_dataset
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
-def finished_run(tmp_path: Path, drawing: np.ndarray | None = None) -> AppTest:
+def finished_run(tmp_path: Path, drawing: np.ndarray | None = None, lang: str = "en") -> AppTest:
     folder = write_dataset(tmp_path, (("train", 256, 0), ("t10k", 64, 1)))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
     if drawing is not None:  # what the Feature maps page keeps of the drawing the browser sent
         at.session_state[nv.STATE] = nv.FeatureMapsState(drawing=Drawing("d1", drawing.shape[0], drawing))
     at.switch_page("app_pages/train.py").run()
-    at.selectbox(key="train_dataset").set_value("mnist").run()
-    at.text_input(key="train_data_dir_mnist").set_value(str(folder)).run()
-    at.number_input(key="train_epochs").set_value(1).run()
-    next(b for b in at.button if b.label == "Start").click().run()
-    session = at.session_state["training_session"]
+    at.selectbox(key=TrainState.key("dataset")).set_value("mnist").run()
+    at.text_input(key=TrainState.key("data_dir", "mnist")).set_value(str(folder)).run()
+    at.number_input(key=TrainState.key("epochs")).set_value(1).run()
+    at.button(key=TrainState.key("start")).click().run()
+    session = at.session_state[TrainState.state_key()].run
     deadline = time.monotonic() + 120
     while session.view().busy:
         assert time.monotonic() < deadline, "the one-epoch run did not finish"
@@ -41,13 +44,13 @@ def replay_button(at: AppTest):
 @pytest.mark.slow
 def test_replay_this_run_opens_the_replay_on_a_sample_and_saves_once(tmp_path):
     at = finished_run(tmp_path)
-    at.text_input(key="train_save_label_1").set_value("tiny").run()
+    at.text_input(key=TrainState.key("save_label", 1)).set_value("tiny").run()
     next(b for b in at.button if b.label == "Save").click().run()
     assert any("Training replay" in s.value for s in at.success)  # the Save message names the replay
     replay_button(at).click().run()
     assert not at.exception
-    assert at.selectbox(key="replay_model").value == "Saved: tiny"  # now on the replay page, with this run
-    assert at.radio(key="replay_input").value == "Sample"
+    assert at.selectbox(key=ReplayState.key("model")).value == "saved:tiny"  # now on the replay page, with this run
+    assert at.radio(key=ReplayState.key("input")).value == "sample"
     assert list(at.session_state["saved_models"]) == ["tiny"]  # Save then Replay: one copy
 
 
@@ -58,5 +61,16 @@ def test_replay_this_run_uses_the_feature_maps_drawing(tmp_path):
     at = finished_run(tmp_path, drawing)
     replay_button(at).click().run()
     assert not at.exception
-    assert at.selectbox(key="replay_model").value.startswith("Saved: ")
-    assert at.radio(key="replay_input").value == "My drawing"
+    assert at.selectbox(key=ReplayState.key("model")).value.startswith("saved:")
+    assert at.radio(key=ReplayState.key("input")).value == "drawing"
+
+
+@pytest.mark.slow
+def test_replay_this_run_in_chinese_opens_that_run(tmp_path):
+    """In Chinese the Replay picker shows "已保存：…": the jump names the run by its id, never by that text."""
+    at = finished_run(tmp_path, lang="zh")
+    at.text_input(key=TrainState.key("save_label", 1)).set_value("tiny").run()
+    next(b for b in at.button if b.label == "回放这次训练").click().run()
+    assert not at.exception
+    picker = at.selectbox(key=ReplayState.key("model"))
+    assert picker.options[picker.index] == "已保存：tiny"  # the run, not the bundled model listed first

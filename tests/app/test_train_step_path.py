@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lenet_viz.page_state import TrainState
 from tests.datasets import write_dataset
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "train.py")
@@ -15,12 +16,12 @@ PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "train.py")
 def test_the_summary_names_the_step_path(tmp_path: Path):
     folder = write_dataset(tmp_path, (("train", 512, 0), ("t10k", 128, 1)))
     at = AppTest.from_file(PAGE).run(timeout=30)
-    at.selectbox(key="train_dataset").set_value("mnist").run(timeout=30)
-    at.text_input(key="train_data_dir_mnist").set_value(str(folder)).run(timeout=30)
-    at.selectbox(key="train_network").set_value("classic")
-    at.number_input(key="train_epochs").set_value(1)
+    at.selectbox(key=TrainState.key("dataset")).set_value("mnist").run(timeout=30)
+    at.text_input(key=TrainState.key("data_dir", "mnist")).set_value(str(folder)).run(timeout=30)
+    at.selectbox(key=TrainState.key("network")).set_value("classic")
+    at.number_input(key=TrainState.key("epochs")).set_value(1)
     next(b for b in at.run(timeout=30).button if b.label == "Start").click().run(timeout=30)
-    session = at.session_state["training_session"]
+    session = at.session_state[TrainState.state_key()].run
     try:
         assert session.join(60)
     finally:

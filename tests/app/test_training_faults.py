@@ -19,6 +19,7 @@ from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint, save_checkp
 from lenet_viz.cli import main
 from lenet_viz.history import Progress
 from lenet_viz.models import PRESETS, build_model
+from lenet_viz.page_state import TrainState
 from lenet_viz.run_data import RunData, preset_name
 from lenet_viz.run_slots import RunRefused, RunSlots
 from lenet_viz.training import TrainConfig, train
@@ -67,7 +68,7 @@ def test_stop_during_the_first_step_leaves_a_session_the_page_can_draw(tiny_fold
     assert snap.status == "stopped" and "epoch 0.1" in snap.message
     assert [p.step for p in snap.history] == [1]  # the one step done is reported, as the message says
     assert s.slots.active == 0
-    at = tiny_folder_page(training_session=s)
+    at = tiny_folder_page(run=s)
     assert not at.exception, at.exception
     assert any("Stopped by request" in i.value for i in at.info)
     assert any(c.value.startswith("loss ") for c in at.code)  # the seed's summary of that one step
@@ -194,7 +195,7 @@ def test_out_of_memory_in_a_session_is_reported_saved_and_can_continue(tiny_fold
     assert snap.status == "error" and "Out of memory on cpu with batch 256" in snap.message
     assert slots.active == 0 and snap.history and snap.predictions is not None
     assert load_checkpoint(s.checkpoint()).history  # the weights learned so far can be saved
-    at = tiny_folder_page(training_session=s)
+    at = tiny_folder_page(run=s)
     assert not at.exception
     assert any("Out of memory" in e.value for e in at.error)
     assert any(b.label == "Save" for b in at.button)
@@ -263,14 +264,14 @@ def test_the_train_page_continues_a_saved_network(tiny_folder_page):
     s = TrainingSession(PRESETS["modern"], tiny_data(), "modern", RunSlots(lambda: 2))
     s.start(quick(epochs=1))
     assert s.join(30)
-    at = tiny_folder_page(saved_models={"my net": s.checkpoint()}, _train_network="classic")
+    at = tiny_folder_page(saved_models={"my net": s.checkpoint()})
     assert not at.exception
-    at.selectbox(key="train_resume_pick").set_value("my net")
+    at.selectbox(key=TrainState.key("resume_pick")).set_value("my net")
     next(b for b in at.run(timeout=30).button if b.label.startswith("Load")).click().run(timeout=30)
     assert not at.exception
     assert any("Loaded a modern network after 1.0 epochs" in m.value for m in at.success)
-    assert at.selectbox(key="train_network").value == "modern"
-    loaded = at.session_state["training_session"]
+    assert at.selectbox(key=TrainState.key("network")).value == "modern"
+    loaded = at.session_state[TrainState.state_key()].run
     assert loaded is not s and loaded.view().resumed
     cont = next(b for b in at.button if b.label == "Continue")
     assert not cont.disabled
@@ -343,10 +344,11 @@ def tiny_folder_page(tmp_path):
         write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", images)
         write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels)
 
-    def open_page(**state) -> AppTest:
+    def open_page(run=None, network: str = "classic", **state) -> AppTest:
+        """The page with this training ``run`` (and ``network`` chosen) and ``state`` in the session."""
         at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"))
-        at.session_state["train_dataset"] = "mnist"
-        at.session_state["train_data_dir_mnist"] = str(tmp_path)
+        at.session_state[TrainState.state_key()] = TrainState(dataset="mnist", data_dir={"mnist": str(tmp_path)},
+                                                              network=network, run=run)
         for key, value in state.items():
             at.session_state[key] = value
         return at.run(timeout=30)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import browser_page, screenshot, streamlit_server  # noqa: F401 (fixtures)
+from tests.browser.support import (  # noqa: F401 (fixtures)
+    browser_page,
+    new_context,
+    screenshot,
+    streamlit_server,
+    wait_idle,
+)
 from tests.datasets import DEBIAN_FASHION, requires
 
 # points drawn in the live curves (the page's first chart; results add more charts below it)
@@ -54,3 +60,39 @@ def test_train_watch_stop_save(browser_page, streamlit_server):  # noqa: F811
     assert page.get_by_role("option", name="classic").count() >= 1  # the saved model is offered
     page.keyboard.press("Escape")
     assert not errors, errors
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@requires(DEBIAN_FASHION, "Fashion-MNIST, the Train page's default dataset (apt-get install dataset-fashion-mnist)")
+def test_replay_this_run_in_chinese_opens_that_run(browser_page, streamlit_server):  # noqa: F811
+    """训练 → a short run → 回放这次训练: Training replay shows that run (it showed the bundled model, issue 21)."""
+    context = new_context(browser_page.context.browser, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(streamlit_server + "/train?lang=zh")
+        page.get_by_role("heading", name="训练 LeNet").wait_for(timeout=60_000)
+        page.get_by_text("只用一部分训练图片快速训练").click()
+        images = page.get_by_role("spinbutton", name="训练图片数")
+        images.fill("1000")
+        images.press("Enter")
+        epochs = page.get_by_role("spinbutton", name="迭代周期数")
+        epochs.fill("1")
+        epochs.press("Enter")
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="开始").click()
+        replay = page.get_by_role("button", name="回放这次训练")
+        replay.wait_for(timeout=120_000)
+        replay.click()
+        page.get_by_role("heading", name="训练回放").wait_for(timeout=60_000)
+        picker = page.get_by_role("combobox", name="模型")
+        picker.wait_for(timeout=60_000)
+        wait_idle(page)
+        screenshot(page, "zh-train-replay-this-run", full=True)
+        assert picker.input_value().startswith("已保存："), picker.input_value()  # this run, not the bundled model
+        assert page.get_by_test_id("stException").count() == 0
+        assert not errors, errors
+    finally:
+        context.close()

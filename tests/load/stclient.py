@@ -26,6 +26,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from lenet_viz.page_state import TrainState
+
 FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY  # others: a fragment's run, or st.rerun()
 
 
@@ -229,7 +231,7 @@ async def start_training(base_url: str, epochs: int = 50) -> Session:
     """A session on Train that starts a long run (the server's data folder decides the dataset size)."""
     session = Session(base_url, "train")
     await session.open()
-    session.set_int(session.find(key="train_epochs"), epochs)
+    session.set_int(session.find(key=TrainState.key("epochs")), epochs)
     await session.rerun()
     answer = await session.click(session.find(label="Start"))
     if answer.exceptions:
