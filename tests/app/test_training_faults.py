@@ -314,6 +314,7 @@ def test_a_killed_cli_run_resumes_from_its_last_epoch(idx_folder, tmp_path):
 
 @pytest.mark.slow
 def test_the_feature_maps_page_leaves_the_cached_bundled_model_as_it_was():
+    from lenet_viz import netview_component as nv
     from lenet_viz import ui
     from lenet_viz.model_store import bundled_models
 
@@ -323,6 +324,7 @@ def test_the_feature_maps_page_leaves_the_cached_bundled_model_as_it_was():
     reference = load_checkpoint(models[0].path).model.state_dict()
     at = AppTest.from_file(str(ROOT / "app_pages" / "feature_maps.py"))
     at.session_state["fm_source"] = "Sample"
+    at.session_state[nv.STATE] = nv.FeatureMapsState(inspecting=True)  # as after a click on a unit
     at.run(timeout=30)
     assert not at.exception
     at.selectbox(key="fm_unit_layer").set_value("conv1").run(timeout=30)  # the server-side inspector runs the model
