@@ -10,13 +10,21 @@ import streamlit as st
 from lenet_viz import activations, links, preprocess, ui
 from lenet_viz import netview_component as nv
 from lenet_viz.checkpoints import Checkpoint, CheckpointError
-from lenet_viz.figures import feature_maps as ff
 from lenet_viz.i18n import class_name, t
 from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_plan
 from lenet_viz.ui import tr
 
 PLOT = {"displayModeBar": False}
+
+
+def _figures():
+    """The page's Plotly figures, whose pandas and pyarrow a fresh server imports last: asked for only
+    below the view, so that a first visit sees the drawing pad while they load."""
+    ui.need(*ui.TABLES)
+    from lenet_viz.figures import feature_maps
+
+    return feature_maps
 
 
 def _position(where, axis: str, size: int, key: str) -> int:
@@ -175,6 +183,7 @@ def _inspector(image, missing: str) -> dict | None:
     if image is None:
         st.info(tr(missing))
         return None
+    ff = _figures()
     acts = activations.run(ckpt.model, spec, preprocess.to_tensor(image, spec.in_channels))
     names = {layer.name: ff.layer_title(layer, lang).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
     l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
@@ -222,6 +231,7 @@ live_view(None if prepared is None else prepared.image)
 
 with st.expander(tr("fm.kernels")):
     st.caption(tr("fm.kernels_note"))
+    ff = _figures()
     for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
         weights = getattr(ckpt.model, name).weight.detach().numpy()
         st.plotly_chart(ff.kernel_grid(name, weights, lang=lang), key=f"fm_kernel_{name}", config=PLOT)
