@@ -27,7 +27,7 @@ def _figures():
     return feature_maps
 
 
-def _position(where, axis: str, size: int, key: str) -> int:
+def _position(where, axis: str, size: int, key: str, locked: bool) -> int:
     """A slider over a map's rows or columns (``axis``: "row" or "column"; a map one cell wide has only
     position 0)."""
     label = tr(f"fm.{axis}")
@@ -35,7 +35,7 @@ def _position(where, axis: str, size: int, key: str) -> int:
         extent = tr("fm.one_cell_high" if axis == "row" else "fm.one_cell_wide")
         where.caption(tr("fm.one_cell", label=label, extent=extent))
         return 0
-    return where.slider(label, 0, size - 1, key=key)
+    return where.slider(label, 0, size - 1, key=key, disabled=locked)
 
 
 def _show(where, image, caption: str) -> None:
@@ -61,24 +61,27 @@ if isinstance(asked := ui.bundled_link_view("feature-maps"), links.FeatureMapsVi
     st.session_state["fm_source"] = asked.input.capitalize()
     st.session_state["fm_sample"] = asked.sample
 ui.show_link_notes("feature-maps")
+fixed = ui.teacher_controls("feature-maps")
 sources: dict[str, object] = {m.label: m for m in bundled}
 sources.update({ui.model_choice("fm.saved", label=label): data for label, data in ui.saved_models().items()})
 sources.update(ui.uploaded_models())
 model_col, upload_col = st.columns([2, 1])
-with upload_col.expander(tr("fm.upload_checkpoint")):
-    st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key="fm_checkpoint_file",
-                     on_change=ui.upload_checkpoint,
-                     args=("fm_checkpoint_file", "fm_model", "fm_checkpoint_error"))
-    if error := st.session_state.get("fm_checkpoint_error"):
-        st.error(tr("fm.checkpoint_error", error=error))
+if not fixed.hidden("model"):
+    with upload_col.expander(tr("fm.upload_checkpoint")):
+        st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key="fm_checkpoint_file",
+                         on_change=ui.upload_checkpoint, disabled=fixed.locked("model"),
+                         args=("fm_checkpoint_file", "fm_model", "fm_checkpoint_error"))
+        if error := st.session_state.get("fm_checkpoint_error"):
+            st.error(tr("fm.checkpoint_error", error=error))
 if not sources:
     st.warning(tr("fm.no_model"))
     st.stop()
 if st.session_state.get("fm_model") not in sources:
     st.session_state["fm_model"] = next(iter(sources))
 with model_col:
-    choice = st.selectbox(tr("fm.model"), list(sources), key="fm_model",
-                          format_func=lambda choice: ui.model_title(choice, lang))
+    choice = ui.hold("fm_model") if fixed.hidden("model") else st.selectbox(
+        tr("fm.model"), list(sources), key="fm_model", disabled=fixed.locked("model"),
+        format_func=lambda choice: ui.model_title(choice, lang))
     source = sources[choice]
     try:
         ckpt: Checkpoint = (ui.load_bundled(str(source.path)) if isinstance(source, BundledModel)
@@ -95,9 +98,12 @@ thing = "garment" if fashion else "digit"  # fm.a_<thing> and fm.<thing> in the 
 fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 
 # --- Input -------------------------------------------------------------------------------------
-mode = st.radio(tr("fm.input"), MODES, horizontal=True, key="fm_source",
-                format_func=lambda m: t(f"fm.source.{m.lower()}", lang),
-                captions=[tr(f"fm.source.{m.lower()}_caption") for m in MODES])
+if st.session_state.get("fm_source") not in MODES:
+    st.session_state["fm_source"] = MODES[0]
+mode = ui.hold("fm_source") if fixed.hidden("input") else st.radio(
+    tr("fm.input"), MODES, horizontal=True, key="fm_source", disabled=fixed.locked("input"),
+    format_func=lambda m: t(f"fm.source.{m.lower()}", lang),
+    captions=[tr(f"fm.source.{m.lower()}_caption") for m in MODES])
 samples = _samples(ckpt.dataset)
 if samples is not None and st.session_state.get("fm_sample", 0) >= len(samples.images):
     st.session_state["fm_sample"] = 0
@@ -115,9 +121,11 @@ if mode == "Draw":
 elif mode == "Sample":
     if samples is None:
         notes.info(tr("fm.no_samples", dataset=ckpt.dataset or tr("fm.this_model")))
+    elif fixed.hidden("sample"):
+        shown_sample = ui.hold("fm_sample", 0)
     else:
         shown_sample = notes.selectbox(
-            tr("fm.test_image"), range(len(samples.images)), key="fm_sample",
+            tr("fm.test_image"), range(len(samples.images)), key="fm_sample", disabled=fixed.locked("sample"),
             format_func=lambda i: t("fm.sample_option", lang, label=class_name(ckpt.classes[samples.labels[i]], lang),
                                     index=samples.indices[i]))
         notes.caption(tr("fm.samples_note", count=len(samples.images), dataset=ckpt.dataset))
@@ -170,7 +178,11 @@ def _close_inspector() -> None:
 
 def _inspector(image, missing: str) -> dict | None:
     """The unit inspector: closed (computing nothing) until a click on a unit opens it; returns the
-    inspected unit, for the view to mark."""
+    inspected unit, for the view to mark. Absent when a teacher's link hides it; its pickers greyed out
+    when the link locks it (a click on a unit still chooses one)."""
+    if fixed.hidden("inspector"):
+        return None
+    locked = fixed.locked("inspector")
     state = nv.page_state()
     st.subheader(tr("fm.inspect"))
     if state.problem is not None:
@@ -189,7 +201,8 @@ def _inspector(image, missing: str) -> dict | None:
     l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
     if st.session_state.get("fm_unit_layer") not in names:
         st.session_state["fm_unit_layer"] = next(iter(names))
-    layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key="fm_unit_layer")
+    layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key="fm_unit_layer",
+                                 disabled=locked)
     channels, height, width = acts[layer_name].values.shape
     if st.session_state.setdefault("fm_unit_map", 0) >= channels:
         st.session_state["fm_unit_map"] = 0
@@ -202,9 +215,9 @@ def _inspector(image, missing: str) -> dict | None:
         strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
         st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
         state.inspected_input = input_key
-    map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map")
-    row = _position(r_col, "row", height, "fm_unit_row")
-    col_ = _position(c_col, "column", width, "fm_unit_col")
+    map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map", disabled=locked)
+    row = _position(r_col, "row", height, "fm_unit_row", locked)
+    col_ = _position(c_col, "column", width, "fm_unit_col", locked)
     unit = activations.explain_unit(ckpt.model, spec, acts, layer_name, int(map_), int(row), int(col_))
     st.latex(activations.formula_latex(unit))
     st.caption(tr("fm.unit_value", value=f"{unit.value:.4f}", name=f"{layer_name}[{unit.map}, {unit.row}, {unit.col}]"))
@@ -229,9 +242,10 @@ def live_view(shown) -> None:
 
 live_view(None if prepared is None else prepared.image)
 
-with st.expander(tr("fm.kernels")):
-    st.caption(tr("fm.kernels_note"))
-    ff = _figures()
-    for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
-        weights = getattr(ckpt.model, name).weight.detach().numpy()
-        st.plotly_chart(ff.kernel_grid(name, weights, lang=lang), key=f"fm_kernel_{name}", config=PLOT)
+if not fixed.hidden("kernels"):
+    with st.expander(tr("fm.kernels")):
+        st.caption(tr("fm.kernels_note"))
+        ff = _figures()
+        for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
+            weights = getattr(ckpt.model, name).weight.detach().numpy()
+            st.plotly_chart(ff.kernel_grid(name, weights, lang=lang), key=f"fm_kernel_{name}", config=PLOT)

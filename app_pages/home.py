@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from lenet_viz.ui import page_file, share_view, tr
+from lenet_viz.ui import link_from_url, page_file, share_view, show_link_notes, teacher_controls, tr
 
 st.title("lenet-viz")
+link_from_url("home")  # no settings: only what a teacher's link hides (the page list)
+show_link_notes("home")
+teacher_controls("home")
 st.markdown(tr("home.intro"))
 left, middle, right = st.columns(3)
 with left:

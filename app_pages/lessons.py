@@ -2,7 +2,8 @@
 
 Thin: the questions, answers and checks are :mod:`lenet_viz.lessons`; this page draws the answer
 boxes, the Check button and the reveal, keeps this session's progress, and reads and writes the
-link (``/lessons?lesson=…&q=…&seed=…&hide=…&lock=…&lang=…``, see the README).
+link (``/lessons?lesson=…&q=…&seed=…&hide=…&lock=…&lang=…``, see the README; the sidebar's link box
+builds a teacher's link, as on every page).
 """
 
 import numpy as np
@@ -12,11 +13,11 @@ from lenet_viz import compare_section, lessons, links, preprocess, ui
 from lenet_viz import netview_component as nv
 from lenet_viz.data import DATASETS
 from lenet_viz.errors import LenetVizError
-from lenet_viz.i18n import LANG_NAMES, LANGS, localize, t
+from lenet_viz.i18n import localize, t
 from lenet_viz.lessons.core import format_number
 from lenet_viz.ui import tr
 
-PICK, PROGRESS, CONTROLS = "lesson_pick", "lesson_progress", "lesson_controls"
+PICK, PROGRESS = "lesson_pick", "lesson_progress"
 PLOT = {"displayModeBar": False}
 
 
@@ -28,8 +29,8 @@ def seed_key(lesson: str, kind: str) -> str:
     return f"lesson_seed_{lesson}_{kind}"
 
 
-def apply_link() -> None:
-    """Before the widgets: set lesson, question, seed and the hidden or locked controls from a new link."""
+def apply_link() -> links.Controls:
+    """Before the widgets: set lesson, question and seed from a new link; the controls it hides or locks."""
     view = ui.link_from_url("lessons")
     if isinstance(view, links.LessonsView):
         state = st.session_state
@@ -38,17 +39,17 @@ def apply_link() -> None:
         state[kind_key(view.lesson)] = kind
         if view.seed is not None:
             state[seed_key(view.lesson, kind)] = view.seed
-        state[CONTROLS] = (view.hide, view.lock)
     ui.show_link_notes("lessons")
+    return ui.teacher_controls("lessons")
 
 
-def picker(control: str, label: str, options, key: str, hidden: frozenset, locked: frozenset, **kwargs) -> str:
+def picker(control: str, label: str, options, key: str, fixed: links.Controls, **kwargs) -> str:
     """A lesson or question picker, unless a teacher's link hides it (its value stays) or locks it."""
     if key not in st.session_state or st.session_state[key] not in options:
         st.session_state[key] = options[0]
-    if control in hidden:
-        return st.session_state[key]
-    return st.radio(label, options, key=key, disabled=control in locked, horizontal=True, **kwargs)
+    if fixed.hidden(control):
+        return ui.hold(key)
+    return st.radio(label, options, key=key, disabled=fixed.locked(control), horizontal=True, **kwargs)
 
 
 def network_inputs():
@@ -185,9 +186,9 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         st.plotly_chart(compare_curves(records, lang), width="stretch", key=f"lesson_curves_{question.id}")
 
 
-def progress_section(hidden: frozenset, locked: frozenset) -> None:
+def progress_section(fixed: links.Controls) -> None:
     """What this session has done per lesson, and Reset (not when a teacher's link locks progress)."""
-    if "progress" in hidden:
+    if fixed.hidden("progress"):
         return
     progress: lessons.LessonProgress = st.session_state.setdefault(PROGRESS, lessons.LessonProgress())
     with st.expander(tr("lesson.progress_heading"), icon=":material/checklist:"):
@@ -195,44 +196,25 @@ def progress_section(hidden: frozenset, locked: frozenset) -> None:
             done, first = progress.summary(lesson)
             st.markdown("- " + tr("lesson.progress", lesson=tr(f"lesson.name.{lesson}"), done=done, first=first))
         if st.button(tr("lesson.reset"), icon=":material/restart_alt:", key="lesson_reset",
-                     disabled="progress" in locked):
+                     disabled=fixed.locked("progress")):
             progress.reset()
             for key in [k for k in st.session_state if str(k).startswith("lesson_revealed_")]:
                 del st.session_state[key]
             st.rerun()
 
 
-def teacher_link(view: links.LessonsView) -> None:
-    """Build a link to this question for a class: language, hidden and locked controls."""
-    with st.expander(tr("lesson.link.heading"), icon=":material/school:"):
-        st.caption(tr("lesson.link.help"))
-        names = {c: tr(f"lesson.control.{c}") for c in links.CONTROLS}
-        hide = st.multiselect(tr("lesson.link.hide"), links.CONTROLS, format_func=names.get, key="lesson_link_hide")
-        lock = st.multiselect(tr("lesson.link.lock"), links.CONTROLS, format_func=names.get, key="lesson_link_lock")
-        language = st.radio(tr("lesson.link.language"), LANGS, format_func=LANG_NAMES.get, horizontal=True,
-                            key="lesson_link_lang", index=LANGS.index(ui.lang()))
-        asked = links.LessonsView(view.lesson, view.question, view.seed, frozenset(hide), frozenset(lock))
-        st.code(links.build_url(ui.app_base_url(), "lessons", links.view_query(asked, language)), language=None,
-                wrap_lines=True)
-
-
 def main() -> None:
     lang = ui.lang()
     st.title(tr("lesson.title"))
     st.caption(tr("lesson.intro"))
-    apply_link()
-    hidden, locked = st.session_state.get(CONTROLS, (frozenset(), frozenset()))
-    if "nav" in hidden:
-        st.html("<style>[data-testid='stSidebarNav']{display:none}</style>")
-    if hidden or locked:
-        st.caption(tr("lesson.locked"))
-    lesson = picker("lesson", tr("lesson.pick_lesson"), tuple(lessons.LESSONS), PICK, hidden, locked,
+    fixed = apply_link()
+    lesson = picker("lesson", tr("lesson.pick_lesson"), tuple(lessons.LESSONS), PICK, fixed,
                     format_func=lambda name: t(f"lesson.name.{name}", lang))  # bound: also called outside this run
     kinds = lessons.LESSONS[lesson]
-    kind = picker("question", tr("lesson.pick_kind"), kinds, kind_key(lesson), hidden, locked,
+    kind = picker("question", tr("lesson.pick_kind"), kinds, kind_key(lesson), fixed,
                   format_func=lambda name: t(f"lesson.kind.{name}", lang))
     seed = st.session_state.setdefault(seed_key(lesson, kind), lessons.new_seed())
-    ui.share_view("lessons", links.LessonsView(lesson, kind, seed, hidden, locked))
+    ui.share_view("lessons", links.LessonsView(lesson, kind, seed))
 
     context = {}
     if kind in lessons.NEEDS_NETWORK:
@@ -243,8 +225,8 @@ def main() -> None:
     question = lessons.generate(lesson, kind, seed, **context)
     head, new = st.columns([3, 1], vertical_alignment="center")
     head.caption(tr("lesson.question_id", id=question.id))
-    if "new" not in hidden and new.button(tr("lesson.new"), icon=":material/casino:", disabled="new" in locked,
-                                         key="lesson_new"):
+    if not fixed.hidden("new") and new.button(tr("lesson.new"), icon=":material/casino:",
+                                              disabled=fixed.locked("new"), key="lesson_new"):
         st.session_state[seed_key(lesson, kind)] = lessons.new_seed()
         st.rerun()
     with st.container(border=True):
@@ -254,9 +236,7 @@ def main() -> None:
             on_check(question, given, lang)
     if revealed := st.session_state.get(f"lesson_revealed_{question.id}"):
         reveal(*revealed, lang)
-    progress_section(hidden, locked)
-    if not (hidden or locked):
-        teacher_link(links.LessonsView(lesson, kind, seed))
+    progress_section(fixed)
 
 
 main()

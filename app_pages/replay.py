@@ -54,22 +54,25 @@ if isinstance(asked := ui.bundled_link_view("replay"), links.ReplayView) and bun
         values.update(input="sample", sample={model.dataset: asked.sample})
     ui.jump(Jump("replay", values), switch=False)
 ui.show_link_notes("replay")
+fixed = ui.teacher_controls("replay")
 state = ui.page_state(ReplayState)
 models = {mid: ckpt for mid, source in ui.model_sources().items() if (ckpt := _load(source)) and ckpt.snapshots}
 
 model_col, upload_col = st.columns([2, 1])
-with upload_col.expander(tr("fm.upload_checkpoint")):
-    st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key=ReplayState.key("file"),
-                     on_change=_checkpoint_uploaded)
-    if state.error:
-        st.error(state.error)
+if not fixed.hidden("model"):
+    with upload_col.expander(tr("fm.upload_checkpoint")):
+        st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key=ReplayState.key("file"),
+                         on_change=_checkpoint_uploaded, disabled=fixed.locked("model"))
+        if state.error:
+            st.error(state.error)
 if not models:
     model_col.info(tr("replay.none"), icon=":material/history:")
     st.stop()
 with model_col:
-    choice = st.selectbox(tr("fm.model"), list(models), help=tr("replay.model_help"),
-                          key=ui.bind(state, "model", default=next(iter(models)), options=models),
-                          format_func=lambda choice: ui.model_name(choice, lang))
+    model_key = ui.bind(state, "model", default=next(iter(models)), options=models)
+    choice = state.model if fixed.hidden("model") else st.selectbox(
+        tr("fm.model"), list(models), help=tr("replay.model_help"), key=model_key, disabled=fixed.locked("model"),
+        format_func=lambda choice: ui.model_name(choice, lang))
     ckpt = models[choice]
     first, last = ckpt.snapshots[0], ckpt.snapshots[-1]
     st.caption(tr("replay.model_note", count=len(ckpt.snapshots), first=f"{first.step:,}", last=f"{last.step:,}",
@@ -83,8 +86,10 @@ captions = {"sample": tr("replay.source.sample_caption"), "drawing": tr("replay.
             "upload": tr("fm.source.upload_caption")}
 inputs = [i for i, there in (("sample", samples is not None), ("drawing", drawn is not None), ("upload", True))
           if there]
-mode = st.radio(tr("fm.input"), inputs, horizontal=True, key=ui.bind(state, "input", default=inputs[0], options=inputs),
-                captions=[captions[i] for i in inputs], format_func=lambda i: t(SOURCE_KEYS[i], lang))
+input_key = ui.bind(state, "input", default=inputs[0], options=inputs)
+mode = state.input if fixed.hidden("input") else st.radio(
+    tr("fm.input"), inputs, horizontal=True, key=input_key, disabled=fixed.locked("input"),
+    captions=[captions[i] for i in inputs], format_func=lambda i: t(SOURCE_KEYS[i], lang))
 label = None
 if samples is not None and not 0 <= state.sample.get(ckpt.dataset, -1) < len(samples.images):
     state.sample[ckpt.dataset] = example_index(samples)
@@ -95,10 +100,11 @@ ui.share_view("replay", links.ReplayView(bundled_key, state.sample.get(ckpt.data
                                                         ("link.private_replay_input", mode != "sample"))
                                if missing) or None)
 if mode == "sample":
-    index = st.selectbox(tr("fm.test_image"), range(len(samples.images)), key=ui.bind(state, "sample", ckpt.dataset),
-                         format_func=lambda i: t("fm.sample_option", lang,
-                                                 label=class_name(ckpt.classes[samples.labels[i]], lang),
-                                                 index=samples.indices[i]))
+    sample_key = ui.bind(state, "sample", ckpt.dataset)
+    index = state.sample[ckpt.dataset] if fixed.hidden("sample") else st.selectbox(
+        tr("fm.test_image"), range(len(samples.images)), key=sample_key, disabled=fixed.locked("sample"),
+        format_func=lambda i: t("fm.sample_option", lang, label=class_name(ckpt.classes[samples.labels[i]], lang),
+                                index=samples.indices[i]))
     image = preprocess.as_input(samples.images[index], size).image
     label = class_name(ckpt.classes[samples.labels[index]], lang)
 elif mode == "drawing":

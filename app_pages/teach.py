@@ -14,6 +14,9 @@ from lenet_viz.ui import tr
 lang = ui.lang()
 st.title(tr("teach.title"))
 st.caption(tr("teach.intro"))
+ui.link_from_url("teach")  # no link view: only what a teacher's link hides (the page list)
+ui.show_link_notes("teach")
+ui.teacher_controls("teach")
 with st.expander(tr("teach.restore")):
     st.file_uploader(tr("teach.zip_file"), type=["zip"], key=tc.FILE, on_change=tc.restore_upload)
 if said := tc.notice():

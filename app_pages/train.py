@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from lenet_viz import links, preprocess, ui
 from lenet_viz import netview_component as nv
-from lenet_viz import preprocess, ui
 from lenet_viz.advice import default_lr
 from lenet_viz.checkpoints import check_upload
 from lenet_viz.compare_section import compare_runs
@@ -112,10 +112,15 @@ def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None
            tr("train.loaded", name=name))
 
 
-def data_settings(state: TrainState, busy: bool) -> tuple[str, str, int | None]:
-    """Dataset, its folder and the subset size."""
+def data_settings(state: TrainState, busy: bool, fixed: links.Controls) -> tuple[str, str, int | None]:
+    """Dataset, its folder and the subset size (one control of a teacher's link: ``dataset``)."""
+    busy = busy or fixed.locked("dataset")
+    dataset_key = ui.bind(state, "dataset", default="fashion-mnist", options=DATASET_NAMES)
+    if fixed.hidden("dataset"):
+        ui.bind(state, "data_dir", state.dataset, default=os.environ.get(DATA_ENV, ""))
+        return state.dataset, state.data_dir[state.dataset].strip(), state.subset if state.use_subset else None
     dataset = st.selectbox(tr("train.dataset"), list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
-                           key=ui.bind(state, "dataset", default="fashion-mnist", options=DATASET_NAMES))
+                           key=dataset_key)
     data_dir = st.text_input(tr("train.data_dir", dataset=DATASET_NAMES[dataset]), disabled=busy,
                              placeholder=tr("train.data_dir_placeholder"), help=tr("train.data_dir_help", env=DATA_ENV),
                              key=ui.bind(state, "data_dir", dataset, default=os.environ.get(DATA_ENV, ""))).strip()
@@ -125,7 +130,7 @@ def data_settings(state: TrainState, busy: bool) -> tuple[str, str, int | None]:
     return dataset, data_dir, subset if use_subset else None
 
 
-def network_settings(state: TrainState, busy: bool) -> tuple[str, LeNetSpec]:
+def network_settings(state: TrainState, busy: bool, fixed: links.Controls) -> tuple[str, LeNetSpec]:
     """The network to train: a preset, or the one built on the Output size page."""
     try:
         custom = ui.custom_spec()
@@ -134,31 +139,45 @@ def network_settings(state: TrainState, busy: bool) -> tuple[str, LeNetSpec]:
         st.warning(tr("train.custom_error", reason=exc))
     networks = [n for n in NETWORKS if n != "custom" or custom]
     lang = ui.lang()  # bound now: a format_func may also be called outside this run
-    network = st.selectbox(tr("train.network"), networks, format_func=lambda n: t(f"train.network.{n}", lang),
-                           disabled=busy, key=ui.bind(state, "network", default="classic", options=networks))
+    network_key = ui.bind(state, "network", default="classic", options=networks)
+    network = state.network if fixed.hidden("network") else st.selectbox(
+        tr("train.network"), networks, format_func=lambda n: t(f"train.network.{n}", lang),
+        disabled=busy or fixed.locked("network"), key=network_key)
     spec = custom if network == "custom" else PRESETS[network]
     st.caption(tr("train.parameters", description=describe(spec, ui.lang()),
                   count=f"{layer_plan(spec).total_params:,}"))
     return network, spec
 
 
-def run_config(state: TrainState, spec: LeNetSpec, busy: bool) -> TrainConfig:
-    """Optimizer, learning rate, batch size, epochs and device."""
-    optimizer = st.radio(tr("train.optimizer"), list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True,
-                         disabled=busy, key=ui.bind(state, "optimizer", default="sgd", options=OPTIMIZERS))
-    lr = st.number_input(tr("train.lr"), min_value=1e-6, step=0.1 if optimizer == "sgd" else 0.0005, format="%g",
-                         disabled=busy, help=tr("train.lr_help"),
-                         key=ui.bind(state, "lr", f"{optimizer}_{spec.activation}",
-                                     default=default_lr(optimizer, spec.activation)))
-    batch_size = st.select_slider(tr("train.batch_size"), [16, 32, 64, 128, 256, 512, 1024], disabled=busy,
-                                  key=ui.bind(state, "batch_size"))
-    epochs = int(st.number_input(tr("train.epochs"), min_value=1, max_value=MAX_EPOCHS, disabled=busy,
-                                 key=ui.bind(state, "epochs")))
+def run_config(state: TrainState, spec: LeNetSpec, busy: bool, fixed: links.Controls) -> TrainConfig:
+    """Optimizer and its learning rate, batch size, epochs and device; those a teacher's link hides keep
+    their values."""
+    optimizer_key = ui.bind(state, "optimizer", default="sgd", options=OPTIMIZERS)
+    lr_entry = f"{state.optimizer}_{spec.activation}"
+    lr_key = ui.bind(state, "lr", lr_entry, default=default_lr(state.optimizer, spec.activation))
+    if fixed.hidden("optimizer"):
+        optimizer, lr = state.optimizer, state.lr[lr_entry]
+    else:
+        locked = busy or fixed.locked("optimizer")
+        optimizer = st.radio(tr("train.optimizer"), list(OPTIMIZERS), format_func=OPTIMIZERS.get, horizontal=True,
+                             disabled=locked, key=optimizer_key)
+        lr = st.number_input(tr("train.lr"), min_value=1e-6, step=0.1 if optimizer == "sgd" else 0.0005, format="%g",
+                             disabled=locked, help=tr("train.lr_help"), key=lr_key)
+    batch_key = ui.bind(state, "batch_size")
+    batch_size = state.batch_size if fixed.hidden("batch_size") else st.select_slider(
+        tr("train.batch_size"), [16, 32, 64, 128, 256, 512, 1024], disabled=busy or fixed.locked("batch_size"),
+        key=batch_key)
+    epochs_key = ui.bind(state, "epochs")
+    epochs = state.epochs if fixed.hidden("epochs") else int(st.number_input(
+        tr("train.epochs"), min_value=1, max_value=MAX_EPOCHS, disabled=busy or fixed.locked("epochs"), key=epochs_key))
     devices = available_devices()
-    device = st.selectbox(tr("train.device"), devices, disabled=busy,
-                          key=ui.bind(state, "device", default="auto", options=devices))
-    st.caption(tr("train.device_note", device=describe_device(pick_device("auto")), active=SLOTS.active,
-                  limit=max_runs()))
+    device_key = ui.bind(state, "device", default="auto", options=devices)
+    if fixed.hidden("device"):
+        device = state.device
+    else:
+        device = st.selectbox(tr("train.device"), devices, disabled=busy or fixed.locked("device"), key=device_key)
+        st.caption(tr("train.device_note", device=describe_device(pick_device("auto")), active=SLOTS.active,
+                      limit=max_runs()))
     return TrainConfig(epochs=epochs, lr=float(lr), batch_size=int(batch_size), optimizer=optimizer, device=device)
 
 
@@ -200,15 +219,16 @@ def continue_saved(settings: RunSettings, busy: bool) -> None:
                   on_click=load_to_continue, args=(settings, chosen, upload is not None))
 
 
-def settings_column(state: TrainState, busy: bool) -> tuple[RunSettings, bool]:
+def settings_column(state: TrainState, busy: bool, fixed: links.Controls) -> tuple[RunSettings, bool]:
     """Every setting of a run; and whether one can start (data there, network trainable)."""
-    dataset, data_dir, subset = data_settings(state, busy)
-    network, spec = network_settings(state, busy)
-    settings = RunSettings(dataset, data_dir, subset, network, spec, run_config(state, spec, busy))
+    dataset, data_dir, subset = data_settings(state, busy, fixed)
+    network, spec = network_settings(state, busy, fixed)
+    settings = RunSettings(dataset, data_dir, subset, network, spec, run_config(state, spec, busy, fixed))
     found = data_found(dataset, data_dir, busy)
     if problem := trainable_problem(spec):
         st.warning(localize(problem, ui.lang()))
-    continue_saved(settings, busy)
+    if not fixed.hidden("resume"):
+        continue_saved(settings, busy or fixed.locked("resume"))
     return settings, found and not problem
 
 
@@ -314,8 +334,9 @@ def _open_replay(run: TrainingSession, saved: str) -> None:
     ui.jump(Jump("replay", {"model": model_id(SAVED, saved), "input": "drawing" if drawn else "sample"}))
 
 
-def keep_network(state: TrainState, view: SessionView) -> None:
-    """Save the network in this session (Feature maps and Training replay list it), replay it, or download it."""
+def keep_network(state: TrainState, view: SessionView, locked: bool) -> None:
+    """Save the network in this session (Feature maps and Training replay list it), replay it, or download it
+    (all greyed out when a teacher's link locks them)."""
     run = state.run
     st.markdown(tr("train.keep"))
     test_acc = last_test_acc(view.history)
@@ -323,20 +344,21 @@ def keep_network(state: TrainState, view: SessionView) -> None:
     default_label = tr("train.save_label", network=run.network, dataset=DATASET_NAMES[run.data.dataset],
                        epochs=f"{view.history[-1].epoch:.1f}", tested=tested)
     name_col, save_col, replay_col, download_col = st.columns([3, 1, 1.3, 1], vertical_alignment="bottom")
-    label = name_col.text_input(tr("train.name"), value=default_label,
+    label = name_col.text_input(tr("train.name"), value=default_label, disabled=locked,
                                 key=TrainState.key("save_label", view.run)).strip()
-    if save_col.button(tr("train.save"), icon=":material/save:", width="stretch"):
+    if save_col.button(tr("train.save"), icon=":material/save:", width="stretch", disabled=locked):
         if saved := _save(state, view, label or default_label):
             st.success(tr("train.saved", label=saved))
     if view.snapshots:  # Replay opens on the Feature maps drawing if there is one: let the browser say
         nv.drawing_source("train_drawing", run.spec.input_size,
                           preprocess.FASHION_FILL if run.data.dataset == "fashion-mnist" else preprocess.MNIST_FILL)
     if view.snapshots and replay_col.button(tr("train.replay"), icon=":material/history:", width="stretch",
-                                            help=tr("train.replay_help")):
+                                            help=tr("train.replay_help"), disabled=locked):
         if saved := _save(state, view, label or default_label):
             _open_replay(run, saved)
     download_col.download_button(tr("train.download_pt"), data=run.checkpoint(), file_name="lenet.pt",
-                                 mime="application/octet-stream", icon=":material/download:", width="stretch")
+                                 mime="application/octet-stream", icon=":material/download:", width="stretch",
+                                 disabled=locked)
     if view.snapshots:
         st.caption(tr("train.snapshots", count=view.snapshots))
 
@@ -347,11 +369,14 @@ def main() -> None:
     view = run.view() if run else None
     busy = bool(view and view.busy)
     st.title(tr("train.title"))
+    ui.link_from_url("train")  # no settings of its own: only the controls a teacher's link hides or locks
+    ui.show_link_notes("train")
+    fixed = ui.teacher_controls("train")
     ui.share_view("train")
     st.markdown(tr("train.intro"))
     settings_col, live = st.columns([1, 2], gap="large")
     with settings_col:
-        settings, ready = settings_column(state, busy)
+        settings, ready = settings_column(state, busy, fixed)
     with live:
         live_column(state, settings, view, ready)
     compare_runs(run, view)
@@ -359,8 +384,8 @@ def main() -> None:
         return
     if view.predictions is not None and view.history:
         confusion_and_mistakes(run, view)
-    if not view.busy and view.history and view.status != "diverged":
-        keep_network(state, view)
+    if not view.busy and view.history and view.status != "diverged" and not fixed.hidden("save"):
+        keep_network(state, view, fixed.locked("save"))
 
 
 main()

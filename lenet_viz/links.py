@@ -4,7 +4,9 @@ A teacher sends a link such as ``/output_size?kind=maxpool&size=32&k=2&s=2&p=0``
 with those numbers. Links outlive the app's versions and get typed by hand, so parsing never raises:
 an unknown model, kernel 999 or text where a number goes falls back to the default, and each such
 value leaves a short note for the page to show. Building a link writes only what differs from the
-defaults, so links stay short. Pure Python: no Streamlit here (``ui.py`` reads and writes the URL).
+defaults, so links stay short. A teacher's link also names controls of its page to hide or lock
+(``hide=nav,model&lock=sample``, :data:`PAGE_CONTROLS`), the same way on every page. Pure Python: no
+Streamlit here (``ui.py`` reads and writes the URL).
 """
 
 from __future__ import annotations
@@ -85,24 +87,107 @@ class ReplayView:
 
 @dataclass(frozen=True)
 class LessonsView:
-    """What the Lessons page shows: a lesson, one of its questions (None: the first), the question's
-    seed (None: a new one), and the controls a teacher's link hides or locks (:data:`CONTROLS`)."""
+    """What the Lessons page shows: a lesson, one of its questions (None: the first) and the question's
+    seed (None: a new one)."""
 
     lesson: str = "shapes"
     question: str | None = None
     seed: int | None = None
+
+
+# --- A teacher's link: controls hidden or locked, on any page ------------------------------------------
+NAV = "nav"  # the sidebar's list of pages: every page has it
+HIDE_ONLY = frozenset({NAV, "kernels"})  # controls with nothing to lock (a list of links, a figure)
+# The controls a teacher's link can hide (``hide=``) or lock (``lock=``) on each page, in the order a link
+# writes them. A control's name is the catalogue's ``link.teacher_control.<id>``; the same id means the
+# same control on every page (``model``: the model picker and its upload). A hidden control keeps the
+# value the link (or the session) gave it; a locked one shows it greyed out.
+PAGE_CONTROLS: dict[str, tuple[str, ...]] = {
+    "home": (NAV,),
+    "output-size": ("kind", "size", "kernel", "stride", "padding", "dilation", "ceil", "output_padding", "step",
+                    "lenet", NAV),
+    "feature-maps": ("model", "input", "sample", "inspector", "kernels", NAV),
+    "train": ("dataset", "network", "optimizer", "batch_size", "epochs", "device", "resume", "save", NAV),
+    "replay": ("model", "input", "sample", NAV),
+    "lessons": ("lesson", "question", "new", "progress", NAV),
+    "teach": (NAV,),
+}
+
+
+def lockable(page: str) -> tuple[str, ...]:
+    """The controls of ``page`` a link can lock (all but :data:`HIDE_ONLY`)."""
+    return tuple(c for c in PAGE_CONTROLS[page] if c not in HIDE_ONLY)
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What a teacher's link hides and locks on one page (ids of :data:`PAGE_CONTROLS`). Asking about a
+    control the page does not have is a bug in the page, so it raises."""
+
+    page: str = "home"
     hide: frozenset[str] = frozenset()
     lock: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = (self.hide - set(PAGE_CONTROLS[self.page])) | (self.lock - set(lockable(self.page)))
+        if unknown:
+            raise ValueError(f"{self.page} has no control {', '.join(sorted(unknown))} to hide or lock")
+
+    def _known(self, control: str) -> str:
+        if control not in PAGE_CONTROLS[self.page]:
+            raise KeyError(f"{self.page} has no control {control!r}; known: {', '.join(PAGE_CONTROLS[self.page])}")
+        return control
+
+    def hidden(self, control: str) -> bool:
+        """Whether the page leaves ``control`` out (keeping its value)."""
+        return self._known(control) in self.hide
+
+    def locked(self, control: str) -> bool:
+        """Whether the page shows ``control`` disabled."""
+        return self._known(control) in self.lock
+
+    def __bool__(self) -> bool:
+        return bool(self.hide or self.lock)
+
+
+def _control_names(params: Params, key: str, allowed: tuple[str, ...], notes: list[str]) -> frozenset[str]:
+    """A comma-separated list of controls out of ``allowed``; an unknown name is left out with a note."""
+    chosen = set()
+    for name in (part.strip() for part in (_one(params, key) or "").split(",")):
+        if name in allowed:
+            chosen.add(name)
+        elif name:
+            notes.append(Msg("link.teacher_unknown", key=key, raw=name[:40], controls=", ".join(allowed) or "–"))
+    return frozenset(chosen)
+
+
+def parse_controls(page: str, params: Params) -> tuple[Controls, list[str]]:
+    """The controls a link hides (``hide=``) and locks (``lock=``) on ``page`` (an id of PAGE_PATHS)."""
+    notes: list[str] = []
+    hide = _control_names(params, "hide", PAGE_CONTROLS[page], notes)
+    lock = _control_names(params, "lock", lockable(page), notes)
+    return Controls(page, hide, lock), notes
+
+
+def controls_query(controls: Controls) -> dict[str, str]:
+    """``hide`` and ``lock`` of a link, in :data:`PAGE_CONTROLS` order (so a link is stable); {} for none."""
+    query = {}
+    for key, chosen in (("hide", controls.hide), ("lock", controls.lock)):
+        if chosen:
+            query[key] = ",".join(c for c in PAGE_CONTROLS[controls.page] if c in chosen)
+    return query
 
 
 @dataclass(frozen=True)
 class Link:
-    """A parsed link: the page, its view (None for pages without settings), the language, and notes."""
+    """A parsed link: the page, its view (None for pages without settings), the language, notes, and the
+    controls it hides or locks."""
 
     page: str = "home"
     view: OutputSizeView | FeatureMapsView | ReplayView | LessonsView | None = None
     lang: str | None = None
     notes: list[str] = field(default_factory=list)
+    controls: Controls = Controls()
 
 
 def _one(params: Params, key: str) -> str | None:
@@ -280,30 +365,14 @@ def replay_query(view: ReplayView) -> dict[str, str]:
 
 
 # --- Lessons --------------------------------------------------------------------------------------
-CONTROLS = ("lesson", "question", "new", "progress", "nav")  # what a teacher's link can hide or lock
-
-
-def _controls(params: Params, key: str, notes: list[str]) -> frozenset[str]:
-    """A comma-separated list of :data:`CONTROLS`; an unknown name is left out with a note."""
-    raw = _one(params, key)
-    chosen = set()
-    for name in (part.strip() for part in (raw or "").split(",")):
-        if name in CONTROLS:
-            chosen.add(name)
-        elif name:
-            notes.append(Msg("lesson.link.unknown_control", key=key, raw=name, controls=", ".join(CONTROLS)))
-    return frozenset(chosen)
-
-
 def parse_lessons(params: Params) -> tuple[LessonsView, list[str]]:
-    """The Lessons view a link asks for: ``lesson``, ``q`` (a question of that lesson), ``seed``, and the
-    controls to ``hide`` and ``lock``. A question from another lesson, or a bad seed, falls back."""
+    """The Lessons view a link asks for: ``lesson``, ``q`` (a question of that lesson) and ``seed``. A
+    question from another lesson, or a bad seed, falls back."""
     notes: list[str] = []
     default = LessonsView()
     lesson = _choice(params, "lesson", tuple(LESSONS), default.lesson, notes)
     question = _choice(params, "q", LESSONS[lesson], None, notes)
-    return LessonsView(lesson, question, _seed(params, notes), _controls(params, "hide", notes),
-                       _controls(params, "lock", notes)), notes
+    return LessonsView(lesson, question, _seed(params, notes)), notes
 
 
 def _seed(params: Params, notes: list[str]) -> int | None:
@@ -324,21 +393,19 @@ def _seed(params: Params, notes: list[str]) -> int | None:
 
 
 def lessons_query(view: LessonsView) -> dict[str, str]:
-    """The query parameters of ``view`` (controls in :data:`CONTROLS` order, so a link is stable)."""
+    """The query parameters of ``view``."""
     query = {"lesson": view.lesson}
     if view.question:
         query["q"] = view.question
     if view.seed is not None:
         query["seed"] = str(view.seed)
-    for key, chosen in (("hide", view.hide), ("lock", view.lock)):
-        if chosen:
-            query[key] = ",".join(c for c in CONTROLS if c in chosen)
     return query
 
 
 # --- Whole links -----------------------------------------------------------------------------------
 def parse_link(path: str, params: Params, model_keys: Collection[str] = (), sample_count: int = 0) -> Link:
-    """Everything a link asks for: its page (from the URL path), that page's view, and the language."""
+    """Everything a link asks for: its page (from the URL path), that page's view, the language, and the
+    controls it hides or locks."""
     name = path.strip("/").rsplit("/", 1)[-1]
     page = next((pid for pid, p in PAGE_PATHS.items() if p == name), "home")
     lang, notes = parse_lang(params)
@@ -355,14 +422,16 @@ def parse_link(path: str, params: Params, model_keys: Collection[str] = (), samp
     elif page == "lessons":
         view, more = parse_lessons(params)
         notes += more
-    return Link(page, view, lang, notes)
+    controls, more = parse_controls(page, params)
+    return Link(page, view, lang, notes + more, controls)
 
 
 View = OutputSizeView | FeatureMapsView | ReplayView | LessonsView
 
 
-def view_query(view: View | None, lang: str | None = None) -> dict[str, str]:
-    """A view's query parameters, with the language (kept when the page writes its own settings)."""
+def view_query(view: View | None, lang: str | None = None, controls: Controls | None = None) -> dict[str, str]:
+    """A view's query parameters, then the controls a teacher's link hides or locks, then the language
+    (kept when the page writes its own settings)."""
     if isinstance(view, OutputSizeView):
         query = output_size_query(view)
     elif isinstance(view, FeatureMapsView):
@@ -373,6 +442,8 @@ def view_query(view: View | None, lang: str | None = None) -> dict[str, str]:
         query = lessons_query(view)
     else:
         query = {}
+    if controls is not None:
+        query.update(controls_query(controls))
     if lang in LANGS:
         query[LANG] = lang
     return query

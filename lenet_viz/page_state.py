@@ -72,7 +72,7 @@ class PageState:
 
     PAGE: ClassVar[str] = ""
     CONTROLS: ClassVar[tuple[str, ...]] = ()
-    MEMORY: ClassVar[tuple[str, ...]] = ("link_queries", "link_notes")  # fields no widget shows
+    MEMORY: ClassVar[tuple[str, ...]] = ("link_queries", "link_notes", "controls")  # fields no widget shows
     KEPT_QUERIES: ClassVar[int] = 64
 
     # The queries the page applied or wrote, newest last: only another one is a link to apply. A rerun
@@ -80,6 +80,7 @@ class PageState:
     # came), and applying that would undo what the visitor just set.
     link_queries: list[dict[str, str]] = field(default_factory=list)
     link_notes: tuple[dict[str, str], list[str]] | None = None  # (query, notes) of the link the page was opened with
+    controls: links.Controls | None = None  # what the last teacher's link opened here hides or locks; None: nothing
 
     def is_new_link(self, query: dict[str, str]) -> bool:
         """Whether ``query`` (the URL's, without the language) is one this page has not applied or written."""
@@ -128,6 +129,13 @@ class PageState:
                 setattr(self, name, value)
             else:
                 getattr(self, name)[part] = value
+
+
+@dataclass
+class HomeState(PageState):
+    """The Home page: only its link bookkeeping (a teacher's link may hide the page list)."""
+
+    PAGE: ClassVar[str] = "home"
 
 
 @dataclass
@@ -269,6 +277,6 @@ class Jump:
             raise KeyError(f"unknown page id {self.page!r}; known: {', '.join(links.PAGE_PATHS)}")
 
 
-STATES: dict[str, type[PageState]] = {cls.PAGE: cls for cls in (OutputSizeState, FeatureMapsState, TrainState,
-                                                             ReplayState, LessonsState, TeachState)}
+STATES: dict[str, type[PageState]] = {cls.PAGE: cls for cls in (HomeState, OutputSizeState, FeatureMapsState,
+                                                             TrainState, ReplayState, LessonsState, TeachState)}
 """The typed state of each page that has one, by page id."""

@@ -353,17 +353,18 @@ def url_lang() -> str | None:
     return links.parse_lang(st.query_params.to_dict())[0]
 
 
-def link_from_url(page: str, model_keys: tuple[str, ...] = (), sample_count: int = 0
-                  ) -> links.OutputSizeView | links.FeatureMapsView | links.ReplayView | None:
+def link_from_url(page: str, model_keys: tuple[str, ...] = (), sample_count: int = 0) -> links.View | None:
     """The view the URL asks ``page`` to show, when the URL is new to this session (a shared link
-    opened): the page applies it (:func:`jump` with ``switch=False``) before drawing its widgets.
-    None otherwise, so widgets keep what the user set. Notes about bad values are shown above the page."""
+    opened): the page applies it (:func:`jump` with ``switch=False``) before drawing its widgets, and the
+    controls it hides or locks take effect (:func:`teacher_controls`). None otherwise, so widgets keep
+    what the user set. Notes about bad values are shown above the page (:func:`show_link_notes`)."""
     query, state = _url_query(), page_state(STATES[page])
     if not state.is_new_link(query):
         return None
     link = links.parse_link(links.PAGE_PATHS[page], query, model_keys, sample_count)
     state.remember_query(query)
     state.link_notes = (query, link.notes)
+    state.controls = link.controls or None
     return link.view
 
 
@@ -375,16 +376,39 @@ def show_link_notes(page: str) -> None:
                 icon=":material/link_off:")
 
 
-def share_view(page: str, view: links.OutputSizeView | links.FeatureMapsView | links.ReplayView | None = None,
-               private: str | None = None) -> None:
-    """Put ``view`` in the URL (keeping the language) and offer the link in the sidebar.
-    ``private`` says what of the page the link cannot carry (an uploaded model, a drawing)."""
-    query = links.view_query(view, url_lang())
+NAV_HIDDEN = "<style>[data-testid='stSidebarNav']{display:none}</style>"
+
+
+def teacher_controls(page: str) -> links.Controls:
+    """What the teacher's link this page was opened with hides and locks (after :func:`link_from_url`):
+    the page asks it ``hidden(control)`` before drawing a control and passes ``disabled=locked(control)``.
+    Hides the sidebar's page list when asked, and says that some controls are fixed."""
+    controls = page_state(STATES[page]).controls or links.Controls(page)
+    if controls.hidden(links.NAV):
+        st.html(NAV_HIDDEN)
+    if controls:
+        st.caption(tr("link.teacher_fixed"))
+    return controls
+
+
+def hold(key: str, default: Any = None) -> Any:
+    """The value of a plain-keyed widget a teacher's link hides, kept for the runs that do not draw it
+    (Streamlit drops a widget's value at the end of a run that does not draw it, unless the run sets it)."""
+    value = st.session_state[key] = st.session_state.get(key, default)
+    return value
+
+
+def share_view(page: str, view: links.View | None = None, private: str | None = None) -> None:
+    """Put ``view`` and the page's hidden or locked controls in the URL (keeping the language) and offer
+    the link in the sidebar. ``private`` says what of the page the link cannot carry (an uploaded model,
+    a drawing)."""
+    state = page_state(STATES[page])
+    controls = state.controls or links.Controls(page)
+    query = links.view_query(view, url_lang(), controls)
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
-    if page in STATES:
-        page_state(STATES[page]).remember_query({k: v for k, v in query.items() if k != links.LANG})
-    copy_link_control(links.build_url(app_base_url(), page, query), private)
+    state.remember_query({k: v for k, v in query.items() if k != links.LANG})
+    copy_link_control(page, view, controls, private)
 
 
 def app_base_url() -> str:
@@ -398,12 +422,31 @@ def app_base_url() -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def copy_link_control(url: str, private: str | None = None) -> None:
+def copy_link_control(page: str, view: links.View | None, controls: links.Controls, private: str | None = None
+                      ) -> None:
     """"Copy link to this view" in the sidebar: the URL in a code box whose copy button works offline
-    (the box stays selectable where the browser refuses the clipboard, as on plain http)."""
+    (the box stays selectable where the browser refuses the clipboard, as on plain http), and under it a
+    teacher's choice of the page's controls to hide or lock in that link (the page's own at first). The
+    link opens in the session's language: switch the language for a link in the other."""
+    names = {c: tr(f"link.teacher_control.{c}") for c in links.PAGE_CONTROLS[page]}
+    hide_key, lock_key, from_key = f"link_hide_{page}", f"link_lock_{page}", f"link_from_{page}"
+    if st.session_state.get(from_key) != controls:  # first drawn, or a new teacher's link: start from the page's
+        st.session_state[from_key] = controls
+        for key, chosen in ((hide_key, controls.hide), (lock_key, controls.lock)):
+            st.session_state[key] = [c for c in links.PAGE_CONTROLS[page] if c in chosen]
     with st.sidebar.popover(tr("link.copy"), icon=":material/link:", width="stretch"):
-        st.code(url, language=None, wrap_lines=True)
+        box = st.container()
         st.caption(tr("link.help") + (f" {localize(private, lang())}" if private else ""))
+        st.markdown(f"**{tr('link.teacher_heading')}**")
+        none = tr("link.teacher_none")
+        hide = st.multiselect(tr("link.teacher_hide"), links.PAGE_CONTROLS[page], format_func=names.get, key=hide_key,
+                              placeholder=none)
+        lock = st.multiselect(tr("link.teacher_lock"), links.lockable(page), format_func=names.get, key=lock_key,
+                              placeholder=none)
+        st.caption(tr("link.teacher_help"))
+        chosen = links.Controls(page, frozenset(hide), frozenset(lock))
+        box.code(links.build_url(app_base_url(), page, links.view_query(view, lang(), chosen)), language=None,
+                 wrap_lines=True)
 
 
 def bundled_link_view(page: str) -> links.FeatureMapsView | links.ReplayView | None:

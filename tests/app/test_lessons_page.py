@@ -161,19 +161,20 @@ def test_a_teachers_link_hides_and_locks_controls_and_keeps_them_in_the_url():
     assert not at.expander or all(t("lesson.progress_heading", "zh") != e.label for e in at.expander)
     assert at.query_params["seed"] == "42" and at.query_params["hide"] == "new,progress,nav"
     assert any("stSidebarNav" in str(h.proto) and "display:none" in str(h.proto) for h in at.get("html"))
-    assert any(t("lesson.locked", "zh") == c.value for c in at.caption)
+    assert any(t("link.teacher_fixed", "zh") == c.value for c in at.caption)
 
 
-def test_new_question_gives_another_seed_and_the_teacher_builds_a_link():
-    at = open_lesson("en", lesson="shapes")
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_new_question_gives_another_seed_and_the_teacher_builds_a_link(lang):
+    at = open_lesson(lang, lesson="shapes")
     first = at.session_state["lesson_seed_shapes_layer"]
-    next(b for b in at.button if b.label == "New question").click().run()
+    next(b for b in at.button if b.label == t("lesson.new", lang)).click().run()
     assert at.session_state["lesson_seed_shapes_layer"] != first or at.session_state["lesson_seed_shapes_layer"] == 0
-    at.multiselect(key="lesson_link_hide").set_value(["nav", "new"]).run()
-    at.radio(key="lesson_link_lang").set_value("zh").run()
-    link = next(c.value for c in at.code if "lesson=shapes" in c.value and "hide=" in c.value)
-    assert "hide=new,nav" in link or "hide=new%2Cnav" in link
-    assert "lang=zh" in link and f"seed={at.session_state['lesson_seed_shapes_layer']}" in link
+    at.multiselect(key="link_hide_lessons").set_value(["nav", "new"]).run()  # the sidebar's link box
+    at.multiselect(key="link_lock_lessons").set_value(["question"]).run()
+    link = at.sidebar.code[0].value
+    seed = at.session_state["lesson_seed_shapes_layer"]
+    assert link.endswith(f"/lessons?lesson=shapes&q=layer&seed={seed}&hide=new,nav&lock=question&lang={lang}"), link
 
 
 def test_progress_counts_first_tries_and_resets():

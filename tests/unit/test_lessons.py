@@ -194,16 +194,18 @@ def test_progress_counts_questions_and_first_tries_and_resets():
 
 
 def test_a_teachers_link_round_trips_and_bad_values_fall_back_with_notes():
-    view = links.LessonsView("padding", "pooled", 42, frozenset({"nav", "new"}), frozenset({"lesson"}))
-    query = links.view_query(view, "zh")
+    view = links.LessonsView("padding", "pooled", 42)
+    controls = links.Controls("lessons", frozenset({"nav", "new"}), frozenset({"lesson"}))
+    query = links.view_query(view, "zh", controls)
     assert query == {"lesson": "padding", "q": "pooled", "seed": "42", "hide": "new,nav", "lock": "lesson",
                      "lang": "zh"}
     link = links.parse_link("/lessons", query)
-    assert (link.page, link.view, link.lang, link.notes) == ("lessons", view, "zh", [])
+    assert (link.page, link.view, link.lang, link.notes, link.controls) == ("lessons", view, "zh", [], controls)
     assert links.build_url("http://h:1/", "lessons", query).startswith("http://h:1/lessons?lesson=padding")
     bad = links.parse_link("/lessons", {"lesson": "<script>", "q": "layer", "seed": "x1", "hide": "all,nav",
                                         "lock": ""})
-    assert bad.view == links.LessonsView("shapes", "layer", None, frozenset({"nav"}), frozenset())
+    assert bad.view == links.LessonsView("shapes", "layer", None)
+    assert bad.controls == links.Controls("lessons", frozenset({"nav"}))
     assert len(bad.notes) == 3 and all(isinstance(n, str) for n in bad.notes)
     huge = links.parse_link("/lessons", {"lesson": "seeing", "q": "faster", "seed": "99999999999999"})
     assert huge.view.question is None and huge.view.seed is None and len(huge.notes) == 2

@@ -139,3 +139,86 @@ def test_feature_maps_upload_input_round_trips():
     query = links.view_query(FeatureMapsView("digits", "upload"))
     assert query == {"model": "digits", "input": "upload"}
     assert links.parse_feature_maps(query, MODELS, 30) == (FeatureMapsView("digits", "upload"), [])
+
+
+# --- A teacher's link: controls hidden or locked on any page -------------------------------------------
+def test_every_page_has_a_table_of_controls_with_names_in_both_languages():
+    from lenet_viz.i18n import t
+
+    assert set(links.PAGE_CONTROLS) == set(links.PAGE_PATHS)
+    for page, controls in links.PAGE_CONTROLS.items():
+        assert links.NAV in controls and len(set(controls)) == len(controls), page
+        assert links.NAV not in links.lockable(page)
+        for control in controls:
+            key = f"link.teacher_control.{control}"
+            assert t(key, "en") != key and t(key, "zh") != t(key, "en"), key
+
+
+@pytest.mark.parametrize("page", list(links.PAGE_CONTROLS))
+def test_hide_and_lock_round_trip_on_every_page(page):
+    lockable = links.lockable(page)
+    controls = links.Controls(page, frozenset(links.PAGE_CONTROLS[page][::2]), frozenset(lockable[1::2]))
+    query = links.view_query(None, "zh", controls)
+    assert list(query) == [key for key in ("hide", "lock") if getattr(controls, key)] + ["lang"]
+    url = links.build_url("http://h", page, query)
+    assert "%2C" not in url  # commas stay readable in the link
+    parsed = links.parse_link("/" + links.PAGE_PATHS[page], _parsed(url), MODELS, 30)
+    assert (parsed.page, parsed.controls, parsed.notes) == (page, controls, [])
+    assert all(controls.hidden(c) == (c in controls.hide) and controls.locked(c) == (c in controls.lock)
+               for c in links.PAGE_CONTROLS[page])
+
+
+def test_controls_are_written_in_the_tables_order_whatever_the_links_order():
+    parsed = links.parse_controls("output-size", {"hide": "nav, kernel,kind", "lock": "lenet,stride"})[0]
+    assert links.controls_query(parsed) == {"hide": "kind,kernel,nav", "lock": "stride,lenet"}
+    assert links.controls_query(links.Controls("train")) == {}
+
+
+@pytest.mark.parametrize("page, params, kept, note", [
+    ("feature-maps", {"hide": "model,everything"}, ({"model"}, set()), "everything"),
+    ("output-size", {"lock": "nav"}, (set(), set()), "nav"),  # nothing to lock on a list of links
+    ("feature-maps", {"lock": "kernels,sample"}, (set(), {"sample"}), "kernels"),
+    ("replay", {"hide": "kernel"}, (set(), set()), "kernel"),  # Output size's, not the replay's
+    ("home", {"hide": "nav,<b>x</b>"}, ({"nav"}, set()), "<b>x</b>"),
+    ("train", {"hide": ",,", "lock": " "}, (set(), set()), None),
+])
+def test_unknown_controls_are_left_out_with_a_note(page, params, kept, note):
+    link = links.parse_link("/" + links.PAGE_PATHS[page], params, MODELS, 30)
+    assert (set(link.controls.hide), set(link.controls.lock)) == kept
+    if note is None:
+        assert link.notes == []
+    else:
+        assert len(link.notes) == 1 and f"`{note}`" in link.notes[0] and "not a control" in link.notes[0]
+        from lenet_viz.i18n import localize
+
+        assert "不是本页的控件" in localize(link.notes[0], "zh")  # a Msg: English as text, Chinese when shown
+
+
+def test_a_page_asking_about_a_control_it_does_not_have_is_a_bug():
+    fixed = links.Controls("replay", frozenset({"sample"}))
+    assert fixed.hidden("sample") and not fixed.locked("sample") and not fixed.hidden("model") and fixed
+    with pytest.raises(KeyError):
+        fixed.hidden("kernel")
+    with pytest.raises(ValueError):
+        links.Controls("home", lock=frozenset({"nav"}))
+    assert not links.Controls("home")
+
+
+@given(st.dictionaries(st.sampled_from(["hide", "lock", "lang", "model", "sample"]), st.text(max_size=30)),
+       st.sampled_from(list(links.PAGE_PATHS.values())))
+def test_any_hide_or_lock_text_parses_without_raising(params, path):
+    link = links.parse_link("/" + path, params, MODELS, 30)
+    assert link.controls.hide <= set(links.PAGE_CONTROLS[link.page])
+    assert all(isinstance(note, str) and note for note in link.notes)
+
+
+def test_the_readme_lists_every_pages_controls():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| ")}
+    titles = {"output-size": "Output size", "feature-maps": "Feature maps", "train": "Train",
+              "replay": "Training replay", "lessons": "Lessons", "home": "Home, Teach", "teach": "Home, Teach"}
+    for page, title in titles.items():
+        row = rows[title] + rows["every page"]
+        assert all(f"`{control}`" in row for control in links.PAGE_CONTROLS[page]), page
