@@ -6,6 +6,8 @@ link (``/lessons?lesson=…&q=…&seed=…&hide=…&lock=…&lang=…``, see the
 builds a teacher's link, as on every page).
 """
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
@@ -14,7 +16,7 @@ from lenet_viz import netview_component as nv
 from lenet_viz.data import DATASETS
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import localize, t
-from lenet_viz.lessons.core import format_number
+from lenet_viz.lessons.core import cell_name, format_number
 from lenet_viz.ui import tr
 
 PICK, PROGRESS = "lesson_pick", "lesson_progress"
@@ -94,6 +96,10 @@ def show_question(question: lessons.Question, lang: str) -> None:
         left.image(preprocess.enlarge(extras["image"], 140), caption=tr("lesson.input"), width=140)
         right.image(gray(extras["map"]), caption=tr("lesson.map"), width=140)
         st.plotly_chart(kernel_grid("conv1", extras["kernels"], lang=lang), config=PLOT, key="lesson_kernels")
+    elif question.kind == "strongest":
+        from lenet_viz.figures.feature_maps import kernel_grid
+
+        st.plotly_chart(kernel_grid("conv1", extras["kernels"], lang=lang), config=PLOT, key="lesson_kernels")
     elif question.kind == "say":
         left, right = st.columns(2)
         left.image(preprocess.enlarge(extras["image"], 140), caption=tr("lesson.input"), width=140)
@@ -106,6 +112,35 @@ def show_question(question: lessons.Question, lang: str) -> None:
                       epochs=training.LESSON_EPOCHS))
 
 
+def picked_on_map(chart_key: str, row_key: str, col_key: str) -> None:
+    """A click on a pick map (its ``on_select``): the clicked unit goes into the row and column boxes."""
+    points = st.session_state[chart_key].selection.points
+    unit = next((p for p in points if p.get("curve_number", 0) == 0), None)
+    if unit is not None:
+        st.session_state[row_key], st.session_state[col_key] = int(unit["y"]), int(unit["x"])
+
+
+def pick_on_map(question: lessons.Question, field: lessons.Field, key: str, lang: str) -> tuple:
+    """A cell answer: the map to click on (the input pixel at each unit's window centre) and, for the
+    keyboard, row and column boxes that a click fills; the pick as (row, column)."""
+    from lenet_viz.figures.feature_maps import pick_map
+
+    row_key, col_key, chart_key = f"{key}_row", f"{key}_col", f"{key}_map"
+    picked = (st.session_state.get(row_key), st.session_state.get(col_key))
+    shown = picked if None not in picked else None
+    title = tr("lessons.pick_grid", map=question.extras["channel"])
+    st.plotly_chart(pick_map(question.extras["backdrop"], title, shown, lang=lang), config=PLOT, key=chart_key,
+                    on_select=partial(picked_on_map, chart_key, row_key, col_key), selection_mode="points",
+                    width="content")
+    rows, cols = field.shape
+    left, right, _ = st.columns([1, 1, 2])
+    row = left.number_input(tr("lessons.pick_row"), 0, rows - 1, value=None, step=1, key=row_key)
+    col = right.number_input(tr("lessons.pick_col"), 0, cols - 1, value=None, step=1, key=col_key)
+    if None not in (row, col):
+        st.caption(localize(cell_name(int(row), int(col)), lang))
+    return row, col
+
+
 def answer_boxes(question: lessons.Question, lang: str) -> dict:
     """One box per field (empty until the learner fills it); their values by field key."""
     given = {}
@@ -113,7 +148,9 @@ def answer_boxes(question: lessons.Question, lang: str) -> dict:
     for index, field in enumerate(question.fields):
         key = f"lesson_answer_{question.id}_{field.key}"
         label = localize(field.label, lang)
-        if field.kind == "number":
+        if field.kind == "cell":
+            given[field.key] = pick_on_map(question, field, key, lang)
+        elif field.kind == "number":
             where = columns[index % len(columns)]
             step = 1 if field.integer else 0.25
             given[field.key] = where.number_input(label, value=None, step=step, format=None if field.integer else "%g",
@@ -157,7 +194,7 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
     for gap in verdict.gaps:
         field = question.field(gap.key)
         right = (localize(field.label_of(str(gap.right)), lang) if field.kind == "choice"
-                 else format_number(gap.right))
+                 else localize(cell_name(*gap.right), lang) if field.kind == "cell" else format_number(gap.right))
         st.markdown(f"**{localize(field.label, lang)}: {right}** — {localize(gap.text, lang)}")
     st.subheader(tr("lesson.how"))
     for line in question.explanation:
@@ -176,6 +213,13 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         st.caption(tr("lesson.candidate_maps"))
         st.image([gray(m) for m in extras["candidate_maps"]], width=90,
                  caption=[f"{i}: {d:.3g}" for i, d in enumerate(extras["differences"])])
+    if question.kind == "strongest":
+        from lenet_viz.figures.feature_maps import pick_map
+
+        gap = verdict.gaps[0]
+        st.plotly_chart(pick_map(extras["map"], tr("lessons.pick_map", map=extras["channel"]), gap.given, gap.right,
+                                 lang), config=PLOT, key=f"lesson_map_{question.id}", width="content")
+        st.caption(tr("lessons.pick_legend"))
     if question.kind == "say":
         st.dataframe({c: [f"{p:.1%}"] for c, p in zip(extras["classes"], extras["after"], strict=True)},
                      hide_index=True)

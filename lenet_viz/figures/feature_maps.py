@@ -208,3 +208,31 @@ def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT, lang: s
         layout[f"yaxis{suffix}"] = dict(_AXIS, showticklabels=False, autorange="reversed", anchor=f"x{suffix}",
                                         domain=ydomain, constrain="domain")
     return _figure(traces, layout)
+
+
+PICK_CELL = 12  # px per unit of a map to click on
+
+
+def pick_map(values: np.ndarray, title: str, picked: tuple[int, int] | None = None,
+             strongest: tuple[int, int] | None = None, lang: str = DEFAULT_LANG) -> go.Figure:
+    """A map to click on (a lesson's pick): one grey square marker per unit, a scatter since a click
+    selects a marker (a heatmap has nothing to select); the learner's pick circled and, in the reveal,
+    the strongest unit crossed."""
+    rows, cols = values.shape
+    row, col = np.mgrid[:rows, :cols]
+    low, high = float(values.min()), float(values.max())
+    cell = t("lessons.pick_cell", lang, row="%{y}", col="%{x}")
+    units = go.Scatter(x=col.ravel(), y=row.ravel(), mode="markers", hovertemplate=cell + "<extra></extra>",
+                       marker=dict(symbol="square", size=PICK_CELL, color=values.ravel(), colorscale=GRAY,
+                                   cmin=low, cmax=high if high > low else low + 1, line=dict(width=0)),
+                       selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)))
+    marks = [go.Scatter(x=[where[1]], y=[where[0]], mode="markers", hoverinfo="skip",
+                        marker=dict(symbol=symbol, size=PICK_CELL + 8, color=colour, line=dict(width=3, color=colour)))
+             for where, symbol, colour in ((picked, "circle-open", "#e4572e"), (strongest, "x-thin-open", "#1f77b4"))
+             if where is not None]
+    axis = dict(_AXIS, showticklabels=False)
+    layout = dict(title=dict(text=title, x=0, xanchor="left", font=dict(size=13)), showlegend=False,
+                  xaxis=dict(axis, range=[-0.5, cols - 0.5]), yaxis=dict(axis, range=[rows - 0.5, -0.5]),
+                  width=cols * PICK_CELL + 20, height=rows * PICK_CELL + 50, margin=dict(l=10, r=10, t=40, b=10),
+                  dragmode=False)
+    return _figure([units, *marks], layout)

@@ -5,7 +5,8 @@ Four lessons along the seed (d2l's LeNet chapter), each a few kinds of question:
 
 - ``shapes``: a layer's output size and parameter count in a generated network;
 - ``padding``: the padding that keeps the size, pooled values of a small map, what stride 2 does;
-- ``seeing``: which conv1 kernel made a map, what the network says about an edited input;
+- ``seeing``: which conv1 kernel made a map, where a map is strongest (a pick on the map), what the
+  network says about an edited input;
 - ``training``: which run learns faster (then both run, curves overlaid).
 
 Questions come from seeds (:func:`generate`); :class:`LessonProgress` counts what a browser
@@ -35,10 +36,10 @@ __all__ = ["LESSONS", "AnswerError", "Field", "Gap", "LessonProgress", "Question
 LESSONS: dict[str, tuple[str, ...]] = {
     "shapes": ("layer",),
     "padding": ("keep", "pooled", "stride"),
-    "seeing": ("kernel", "say"),
+    "seeing": ("kernel", "strongest", "say"),
     "training": ("faster",),
 }
-NEEDS_NETWORK = ("kernel", "say")  # kinds whose questions need the bundled digits model and its samples
+NEEDS_NETWORK = ("kernel", "strongest", "say")  # kinds whose questions need the bundled digits model and its samples
 
 
 def new_seed(rng: random.Random | None = None) -> int:
@@ -59,7 +60,8 @@ def generate(lesson: str, kind: str, seed: int, ckpt=None, samples=None, drawing
     if lesson == "seeing":
         from lenet_viz.lessons import seeing
 
-        maker = seeing.kernel_question if kind == "kernel" else seeing.say_question
+        maker = {"kernel": seeing.kernel_question, "strongest": seeing.strongest_question,
+                 "say": seeing.say_question}[kind]
         return maker(seed, ckpt, samples, drawing)
     from lenet_viz.lessons import training
 

@@ -30,18 +30,21 @@ class LessonUnavailable(LenetVizError):
 
 @dataclass(frozen=True)
 class Field:
-    """One answer box: a number (``integer``: whole numbers only) or a choice among ``options``.
+    """One answer box: a number (``integer``: whole numbers only), a choice among ``options``, or a
+    cell picked on a map of ``shape`` (rows, columns), given as ``(row, column)``.
 
     ``options`` are the values a choice returns; ``option_labels`` say them to the learner."""
 
     key: str
     label: Msg
-    kind: Literal["number", "choice"] = "number"
+    kind: Literal["number", "choice", "cell"] = "number"
     integer: bool = True
     low: float = 0
     options: tuple[str, ...] = ()
     option_labels: tuple[Msg, ...] = ()
-    tolerance: float = 0.0  # a number this close to the right one counts as right (averages: 0.01)
+    tolerance: float = 0.0  # a number this close to the right one counts as right (averages: 0.01; cells: rows
+    # and columns away)
+    shape: tuple[int, int] = (0, 0)  # a cell's map: rows, columns
 
     def label_of(self, option: str) -> Msg | str:
         """How an option reads (its value when it has no label)."""
@@ -133,8 +136,24 @@ def format_number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:.4g}"
 
 
+def cell_name(row: int, col: int) -> Msg:
+    """How a picked cell reads: row and column."""
+    return Msg("lessons.pick_cell", row=row, col=col)
+
+
+def read_cell(raw: Any, box: Field) -> tuple[int, int]:
+    """A picked cell as ``(row, column)`` inside the box's map, or :class:`AnswerError`."""
+    if raw is None or not isinstance(raw, (tuple, list)) or len(raw) != 2 or any(v is None for v in raw):
+        raise AnswerError.keyed("lessons.pick_none", label=box.label)
+    row, col = (read_number(v, True, 0, box.label) for v in raw)
+    rows, cols = box.shape
+    if row >= rows or col >= cols:
+        raise AnswerError.keyed("lessons.pick_outside", label=box.label, rows=rows - 1, cols=cols - 1)
+    return row, col
+
+
 def read_answers(question: Question, given: dict[str, Any]) -> dict[str, Any]:
-    """Every box's answer as a value (a number, or one of the box's options); :class:`AnswerError`
+    """Every box's answer as a value (a number, one of the box's options, a cell); :class:`AnswerError`
     for the first box that holds no answer. Needs no right answer (a run may not have made it yet)."""
     answers: dict[str, Any] = {}
     for box in question.fields:
@@ -143,9 +162,19 @@ def read_answers(question: Question, given: dict[str, Any]) -> dict[str, Any]:
             if raw is None or str(raw) not in box.options:
                 raise AnswerError.keyed("lesson.error.no_choice", label=box.label)
             answers[box.key] = str(raw)
+        elif box.kind == "cell":
+            answers[box.key] = read_cell(raw, box)
         else:
             answers[box.key] = read_number(raw, box.integer, box.low, box.label)
     return answers
+
+
+def _cell_gap(key: str, given: tuple[int, int], right: tuple[int, int], tolerance: float) -> Gap:
+    away = max(abs(given[0] - right[0]), abs(given[1] - right[1]))  # rows or columns, whichever is more
+    correct = away <= tolerance
+    text = Msg("lessons.pick_gap_right", right=cell_name(*right), given=cell_name(*given)) if correct else Msg(
+        "lessons.pick_gap_off", given=cell_name(*given), right=cell_name(*right), away=away)
+    return Gap(key, given, right, correct, text)
 
 
 def check(question: Question, given: dict[str, Any]) -> Verdict:
@@ -159,6 +188,8 @@ def check(question: Question, given: dict[str, Any]) -> Verdict:
             text = Msg("lesson.gap.right_choice", right=box.label_of(str(right))) if correct else Msg(
                 "lesson.gap.wrong_choice", given=box.label_of(value), right=box.label_of(str(right)))
             gaps.append(Gap(box.key, value, right, correct, text))
+        elif box.kind == "cell":
+            gaps.append(_cell_gap(box.key, value, tuple(right), box.tolerance))
         else:
             gaps.append(_number_gap(box.key, value, right, box.tolerance))
     return Verdict(tuple(gaps))

@@ -1,6 +1,7 @@
-"""Lesson 3, what the network sees: which kernel made this map, and what the network will say about
-an input the lesson edits. The right answers come from the network itself (its conv1 kernels
-convolved with the input, its forward pass), on a bundled sample or the learner's drawing.
+"""Lesson 3, what the network sees: which kernel made this map, where a map will be strongest (a
+pick on the map), and what the network will say about an input the lesson edits. The right answers
+come from the network itself (its conv1 kernels convolved with the input, its forward pass), on a
+bundled sample or the learner's drawing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from torch.nn import functional as F
 from lenet_viz import activations
 from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.i18n import Msg, class_name
-from lenet_viz.lessons.core import Field, Question
+from lenet_viz.lessons.core import Field, Question, cell_name
 from lenet_viz.model_store import Samples
 from lenet_viz.preprocess import to_tensor
 
@@ -70,6 +71,50 @@ def kernel_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.n
                     {"kernel": str(best)}, explanation, (),
                     {"image": image, "map": maps[channel], "kernels": kernels[order], "source": source,
                      "candidate_maps": candidate_maps, "differences": differences})
+
+
+PEAK_SHARE = 0.05  # units within this share of the map's range below its maximum count as "as strong"
+PICK_TOLERANCE = 1  # a pick this many rows or columns from the strongest unit counts as right
+
+
+def clear_peak(values: np.ndarray) -> bool:
+    """Whether a map's strongest units all lie next to its maximum (one place to point at, not two
+    strokes equally bright far apart)."""
+    row, col = np.unravel_index(int(np.argmax(values)), values.shape)
+    top = values.max() - PEAK_SHARE * (values.max() - values.min())
+    rows, cols = np.nonzero(values >= top)
+    return bool(np.all(np.maximum(np.abs(rows - row), np.abs(cols - col)) <= PICK_TOLERANCE))
+
+
+def window_centres(size: int, out: int, kernel: int, stride: int, padding: int) -> np.ndarray:
+    """For each output position along one axis, the input position at the centre of its window
+    (clipped to the input: with padding, an edge window's centre may lie in the padding)."""
+    return np.clip(np.arange(out) * stride - padding + kernel // 2, 0, size - 1)
+
+
+def strongest_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.ndarray | None = None) -> Question:
+    """Where will one conv1 map be strongest? The learner sees the input and the map's kernel and picks a
+    unit on the map's grid, drawn over the input pixel at the centre of each unit's window; the right
+    answer is the largest value of the map the network computes."""
+    rng = random.Random(seed)
+    image, source = pick_input(rng, samples, drawing)
+    kernels, _, maps = conv_maps(ckpt, image)
+    order = list(range(len(kernels)))  # the maps in an order the seed picks: the first with one clear peak
+    rng.shuffle(order)
+    channel = next((c for c in order if clear_peak(maps[c])), order[0])
+    values = maps[channel]
+    row, col = (int(v) for v in np.unravel_index(int(np.argmax(values)), values.shape))
+    block = ckpt.spec.conv[0]
+    rows = window_centres(image.shape[0], values.shape[0], block.kernel, block.stride, block.padding)
+    cols = window_centres(image.shape[1], values.shape[1], block.kernel, block.stride, block.padding)
+    field = Field("cell", Msg("lessons.pick_unit"), "cell", shape=values.shape, tolerance=PICK_TOLERANCE)
+    explanation = (Msg("lessons.pick_explain", map=channel, cell=cell_name(row, col), value=f"{values[row, col]:.3g}",
+                       low=f"{values.min():.3g}"),
+                   Msg("lessons.pick_explain_how"))
+    return Question("seeing", "strongest", seed, Msg("lessons.pick_prompt", map=channel, source=source), (field,),
+                    {"cell": (row, col)}, explanation, (),
+                    {"image": image, "kernels": kernels, "map": values, "channel": channel,
+                     "backdrop": image[np.ix_(rows, cols)], "source": source})
 
 
 def _third(image: np.ndarray, edit: str) -> tuple[slice, slice]:

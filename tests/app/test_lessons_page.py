@@ -23,7 +23,7 @@ from tests.datasets import write_dataset
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "lessons.py")
 SEED = 7
 NUMERIC = [("shapes", "layer"), ("padding", "keep"), ("padding", "pooled"), ("padding", "stride")]
-NETWORK = [("seeing", "kernel"), ("seeing", "say")]
+NETWORK = [("seeing", "kernel"), ("seeing", "strongest"), ("seeing", "say")]
 
 
 def open_lesson(lang: str, **query: str) -> AppTest:
@@ -46,6 +46,10 @@ def answer(at: AppTest, question: lessons.Question, values: dict) -> AppTest:
     """Fill every box, then press Check."""
     for field in question.fields:
         key = f"lesson_answer_{question.id}_{field.key}"
+        if field.kind == "cell":  # what a click on the map fills in (the browser test clicks)
+            at.number_input(key=f"{key}_row").set_value(values[field.key][0])
+            at.number_input(key=f"{key}_col").set_value(values[field.key][1])
+            continue
         widget = at.number_input(key=key) if field.kind == "number" else at.radio(key=key)
         widget.set_value(values[field.key])
     return check_button(at).click().run()
@@ -64,7 +68,10 @@ def wrong_values(question: lessons.Question) -> dict:
     values = {}
     for field in question.fields:
         right = question.answer[field.key]
-        values[field.key] = (next(o for o in field.options if o != right) if field.kind == "choice" else right + 1)
+        if field.kind == "cell":  # a corner at least two rows or columns away
+            values[field.key] = (0, 0) if max(right) >= 2 else (field.shape[0] - 1, field.shape[1] - 1)
+        else:
+            values[field.key] = next(o for o in field.options if o != right) if field.kind == "choice" else right + 1
     return values
 
 
@@ -221,3 +228,21 @@ def test_no_english_sentence_after_the_training_runs_in_chinese(tiny_lesson_data
     answer(at, question, {"faster": question.fields[0].options[-1]})
     assert not at.exception
     assert (english_on_page(at), english_alerts(at)) == ([], [])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_pick_on_the_map_must_be_made_and_its_reveal_marks_both_units(lang):
+    at = open_lesson(lang, lesson="seeing", q="strongest", seed=str(SEED))
+    question = question_of("seeing", "strongest")
+    key = f"lesson_answer_{question.id}_cell"
+    assert len(at.get("plotly_chart")) == 2  # the kernels and the map to click on; not the network's map
+    check_button(at).click().run()
+    assert [e.value for e in at.error] == [t("lessons.pick_none", lang, label=question.fields[0].label)]
+    assert f"lesson_revealed_{question.id}" not in at.session_state
+    row, col = question.answer["cell"]
+    at.number_input(key=f"{key}_row").set_value(row)
+    at.number_input(key=f"{key}_col").set_value(min(col + 1, 27))  # one column off: still the strongest place
+    check_button(at).click().run()
+    assert [s.value for s in at.success] == [t("lesson.right", lang)]
+    assert len(at.get("plotly_chart")) == 3  # now the network's map too, with both units marked
+    assert t("lessons.pick_legend", lang) in [c.value for c in at.caption]

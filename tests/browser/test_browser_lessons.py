@@ -103,3 +103,33 @@ def test_picking_a_kernel_then_check_reveals_which_made_the_map(browser, streaml
         assert page.get_by_test_id("stException").count() == 0 and not errors, errors
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_a_click_on_the_map_picks_the_unit_then_check_reveals_the_strongest(browser, streamlit_server, locale):  # noqa: F811
+    lang = LANGS[locale]
+    model = next(m for m in bundled_models() if m.dataset == "mnist")
+    question = lessons.generate("seeing", "strongest", 2, load_checkpoint(model.path), load_samples(model.dataset))
+    rows, cols = question.fields[0].shape
+    row, col = question.answer["cell"]
+    context, page, errors = new_page(browser, locale)
+    try:
+        open_question(page, streamlit_server, lang, "lesson=seeing&q=strongest&seed=2")
+        title = t("lessons.pick_grid", lang, map=question.extras["channel"])
+        chart = page.get_by_test_id("stPlotlyChart").filter(has_text=title)
+        plot = chart.locator(".nsewdrag").first
+        plot.wait_for()
+        box = plot.bounding_box()
+        plot.click(position={"x": (col + 0.5) * box["width"] / cols, "y": (row + 0.5) * box["height"] / rows})
+        wait_idle(page)
+        for label, value in (("lessons.pick_row", row), ("lessons.pick_col", col)):
+            box_input = page.get_by_role("spinbutton", name=t(label, lang), exact=True)
+            page.wait_for_function("([el, v]) => el.value === v", arg=[box_input.element_handle(), str(value)],
+                                   timeout=30_000)  # the click filled the row and column boxes
+        page.get_by_role("button", name=t("lesson.check", lang)).click()
+        page.get_by_text(t("lesson.right", lang), exact=True).wait_for(timeout=30_000)
+        page.get_by_text(question.explanation[0].text(lang)).wait_for()
+        screenshot(page, f"lessons-pick-{lang}", full=True)
+        assert page.get_by_test_id("stException").count() == 0 and not errors, errors
+    finally:
+        context.close()

@@ -126,6 +126,61 @@ def test_what_it_will_say_is_what_the_network_says_about_the_edited_input(seed, 
     assert question.answer["say"] == str(int(logits.argmax()))
 
 
+def numpy_conv1(ckpt, image: np.ndarray) -> np.ndarray:
+    """conv1's maps computed here with numpy loops over the padded input (not torch's conv)."""
+    block = ckpt.spec.conv[0]
+    weights, biases = ckpt.model.conv1.weight.detach().numpy(), ckpt.model.conv1.bias.detach().numpy()
+    x = np.pad(to_tensor(image).numpy()[0, 0], block.padding)
+    size = (x.shape[0] - block.kernel) // block.stride + 1
+    maps = np.zeros((len(weights), size, size))
+    for c in range(len(weights)):
+        for r in range(size):
+            for q in range(size):
+                top, left = r * block.stride, q * block.stride
+                window = x[top:top + block.kernel, left:left + block.kernel]
+                maps[c, r, q] = float((window * weights[c, 0]).sum() + biases[c])
+    return maps
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_where_a_map_is_strongest_is_where_the_networks_kernel_answers_most(seed, digits):
+    ckpt, samples = digits
+    question = generate("seeing", "strongest", seed, ckpt, samples)
+    maps = numpy_conv1(ckpt, question.extras["image"])
+    channel = question.extras["channel"]
+    np.testing.assert_allclose(question.extras["map"], maps[channel], atol=1e-4)
+    oracle = np.unravel_index(int(np.argmax(maps[channel])), maps[channel].shape)
+    assert question.answer["cell"] == tuple(int(v) for v in oracle)
+    assert question.fields[0].kind == "cell" and question.fields[0].shape == maps[channel].shape
+    row, col = question.answer["cell"]  # conv1 (5×5, padding 2): each unit's window is centred on its pixel
+    assert question.extras["backdrop"][row, col] == question.extras["image"][row, col]
+    assert f"Map {channel} " in question.prompt and "第 0 行" not in question.prompt
+
+
+def test_a_pick_counts_within_one_row_and_column_and_says_how_far_it_is(digits):
+    question = generate("seeing", "strongest", 3, *digits)
+    row, col = question.answer["cell"]
+    assert check(question, {"cell": (row, col)}).right
+    assert check(question, {"cell": [row + 1, col - 1]}).right  # a list, as the page's boxes give it
+    far = check(question, {"cell": (row, col + 2 if col < 20 else col - 2)})
+    assert not far.right and "2 rows or columns away" in far.gaps[0].text
+    assert "相差 2 行或列" in far.gaps[0].text.text("zh")
+    for raw, key in [(None, "lessons.pick_none"), ((None, 4), "lessons.pick_none"), ((1, 2, 3), "lessons.pick_none"),
+                     ((28, 0), "lessons.pick_outside"), ((0, -1), "lesson.error.too_small"),
+                     (("a", 1), "lesson.error.not_number")]:
+        with pytest.raises(AnswerError) as caught:
+            check(question, {"cell": raw})
+        assert caught.value.key == key, raw
+
+
+def test_the_pick_question_uses_the_learners_drawing(digits):
+    drawing = np.zeros((28, 28), np.uint8)
+    drawing[4:24, 13:16] = 255
+    question = generate("seeing", "strongest", 3, *digits, drawing)
+    np.testing.assert_array_equal(question.extras["image"], drawing)
+    assert "drawing" in question.prompt
+
+
 def test_a_right_answer_is_right_and_a_wrong_one_is_wrong_with_its_gap():
     question = generate("shapes", "layer", 5)
     assert check(question, question.answer).right
