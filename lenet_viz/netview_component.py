@@ -16,10 +16,12 @@ The server hears of it only when something here needs it, and keeps the last one
 - ``stepped_unit``, the same click once the Learn panel has stepped the network in the browser, with
   ``"stepped": {"model_id", "steps", "weights"}`` (base64 float32 in ``tensor_layout`` order, ~330 kB):
   the inspector builds its model from them, so it shows the network the view shows and says after how
-  many steps; ``stepped`` (the same object; ``steps`` 0 and ``weights`` null after Reset weights), at
-  Step, Undo step and Reset weights while the inspector is open, which follows the steps as it follows
-  the drawing. Both are trigger values, not state: Streamlit sends a component's state again with
-  every later rerun, and a plain click must stay ~3 kB;
+  many steps (one that only said "the trained weights" would leave the learner with two values for
+  one unit; the weights travel only once steps changed them);
+- ``stepped``, the same object (``steps`` 0 and ``weights`` null after Reset weights), at Step, Undo
+  step and Reset weights while the inspector is open: it follows the steps as it follows the drawing.
+  These two are trigger values, not state: Streamlit sends a component's state again with every
+  later rerun, and a plain click must stay ~3 kB;
 - ``drawing``, at a pen lift while the inspector is open (it follows the drawing), or when the
   Training replay page shows a ``drawing_id`` other than the browser's: ``{"id", "size", "input",
   "model_id", "strokes"}``.
