@@ -144,13 +144,14 @@ export function createLearn({ onWeightsChange } = {}) {
     if (!Number.isFinite(after)) { // a learning rate that diverges: keep the last good weights
       restoreParams(state.net, before);
       state.message = say(texts(), "learn.diverged", { rate });
-    } else {
-      h.undo.push(before);
-      if (h.undo.length > UNDO_LIMIT) h.undo.shift();
-      h.steps += 1;
-      state.message = after > grads.loss // too large a step jumps past the valley
-        ? say(texts(), "learn.overshot", { before: metric(grads.loss), after: metric(after) }) : "";
+      refresh(); // the weights are as they were
+      return;
     }
+    h.undo.push(before);
+    if (h.undo.length > UNDO_LIMIT) h.undo.shift();
+    h.steps += 1;
+    state.message = after > grads.loss // too large a step jumps past the valley
+      ? say(texts(), "learn.overshot", { before: metric(grads.loss), after: metric(after) }) : "";
     weightsChanged();
   }
 
