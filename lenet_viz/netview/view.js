@@ -120,6 +120,10 @@ function createView(parent) {
     if (!stroke) return;
     stroke = null;
     if (pad.hasPointerCapture(e.pointerId)) pad.releasePointerCapture(e.pointerId);
+    // the stroke painted whole, as every later rerun and drawing.js inputOf paint it: drawn piece by
+    // piece its joins antialias a little differently, and the input, the view's values and the
+    // server's inspector would then disagree in the third decimal
+    redrawPad(view);
     compute(view);
     render(view);
     drawingChanged(view);

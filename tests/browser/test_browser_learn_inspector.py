@@ -37,21 +37,36 @@ SAME = 2e-4  # both show 4 decimals; torch and lenet.js agree far closer than th
 VALUE = re.compile(r"-?\d+\.\d{4}")
 
 
-def view_value(page) -> float:
-    """The unit's value in the view: the first line of its tooltip (``conv2[3, 4, 4] = 1.2345``)."""
-    page.mouse.move(*unit_point(page, *UNIT))
+def view_value(page, unit: tuple[str, int, int, int] = UNIT) -> float:
+    """A unit's value in the view: the first line of its tooltip (``conv2[3, 4, 4] = 1.2345``)."""
+    page.mouse.move(*unit_point(page, *unit))
     head = page.locator(".nv-tip-head")
     head.wait_for()
-    layer, map_, row, col = UNIT
+    layer, map_, row, col = unit
     assert head.inner_text().startswith(f"{layer}[{map_}, {row}, {col}] = ")
     return float(head.inner_text().split("= ")[1])
 
 
+def inspected(page) -> tuple[tuple[str, int, int, int], float]:
+    """The unit the server's inspector shows and its value there (its caption ``The network computed
+    1.2345 for conv2[3, 4, 4]; …``): a new input moves it to that input's strongest unit."""
+    caption = page.get_by_text("The network computed").inner_text()
+    layer, map_, row, col = re.search(r"for (\w+)\[(\d+), (\d+), (\d+)\]", caption).groups()
+    return (layer, int(map_), int(row), int(col)), float(VALUE.search(caption).group())
+
+
 def inspector_value(page) -> float:
-    """The unit's value in the server's inspector (its caption ``The network computed 1.2345 for …``)."""
-    layer, map_, row, col = UNIT
-    caption = page.get_by_text("The network computed").filter(has_text=f"for {layer}[{map_}, {row}, {col}]")
-    return float(VALUE.search(caption.inner_text()).group())
+    """The value the server's inspector shows for :data:`UNIT` (the unit clicked)."""
+    unit, value = inspected(page)
+    assert unit == UNIT
+    return value
+
+
+def agree(page) -> float:
+    """The inspector's value for the unit it shows, checked against the view's for that unit."""
+    unit, value = inspected(page)
+    assert value == pytest.approx(view_value(page, unit), abs=SAME), unit
+    return value
 
 
 def settle(page) -> None:
@@ -97,20 +112,20 @@ def test_the_inspector_shows_the_network_the_view_shows_after_steps(browser_page
     draw(page, [[(60, 200), (220, 200)]])  # the open inspector follows the drawing, still on the stepped network
     settle(page)
     assert sent_bytes(page) - before < 20_000, "the weights went once, with the click (a trigger, not state)"
-    assert inspector_value(page) == pytest.approx(view_value(page), abs=SAME)
+    agree(page)  # on the new input's strongest unit
     page.get_by_role("button", name="Undo", exact=True).click()  # the pad's: back to the seven alone
     settle(page)
-    assert inspector_value(page) == pytest.approx(stepped, abs=SAME)
+    agree(page)
 
     step.click()  # while the inspector is open, it follows the steps
     page.get_by_text("the trained network after 4 steps of Learn from this").wait_for()
     settle(page)
-    assert inspector_value(page) == pytest.approx(view_value(page), abs=SAME)
+    agree(page)
 
     page.get_by_role("button", name="Reset weights").click()
     page.get_by_text("steps of Learn from this").wait_for(state="detached")
     settle(page)
-    assert inspector_value(page) == pytest.approx(trained, abs=SAME)
+    agree(page)
     assert view_value(page) == pytest.approx(trained, abs=SAME)
     before = sent_bytes(page)
     click_unit(page, *UNIT)  # a click after Reset weights: the trained network, and no weights sent
