@@ -106,8 +106,9 @@ function liveHooks(setStateValue, setTriggerValue, mount) {
 
 /**
  * The 3D control beside a view's 2D maps: its button in the view's slot, its panel under the view's top
- * row (`top`), fed the result on show; a click on a unit reports it as the 2D view does (`onUnit`).
- * @param {any} view a mounted view: root, slot, result
+ * row (`top`), fed the result on show; a click on a unit reports it as the 2D view does (`onUnit`),
+ * with the drawing on show: without it the inspector would read the server's last input instead.
+ * @param {any} view a mounted view: root, slot, result (and the live view's drawingReport)
  * @param {any} data
  * @param {any} model
  * @param {string} top the class of the view's top row
@@ -117,7 +118,7 @@ function mount3D(view, data, model, top, onUnit) {
   const control = mountView3DControl({
     slot: view.slot, texts: data.texts, colourRule: data.view === "replay" ? "kind" : "sign",
     place: (panel) => (view.root.querySelector(`:scope > .${top}`) ?? view.root.lastChild).after(panel),
-    onClick: onUnit && ((unit) => onUnit({ ...unit, at: Date.now() })),
+    onClick: onUnit && ((unit) => onUnit({ ...unit, at: Date.now(), drawing: view.drawingReport?.() ?? null })),
   });
   if (view.result !== undefined) control.show(view.result, net(model), model.layers); // the replay's comes in a frame
   return control;

@@ -158,3 +158,34 @@ def test_steps_survive_a_visit_to_another_page(browser_page, streamlit_server): 
     page.get_by_text("2 steps taken").wait_for()
     page.get_by_role("button", name="Reset weights").click()
     assert view_value(page) == pytest.approx(trained, abs=SAME)
+
+
+def test_a_click_in_the_3d_view_sends_the_stepped_network_too(browser_page, streamlit_server):  # noqa: F811
+    """The 3D view draws the stepped network (the same net as the 2D maps), and its click goes through
+    the same hook: the inspector shows the value its tooltip shows."""
+    page = browser_page
+    page.set_default_timeout(TIMEOUT)
+    open_page(page, streamlit_server, "Feature maps")
+    draw(page, SEVEN)
+    page.locator("summary", has_text="Learn from this").click()
+    page.get_by_label("True label").select_option(label="3")
+    for _ in range(2):
+        page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_role("button", name="3D", exact=True).click()
+    canvas = page.locator("canvas.v3d-canvas")
+    canvas.wait_for()
+    page.wait_for_function("() => (globalThis.__view3d?.draws.length ?? 0) > 0 && globalThis.__view3d.locate")
+    canvas.scroll_into_view_if_needed()
+    layer, map_, row, col = UNIT
+    point = page.evaluate("([layer, unit]) => globalThis.__view3d.locate(layer, unit)",
+                          [layer, {"map": map_, "row": row, "col": col}])
+    page.mouse.move(point["x"], point["y"])
+    tip = page.locator(".v3d-tip")
+    tip.wait_for()
+    assert tip.inner_text().startswith(f"{layer}[{map_}, {row}, {col}] = ")
+    shown = float(VALUE.search(tip.inner_text()).group())
+    page.mouse.click(point["x"], point["y"])
+    page.get_by_text("the trained network after 2 steps of Learn from this").wait_for()
+    settle(page)
+    assert inspector_value(page) == pytest.approx(shown, abs=SAME)
+    assert view_value(page) == pytest.approx(shown, abs=SAME)  # and the 2D view's
