@@ -178,8 +178,9 @@ def _close_inspector() -> None:
 
 def _inspector(image, missing: str) -> dict | None:
     """The unit inspector: closed (computing nothing) until a click on a unit opens it; returns the
-    inspected unit, for the view to mark. Absent when a teacher's link hides it; its pickers greyed out
-    when the link locks it (a click on a unit still chooses one)."""
+    inspected unit, for the view to mark. It inspects the network as the view has it: after the Learn
+    panel's steps, the browser's weights (sent with the click), and it says so. Absent when a teacher's
+    link hides it; its pickers greyed out when the link locks it (a click on a unit still chooses one)."""
     if fixed.hidden("inspector"):
         return None
     locked = fixed.locked("inspector")
@@ -195,8 +196,12 @@ def _inspector(image, missing: str) -> dict | None:
     if image is None:
         st.info(tr(missing))
         return None
+    model, steps = nv.inspected_model(ckpt)
+    if steps:
+        st.info(tr("nv.inspect_step_one") if steps == 1 else tr("nv.inspect_steps", count=steps),
+                icon=":material/model_training:")
     ff = _figures()
-    acts = activations.run(ckpt.model, spec, preprocess.to_tensor(image, spec.in_channels))
+    acts = activations.run(model, spec, preprocess.to_tensor(image, spec.in_channels))
     names = {layer.name: ff.layer_title(layer, lang).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
     l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
     if st.session_state.get("fm_unit_layer") not in names:
@@ -218,7 +223,7 @@ def _inspector(image, missing: str) -> dict | None:
     map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map", disabled=locked)
     row = _position(r_col, "row", height, "fm_unit_row", locked)
     col_ = _position(c_col, "column", width, "fm_unit_col", locked)
-    unit = activations.explain_unit(ckpt.model, spec, acts, layer_name, int(map_), int(row), int(col_))
+    unit = activations.explain_unit(model, spec, acts, layer_name, int(map_), int(row), int(col_))
     st.latex(activations.formula_latex(unit))
     st.caption(tr("fm.unit_value", value=f"{unit.value:.4f}", name=f"{layer_name}[{unit.map}, {unit.row}, {unit.col}]"))
     where, numbers = st.columns([1, 1.4], gap="medium")

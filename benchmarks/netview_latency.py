@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from tests.browser.support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    COUNT_SENT_FRAMES,
+    COUNT_SENT_BYTES,
     PAD,
     start_server,
     stop_server,
@@ -51,9 +51,6 @@ from tests.browser.support import (  # noqa: E402
 )
 
 RESULTS = ROOT / "benchmarks" / "results" / "netview_latency.json"
-COUNT_SENT_BYTES = COUNT_SENT_FRAMES.replace("window.__sentFrames += 1;",
-                                             "window.__sentFrames += 1; window.__sentBytes = (window.__sentBytes ?? 0)"
-                                             " + (data.byteLength ?? data.length ?? data.size ?? 0);")
 # bytes the page receives on its websockets (Playwright's and CDP's frame events miss some here)
 COUNT_RECEIVED_BYTES = """(() => { const Native = window.WebSocket; window.__receivedBytes = 0;
   window.WebSocket = function (...args) { const ws = new Native(...args);

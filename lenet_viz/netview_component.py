@@ -13,19 +13,30 @@ The server hears of it only when something here needs it, and keeps the last one
 
 - ``unit``, on a click on a unit: ``{"layer", "map", "row", "col", "drawing"}``: the unit inspector
   opens on that unit and the drawing then on show (a fragment rerun, not the page);
+- ``stepped_unit``, the same click once the Learn panel has stepped the network in the browser, with
+  ``"stepped": {"model_id", "steps", "weights"}`` (base64 float32 in ``tensor_layout`` order, ~330 kB):
+  the inspector builds its model from them, so it shows the network the view shows and says after how
+  many steps (one that only said "the trained weights" would leave the learner with two values for
+  one unit; the weights travel only once steps changed them);
+- ``stepped``, the same object (``steps`` 0 and ``weights`` null after Reset weights), at Step, Undo
+  step and Reset weights while the inspector is open: it follows the steps as it follows the drawing.
+  These two are trigger values, not state: Streamlit sends a component's state again with every
+  later rerun, and a plain click must stay ~3 kB;
 - ``drawing``, at a pen lift while the inspector is open (it follows the drawing), or when the
   Training replay page shows a ``drawing_id`` other than the browser's: ``{"id", "size", "input",
   "model_id", "strokes"}``.
 
-What arrives is checked (``netview_payload.parse_unit_request``, ``parse_drawing``): garbage becomes
-a message on the page, never an exception.
+What arrives is checked (``netview_payload.parse_unit_request``, ``parse_drawing``, ``parse_stepped``):
+garbage becomes a message on the page, never an exception, and changes nothing.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -42,7 +53,9 @@ from lenet_viz.netview_payload import (
     PayloadError,
     model_payload,
     parse_drawing,
+    parse_stepped,
     parse_unit_request,
+    stepped_model,
     view_data,
 )
 
@@ -55,6 +68,16 @@ SERVED = "_netview_served"  # the last ``missing`` request answered
 _PAYLOADS: WeakKeyDictionary[torch.nn.Module, NetworkPayload] = WeakKeyDictionary()
 
 
+@dataclass(frozen=True)
+class SteppedNetwork:
+    """The network the browser's Learn panel stepped (``steps`` SGD steps from the served model
+    ``model_id``), rebuilt here for the inspector."""
+
+    model_id: str
+    steps: int
+    model: torch.nn.Module
+
+
 @dataclass
 class FeatureMapsState:
     """What the Feature maps page keeps between reruns and page switches (beside its widgets' values).
@@ -63,13 +86,15 @@ class FeatureMapsState:
     ``inspecting``: the unit inspector is open (until then it computes nothing, and pen lifts send
     nothing); ``clicked``: a click chose the inspected unit, kept for its input (else each new input
     starts on its strongest unit); ``inspected_input``: a hash of the input the inspector last showed;
-    ``problem``: a request from the view the page could not read, shown once."""
+    ``problem``: a request from the view the page could not read, shown once; ``stepped``: the network
+    as the browser last said it is, when the Learn panel has stepped it (None: the served weights)."""
 
     drawing: Drawing | None = None
     inspecting: bool = False
     clicked: bool = False
     inspected_input: int | None = None
     problem: LenetVizError | None = None
+    stepped: SteppedNetwork | None = None
 
 
 def page_state() -> FeatureMapsState:
@@ -106,11 +131,30 @@ def take_drawing(key: str) -> None:
         state.problem = error
 
 
-def _take_unit(layers: dict[str, tuple[int, int, int]]) -> None:
-    """A click on a unit of the live view: open the inspector on that unit and the drawing then on show."""
+def _spatial_layers(ckpt: Checkpoint) -> dict[str, tuple[int, int, int]]:
+    """Name → output shape C×H×W of the layers a click may name (those with maps)."""
+    return {layer["name"]: tuple(layer["output_shape"]) for layer in payload(ckpt)["layers"]
+            if len(layer["output_shape"]) == 3}
+
+
+def _stepped(ckpt: Checkpoint, report: Any) -> SteppedNetwork | None:
+    """The stepped network a report carries (None: the served weights); PayloadError for garbage."""
+    network = payload(ckpt)
+    count = sum(math.prod(entry["shape"]) for entry in network["tensors"])
+    weights = parse_stepped(report, network["model_id"], count)
+    return None if weights is None else SteppedNetwork(weights.model_id, weights.steps,
+                                                       stepped_model(ckpt.spec, weights))
+
+
+def _take_unit(ckpt: Checkpoint, event: str) -> None:
+    """A click on a unit of the live view (``event``: ``unit``, or ``stepped_unit`` with the browser's
+    weights): open the inspector on that unit, the drawing then on show and the network as the view
+    has it. A report that cannot be read changes nothing and says why."""
     state = page_state()
+    report = (st.session_state.get(KEY) or {}).get(event)
     try:
-        unit = parse_unit_request((st.session_state.get(KEY) or {}).get("unit"), layers)
+        unit = parse_unit_request(report, _spatial_layers(ckpt))
+        stepped = _stepped(ckpt, report.get("stepped"))
     except PayloadError as error:
         state.problem = error
         return
@@ -118,7 +162,26 @@ def _take_unit(layers: dict[str, tuple[int, int, int]]) -> None:
         state.drawing = unit.drawing
     for key, value in zip(UNIT_WIDGETS, (unit.layer, unit.map, unit.row, unit.col)):
         st.session_state[key] = value
+    state.stepped = stepped
     state.inspecting = state.clicked = True
+
+
+def _take_steps(ckpt: Checkpoint) -> None:
+    """Step, Undo step or Reset weights while the inspector is open: it follows the browser's weights."""
+    state = page_state()
+    try:
+        state.stepped = _stepped(ckpt, (st.session_state.get(KEY) or {}).get("stepped"))
+    except PayloadError as error:
+        state.problem = error
+
+
+def inspected_model(ckpt: Checkpoint) -> tuple[torch.nn.Module, int]:
+    """The network the inspector shows and the Learn panel's steps in it: the browser's stepped one
+    when it came from this model, else the served one (0 steps)."""
+    stepped = page_state().stepped
+    if stepped is not None and stepped.model_id == payload(ckpt)["model_id"]:
+        return stepped.model, stepped.steps
+    return ckpt.model, 0
 
 
 def drawing_source(key: str, size: int, fill: float) -> None:
@@ -178,13 +241,13 @@ def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: floa
     a click reruns that fragment only."""
     model = payload(ckpt)
     model_id, texts_id = model["model_id"], f"live-{lang}"
-    spatial = {layer["name"]: tuple(layer["output_shape"]) for layer in model["layers"]
-               if len(layer["output_shape"]) == 3}
     data = LiveViewData(
         **view_data("live", model, send_network=needed(model_id), texts_id=texts_id,
                     texts=view_texts(lang) if needed(texts_id) else None, classes=class_names(ckpt.classes, lang),
                     spec=ckpt.spec, fill=fill, image=image),
         mode="draw" if mode == "draw" else "input", hint=hint, unit=selected, inspecting=selected is not None)
-    component()(data=data, key=KEY, on_unit_change=lambda: _take_unit(spatial),
+    component()(data=data, key=KEY, on_unit_change=lambda: _take_unit(ckpt, "unit"),
+                on_stepped_unit_change=lambda: _take_unit(ckpt, "stepped_unit"),
+                on_stepped_change=lambda: _take_steps(ckpt),
                 on_drawing_change=lambda: take_drawing(KEY), on_missing_change=lambda: None)
     st.session_state[SENT].update((model_id, texts_id))

@@ -13,6 +13,7 @@ and may be float16 to halve their size. Pure Python: no Streamlit here.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import math
@@ -265,3 +266,71 @@ def parse_unit_request(value: Any, layers: Mapping[str, Sequence[int]]) -> UnitR
                        _count(value.get("row"), "row", 0, height - 1), _count(value.get("col"), "col", 0, width - 1),
                        None if value.get("drawing") is None else parse_drawing(value["drawing"]))
     return unit
+
+
+@dataclass(frozen=True)
+class SteppedWeights:
+    """The network as it is in the browser after the Learn panel's steps (``learn.js``): the served
+    model it started from (``model_id``), how many steps it took, and every weight as float32 in
+    :func:`tensor_layout` order. The inspector builds its model from them (:func:`state_dict_of`), so
+    that it shows the values the view shows (:func:`stepped_model`)."""
+
+    model_id: str
+    steps: int
+    values: np.ndarray
+
+
+MAX_STEPS = 1_000_000  # more steps than anyone clicks: a count beyond it is garbage
+
+
+def _bad_weights(detail: str) -> PayloadError:
+    return PayloadError.keyed("nv.inspect_step_bad", detail=detail)
+
+
+def parse_stepped(value: Any, model_id: str, count: int) -> SteppedWeights | None:
+    """The stepped weights a click (or a step while the inspector is open) sends, checked against the
+    model on show (``model_id``, and ``count`` floats: its :func:`tensor_layout`): None for the served
+    weights (nothing sent, or ``steps`` 0 with ``weights`` null, after Reset weights); PayloadError
+    (keyed ``nv.inspect_step_bad``) for weights of another model, a wrong count, a blob that is not
+    base64 float32, or numbers that are not finite. The blob's length is checked before it is decoded."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise _bad_weights("not an object")
+    if value.get("model_id") != model_id:
+        raise _bad_weights("another model")
+    steps = value.get("steps")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
+        raise _bad_weights("steps")
+    text = value.get("weights")
+    if steps == 0 and text is None:
+        return None
+    if not isinstance(text, str):
+        raise _bad_weights("weights")
+    expected = 4 * count
+    if len(text) > 4 * math.ceil(expected / 3):  # too long to be this model's: not decoded at all
+        raise _bad_weights(f"{len(text) * 3 // 16:,} numbers for {count:,}")
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad_weights("not base64") from None
+    if len(blob) != expected:
+        raise _bad_weights(f"{len(blob) // 4:,} numbers for {count:,}")
+    values = np.frombuffer(blob, dtype=DTYPES["float32"])
+    if not np.isfinite(values).all():
+        raise _bad_weights(f"{int((~np.isfinite(values)).sum()):,} numbers not finite")
+    return SteppedWeights(model_id, steps, values.astype(np.float32))
+
+
+def stepped_model(spec: LeNetSpec, weights: SteppedWeights):
+    """The network ``spec`` describes with the browser's stepped weights (a flat set in
+    :func:`tensor_layout` order, :func:`weight_blob`'s inverse), ready to run as a loaded checkpoint's."""
+    import torch
+
+    from lenet_viz.models import build_model
+
+    model = build_model(spec)
+    model.load_state_dict({entry["name"]: torch.from_numpy(
+        weights.values[entry["offset"]:entry["offset"] + math.prod(entry["shape"])].reshape(entry["shape"]).copy())
+        for entry in tensor_layout(spec)})
+    return model.eval()

@@ -6,6 +6,10 @@
 // Streamlit through the component's state. A payload the views cannot read shows a message in both
 // languages' words (nv.payload_*), never a blank area. A page that needs the user's drawing (kept in
 // the browser, drawing.js) says which one it holds (`drawing_id`); a different one is sent, once.
+// Once the Learn panel has stepped the network, a click on a unit carries its weights (trigger
+// `stepped_unit`, else state `unit`), and while the inspector is open each Step, Undo step and Reset
+// weights sends them (trigger `stepped`): the server's inspector shows the network the view shows.
+// Triggers, not state: Streamlit would send a state's 330 kB again with every later rerun.
 
 import { clearProblem, say, showProblem } from "./draw.js";
 import { currentDrawing, inputOf } from "./drawing.js";
@@ -78,15 +82,21 @@ function syncDrawing(data, mount, setStateValue) {
 
 /**
  * The view's hooks: those that report to Streamlit, the Learn panel's, and the 3D view's (each
- * forward pass goes to the Learn panel and to the 3D view).
+ * forward pass goes to the Learn panel and to the 3D view). A click on a unit (2D or 3D) sends the
+ * stepped weights with it when there are any.
  * @param {(key: string, value: unknown) => void} setStateValue
+ * @param {(key: string, value: unknown) => void} setTriggerValue
  * @param {{learn: ReturnType<typeof createLearn>, view3d?: any}} mount
  */
-function liveHooks(setStateValue, mount) {
+function liveHooks(setStateValue, setTriggerValue, mount) {
   return {
     ...mount.learn.hooks,
     onDrawing: (/** @type {unknown} */ drawing) => setStateValue("drawing", drawing),
-    onUnit: (/** @type {unknown} */ unit) => setStateValue("unit", unit),
+    onUnit: (/** @type {object} */ unit) => {
+      const stepped = mount.learn.stepped();
+      if (stepped.steps) setTriggerValue("stepped_unit", { ...unit, stepped });
+      else setStateValue("unit", unit);
+    },
     onResult: (/** @type {any} */ result, /** @type {any} */ view) => {
       mount.learn.hooks.onResult?.(result, view);
       mount.view3d?.show(result, view.net, view.model.layers);
@@ -96,8 +106,9 @@ function liveHooks(setStateValue, mount) {
 
 /**
  * The 3D control beside a view's 2D maps: its button in the view's slot, its panel under the view's top
- * row (`top`), fed the result on show; a click on a unit reports it as the 2D view does (`onUnit`).
- * @param {any} view a mounted view: root, slot, result
+ * row (`top`), fed the result on show; a click on a unit reports it as the 2D view does (`onUnit`),
+ * with the drawing on show: without it the inspector would read the server's last input instead.
+ * @param {any} view a mounted view: root, slot, result (and the live view's drawingReport)
  * @param {any} data
  * @param {any} model
  * @param {string} top the class of the view's top row
@@ -107,17 +118,18 @@ function mount3D(view, data, model, top, onUnit) {
   const control = mountView3DControl({
     slot: view.slot, texts: data.texts, colourRule: data.view === "replay" ? "kind" : "sign",
     place: (panel) => (view.root.querySelector(`:scope > .${top}`) ?? view.root.lastChild).after(panel),
-    onClick: onUnit && ((unit) => onUnit({ ...unit, at: Date.now() })),
+    onClick: onUnit && ((unit) => onUnit({ ...unit, at: Date.now(), drawing: view.drawingReport?.() ?? null })),
   });
   if (view.result !== undefined) control.show(view.result, net(model), model.layers); // the replay's comes in a frame
   return control;
 }
 
 /**
- * @param {{parentElement: HTMLElement, data: any, setStateValue: (key: string, value: unknown) => void}} component
+ * @param {{parentElement: HTMLElement, data: any, setStateValue: (key: string, value: unknown) => void,
+ *   setTriggerValue: (key: string, value: unknown) => void}} component
  */
 export default function (component) {
-  const { parentElement, setStateValue } = component;
+  const { parentElement, setStateValue, setTriggerValue } = component;
   let data = component.data;
   if (data?.view === "drawing") { // no view: a page that reads the drawing (Lessons) asks for it here
     syncDrawing(data, MOUNTS.get(parentElement) ?? MOUNTS.set(parentElement, {}).get(parentElement), setStateValue);
@@ -152,10 +164,14 @@ export default function (component) {
   data = { ...data, texts: have.texts };
   clearProblem(parentElement);
   syncDrawing(data, mount, setStateValue);
+  if (mount.kind === "live") { // where the Learn panel's steps go while the server's inspector is open
+    mount.inspecting = Boolean(data.inspecting);
+    mount.sendSteps = () => setTriggerValue("stepped", mount.learn.stepped());
+  }
   try {
     if (mount.view) {
       if (mount.kind === "live") {
-        mount.view.setHooks(liveHooks(setStateValue, mount));
+        mount.view.setHooks(liveHooks(setStateValue, setTriggerValue, mount));
         mount.learn.update(data);
       }
       mount.view3d.setTexts(data.texts);
@@ -167,9 +183,11 @@ export default function (component) {
       });
       mount.view3d = mount3D(mount.view, data, model, "rp-top");
     } else {
-      mount.learn = createLearn();
+      mount.learn = createLearn({ // the inspector, while open, follows the steps as it follows the drawing
+        onWeightsChange: () => { if (mount.inspecting) mount.sendSteps(); },
+      });
       mount.learn.update(data);
-      const hooks = liveHooks(setStateValue, mount);
+      const hooks = liveHooks(setStateValue, setTriggerValue, mount);
       mount.view = mountLiveView(parentElement, model, data, hooks);
       mount.learn.attach(mount.view);
       mount.view3d = mount3D(mount.view, data, model, "nv-top", hooks.onUnit);

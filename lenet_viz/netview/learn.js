@@ -5,7 +5,9 @@
 // network in the page (Undo step, Reset weights). All of it runs here: nothing goes to the server.
 //
 // view.js knows nothing of it beyond its hooks: createLearn() gives the hooks (onResult, valuesOf,
-// extraTipLines) and attach(liveView) puts the panel in the view's slot.
+// extraTipLines) and attach(liveView) puts the panel in the view's slot. The server's unit inspector
+// must show the network the view shows: stepped() gives the stepped weights for a click on a unit,
+// and onWeightsChange (index.js) hears of every Step, Undo step and Reset weights.
 
 import {
   backward, cloneParams, crossEntropyLoss, explainGradient, forwardTrace, restoreParams, saliency, sgdStep, traceOf,
@@ -13,6 +15,7 @@ import {
 import { paintMap, valueRange } from "./colours.js";
 import { el, say } from "./draw.js";
 import { formulaNumber, metric } from "./format.js";
+import { encodeWeightSet } from "./payload.js";
 
 const RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
 const FIRST_STEP_SHARE = 0.25; // the suggested learning rate's first step takes about this share of the loss
@@ -26,12 +29,26 @@ const FIGURES_EVERY_MS = 150; // the saliency map and kernels follow the pen at 
  */
 
 /**
- * The "Learn from this" panel for one live view.
- * @returns {{hooks: import("./view.js").LiveViewHooks, attach: Function, update: Function}}
+ * net → its steps, for Undo and Reset. Kept for the page's life, as the decoded nets are (index.js):
+ * a view mounted again (back from another page) finds the net still stepped, and its history with it.
+ * @type {WeakMap<object, History>}
  */
-export function createLearn() {
-  /** @type {WeakMap<object, History>} net → its steps, for Undo and Reset */
-  const histories = new WeakMap();
+const histories = new WeakMap();
+
+/**
+ * @typedef {{model_id: string, steps: number, weights: string | null}} SteppedReport the network as
+ *   the view has it, for the server's inspector: `weights` base64 float32 (payload.js encodeWeightSet),
+ *   null with `steps` 0 (the served weights)
+ */
+
+/**
+ * The "Learn from this" panel for one live view.
+ * @param {{onWeightsChange?: () => void}} [options] `onWeightsChange`: after each Step, Undo step and
+ *   Reset weights (the weights on show changed)
+ * @returns {{hooks: import("./view.js").LiveViewHooks, attach: Function, update: Function,
+ *   stepped: () => SteppedReport}}
+ */
+export function createLearn({ onWeightsChange } = {}) {
   const state = {
     live: /** @type {any} */ (null), net: /** @type {any} */ (null), data: /** @type {any} */ (null),
     result: /** @type {any} */ (null), trace: /** @type {any} */ (null), grads: /** @type {any} */ (null),
@@ -102,6 +119,20 @@ export function createLearn() {
     renderFigures();
   }
 
+  // The weights changed (Step, Undo step, Reset weights): the layers, then whoever listens.
+  function weightsChanged() {
+    refresh();
+    onWeightsChange?.();
+  }
+
+  // The network on show for the server's inspector: its weights only once steps have changed them
+  // (Undo and Reset restore exact copies, so 0 steps is the served network: nothing to send).
+  function stepped() {
+    const steps = state.net ? history().steps : 0;
+    return { model_id: state.net?.model.id ?? "", steps,
+      weights: steps ? encodeWeightSet(state.net.model.sets[state.net.setIndex]) : null };
+  }
+
   function step() {
     const grads = gradients();
     if (!grads) return;
@@ -113,14 +144,15 @@ export function createLearn() {
     if (!Number.isFinite(after)) { // a learning rate that diverges: keep the last good weights
       restoreParams(state.net, before);
       state.message = say(texts(), "learn.diverged", { rate });
-    } else {
-      h.undo.push(before);
-      if (h.undo.length > UNDO_LIMIT) h.undo.shift();
-      h.steps += 1;
-      state.message = after > grads.loss // too large a step jumps past the valley
-        ? say(texts(), "learn.overshot", { before: metric(grads.loss), after: metric(after) }) : "";
+      refresh(); // the weights are as they were
+      return;
     }
-    refresh();
+    h.undo.push(before);
+    if (h.undo.length > UNDO_LIMIT) h.undo.shift();
+    h.steps += 1;
+    state.message = after > grads.loss // too large a step jumps past the valley
+      ? say(texts(), "learn.overshot", { before: metric(grads.loss), after: metric(after) }) : "";
+    weightsChanged();
   }
 
   function undo() {
@@ -130,7 +162,7 @@ export function createLearn() {
     restoreParams(state.net, last);
     h.steps -= 1;
     state.message = "";
-    refresh();
+    weightsChanged();
   }
 
   function reset() {
@@ -139,7 +171,7 @@ export function createLearn() {
     h.undo = [];
     h.steps = 0;
     state.message = "";
-    refresh();
+    weightsChanged();
   }
 
   ui.details.addEventListener("toggle", () => {
@@ -254,6 +286,7 @@ export function createLearn() {
 
   return {
     hooks: { onResult, valuesOf, extraTipLines },
+    stepped,
     /**
      * Put the panel in the live view's slot (mountLiveView's result).
      * @param {any} live

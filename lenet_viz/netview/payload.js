@@ -80,6 +80,22 @@ export function decodeWeightSet(text, dtype, count) {
   return out;
 }
 
+/**
+ * float32 values → base64 of their little-endian bytes: a weight set as decodeWeightSet reads it and
+ * lenet_viz.netview_payload.parse_stepped checks it (the Learn panel's stepped network, for the inspector).
+ * @param {Float32Array} values
+ * @returns {string}
+ */
+export function encodeWeightSet(values) {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true);
+  const CHUNK = 0x8000; // String.fromCharCode takes this many arguments safely
+  let raw = "";
+  for (let i = 0; i < bytes.length; i += CHUNK) raw += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return btoa(raw);
+}
+
 const isShape = (s) => Array.isArray(s) && s.length > 0 && s.every((n) => Number.isInteger(n) && n > 0);
 
 /**

@@ -120,6 +120,10 @@ function createView(parent) {
     if (!stroke) return;
     stroke = null;
     if (pad.hasPointerCapture(e.pointerId)) pad.releasePointerCapture(e.pointerId);
+    // the stroke painted whole, as every later rerun and drawing.js inputOf paint it: drawn piece by
+    // piece its joins antialias a little differently, and the input, the view's values and the
+    // server's inspector would then disagree in the third decimal
+    redrawPad(view);
     compute(view);
     render(view);
     drawingChanged(view);
@@ -607,7 +611,8 @@ function placeTip(view) {
  * Mount the live view in `parent` on an already decoded model (lenet.js decode). `data` holds what
  * the page shows (mode "draw" or "input", size, channels, fill, input, hint, classes, texts, unit,
  * inspecting); the drawing itself is the browser's (drawing.js). Returns the view: `update(data, model)` for a later rerun, `slot` (an empty element
- * under the prediction where another feature may put its controls), `result` (the last forward pass).
+ * under the prediction where another feature may put its controls), `result` (the last forward pass),
+ * `drawingReport()` (the drawing as a click reports it).
  * @param {HTMLElement} parent
  * @param {any} model
  * @param {any} data
@@ -625,6 +630,8 @@ export function mountLiveView(parent, model, data, hooks = {}) {
     update: (next, nextModel) => update(view, next, nextModel),
     /** @param {LiveViewHooks} next */
     setHooks: (next) => { view.hooks = next; },
+    /** The drawing on show as a click on a unit reports it (the 3D view's clicks too). */
+    drawingReport: () => drawingReport(view),
     /** The forward pass and every layer again, after a change of the weights (the Learn panel's Step). */
     refresh: () => { compute(view); render(view); },
   };

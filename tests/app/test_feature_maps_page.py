@@ -4,8 +4,10 @@ browser sent with it (set here as the click's callback leaves it, in FeatureMaps
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -13,11 +15,12 @@ import torch
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from lenet_viz import model_store, preprocess
-from lenet_viz.checkpoints import checkpoint_bytes
+from lenet_viz import activations, model_store, preprocess
+from lenet_viz import netview_component as nv
+from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint
 from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_plan
-from lenet_viz.netview_component import STATE, FeatureMapsState
-from lenet_viz.netview_payload import Drawing, PayloadError
+from lenet_viz.netview_component import STATE, FeatureMapsState, SteppedNetwork
+from lenet_viz.netview_payload import Drawing, PayloadError, tensor_layout
 
 PAGE = "../../app_pages/feature_maps.py"
 HAVE_BUNDLED = bool(model_store.bundled_models())
@@ -268,3 +271,99 @@ def test_each_new_input_starts_the_inspector_on_its_strongest_unit():
     assert (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"]) != first
     computed = next(c.value for c in at.caption if c.value.startswith("The network computed"))
     assert float(computed.split()[3]) > 0.5  # a unit that responds, not a dead spot
+
+
+# ---- after "Learn from this" stepped the network in the browser ------------------------------------
+
+UNIT = {"fm_unit_layer": "conv2", "fm_unit_map": 5, "fm_unit_row": 4, "fm_unit_col": 4}
+
+
+def _stepped_digits(steps: int = 3):
+    """The bundled digits model, and the same network with its weights moved as the browser's steps
+    would move them, as the page keeps it after a click (a SteppedNetwork of the served model's id)."""
+    ckpt = load_checkpoint(model_store.bundled_models()[0].path)
+    moved = load_checkpoint(model_store.bundled_models()[0].path).model
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for parameter in moved.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    return ckpt, SteppedNetwork(nv.payload(ckpt)["model_id"], steps, moved)
+
+
+def _inspector_value(at: AppTest) -> float:
+    """The value the inspector's caption gives (``fm.unit_value``, 4 decimals, in either language)."""
+    caption = next(c.value for c in at.caption if c.value.startswith(("The network computed", "网络为")))
+    return float(re.search(r"-?\d+\.\d{4}", caption).group())
+
+
+def _start_in(lang: str, **state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+@needs_bundled
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, note", [("en", "the trained network after 3 steps of Learn from this"),
+                                        ("zh", "中走了 3 步之后")])
+def test_the_inspector_shows_the_network_the_view_stepped(lang, note):
+    ckpt, stepped = _stepped_digits()
+    seven = drawing()
+    trained = _start_in(lang, **inspecting(seven, clicked=True), **UNIT)
+    at = _start_in(lang, **inspecting(seven, clicked=True, stepped=stepped), **UNIT)
+    assert not at.exception and not trained.exception
+    assert not any(note in info.value for info in trained.info)
+    assert any(note in info.value for info in at.info)  # it says which network it shows
+    acts = activations.run(stepped.model, ckpt.spec, preprocess.to_tensor(seven.image, 1))
+    assert _inspector_value(at) == pytest.approx(float(acts["conv2"].values[5, 4, 4]), abs=1e-4)
+    assert abs(_inspector_value(at) - _inspector_value(trained)) > 1e-3
+
+
+@needs_bundled
+def test_one_step_and_steps_of_another_model():
+    ckpt, stepped = _stepped_digits(steps=1)
+    at = start(**inspecting(drawing(), clicked=True, stepped=stepped), **UNIT)
+    assert any("after 1 step of Learn from this" in info.value for info in at.info)
+    other = SteppedNetwork("another-model", 4, stepped.model)  # the learner has since chosen another model
+    at = start(**inspecting(drawing(), clicked=True, stepped=other), **UNIT)
+    assert not at.exception and not any("steps of Learn" in info.value for info in at.info)
+
+
+def test_the_click_and_the_steps_reach_the_inspector_and_garbage_changes_nothing(monkeypatch):
+    """The component's callbacks (``_take_unit``, ``_take_steps``) on what the browser sends, with the
+    session state a plain dict: the stepped weights become the inspector's model; bad weights leave
+    the unit, the drawing and the model as they were, with a message."""
+    if not HAVE_BUNDLED:
+        pytest.skip("the bundled models are not in assets/models yet")
+    ckpt, stepped = _stepped_digits()
+    flat = np.concatenate([stepped.model.state_dict()[entry["name"]].numpy().ravel()
+                           for entry in tensor_layout(ckpt.spec)]).astype("<f4")
+    model_id = nv.payload(ckpt)["model_id"]
+    weights = {"model_id": model_id, "steps": 3, "weights": base64.b64encode(flat.tobytes()).decode()}
+    session: dict = {}
+    monkeypatch.setattr(nv.st, "session_state", session)
+
+    session[nv.KEY] = {"stepped_unit": {"layer": "conv2", "map": 5, "row": 4, "col": 4, "stepped": weights}}
+    nv._take_unit(ckpt, "stepped_unit")
+    state = nv.page_state()
+    assert state.problem is None and state.inspecting and state.stepped.steps == 3
+    model, steps = nv.inspected_model(ckpt)
+    assert steps == 3 and all(torch.equal(a, b) for a, b in zip(model.parameters(), stepped.model.parameters()))
+
+    garbage = {**weights, "weights": weights["weights"][:-8] + "!!!!!!!!"}
+    session[nv.KEY] = {"stepped_unit": {"layer": "pool2", "map": 0, "row": 0, "col": 0, "stepped": garbage}}
+    nv._take_unit(ckpt, "stepped_unit")
+    assert state.problem.key == "nv.inspect_step_bad" and "not base64" in str(state.problem)
+    assert session["fm_unit_layer"] == "conv2" and nv.inspected_model(ckpt)[0] is model  # nothing changed
+
+    session[nv.KEY] = {"stepped": {"model_id": model_id, "steps": 0, "weights": None}}  # Reset weights
+    nv._take_steps(ckpt)
+    assert nv.inspected_model(ckpt) == (ckpt.model, 0)
+    session[nv.KEY] = {"stepped": weights}  # Step, with the inspector open
+    nv._take_steps(ckpt)
+    assert nv.inspected_model(ckpt)[1] == 3
+    session[nv.KEY] = {"unit": {"layer": "conv1", "map": 0, "row": 0, "col": 0}}  # a click after Undo to 0 steps
+    nv._take_unit(ckpt, "unit")
+    assert nv.inspected_model(ckpt) == (ckpt.model, 0)

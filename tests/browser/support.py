@@ -221,9 +221,20 @@ const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (data) { window.__sentFrames += 1; return send.call(this, data); };"""
 
 
+# The same, with the bytes of those frames (``window.__sentBytes``).
+COUNT_SENT_BYTES = COUNT_SENT_FRAMES.replace("window.__sentFrames += 1;",
+                                             "window.__sentFrames += 1; window.__sentBytes = (window.__sentBytes ?? 0)"
+                                             " + (data.byteLength ?? data.length ?? data.size ?? 0);")
+
+
 def sent_frames(page) -> int:
     """Websocket frames the page has sent since it loaded (needs ``page.add_init_script(COUNT_SENT_FRAMES)``)."""
     return page.evaluate("window.__sentFrames ?? -1")
+
+
+def sent_bytes(page) -> int:
+    """Websocket bytes the page has sent since it loaded (needs ``page.add_init_script(COUNT_SENT_BYTES)``)."""
+    return page.evaluate("window.__sentBytes ?? 0")
 
 
 def stroke(page, points: list[tuple[float, float]], lift: bool = True) -> None:
@@ -239,6 +250,20 @@ def stroke(page, points: list[tuple[float, float]], lift: bool = True) -> None:
         page.mouse.move(box["x"] + x * k, box["y"] + y * k, steps=10)
     if lift:
         page.mouse.up()
+
+
+def unit_point(page, layer: str, map_: int, row: int, col: int) -> tuple[float, float]:
+    """The middle of one unit of a live feature map on screen (scrolled into view)."""
+    canvas = page.locator(f"canvas.nv-map-canvas[data-layer={layer}][data-map='{map_}']")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    height, width = canvas.evaluate("c => [c.height, c.width]")
+    return box["x"] + (col + 0.5) * box["width"] / width, box["y"] + (row + 0.5) * box["height"] / height
+
+
+def click_unit(page, layer: str, map_: int, row: int, col: int) -> None:
+    """Click one unit of a live feature map (the server's inspector opens on it)."""
+    page.mouse.click(*unit_point(page, layer, map_, row, col))
 
 
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:

@@ -10,6 +10,7 @@ from lenet_viz.model_store import bundled_models
 from tests.browser.support import (  # noqa: F401
     SEVEN,
     browser_page,
+    click_unit,
     draw,
     open_page,
     screenshot,
@@ -18,14 +19,6 @@ from tests.browser.support import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.skipif(not bundled_models(), reason="the bundled models are not in assets/models yet")
-
-
-def click_unit(page, layer: str, map_: int, row: int, col: int) -> None:
-    canvas = page.locator(f"canvas.nv-map-canvas[data-layer={layer}][data-map='{map_}']")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    height, width = canvas.evaluate("c => [c.height, c.width]")
-    page.mouse.click(box["x"] + (col + 0.5) * box["width"] / width, box["y"] + (row + 0.5) * box["height"] / height)
 
 
 @pytest.mark.browser

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { decode } from "../../lenet_viz/netview/lenet.js";
-import { checkNetworkPayload, decodeWeightSet, halfToFloat, PAYLOAD_VERSION, PayloadError }
+import { checkNetworkPayload, decodeWeightSet, encodeWeightSet, halfToFloat, PAYLOAD_VERSION, PayloadError }
   from "../../lenet_viz/netview/payload.js";
 import { fixture, NO_FIXTURES } from "./fixtures.mjs";
 
@@ -79,4 +79,15 @@ test("every payload Python wrote decodes, or raises the error it should", { skip
       assert.throws(() => decode(payload), (error) => error instanceof PayloadError && error.key === expect, name);
     }
   }
+});
+
+test("a stepped weight set encodes to little-endian float32 base64 and decodes back exactly", () => {
+  const values = Float32Array.from({ length: 70_001 }, (_, i) => Math.fround(Math.sin(i) * 10 ** ((i % 9) - 4)));
+  values[3] = -0;
+  const text = encodeWeightSet(values); // more bytes than one String.fromCharCode chunk
+  const bytes = Buffer.from(text, "base64");
+  assert.equal(bytes.length, 4 * values.length);
+  for (const i of [0, 1, 3, 32_768, 70_000]) assert.ok(Object.is(bytes.readFloatLE(4 * i), values[i]), `value ${i}`);
+  assert.deepEqual(decodeWeightSet(text, "float32", values.length), values);
+  assert.equal(encodeWeightSet(new Float32Array(0)), "");
 });

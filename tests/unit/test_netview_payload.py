@@ -15,8 +15,10 @@ from lenet_viz.netview_payload import (
     PayloadError,
     model_payload,
     parse_drawing,
+    parse_stepped,
     parse_unit_request,
     replay_payload,
+    stepped_model,
     tensor_layout,
 )
 
@@ -176,3 +178,65 @@ def test_a_blank_drawing_and_out_of_range_pixels():
     assert parse_drawing({"id": "blank", "size": 28, "input": None}).image is None
     drawing = parse_drawing({"id": "x", "size": 2, "input": [-5, 0, 255, 999]})
     assert drawing.image.tolist() == [[0, 0], [255, 255]]  # clipped to 0..255
+
+
+# ---- the Learn panel's stepped network, sent with a click for the inspector ------------------------
+
+def _stepped_classic() -> tuple[torch.nn.Module, dict, str, int]:
+    """A classic LeNet and its weights after a few "steps" (moved as learn.js would), as the browser sends
+    them: the served model's id, the step count and base64 little-endian float32 in layout order."""
+    spec = PRESETS["classic"]
+    torch.manual_seed(0)
+    served = build_model(spec).eval()
+    moved = {name: value + 0.05 * torch.randn_like(value) for name, value in served.state_dict().items()}
+    flat = np.concatenate([moved[entry["name"]].numpy().ravel() for entry in tensor_layout(spec)]).astype("<f4")
+    model_id = model_payload(spec, [served.state_dict()])["model_id"]
+    report = {"model_id": model_id, "steps": 3, "weights": base64.b64encode(flat.tobytes()).decode("ascii")}
+    return served, report, model_id, flat.size
+
+
+def test_stepped_weights_rebuild_the_network_the_browser_shows():
+    spec = PRESETS["classic"]
+    served, report, model_id, count = _stepped_classic()
+    weights = parse_stepped(report, model_id, count)
+    assert (weights.model_id, weights.steps) == (model_id, 3) and weights.values.dtype == np.float32
+    model = stepped_model(spec, weights)
+    assert not model.training
+    flat = np.concatenate([value.numpy().ravel() for value in model.state_dict().values()])
+    np.testing.assert_array_equal(flat, weights.values)  # every float exactly, in layout order
+    x = torch.rand(1, 1, 28, 28)
+    with torch.no_grad():
+        assert not torch.allclose(model(x), served(x), atol=1e-3)  # not the served network
+
+
+@pytest.mark.parametrize("report", [None, {"model_id": "m", "steps": 0, "weights": None}])
+def test_no_steps_means_the_served_weights(report):
+    assert parse_stepped(report, "m", 10) is None
+
+
+_GOOD = _stepped_classic()[1]
+_NAN = np.zeros(61706, dtype="<f4")
+_NAN[[5, 7]] = [np.nan, np.inf]
+
+
+@pytest.mark.parametrize("report, detail", [
+    ("weights", "not an object"),
+    ({**_GOOD, "model_id": "another"}, "another model"),
+    ({**_GOOD, "steps": -1}, "steps"),
+    ({**_GOOD, "steps": True}, "steps"),
+    ({**_GOOD, "steps": "3"}, "steps"),
+    ({**_GOOD, "weights": None}, "weights"),
+    ({**_GOOD, "weights": [1.0, 2.0]}, "weights"),
+    ({**_GOOD, "weights": _GOOD["weights"][:4000]}, "750 numbers for 61,706"),
+    ({**_GOOD, "weights": _GOOD["weights"] + "AAAA"}, "numbers for 61,706"),
+    ({**_GOOD, "weights": "A" * 50_000_000}, "numbers for 61,706"),  # refused before decoding
+    ({**_GOOD, "weights": "!" * 8}, "not base64"),
+    ({**_GOOD, "weights": base64.b64encode(_NAN.tobytes()).decode()}, "2 numbers not finite"),
+], ids=lambda r: repr(r)[:40])
+def test_garbage_weights_are_a_keyed_error_not_an_exception(report, detail):
+    model_id = _GOOD["model_id"]
+    with pytest.raises(PayloadError) as caught:
+        parse_stepped(report, model_id, 61706)
+    assert caught.value.key == "nv.inspect_step_bad" and detail in str(caught.value)
+    assert "inspector was not changed" in str(caught.value)
+    assert "检查器没有改变" in caught.value.text("zh")
