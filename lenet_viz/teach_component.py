@@ -87,8 +87,7 @@ def restore_upload() -> None:
 
 
 def _save_label(report: dict[str, Any]) -> str:
-    names = " · ".join(str(name) for name in report.get("classes", []))[:120]
-    return ui.model_choice("teach.save_label", classes=names)
+    return ui.model_choice("teach.save_label", classes=teach.class_list(report.get("classes", [])))
 
 
 def save_taught() -> None:
