@@ -1,5 +1,6 @@
 """The Teach page's library: a learner's own classes and drawings, kept as a zip, and the network the
-browser trained on them, kept as a checkpoint.
+browser trained on them, kept as a checkpoint together with those drawings (the Train page continues
+it on them).
 
 The browser does the drawing and the training (``lenet_viz/netview/teach.js``); the server sees the
 examples only when a zip is uploaded and the network only when the learner saves it. Both come from
