@@ -27,7 +27,9 @@ pages = {
 NEEDS_FIRST = {"home": (), "output-size": (), "feature-maps": ui.TORCH, "train": ui.HEAVY, "replay": ui.HEAVY,
                "lessons": ui.HEAVY, "teach": ui.HEAVY}
 
-ui.heavy_imports()  # the first visit starts the server's warm-up
 page = st.navigation(list(pages.values()))
 ui.need(*next(NEEDS_FIRST[pid] for pid, p in pages.items() if p is page))  # compared as objects: titles get translated
-page.run()
+try:
+    page.run()
+finally:  # also after st.stop() or a rerun: this page's elements are on their way
+    ui.warm_up()

@@ -5,9 +5,11 @@
 
 Starts its own server (loopback, a free port) and drives it with the protocol-level client of
 ``tests/load/stclient.py``: real Streamlit sessions over websockets, the browser's BackMsg/ForwardMsg
-protobufs, no browsers (40 Chromium tabs would not fit on 2 cores beside the server). A "pen lift" is
-the rerun the in-browser network view sends when the pen lifts (its component state carrying the
-28×28 input the browser computed; a bundled MNIST test image stands in for the drawing); on the
+protobufs, no browsers (40 Chromium tabs would not fit on 2 cores beside the server). A student's
+pen lift sends nothing since the view draws in the browser (issue 21), so the "pen lift" here is the
+most a drawing student asks of the server: a click on a unit, which opens the unit inspector for the
+drawing (a rerun of the view's fragment carrying the 28×28 input the browser computed; a bundled MNIST
+test image stands in for the drawing). On the
 older page without that view, a rerun that picks a new sample, the same server work there. Measures:
 
 1. ``rss``: the server's RSS (``/proc/<pid>/status``) with 1, 10 and 40 sessions open on Feature maps;

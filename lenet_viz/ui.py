@@ -107,6 +107,8 @@ class HeavyImports:
     half-imported pandas whatever the order: see :mod:`lenet_viz.figures`.)"""
 
     loaded: set[str] = field(default_factory=set)
+    warming: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self, names: tuple[str, ...] = HEAVY) -> None:
         for name in names:
@@ -116,18 +118,26 @@ class HeavyImports:
     def ready(self, names: tuple[str, ...]) -> bool:
         return self.loaded.issuperset(names)
 
+    def warm_up(self) -> None:
+        """Import everything in a background thread, once per server."""
+        with self.lock:
+            if self.warming is None:
+                self.warming = threading.Thread(target=self.load, name="lenet-viz-warm-up", daemon=True)
+                self.warming.start()
+
 
 @st.cache_resource(show_spinner=False)
 def heavy_imports() -> HeavyImports:
-    """The server's one :class:`HeavyImports`, and its warm-up: a second after the first page is
-    served, import in the background while the visitor reads that page, so that the first switch to
-    another page does not wait for them (3.9 s → 1.4–1.9 s here, benchmarks/README.md). Delayed so
-    that it does not slow the first page itself on a small machine."""
-    imports = HeavyImports()
-    timer = threading.Timer(1.0, imports.load)
-    timer.daemon = True
-    timer.start()
-    return imports
+    """The server's one :class:`HeavyImports`."""
+    return HeavyImports()
+
+
+def warm_up() -> None:
+    """Call when a page's script has ended: the server imports torch and the figures in the background
+    while the visitor reads that page, so that the first switch to another page does not wait for
+    them (3.9 s → 1.4–1.9 s here, benchmarks/README.md). Not before: the import holds Python's lock
+    and slowed a first page's own script (a deep link to Output size: 2.5 s → 3.1 s, same file)."""
+    heavy_imports().warm_up()
 
 
 def need(*names: str) -> None:

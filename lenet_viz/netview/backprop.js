@@ -364,8 +364,8 @@ export function createAdam(net, { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 } 
   };
 }
 
-/** A small seeded PRNG (mulberry32): uniform floats in [0, 1). */
-function mulberry32(seed) {
+/** A small seeded PRNG (mulberry32): uniform floats in [0, 1). @param {number} seed */
+export function random(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -384,7 +384,7 @@ function mulberry32(seed) {
  * @returns {Params}
  */
 export function initParams(layers, seed) {
-  const random = mulberry32(seed);
+  const next = random(seed);
   const params = /** @type {Record<string, Float32Array>} */ ({});
   for (const layer of layers) {
     let fanIn, weights;
@@ -397,7 +397,7 @@ export function initParams(layers, seed) {
       weights = layer.output_shape[0] * fanIn;
     } else continue;
     const bound = 1 / Math.sqrt(fanIn);
-    const uniform = (n) => Float32Array.from({ length: n }, () => (2 * random() - 1) * bound);
+    const uniform = (n) => Float32Array.from({ length: n }, () => (2 * next() - 1) * bound);
     params[layer.name + ".weight"] = uniform(weights);
     params[layer.name + ".bias"] = uniform(layer.output_shape[0]);
   }

@@ -7,6 +7,8 @@
 
 import { initParams } from "./backprop.js";
 
+export { random } from "./backprop.js";
+
 /**
  * @typedef {{name: string, shape: number[], offset: number}} Tensor
  * @typedef {{spec: any, layers: any[], tensors: Tensor[]}} Plan
@@ -84,18 +86,6 @@ export function startingWeights(plan, seed, base = null) {
  */
 export function trainedLayers(plan, which) {
   return which === "fc" ? plan.layers.filter((l) => l.kind === "linear").map((l) => l.name) : undefined;
-}
-
-/** A small seeded PRNG (mulberry32): uniform floats in [0, 1). */
-export function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The items shuffled (Fisher–Yates) with a seeded PRNG. @template T @param {T[]} items */

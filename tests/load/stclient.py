@@ -28,7 +28,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from lenet_viz.page_state import TrainState
 
-FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY  # others: a fragment's run, or st.rerun()
+FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY  # others: st.rerun(), a compile error
+FRAGMENT_FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
 
 class ProtocolError(AssertionError):
@@ -42,6 +43,7 @@ class Widget:
     kind: str
     id: str
     proto: object
+    fragment_id: str = ""  # the fragment that drew it: a rerun of only that fragment can be asked for
 
 
 @dataclass
@@ -102,10 +104,12 @@ class Session:
         trigger = WidgetState(id=widget.id, trigger_value=True)
         return await self.rerun(extra=[trigger])
 
-    async def rerun(self, extra: list[WidgetState] = ()) -> Answer:
-        """Send a rerun with every widget value this client holds; wait for the script to finish."""
+    async def rerun(self, extra: list[WidgetState] = (), fragment_id: str = "") -> Answer:
+        """Send a rerun with every widget value this client holds (of the page, or of the fragment
+        ``fragment_id`` alone, as the browser does for a widget inside a fragment); wait for it to finish."""
         msg = BackMsg()
         state = msg.rerun_script
+        state.fragment_id = fragment_id
         state.query_string = self.query
         state.page_name = self.page
         state.context_info.url = f"{self.base_url.rstrip('/')}/{self.page}" + (f"?{self.query}" if self.query else "")
@@ -133,17 +137,17 @@ class Session:
                 self.cached.add(fwd.hash)
             kind = fwd.WhichOneof("type")
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                self._note_element(fwd.delta.new_element, answer, texts)
+                self._note_element(fwd.delta.new_element, answer, texts, fwd.delta.fragment_id)
             elif kind == "script_finished":
                 status = fwd.script_finished
-                if status == FINISHED:
+                if status in (FINISHED, FRAGMENT_FINISHED):
                     answer.seconds = time.perf_counter() - started
                     self.texts = texts
                     return answer
                 if status == ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR:
                     raise ProtocolError(f"script finished with status {status}")
 
-    def _note_element(self, element, answer: Answer, texts: list[str]) -> None:
+    def _note_element(self, element, answer: Answer, texts: list[str], fragment_id: str = "") -> None:
         kind = element.WhichOneof("type")
         if kind is None:
             return
@@ -158,7 +162,7 @@ class Session:
             texts.append(f"{body.label}: {body.body}")
         widget_id = getattr(body, "id", "")
         if isinstance(widget_id, str) and widget_id:
-            self.widgets[widget_id] = Widget(kind, widget_id, body)
+            self.widgets[widget_id] = Widget(kind, widget_id, body, fragment_id)
 
 
 def server_rss(pid: int) -> int:
@@ -195,9 +199,9 @@ def has_netview(session: Session) -> bool:
 async def pen_lift(session: Session, image, index: int = 0) -> Answer:
     """The most the in-browser view asks of the server about a drawing: a pen lift itself sends
     nothing, so this is a click on a unit with the drawing's input (``image``: uint8 values, computed
-    in the browser), which opens the unit inspector; sent as a whole-page rerun (the browser reruns
-    only the inspector's fragment), so it is heavier than the real thing. Pages without that view
-    get a new sample instead (:func:`pick_sample`), the same server work there."""
+    in the browser), which opens the unit inspector: a rerun of the view's fragment only, as the
+    browser sends it. Pages without that view get a new sample instead (:func:`pick_sample`), the
+    same server work there."""
     if not has_netview(session):
         return await pick_sample(session, index)
     view = session.find(key=NETVIEW_KEY)
@@ -207,7 +211,7 @@ async def pen_lift(session: Session, image, index: int = 0) -> Answer:
                "strokes": [{"tool": "pen", "points": [[10, 10], [20, 20 + index % 5]]}]}
     state = {"unit": {"layer": "conv1", "map": index % 6, "row": 14, "col": 14, "at": index, "drawing": drawing}}
     session.states[view.id] = WidgetState(id=view.id, json_value=json.dumps(state))
-    return await session.rerun()
+    return await session.rerun(fragment_id=view.fragment_id)
 
 
 def sample_options(session: Session) -> list[str]:
