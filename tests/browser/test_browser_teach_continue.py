@@ -19,6 +19,22 @@ from tests.browser.test_browser_teach import drawn_examples_zip
 pytestmark = pytest.mark.slow
 
 
+def pick(page, label: str, option: re.Pattern, tries: int = 5) -> None:
+    """Choose ``option`` in the selectbox ``label``, opening it again if a rerun closed it first."""
+    for _ in range(tries):
+        page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+        choice = page.get_by_role("option", name=option)
+        try:
+            choice.wait_for(timeout=5_000)
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the list closed before it was seen
+            page.keyboard.press("Escape")
+            wait_idle(page)
+            continue
+        choice.click()
+        return
+    raise AssertionError(f"{label}: no option {option.pattern} after {tries} tries")
+
+
 def test_a_network_taught_in_the_page_continues_on_the_train_page(browser_page, streamlit_server, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
@@ -39,12 +55,11 @@ def test_a_network_taught_in_the_page_continues_on_the_train_page(browser_page, 
 
     page.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
     page.get_by_role("heading", name="Train LeNet").wait_for(timeout=60_000)
+    wait_idle(page)  # a rerun while the picker is open would close it
     page.get_by_text("Continue training a saved network", exact=True).click()
-    page.get_by_test_id("stSelectbox").filter(has_text="Saved in this session").click()
-    page.get_by_role("option", name=re.compile("一 · ○ · ×")).click()
-    load = page.get_by_role("button", name="Load, then press Continue")
-    expect(load).to_be_enabled(timeout=30_000)  # once the pick has reached the server
-    load.click()
+    pick(page, "Saved in this session", re.compile("一 · ○ · ×"))
+    wait_idle(page)  # the pick's rerun done: a click during it can be lost
+    page.get_by_role("button", name="Load, then press Continue").click()
     expect(page.get_by_text(re.compile("^Loaded the network taught to tell 一 · ○ · × apart"))).to_be_visible(
         timeout=60_000)
     expect(page.get_by_text("18 drawings of 3 classes (一 · ○ · ×), kept in the checkpoint with the network: "
@@ -53,13 +68,14 @@ def test_a_network_taught_in_the_page_continues_on_the_train_page(browser_page, 
     epochs = page.get_by_role("spinbutton", name="Epochs")
     epochs.fill("3")
     epochs.press("Enter")
-    page.wait_for_timeout(500)
+    wait_idle(page)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text(re.compile(r"Finished 3 more epoch\(s\)"))).to_be_visible(timeout=120_000)
     expect(page.get_by_role("heading", name=re.compile(r"The taught network \(一 · ○ · ×\) on 15 drawings"))
            ).to_be_visible()
     expect(page.get_by_test_id("stMetric").filter(has_text="test acc")).to_have_count(1)
     screenshot(page, "teach-continued-on-train", full=True)
+    wait_idle(page)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text(re.compile("^Saved as “Taught: 一 · ○ · ×"))).to_be_visible(timeout=30_000)
     assert page.get_by_test_id("stException").count() == 0
