@@ -1,4 +1,5 @@
-"""Train: LeNet on Fashion-MNIST or MNIST in the browser, with d2l's live curves."""
+"""Train: LeNet on Fashion-MNIST or MNIST in the browser, with d2l's live curves; or a network taught on
+the Teach page, continued on the drawings its checkpoint keeps."""
 
 import os
 from dataclasses import dataclass
@@ -18,8 +19,17 @@ from lenet_viz.history import last_test_acc, loss_text
 from lenet_viz.i18n import localize, t
 from lenet_viz.models import PRESETS, LeNetSpec, SpecError, describe, layer_plan
 from lenet_viz.page_state import SAVED, Jump, TrainState, model_id
-from lenet_viz.run_data import load_run_data, preset_name, trainable_problem
+from lenet_viz.run_data import (
+    TAUGHT_NETWORK,
+    RunData,
+    continue_data,
+    load_run_data,
+    preset_name,
+    taught_recipe,
+    trainable_problem,
+)
 from lenet_viz.run_slots import SLOTS, max_runs
+from lenet_viz.teach import class_list
 from lenet_viz.training import TrainConfig, available_devices, describe_device, pick_device
 from lenet_viz.training_session import SessionView, TrainingSession, remaining_s
 from lenet_viz.ui import tr
@@ -40,6 +50,7 @@ class RunSettings:
     network: str
     spec: LeNetSpec
     config: TrainConfig
+    kept: RunData | None = None  # the drawings a taught network's checkpoint keeps, when they are chosen above
 
 
 def alive_check():
@@ -63,6 +74,12 @@ def notice(kind: str, text: str) -> None:
     ui.page_state(TrainState).notice = (kind, text)
 
 
+def kept_data(state: TrainState) -> RunData | None:
+    """The examples the current network's checkpoint keeps (a taught network's drawings), if any."""
+    run = state.run
+    return run.data if run is not None and run.data.examples is not None else None
+
+
 def busy_elsewhere() -> bool:
     """One run per browser session: a second click while a run goes on only says so."""
     current = ui.page_state(TrainState).run
@@ -79,7 +96,8 @@ def start(settings: RunSettings, fresh: bool) -> None:
     try:
         state = ui.page_state(TrainState)
         if fresh:
-            data = load_run_data(settings.dataset, settings.data_dir, settings.subset)
+            data = (settings.kept if settings.kept is not None else
+                    load_run_data(settings.dataset, settings.data_dir, settings.subset))
             run = TrainingSession(settings.spec, data, settings.network)
         else:
             run = state.run
@@ -90,37 +108,59 @@ def start(settings: RunSettings, fresh: bool) -> None:
 
 
 def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None:
-    """Make a saved or uploaded network the current one, so that Continue trains it further."""
+    """Make a saved or uploaded network the current one, so that Continue trains it further: on the
+    dataset chosen above, or a taught network on the drawings its checkpoint keeps."""
     if busy_elsewhere():
         return
+    state = ui.page_state(TrainState)
     try:
         if uploaded:
             check_upload(data)
         ckpt = ui.load_saved(data)
-        name = preset_name(ckpt.spec) or "custom"
-        run_data = load_run_data(settings.dataset, settings.data_dir, settings.subset)
+        dataset, data_dir = settings.dataset, settings.data_dir
+        if settings.kept is not None:  # the taught drawings are chosen: another network goes on its own dataset
+            dataset = ckpt.dataset if ckpt.dataset in DATASET_NAMES else "fashion-mnist"
+            data_dir = state.data_dir.get(dataset) or ""
+        run_data = continue_data(ckpt, dataset, data_dir, settings.subset)
+        name = TAUGHT_NETWORK if run_data.examples is not None else preset_name(ckpt.spec) or "custom"
         run = TrainingSession.from_checkpoint(ckpt, run_data, name)
     except LenetVizError as exc:
         notice("error", exc.text(ui.lang()))
         return
+    history = run.view().history
+    epochs = f"{history[-1].epoch:.1f}" if history else "0"
+    if run_data.examples is not None:  # trained on as it was taught: the same optimizer and rate, small batches
+        recipe = taught_recipe(ckpt)
+        ui.update_page(state, dataset=run_data.dataset, run=run, optimizer=recipe.optimizer,
+                       batch_size=recipe.batch_size, lr={f"{recipe.optimizer}_{ckpt.spec.activation}": recipe.lr})
+        notice("success", tr("train.taught_loaded", names=class_list(ckpt.classes), epochs=epochs,
+                             count=len(run_data.examples.labels), optimizer=OPTIMIZERS[recipe.optimizer],
+                             lr=f"{recipe.lr:g}", batch=recipe.batch_size))
+        return
     if name == "custom":
         st.session_state[ui.CUSTOM_SPEC] = ckpt.spec.to_dict()
-    state = ui.page_state(TrainState)
-    ui.update_page(state, network=name, run=run)
-    history = run.view().history
-    notice("success", tr("train.loaded_after", name=name, epochs=f"{history[-1].epoch:.1f}") if history else
-           tr("train.loaded", name=name))
+    ui.update_page(state, dataset=run_data.dataset, network=name, run=run)
+    notice("success", tr("train.loaded_after", name=name, epochs=epochs) if history else tr("train.loaded", name=name))
 
 
-def data_settings(state: TrainState, busy: bool, fixed: links.Controls) -> tuple[str, str, int | None]:
-    """Dataset, its folder and the subset size (one control of a teacher's link: ``dataset``)."""
+def data_settings(state: TrainState, kept: RunData | None, busy: bool,
+                  fixed: links.Controls) -> tuple[str, str, int | None]:
+    """Dataset, its folder and the subset size (one control of a teacher's link: ``dataset``); or the
+    drawings a taught network's checkpoint keeps."""
     busy = busy or fixed.locked("dataset")
-    dataset_key = ui.bind(state, "dataset", default="fashion-mnist", options=DATASET_NAMES)
+    choices = {**DATASET_NAMES, **({kept.dataset: tr("train.taught_dataset")} if kept is not None else {})}
+    dataset_key = ui.bind(state, "dataset", default="fashion-mnist", options=choices)
+    dataset = state.dataset if fixed.hidden("dataset") else st.selectbox(
+        tr("train.dataset"), list(choices), format_func=choices.get, disabled=busy, key=dataset_key)
+    if kept is not None and dataset == kept.dataset:
+        count, held = len(kept.examples.labels), int(kept.examples.held_out.sum())
+        st.caption(tr("train.taught_examples_no_held" if kept.tested_on_training else "train.taught_examples",
+                      count=count, classes=len(kept.classes), names=class_list(kept.classes), train=count - held,
+                      held=held))
+        return dataset, "", None
     if fixed.hidden("dataset"):
-        ui.bind(state, "data_dir", state.dataset, default=os.environ.get(DATA_ENV, ""))
-        return state.dataset, state.data_dir[state.dataset].strip(), state.subset if state.use_subset else None
-    dataset = st.selectbox(tr("train.dataset"), list(DATASET_NAMES), format_func=DATASET_NAMES.get, disabled=busy,
-                           key=dataset_key)
+        ui.bind(state, "data_dir", dataset, default=os.environ.get(DATA_ENV, ""))
+        return dataset, state.data_dir[dataset].strip(), state.subset if state.use_subset else None
     data_dir = st.text_input(tr("train.data_dir", dataset=DATASET_NAMES[dataset]), disabled=busy,
                              placeholder=tr("train.data_dir_placeholder"), help=tr("train.data_dir_help", env=DATA_ENV),
                              key=ui.bind(state, "data_dir", dataset, default=os.environ.get(DATA_ENV, ""))).strip()
@@ -214,6 +254,7 @@ def continue_saved(settings: RunSettings, busy: bool) -> None:
         upload = st.file_uploader(tr("train.resume_file"), type=["pt", "pth"], key=TrainState.key("resume_file"),
                                   disabled=busy)
         st.caption(tr("train.resume_note"))
+        st.caption(tr("train.taught_note"))
         chosen = upload.getvalue() if upload else stored.get(pick)
         st.button(tr("train.resume_button"), icon=":material/upload:", disabled=busy or chosen is None,
                   on_click=load_to_continue, args=(settings, chosen, upload is not None))
@@ -221,7 +262,16 @@ def continue_saved(settings: RunSettings, busy: bool) -> None:
 
 def settings_column(state: TrainState, busy: bool, fixed: links.Controls) -> tuple[RunSettings, bool]:
     """Every setting of a run; and whether one can start (data there, network trainable)."""
-    dataset, data_dir, subset = data_settings(state, busy, fixed)
+    kept = kept_data(state)
+    dataset, data_dir, subset = data_settings(state, kept, busy, fixed)
+    if kept is not None and dataset == kept.dataset:  # the taught network, on its own drawings
+        network, spec = state.run.network, state.run.spec
+        st.caption(tr("train.taught_network", description=describe(spec, ui.lang()),
+                      count=f"{layer_plan(spec).total_params:,}"))
+        settings = RunSettings(dataset, data_dir, subset, network, spec, run_config(state, spec, busy, fixed), kept)
+        if not fixed.hidden("resume"):
+            continue_saved(settings, busy or fixed.locked("resume"))
+        return settings, True
     network, spec = network_settings(state, busy, fixed)
     settings = RunSettings(dataset, data_dir, subset, network, spec, run_config(state, spec, busy, fixed))
     found = data_found(dataset, data_dir, busy)
@@ -289,8 +339,10 @@ def live_column(state: TrainState, settings: RunSettings, view: SessionView | No
     if run is None:
         st.info(tr("train.press_start"), icon=":material/show_chart:")
         return
-    st.subheader(tr("train.run_heading", network=run.network, count=f"{len(run.data.train[0]):,}",
-                    dataset=DATASET_NAMES[run.data.dataset]))
+    count = f"{len(run.data.train[0]):,}"
+    st.subheader(tr("train.taught_heading", names=class_list(run.data.classes), count=count)
+                 if run.data.examples is not None else
+                 tr("train.run_heading", network=run.network, count=count, dataset=DATASET_NAMES[run.data.dataset]))
     st.fragment(run_every=0.5 if view.busy else None)(draw_live)(run, view.busy, view.phase, ui.lang())
     if view.status not in ("idle", "running"):  # how the run ended, under its curves
         {"finished": st.success, "stopped": st.info}.get(view.status, st.error)(localize(view.message, ui.lang()))
@@ -341,8 +393,11 @@ def keep_network(state: TrainState, view: SessionView, locked: bool) -> None:
     st.markdown(tr("train.keep"))
     test_acc = last_test_acc(view.history)
     tested = tr("train.save_tested", acc=f"{test_acc:.3f}") if test_acc is not None else ""
-    default_label = tr("train.save_label", network=run.network, dataset=DATASET_NAMES[run.data.dataset],
-                       epochs=f"{view.history[-1].epoch:.1f}", tested=tested)
+    epochs = f"{view.history[-1].epoch:.1f}"
+    default_label = (tr("train.taught_save_label", names=class_list(run.data.classes), epochs=epochs, tested=tested)
+                     if run.data.examples is not None else
+                     tr("train.save_label", network=run.network, dataset=DATASET_NAMES[run.data.dataset],
+                        epochs=epochs, tested=tested))
     name_col, save_col, replay_col, download_col = st.columns([3, 1, 1.3, 1], vertical_alignment="bottom")
     label = name_col.text_input(tr("train.name"), value=default_label, disabled=locked,
                                 key=TrainState.key("save_label", view.run)).strip()

@@ -8,6 +8,10 @@ message fit for the user.
 Snapshots (the weights at chosen steps of training, for the replay view) are stored as float16,
 at most :data:`~lenet_viz.history.MAX_SNAPSHOTS` of them and
 :data:`~lenet_viz.history.SNAPSHOT_BUDGET_BYTES` in all: a LeNet's 24 default ones add 3.0 MB.
+
+A network taught on the Teach page also keeps the drawings it was trained on (:class:`KeptExamples`,
+under ``"examples"``: at most :data:`MAX_KEPT_EXAMPLES`, 0.8 MB): they exist nowhere else, and the
+Train page continues such a network on them. Checkpoints without them load as before.
 """
 
 from __future__ import annotations
@@ -45,16 +49,63 @@ FORMAT = "lenet-viz/1"
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # a checkpoint's zip entries, uncompressed (no zip bombs)
 MAX_PARAMS = 50_000_000  # LeNets have ~60 thousand; the widest Output-size-page network ~6 million
 MAX_INPUT_SIZE = 256  # pixels per side: the app draws and upsamples inputs of this size
+MAX_KEPT_EXAMPLES = 1000  # examples a checkpoint keeps: the most the Teach page holds (teach.MAX_EXAMPLES)
 
 
 class CheckpointError(LenetVizError, ValueError):
     """A file that is not a usable lenet-viz checkpoint."""
 
 
+@dataclass(frozen=True, eq=False)
+class KeptExamples:
+    """The examples a network was trained on, kept in its checkpoint because they are nowhere else
+    (a taught network's drawings): ``images`` uint8 N×S×S (S the network's input size), ``labels``
+    int64 N (class indices), ``held_out`` bool N (kept out of training to test on, as on the Teach page)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    held_out: torch.Tensor
+
+    def to_dict(self) -> dict[str, torch.Tensor]:
+        return {"images": self.images.contiguous(), "labels": self.labels.contiguous(),
+                "held_out": self.held_out.contiguous()}
+
+
+def _tensor(raw: dict, name: str, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+    """``raw[name]`` if it is a tensor of ``dtype`` and ``shape`` (a copy: a loaded file's storage may be
+    shared); else the name of what is wrong, as a :class:`ValueError`."""
+    value = raw.get(name)
+    if not isinstance(value, torch.Tensor) or value.dtype != dtype or tuple(value.shape) != shape:
+        raise ValueError(name)
+    return value.clone().contiguous()
+
+
+def parse_kept_examples(raw: Any, spec: LeNetSpec, name: str | Msg) -> KeptExamples:
+    """The ``"examples"`` of a checkpoint of ``spec``, checked: at most :data:`MAX_KEPT_EXAMPLES` grey
+    images of the network's input size, a label below its number of outputs for each, and at least one
+    example to train on. Raises :class:`CheckpointError` naming what is wrong."""
+    try:
+        given = raw.get("images") if isinstance(raw, dict) else None
+        count = len(given) if isinstance(given, torch.Tensor) and given.dim() == 3 else 0
+        if spec.in_channels != 1 or not 1 <= count <= MAX_KEPT_EXAMPLES:
+            raise ValueError("images")
+        images = _tensor(raw, "images", torch.uint8, (count, spec.input_size, spec.input_size))
+        labels = _tensor(raw, "labels", torch.int64, (count,))
+        held_out = _tensor(raw, "held_out", torch.bool, (count,))
+        if labels.min() < 0 or labels.max() >= spec.num_classes:
+            raise ValueError("labels")
+        if held_out.all():
+            raise ValueError("held_out")
+    except ValueError as exc:
+        raise CheckpointError.keyed("train.taught_bad_examples", name=name, what=str(exc)) from None
+    return KeptExamples(images, labels, held_out)
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """A loaded checkpoint: the network (final weights in ``model`` and ``state_dict``), what it was
-    trained on, its history and its snapshots (oldest first; empty when none were kept)."""
+    trained on, its history, its snapshots (oldest first; empty when none were kept) and the examples
+    it keeps (a taught network's drawings; None for the others)."""
 
     model: nn.Module
     spec: LeNetSpec
@@ -64,6 +115,7 @@ class Checkpoint:
     config: dict[str, Any] = field(default_factory=dict)
     created: str = ""
     snapshots: tuple[Snapshot, ...] = ()
+    examples: KeptExamples | None = None
 
     @property
     def test_acc(self) -> float | None:
@@ -78,9 +130,9 @@ class Checkpoint:
 
 def checkpoint_dict(model: nn.Module, spec: LeNetSpec, dataset: str, classes: tuple[str, ...],
                     history: Sequence[Progress] = (), config: dict | None = None,
-                    snapshots: Sequence[Snapshot] = ()) -> dict[str, Any]:
-    """The dict that :func:`save_checkpoint` writes."""
-    return {
+                    snapshots: Sequence[Snapshot] = (), examples: KeptExamples | None = None) -> dict[str, Any]:
+    """The dict that :func:`save_checkpoint` writes (``"examples"`` only when there are some)."""
+    raw = {
         "format": FORMAT,
         "spec": spec.to_dict(),
         "dataset": dataset,
@@ -91,6 +143,9 @@ def checkpoint_dict(model: nn.Module, spec: LeNetSpec, dataset: str, classes: tu
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "snapshots": [s.to_dict() for s in snapshots],
     }
+    if examples is not None:
+        raw["examples"] = examples.to_dict()
+    return raw
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, spec: LeNetSpec, dataset: str,
@@ -202,6 +257,7 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
         history = parse_history(raw.get("history", []))
         snapshots = parse_snapshots(raw.get("snapshots", []), state)
         config = dict(raw.get("config", {}))
+        examples = parse_kept_examples(raw["examples"], spec, name) if raw.get("examples") is not None else None
     except CheckpointError:
         raise
     except HistoryError as exc:
@@ -213,4 +269,4 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
         raise CheckpointError.keyed("checkpoint.mismatch", name=name, reason=reason[:200]) from exc
     model.eval()
     return Checkpoint(model, spec, str(raw.get("dataset", "")), classes, history, config,
-                      str(raw.get("created", "")), snapshots)
+                      str(raw.get("created", "")), snapshots, examples)

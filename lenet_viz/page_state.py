@@ -210,7 +210,7 @@ class TrainState(PageState):
     CONTROLS: ClassVar[tuple[str, ...]] = ("resume_pick", "resume_file", "save_label", "curves", "start")
     MEMORY: ClassVar[tuple[str, ...]] = (*PageState.MEMORY, "run", "notice", "saved_as")
 
-    dataset: str = "fashion-mnist"
+    dataset: str = "fashion-mnist"  # or "drawings": those the current network's checkpoint keeps (a taught one)
     data_dir: dict[str, str] = field(default_factory=dict)  # per dataset
     use_subset: bool = False
     subset: int = 5000

@@ -1,5 +1,6 @@
 """The Teach page's library: a learner's own classes and drawings, kept as a zip, and the network the
-browser trained on them, kept as a checkpoint.
+browser trained on them, kept as a checkpoint together with those drawings (the Train page continues
+it on them).
 
 The browser does the drawing and the training (``lenet_viz/netview/teach.js``); the server sees the
 examples only when a zip is uploaded and the network only when the learner saves it. Both come from
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from lenet_viz.checkpoints import MAX_KEPT_EXAMPLES, CheckpointError, KeptExamples, checkpoint_bytes, load_checkpoint
 from lenet_viz.errors import LenetVizError
 from lenet_viz.history import (
     DEFAULT_SNAPSHOTS,
@@ -50,7 +52,7 @@ DATASET = "drawings"  # what a taught checkpoint says it was trained on
 EXAMPLE_SIZE = 28  # the pad's drawings become the network's 28×28 input, as on Feature maps
 MIN_CLASSES, MAX_CLASSES = 2, 10
 MIN_EXAMPLES_PER_CLASS = 5  # Train asks for this many drawings of each class
-MAX_EXAMPLES = 1000  # all classes together; more are cut to this many, and the page says so
+MAX_EXAMPLES = MAX_KEPT_EXAMPLES  # all classes together; more are cut to this many, and the page says so
 MAX_NAME_CHARS = 40
 MAX_ZIP_ENTRIES = 4 * MAX_EXAMPLES  # more files than this is not an examples zip: refused, not read
 MAX_ENTRY_BYTES = 64 * 1024  # one 28×28 PNG is under 1 kB
@@ -97,6 +99,11 @@ def check_class_name(name: Any, taken: Sequence[str] = ()) -> str:
     if name_key(name) in {name_key(other) for other in taken}:
         raise TeachError.keyed("teach.name_duplicate", name=name)
     return name
+
+
+def class_list(names: Sequence[str]) -> str:
+    """Class names as one short text for a label or a heading: ``一 · △ · JB``."""
+    return " · ".join(str(name) for name in names)[:120]
 
 
 def check_classes(names: Any) -> tuple[str, ...]:
@@ -255,17 +262,23 @@ def examples_payload(examples: Examples) -> dict[str, Any]:
 
 # --- the taught network ---------------------------------------------------------------------------------
 
-def _floats(text: Any, count: int, what: str) -> np.ndarray:
-    """``count`` little-endian float32 values from base64 ``text``; :class:`TeachError` otherwise."""
-    if not isinstance(text, str) or len(text) > 4 * math.ceil(4 * count / 3) + 4:
-        raise TeachError.keyed("teach.save_bad_weights", what=what)
+def _decoded(text: Any, size: int, key: str, what: str) -> bytes:
+    """Exactly ``size`` bytes from base64 ``text`` (refused before decoding when the text is longer
+    than that needs); :class:`TeachError` ``key`` otherwise."""
+    if not isinstance(text, str) or len(text) > 4 * math.ceil(size / 3) + 4:
+        raise TeachError.keyed(key, what=what)
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise TeachError.keyed("teach.save_bad_weights", what=what) from None
-    if len(raw) != 4 * count:
-        raise TeachError.keyed("teach.save_bad_weights", what=what)
-    values = np.frombuffer(raw, dtype="<f4")
+        raise TeachError.keyed(key, what=what) from None
+    if len(raw) != size:
+        raise TeachError.keyed(key, what=what)
+    return raw
+
+
+def _floats(text: Any, count: int, what: str) -> np.ndarray:
+    """``count`` little-endian float32 values from base64 ``text``; :class:`TeachError` otherwise."""
+    values = np.frombuffer(_decoded(text, 4 * count, "teach.save_bad_weights", what), dtype="<f4")
     if not np.isfinite(values).all():
         raise TeachError.keyed("teach.save_not_finite", what=what)
     return values
@@ -310,6 +323,26 @@ def _snapshots(spec: LeNetSpec, raw: Any, params: int) -> list[Snapshot]:
     return thin(snapshots, bounded_snapshots(len(snapshots), params))
 
 
+def _kept_examples(raw: Any, classes: int) -> KeptExamples | None:
+    """The drawings the network was trained on, as Save sends them (``images``: base64 of N×28×28
+    bytes, ``labels``: class indices, ``held_out``: a flag each), to keep in its checkpoint so that
+    Train can continue it; None when the page sent none. :class:`TeachError` for anything malformed."""
+    import torch
+
+    if raw is None:
+        return None
+    labels, held = (raw.get("labels"), raw.get("held_out")) if isinstance(raw, dict) else (None, None)
+    if (not isinstance(labels, list) or not 1 <= len(labels) <= MAX_EXAMPLES
+            or not all(type(v) is int and 0 <= v < classes for v in labels)):
+        raise TeachError.keyed("teach.save_bad_field", what="examples: labels")
+    if not isinstance(held, list) or len(held) != len(labels) or not all(type(v) is bool for v in held):
+        raise TeachError.keyed("teach.save_bad_field", what="examples: held_out")
+    side = EXAMPLE_SIZE * EXAMPLE_SIZE
+    images = _decoded(raw.get("images"), len(labels) * side, "teach.save_bad_field", "examples: images")
+    return KeptExamples(torch.frombuffer(bytearray(images), dtype=torch.uint8).reshape(-1, EXAMPLE_SIZE, EXAMPLE_SIZE),
+                        torch.tensor(labels, dtype=torch.int64), torch.tensor(held, dtype=torch.bool))
+
+
 def _config(raw: Any) -> dict[str, Any]:
     """How the network was taught, as the page reported it: known keys with plain values only."""
     if not isinstance(raw, dict):
@@ -328,12 +361,13 @@ def taught_checkpoint(report: Mapping[str, Any]) -> bytes:
     """The checkpoint of a network the browser taught, from what the page sent when the learner
     pressed Save: ``spec`` (a LeNetSpec dict), ``classes``, ``weights`` (base64 float32 in the
     layout of ``netview_payload.tensor_layout``), ``history`` (progress records, as checkpoints keep
-    them), ``snapshots`` (``step``, ``epoch``, metrics and ``weights`` each) and ``config``.
+    them), ``snapshots`` (``step``, ``epoch``, metrics and ``weights`` each), ``config`` and
+    ``examples`` (the drawings it was trained on, kept in the checkpoint: the Train page continues
+    it on them).
 
     The result is in the project's one format (:mod:`lenet_viz.checkpoints`): it loads with
     ``weights_only=True`` wherever a saved model is offered. Raises :class:`TeachError`.
     """
-    from lenet_viz.checkpoints import CheckpointError, checkpoint_bytes, load_checkpoint
     from lenet_viz.models import build_model
 
     if not isinstance(report, Mapping) or not isinstance(report.get("spec"), dict):
@@ -355,7 +389,8 @@ def taught_checkpoint(report: Mapping[str, Any]) -> bytes:
     except HistoryError as exc:
         raise TeachError.keyed("teach.save_bad_field", what=f"history ({exc})") from exc
     snapshots = _snapshots(spec, report.get("snapshots", []), params)
-    data = checkpoint_bytes(model, spec, DATASET, classes, history, _config(report.get("config")), snapshots)
+    examples = _kept_examples(report.get("examples"), len(classes))
+    data = checkpoint_bytes(model, spec, DATASET, classes, history, _config(report.get("config")), snapshots, examples)
     try:
         load_checkpoint(data)  # what every page will do with it: prove it now, before it is kept
     except CheckpointError as exc:

@@ -4,9 +4,9 @@ the restore of an uploaded examples zip and Save. Only the Teach page imports th
 The browser holds the learner's drawings and trains on them itself; the page sends it what it
 starts from (the presets' layer plans, and the bundled digits model's weights once per session:
 ~330 kB), the texts in the reader's language, and a restored zip's examples when one is uploaded.
-Save is a trigger carrying the taught network, turned into a checkpoint by
-:func:`lenet_viz.teach.taught_checkpoint` and kept in the session's capped store, where Feature maps,
-Training replay and Train find it.
+Save is a trigger carrying the taught network and the drawings it learned from, turned into a
+checkpoint by :func:`lenet_viz.teach.taught_checkpoint` and kept in the session's capped store, where
+Feature maps, Training replay and Train find it (Train continues it on those drawings).
 """
 
 from __future__ import annotations
@@ -87,8 +87,7 @@ def restore_upload() -> None:
 
 
 def _save_label(report: dict[str, Any]) -> str:
-    names = " · ".join(str(name) for name in report.get("classes", []))[:120]
-    return ui.model_choice("teach.save_label", classes=names)
+    return ui.model_choice("teach.save_label", classes=teach.class_list(report.get("classes", [])))
 
 
 def save_taught() -> None:

@@ -150,9 +150,10 @@ class TrainingSession:
                         slots: RunSlots = SLOTS, snapshots: int = DEFAULT_SNAPSHOTS) -> TrainingSession:
         """A session holding a saved network (a copy: the checkpoint may be shared), ready to Continue.
 
-        Raises :class:`RunRefused` when the network cannot go on training on ``data``.
+        Raises :class:`RunRefused` when the network cannot go on training on ``data`` (examples a
+        checkpoint keeps fit its network: :func:`~lenet_viz.checkpoints.parse_kept_examples` checked them).
         """
-        if problem := trainable_problem(ckpt.spec):
+        if data.examples is None and (problem := trainable_problem(ckpt.spec)):
             raise RunRefused(problem)
         if ckpt.dataset and ckpt.dataset != data.dataset:
             raise RunRefused.keyed("training.wrong_dataset", trained=ckpt.dataset, chosen=data.dataset)
@@ -211,7 +212,8 @@ class TrainingSession:
                                len(self._snapshots))
 
     def checkpoint(self) -> bytes:
-        """The trained network as checkpoint bytes, with its snapshots (made once per run; not while training)."""
+        """The trained network as checkpoint bytes, with its snapshots and the examples its data keeps
+        (made once per run; not while training)."""
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise RunRefused.keyed("training.still_training")
@@ -219,7 +221,7 @@ class TrainingSession:
                 config = {**(self.config.to_dict() if self.config else {}), "model": self.network,
                           "train_images": len(self.data.train[0])}
                 self._checkpoint = checkpoint_bytes(self.model, self.spec, self.data.dataset, self.data.classes,
-                                                    self._history, config, self._snapshots)
+                                                    self._history, config, self._snapshots, self.data.examples)
             return self._checkpoint
 
     # -- worker thread ----------------------------------------------------------------------

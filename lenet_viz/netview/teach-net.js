@@ -1,6 +1,6 @@
 // The Teach page's networks and data, without DOM (the page and its worker share it; node tests it):
 // a network plan for any number of classes, the weights it starts from, the held-out split, and
-// the weights as base64 for the one Save to the server.
+// the weights and drawings as base64 for the one Save to the server.
 //
 // A plan is {spec, layers, tensors} as lenet_viz/netview_payload.py builds a payload's (layers of
 // lenet_viz.models.layer_plan, tensors in tensor_layout order with offsets into one flat array).
@@ -149,12 +149,40 @@ export function confusion(truth, predicted, classes) {
   return counts;
 }
 
-/** Float32 values as base64 of their little-endian bytes (the payload's and the Save's form). */
-export function floatsBase64(values) {
-  const bytes = new Uint8Array(Float32Array.from(values).buffer);
+/** Bytes as base64. @param {Uint8Array} bytes */
+export function bytesBase64(bytes) {
   let text = "";
   for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(text);
+}
+
+/** Float32 values as base64 of their little-endian bytes (the payload's and the Save's form). */
+export function floatsBase64(values) {
+  return bytesBase64(new Uint8Array(Float32Array.from(values).buffer));
+}
+
+/**
+ * Every example's image, one after another (the worker's and the Save's form).
+ * @param {{image: Uint8Array}[]} examples
+ * @param {number} size  pixels per side
+ */
+export function packImages(examples, size) {
+  const images = new Uint8Array(examples.length * size * size);
+  examples.forEach((e, i) => images.set(e.image, i * size * size));
+  return images;
+}
+
+/**
+ * The drawings a network was trained on, as Save sends them to be kept in its checkpoint (so that the
+ * Train page can go on training it on them; lenet_viz.teach reads this form): images as base64 of
+ * N×size×size bytes, the class index of each, and whether it was held out.
+ * @param {{id: number, label: number, image: Uint8Array}[]} examples
+ * @param {Set<number>} held  the ids held out
+ * @param {number} size
+ */
+export function keptExamples(examples, held, size) {
+  return { images: bytesBase64(packImages(examples, size)), labels: examples.map((e) => e.label),
+    held_out: examples.map((e) => held.has(e.id)) };
 }
 
 /**

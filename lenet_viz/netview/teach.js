@@ -12,7 +12,7 @@ import { createLearn } from "./learn.js";
 import { base64Bytes } from "./payload.js";
 import { mnistStyle, rgbaToGray } from "./preprocess.js";
 import { mountLiveView } from "./view.js";
-import { floatsBase64, heldOut, nameKey, planFor, startingWeights, weightCount } from "./teach-net.js";
+import { floatsBase64, heldOut, keptExamples, nameKey, packImages, planFor, startingWeights, weightCount } from "./teach-net.js";
 import { grayPng, zipFiles } from "./teach-zip.js";
 
 const PAD = 280; // the pad's own pixels, as the live view's
@@ -187,13 +187,12 @@ function train(ui) {
     weights = startingWeights(plan, SEED);
   }
   const held = heldOut(examples, s.share);
-  const images = new Uint8Array(examples.length * SIZE * SIZE);
-  examples.forEach((e, i) => images.set(e.image, i * SIZE * SIZE));
+  const images = packImages(examples, SIZE);
   const split = { train: [], held: [] };
   examples.forEach((e, i) => (held.has(e.id) ? split.held : split.train).push(i));
   const last = on?.history.at(-1);
   work.run = {
-    startKey: key, plan, names, held, examples: examples.length, curves: [],
+    startKey: key, plan, names, held, examples, curves: [],
     offset: { epoch: last?.epoch ?? 0, step: last?.step ?? 0, elapsed: last?.elapsed_s ?? 0 },
     history: on ? on.history.slice() : [], snapshots: on ? on.snapshots.slice() : [],
     batches: Math.ceil(split.train.length / BATCH_SIZE), trainCount: split.train.length,
@@ -257,6 +256,7 @@ function finish(ui, run, done) {
     work.taught = {
       startKey: run.startKey, plan, flat: done.weights, names: run.names, history,
       snapshots: run.snapshots.filter((s) => s.epoch <= run.offset.epoch + done.epoch), config: run.config,
+      examples: run.examples, held: run.held, // what it learned from: Save keeps them with it
       trainAcc: done.trainAcc, heldAcc: done.heldAcc, heldCount: run.held.size,
       confusion: run.held.size ? done.heldConfusion : done.trainConfusion, confusionOf: run.held.size ? "held" : "train",
       curves: run.curves.filter((c) => c.epoch <= done.epoch),
@@ -290,6 +290,7 @@ function save(ui) {
   ui.setTriggerValue("save", {
     spec: taught.plan.spec, classes: taught.names, weights: floatsBase64(taught.flat), history: taught.history,
     snapshots: taught.snapshots.map((s) => ({ ...s, weights: floatsBase64(s.weights) })), config: taught.config,
+    examples: keptExamples(taught.examples, taught.held, SIZE),
     accuracy: taught.heldCount ? taught.heldAcc : taught.trainAcc,
   });
   renderTraining(ui);

@@ -6,8 +6,8 @@ import { inflateSync } from "node:zlib";
 
 import { buildNet, forwardTrace } from "../../lenet_viz/netview/backprop.js";
 import {
-  confusion, floatsBase64, heldOut, nameKey, paramViews, planFor, snapshotEpochs, startingWeights, trainedLayers,
-  weightCount,
+  confusion, floatsBase64, heldOut, keptExamples, nameKey, packImages, paramViews, planFor, snapshotEpochs,
+  startingWeights, trainedLayers, weightCount,
 } from "../../lenet_viz/netview/teach-net.js";
 import { crc32, grayPng, zipFiles } from "../../lenet_viz/netview/teach-zip.js";
 
@@ -90,6 +90,15 @@ test("floats as base64 are their little-endian bytes", () => {
   const values = [1.5, -2, 0.1];
   const bytes = Buffer.from(floatsBase64(values), "base64");
   assert.deepEqual(Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, 3)), Array.from(Float32Array.from(values)));
+});
+
+test("the drawings Save keeps: every image's bytes in order, each label, and which were held out", () => {
+  const examples = [3, 1, 2].map((id, i) => ({ id, label: i % 2, image: Uint8Array.from({ length: 4 }, (_, k) => 10 * id + k) }));
+  assert.deepEqual([...packImages(examples, 2)], [30, 31, 32, 33, 10, 11, 12, 13, 20, 21, 22, 23]);
+  const kept = keptExamples(examples, new Set([1]), 2);
+  assert.deepEqual([...Buffer.from(kept.images, "base64")], [...packImages(examples, 2)]);
+  assert.deepEqual(kept.labels, [0, 1, 0]);
+  assert.deepEqual(kept.held_out, [false, true, false]);
 });
 
 test("a gray PNG holds the pixels, with valid checksums", () => {

@@ -207,8 +207,19 @@ def b64(values: np.ndarray) -> str:
     return base64.b64encode(np.asarray(values, "<f4").tobytes()).decode()
 
 
-def report(classes=CLASSES, snapshots=3, spec=None):
-    """What teach.js sends on Save: the network in the payload's tensor layout."""
+def drawings(classes=CLASSES, per_class: int = 6, held_per_class: int = 2, seed: int = 0) -> dict:
+    """The drawings teach.js sends with Save (keptExamples' form): ``per_class`` of each class, the
+    first ``held_per_class`` of each held out."""
+    rng = np.random.default_rng(seed)
+    labels = [label for label in range(len(classes)) for _ in range(per_class)]
+    images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
+    held = [i % per_class < held_per_class for i in range(len(labels))]
+    return {"images": base64.b64encode(images.tobytes()).decode(), "labels": labels, "held_out": held}
+
+
+def report(classes=CLASSES, snapshots=3, spec=None, examples=None):
+    """What teach.js sends on Save: the network in the payload's tensor layout (and ``examples``, the
+    drawings it learned from, when given: :func:`drawings`)."""
     spec = spec or PRESETS["modern"].__class__(**{**PRESETS["modern"].__dict__, "num_classes": len(classes)})
     torch.manual_seed(0)
     model = build_model(spec)
@@ -220,7 +231,8 @@ def report(classes=CLASSES, snapshots=3, spec=None):
               "weights": b64(flat * (i + 1) / snapshots)} for i in range(snapshots)]
     return model, {"spec": spec.to_dict(), "classes": list(classes), "weights": b64(flat),
                    "history": history_dicts(history), "snapshots": snaps,
-                   "config": {"start": "fresh", "lr": 0.01, "evil": object(), "train_layers": "all"}}
+                   "config": {"start": "fresh", "lr": 0.01, "evil": object(), "train_layers": "all"},
+                   **({"examples": examples} if examples is not None else {})}
 
 
 @pytest.mark.slow
