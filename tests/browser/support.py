@@ -149,17 +149,36 @@ def new_context(browser, *, locale: str, **options):
 
 
 @pytest.fixture(scope="module")
-def browser_page():
-    """A headless Chromium page, 1400×1000, in English whatever the machine's language."""
+def chromium():
+    """Headless Chromium, launched once for a test module."""
     skip_without_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            yield new_context(browser, locale="en-US").new_page()
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A page for one test, 1400×1000, in English whatever the machine's language: a new visitor
+    each time, in its own context, so that nothing an earlier test left in the tab (the drawing the
+    view keeps in sessionStorage, a Streamlit session's choices) changes what this one sees."""
+    context = new_context(chromium, locale="en-US")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def module_page(chromium):
+    """One English page shared by a module's tests on purpose: the maths pages, which load the
+    view's modules once and hold no app state."""
+    return new_context(chromium, locale="en-US").new_page()
 
 
 NETVIEW = ROOT / "lenet_viz" / "netview"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.backprop_reference import cases
-from tests.browser.support import MODULES_ORIGIN, browser_page, load_netview_modules  # noqa: F401 (fixture)
+from tests.browser.support import MODULES_ORIGIN, chromium, load_netview_modules, module_page  # noqa: F401 (fixture)
 
 PARITY = Path(__file__).resolve().parents[1] / "js" / "backprop_parity.mjs"
 
@@ -17,12 +17,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def page(browser_page):  # noqa: F811
-    load_netview_modules(browser_page)
-    browser_page.route(MODULES_ORIGIN + "/tests/backprop_parity.mjs",  # after the modules' route: answered first
+def page(module_page):  # noqa: F811
+    load_netview_modules(module_page)
+    module_page.route(MODULES_ORIGIN + "/tests/backprop_parity.mjs",  # after the modules' route: answered first
                        lambda route: route.fulfill(status=200, content_type="text/javascript",
                                                    body=PARITY.read_text(encoding="utf-8")))
-    return browser_page
+    return module_page
 
 
 CHECK = """async (ref) => {

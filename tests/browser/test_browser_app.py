@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import browser_page, screenshot, streamlit_server, wait_idle  # noqa: F401
+from tests.browser.support import browser_page, chromium, screenshot, streamlit_server, wait_idle  # noqa: F401
 
 PAGES = [  # sidebar link text, a text each page shows once rendered
     ("Feature maps", "Prediction"),

@@ -14,6 +14,7 @@ import pytest
 from tests.browser.support import (  # noqa: F401
     EXAMPLE_HINT,
     browser_page,
+    chromium,
     draw,
     open_page,
     prediction,

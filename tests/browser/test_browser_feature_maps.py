@@ -21,6 +21,7 @@ from tests.browser.support import (  # noqa: F401
     PAD,
     SEVEN,
     browser_page,
+    chromium,
     new_context,
     open_page,
     prediction,

@@ -15,6 +15,7 @@ from tests.browser.support import (  # noqa: F401
     PAD,
     SEVEN,
     browser_page,
+    chromium,
     new_context,
     screenshot,
     sent_frames,

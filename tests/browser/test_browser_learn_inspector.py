@@ -15,6 +15,7 @@ from tests.browser.support import (  # noqa: F401
     COUNT_SENT_BYTES,
     SEVEN,
     browser_page,
+    chromium,
     click_unit,
     draw,
     open_page,

@@ -16,7 +16,7 @@ import pytest
 
 from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.model_store import bundled_models
-from tests.browser.support import browser_page, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
+from tests.browser.support import browser_page, chromium, open_page, screenshot, streamlit_server, wait_idle  # noqa: F401
 from tests.datasets import SHARED_MNIST
 from tests.environment import process_environment
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.browser.support import (  # noqa: F401 (fixtures)
     browser_page,
+    chromium,
     screenshot,
     streamlit_server,
     wait_idle,

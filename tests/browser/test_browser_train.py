@@ -6,6 +6,7 @@ import pytest
 
 from tests.browser.support import (  # noqa: F401 (fixtures)
     browser_page,
+    chromium,
     new_context,
     screenshot,
     streamlit_server,

@@ -10,6 +10,7 @@ from lenet_viz.model_store import bundled_models
 from tests.browser.support import (  # noqa: F401
     SEVEN,
     browser_page,
+    chromium,
     click_unit,
     draw,
     open_page,

@@ -19,6 +19,7 @@ from tests.browser.support import (  # noqa: F401
     PAD,
     SEVEN,
     browser_page,
+    chromium,
     new_context,
     open_page,
     screenshot,

@@ -29,7 +29,7 @@ from lenet_viz.models import (
 )
 from lenet_viz.netview_payload import model_payload
 from lenet_viz.preprocess import FASHION_FILL, MNIST_FILL, mnist_style, rgba_to_gray
-from tests.browser.support import browser_page, load_netview_modules  # noqa: F401 (fixture)
+from tests.browser.support import chromium, load_netview_modules, module_page  # noqa: F401 (fixture)
 from tests.browser.test_browser_digits import DIGITS
 
 TOLERANCE = 1e-4  # float32 sums in another order than torch's
@@ -38,9 +38,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def page(browser_page):  # noqa: F811
-    load_netview_modules(browser_page)
-    return browser_page
+def page(module_page):  # noqa: F811
+    load_netview_modules(module_page)
+    return module_page
 
 
 def random_specs(count: int, seed: int = 13) -> list[LeNetSpec]:

@@ -13,7 +13,7 @@ import pytest
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.netview_component import view_texts
 from lenet_viz.netview_payload import PAYLOAD_VERSION, LiveViewData, model_payload, view_data
-from tests.browser.support import browser_page, load_netview_modules  # noqa: F401 (fixture)
+from tests.browser.support import chromium, load_netview_modules, module_page  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -30,13 +30,13 @@ MOUNT = """async ([data]) => {
 
 
 @pytest.fixture(scope="module")
-def page(browser_page):  # noqa: F811
+def page(module_page):  # noqa: F811
     errors: list[str] = []
-    browser_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    browser_page.on("pageerror", lambda e: errors.append(str(e)))
-    load_netview_modules(browser_page)
-    browser_page.errors = errors
-    return browser_page
+    module_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    module_page.on("pageerror", lambda e: errors.append(str(e)))
+    load_netview_modules(module_page)
+    module_page.errors = errors
+    return module_page
 
 
 CALLS = itertools.count()  # each call names a new model and words: the page keeps what it decoded by id
