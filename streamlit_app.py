@@ -21,10 +21,10 @@ pages = {
 }
 # What a page needs imported before its script starts (ui.HEAVY: torch; plotly figures with pandas and
 # pyarrow), under a spinner. Home needs none; Output size draws its controls and formulas at once and
-# calls ui.need(*ui.TABLES) itself before its figure and table; Feature maps needs the model first
-# and imports its figures below the view. A page moves to () (or to ui.TORCH) once it imports its
-# figures after what it can show without them, so that it shows that at once.
-NEEDS_FIRST = {"home": (), "output-size": (), "feature-maps": ui.TORCH, "train": ui.HEAVY, "replay": ui.HEAVY,
+# calls ui.need(*ui.TABLES) itself before its figure and table; Feature maps draws its pad first and
+# loads torch and the model below it, then its figures below the view. A page moves to () once it
+# imports what it needs after what it can show without it, so that it shows that at once.
+NEEDS_FIRST = {"home": (), "output-size": (), "feature-maps": (), "train": ui.HEAVY, "replay": ui.HEAVY,
                "lessons": ui.HEAVY, "teach": ui.HEAVY}
 
 page = st.navigation(list(pages.values()))

@@ -3,13 +3,15 @@
 The network runs in the browser (``lenet_viz.netview_component``), follows the pen and shows the
 prediction; a pen lift reruns nothing. The server computes only the unit inspector, in a fragment
 with the view: closed until a click on a unit, which sends that unit and the drawing then on show.
+On a server's first visit the page sends the pad before torch is imported (a deep link shows it in
+about 3 s instead of 6 here), then loads torch and the model and runs again: the same view gets
+its network and reads what was drawn meanwhile.
 """
 
 import streamlit as st
 
-from lenet_viz import activations, links, preprocess, ui
+from lenet_viz import links, preprocess, ui
 from lenet_viz import netview_component as nv
-from lenet_viz.checkpoints import Checkpoint, CheckpointError
 from lenet_viz.i18n import class_name, t
 from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_plan
@@ -48,6 +50,111 @@ def _samples(dataset: str) -> Samples | None:
     return load_samples(dataset)
 
 
+def _checkpoint(source):
+    """The chosen model, loaded; None on a server's first visit to a bundled one while torch is not
+    imported yet: the page then shows the pad first, and loads torch and the model below it."""
+    if isinstance(source, BundledModel) and not ui.heavy_imports().ready(ui.TORCH):
+        return None
+    ui.need(*ui.TORCH)
+    from lenet_viz.checkpoints import CheckpointError
+
+    try:
+        return ui.load_bundled(str(source.path)) if isinstance(source, BundledModel) else ui.load_saved(source)
+    except CheckpointError as exc:
+        st.error(tr("fm.model_error", error=exc))
+        st.stop()
+
+
+def _inspected_image(shown) -> tuple:
+    """The input the inspector reads, and why there is none: in Draw mode the drawing the browser
+    last sent (the example while the pad is blank), else the sample or upload on show."""
+    drawing = nv.page_state().drawing
+    if mode != "Draw" or drawing is None or (drawing.image is None and drawing.id == "blank"):
+        return shown, "nv.inspect_no_input"
+    image = drawing.input_for(size)
+    return image, "nv.inspect_other_size" if drawing.image is not None else "nv.inspect_no_input"
+
+
+def _close_inspector() -> None:
+    state = nv.page_state()
+    state.inspecting = state.clicked = False
+
+
+def _inspector(image, missing: str) -> dict | None:
+    """The unit inspector: closed (computing nothing) until a click on a unit opens it; returns the
+    inspected unit, for the view to mark. It inspects the network as the view has it: after the Learn
+    panel's steps, the browser's weights (sent with the click), and it says so. Absent when a teacher's
+    link hides it; its pickers greyed out when the link locks it (a click on a unit still chooses one)."""
+    if fixed.hidden("inspector"):
+        return None
+    locked = fixed.locked("inspector")
+    state = nv.page_state()
+    st.subheader(tr("fm.inspect"))
+    if state.problem is not None:
+        st.warning(state.problem.text(lang), icon=":material/report:")
+        state.problem = None
+    if not state.inspecting:
+        st.caption(tr("nv.inspect_hint"))
+        return None
+    st.button(tr("nv.inspect_close"), icon=":material/close:", key="fm_unit_close", on_click=_close_inspector)
+    if image is None:
+        st.info(tr(missing))
+        return None
+    model, steps = nv.inspected_model(ckpt)
+    if steps:
+        st.info(tr("nv.inspect_step_one") if steps == 1 else tr("nv.inspect_steps", count=steps),
+                icon=":material/model_training:")
+    ff = _figures()
+    from lenet_viz import activations
+
+    acts = activations.run(model, spec, preprocess.to_tensor(image, spec.in_channels))
+    names = {layer.name: ff.layer_title(layer, lang).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
+    l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
+    if st.session_state.get("fm_unit_layer") not in names:
+        st.session_state["fm_unit_layer"] = next(iter(names))
+    layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key="fm_unit_layer",
+                                 disabled=locked)
+    channels, height, width = acts[layer_name].values.shape
+    if st.session_state.setdefault("fm_unit_map", 0) >= channels:
+        st.session_state["fm_unit_map"] = 0
+    input_key = hash(image.tobytes())
+    if state.clicked:  # the clicked unit, for the input it was clicked on
+        state.clicked, state.inspected_input = False, input_key
+    elif (state.inspected_input != input_key or st.session_state.get("fm_unit_row", height) >= height
+            or st.session_state.get("fm_unit_col", width) >= width):
+        # a new input, or a layer the old position does not fit: start on the strongest unit, not a dead one
+        strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
+        st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
+        state.inspected_input = input_key
+    map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map", disabled=locked)
+    row = _position(r_col, "row", height, "fm_unit_row", locked)
+    col_ = _position(c_col, "column", width, "fm_unit_col", locked)
+    unit = activations.explain_unit(model, spec, acts, layer_name, int(map_), int(row), int(col_))
+    st.latex(activations.formula_latex(unit))
+    st.caption(tr("fm.unit_value", value=f"{unit.value:.4f}", name=f"{layer_name}[{unit.map}, {unit.row}, {unit.col}]"))
+    where, numbers = st.columns([1, 1.4], gap="medium")
+    with where:
+        st.plotly_chart(ff.unit_location(acts, unit, lang), key="fm_unit_where", config=PLOT)
+    with numbers:
+        st.plotly_chart(ff.unit_arithmetic(unit, width_hint=640, lang=lang), key="fm_unit_numbers", config=PLOT)
+    return {"layer": layer_name, "map": unit.map, "row": unit.row, "col": unit.col}
+
+
+@st.fragment
+def live_view(shown) -> None:
+    """The view and its inspector: a click on a unit, or a pen lift while the inspector is open,
+    reruns this fragment only."""
+    view_slot = st.container()  # the view goes here once the inspector below has chosen its unit
+    if ckpt is None:  # a server's first visit: the pad now, the network with the next rerun
+        with view_slot:
+            nv.loading_view(mode="draw", lang=lang)
+        return
+    selected = _inspector(*_inspected_image(shown))
+    with view_slot:
+        nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill, image=shown,
+                   hint=sample_caption if example else "", selected=selected, lang=lang)
+
+
 lang = ui.lang()
 st.title(tr("fm.title"))
 st.caption(tr("fm.intro"))
@@ -83,17 +190,16 @@ with model_col:
         tr("fm.model"), list(sources), key="fm_model", disabled=fixed.locked("model"),
         format_func=lambda choice: ui.model_title(choice, lang))
     source = sources[choice]
-    try:
-        ckpt: Checkpoint = (ui.load_bundled(str(source.path)) if isinstance(source, BundledModel)
-                                else ui.load_saved(source))
-    except CheckpointError as exc:
-        st.error(tr("fm.model_error", error=exc))
-        st.stop()
-    acc = tr("fm.test_accuracy", accuracy=f"{ckpt.test_acc:.1%}") if ckpt.test_acc is not None else ""
-    st.caption(tr("fm.trained_on", dataset=ckpt.dataset or tr("fm.unknown_data"), activation=ckpt.spec.activation,
-                  count=f"{layer_plan(ckpt.spec).total_params:,}", accuracy=acc))
-spec, size = ckpt.spec, ckpt.spec.input_size
-fashion = ckpt.dataset == "fashion-mnist"
+    ckpt = _checkpoint(source)  # None: a server's first visit, with torch to come below the pad
+    if ckpt is None:  # a line in its place, so that the pad does not move when the model comes
+        st.caption(tr("fm.trained_on_loading", dataset=source.dataset))
+    else:
+        acc = tr("fm.test_accuracy", accuracy=f"{ckpt.test_acc:.1%}") if ckpt.test_acc is not None else ""
+        st.caption(tr("fm.trained_on", dataset=ckpt.dataset or tr("fm.unknown_data"),
+                      activation=ckpt.spec.activation, count=f"{layer_plan(ckpt.spec).total_params:,}",
+                      accuracy=acc))
+dataset = source.dataset if ckpt is None else ckpt.dataset
+fashion = dataset == "fashion-mnist"
 thing = "garment" if fashion else "digit"  # fm.a_<thing> and fm.<thing> in the catalogue
 fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 
@@ -104,7 +210,7 @@ mode = ui.hold("fm_source") if fixed.hidden("input") else st.radio(
     tr("fm.input"), MODES, horizontal=True, key="fm_source", disabled=fixed.locked("input"),
     format_func=lambda m: t(f"fm.source.{m.lower()}", lang),
     captions=[tr(f"fm.source.{m.lower()}_caption") for m in MODES])
-samples = _samples(ckpt.dataset)
+samples = _samples(dataset)
 if samples is not None and st.session_state.get("fm_sample", 0) >= len(samples.images):
     st.session_state["fm_sample"] = 0
 model_key = next((m.key for m in bundled if m.label == choice), None)
@@ -115,6 +221,14 @@ ui.share_view("feature-maps", links.FeatureMapsView(model_key, mode.lower(), st.
                                if missing) or None)
 prepared = shown_sample = None  # shown_sample: index of the bundled test image on show
 notes = st.container()  # one slot above the view, so that the view keeps its place (and its drawing) across reruns
+if ckpt is None:  # a server's first visit: the pad at once, then torch and the model, and the page again
+    if mode == "Draw":  # the words the next run shows, so that the pad stays where it is
+        notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")) + (tr("fm.until_then") if samples is not None else ""),
+                   icon=":material/draw:")
+        live_view(None)
+    ui.need(*ui.TORCH)
+    st.rerun()
+spec, size = ckpt.spec, ckpt.spec.input_size
 if mode == "Draw":
     if samples is not None:  # the view shows the network at work on an example until something is drawn
         shown_sample = example_index(samples)
@@ -159,90 +273,6 @@ sample_caption = "" if shown_sample is None else tr(
     label=class_name(ckpt.classes[samples.labels[shown_sample]], lang))
 if sample_caption and not example:
     notes.caption(sample_caption)
-
-
-def _inspected_image(shown) -> tuple:
-    """The input the inspector reads, and why there is none: in Draw mode the drawing the browser
-    last sent (the example while the pad is blank), else the sample or upload on show."""
-    drawing = nv.page_state().drawing
-    if mode != "Draw" or drawing is None or (drawing.image is None and drawing.id == "blank"):
-        return shown, "nv.inspect_no_input"
-    image = drawing.input_for(size)
-    return image, "nv.inspect_other_size" if drawing.image is not None else "nv.inspect_no_input"
-
-
-def _close_inspector() -> None:
-    state = nv.page_state()
-    state.inspecting = state.clicked = False
-
-
-def _inspector(image, missing: str) -> dict | None:
-    """The unit inspector: closed (computing nothing) until a click on a unit opens it; returns the
-    inspected unit, for the view to mark. It inspects the network as the view has it: after the Learn
-    panel's steps, the browser's weights (sent with the click), and it says so. Absent when a teacher's
-    link hides it; its pickers greyed out when the link locks it (a click on a unit still chooses one)."""
-    if fixed.hidden("inspector"):
-        return None
-    locked = fixed.locked("inspector")
-    state = nv.page_state()
-    st.subheader(tr("fm.inspect"))
-    if state.problem is not None:
-        st.warning(state.problem.text(lang), icon=":material/report:")
-        state.problem = None
-    if not state.inspecting:
-        st.caption(tr("nv.inspect_hint"))
-        return None
-    st.button(tr("nv.inspect_close"), icon=":material/close:", key="fm_unit_close", on_click=_close_inspector)
-    if image is None:
-        st.info(tr(missing))
-        return None
-    model, steps = nv.inspected_model(ckpt)
-    if steps:
-        st.info(tr("nv.inspect_step_one") if steps == 1 else tr("nv.inspect_steps", count=steps),
-                icon=":material/model_training:")
-    ff = _figures()
-    acts = activations.run(model, spec, preprocess.to_tensor(image, spec.in_channels))
-    names = {layer.name: ff.layer_title(layer, lang).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
-    l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
-    if st.session_state.get("fm_unit_layer") not in names:
-        st.session_state["fm_unit_layer"] = next(iter(names))
-    layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key="fm_unit_layer",
-                                 disabled=locked)
-    channels, height, width = acts[layer_name].values.shape
-    if st.session_state.setdefault("fm_unit_map", 0) >= channels:
-        st.session_state["fm_unit_map"] = 0
-    input_key = hash(image.tobytes())
-    if state.clicked:  # the clicked unit, for the input it was clicked on
-        state.clicked, state.inspected_input = False, input_key
-    elif (state.inspected_input != input_key or st.session_state.get("fm_unit_row", height) >= height
-            or st.session_state.get("fm_unit_col", width) >= width):
-        # a new input, or a layer the old position does not fit: start on the strongest unit, not a dead one
-        strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
-        st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
-        state.inspected_input = input_key
-    map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map", disabled=locked)
-    row = _position(r_col, "row", height, "fm_unit_row", locked)
-    col_ = _position(c_col, "column", width, "fm_unit_col", locked)
-    unit = activations.explain_unit(model, spec, acts, layer_name, int(map_), int(row), int(col_))
-    st.latex(activations.formula_latex(unit))
-    st.caption(tr("fm.unit_value", value=f"{unit.value:.4f}", name=f"{layer_name}[{unit.map}, {unit.row}, {unit.col}]"))
-    where, numbers = st.columns([1, 1.4], gap="medium")
-    with where:
-        st.plotly_chart(ff.unit_location(acts, unit, lang), key="fm_unit_where", config=PLOT)
-    with numbers:
-        st.plotly_chart(ff.unit_arithmetic(unit, width_hint=640, lang=lang), key="fm_unit_numbers", config=PLOT)
-    return {"layer": layer_name, "map": unit.map, "row": unit.row, "col": unit.col}
-
-
-@st.fragment
-def live_view(shown) -> None:
-    """The view and its inspector: a click on a unit, or a pen lift while the inspector is open,
-    reruns this fragment only."""
-    view_slot = st.container()  # the view goes here once the inspector below has chosen its unit
-    selected = _inspector(*_inspected_image(shown))
-    with view_slot:
-        nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill, image=shown,
-                   hint=sample_caption if example else "", selected=selected, lang=lang)
 
 
 live_view(None if prepared is None else prepared.image)

@@ -36,19 +36,18 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
 import streamlit as st
-import torch
 
-from lenet_viz.checkpoints import Checkpoint
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
 from lenet_viz.netview_payload import (
     Drawing,
     LiveViewData,
+    LoadingViewData,
     NetworkPayload,
     PayloadError,
     model_payload,
@@ -59,13 +58,18 @@ from lenet_viz.netview_payload import (
     view_data,
 )
 
+if TYPE_CHECKING:  # torch comes with the first model: a server's first visit shows the pad before it
+    import torch
+
+    from lenet_viz.checkpoints import Checkpoint
+
 COMPONENT = "lenet-viz.netview"  # "<project name>.<component name>" as lenet_viz/pyproject.toml declares it
 KEY = "fm_netview"
 STATE = "feature_maps"  # the Feature maps page's FeatureMapsState
 UNIT_WIDGETS = ("fm_unit_layer", "fm_unit_map", "fm_unit_row", "fm_unit_col")  # the inspector's widgets
 SENT = "_netview_sent"  # ids of the models whose weights this session's page has been sent
 SERVED = "_netview_served"  # the last ``missing`` request answered
-_PAYLOADS: WeakKeyDictionary[torch.nn.Module, NetworkPayload] = WeakKeyDictionary()
+_PAYLOADS: WeakKeyDictionary[torch.nn.Module, NetworkPayload] = WeakKeyDictionary()  # (not evaluated)
 
 
 @dataclass(frozen=True)
@@ -251,3 +255,17 @@ def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: floa
                 on_stepped_change=lambda: _take_steps(ckpt),
                 on_drawing_change=lambda: take_drawing(KEY), on_missing_change=lambda: None)
     st.session_state[SENT].update((model_id, texts_id))
+
+
+def loading_view(*, mode: str, hint: str = "", lang: str = DEFAULT_LANG) -> None:
+    """Mount the live view before its network, while a server's first visit imports torch and loads
+    the model (about 2 s here): the pad draws at once, and the next rerun's :func:`netview`, at the
+    same place on the page, gives the same view its network, which then reads what was drawn."""
+    texts_id = f"live-{lang}"
+    data = LoadingViewData(view="live", loading=True, texts_id=texts_id,
+                           texts=view_texts(lang) if needed(texts_id) else None,
+                           mode="draw" if mode == "draw" else "input", hint=hint)
+    component()(data=data, key=KEY, on_unit_change=lambda: None, on_stepped_unit_change=lambda: None,
+                on_stepped_change=lambda: None, on_drawing_change=lambda: take_drawing(KEY),
+                on_missing_change=lambda: None)
+    st.session_state.setdefault(SENT, set()).add(texts_id)

@@ -94,6 +94,19 @@ class LiveViewData(ViewData):
     inspecting: bool
 
 
+class LoadingViewData(TypedDict):
+    """Feature maps' live view while a server's first visit imports torch and loads the model: the
+    pad and the words now (``view.js`` draws and keeps strokes), the network with the next rerun's
+    :class:`LiveViewData`, which the same view then computes the drawing with."""
+
+    view: Literal["live"]
+    loading: Literal[True]
+    texts_id: str
+    texts: dict[str, str] | None
+    mode: Literal["draw", "input"]
+    hint: str
+
+
 class ReplayViewData(ViewData):
     """Training replay (``replay.js``): the input's true class, the drawing the page holds, the run's curves."""
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
-from lenet_viz.data import to_input
 from lenet_viz.errors import LenetVizError
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -194,7 +196,12 @@ def load_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int 
 
 
 def to_tensor(image: np.ndarray, in_channels: int = 1) -> torch.Tensor:
-    """A ``uint8`` H×W input → float 1×C×H×W in [0, 1] (the gray repeated for C > 1)."""
+    """A ``uint8`` H×W input → float 1×C×H×W in [0, 1] (the gray repeated for C > 1). The one function
+    here that needs torch, imported here: Feature maps prepares its input before torch is loaded."""
+    import torch
+
+    from lenet_viz.data import to_input
+
     x = to_input(torch.tensor(image, dtype=torch.uint8)[None])
     return x.repeat(1, in_channels, 1, 1) if in_channels > 1 else x
 

@@ -50,14 +50,13 @@ function held(data) {
 }
 
 /**
- * Ask the server, once, for what the page lacks: the server believes it sent them.
- * @param {any} data
+ * Ask the server, once, for what the page lacks (`ids`: a model's, the words'): the server believes
+ * it sent them.
+ * @param {string[]} ids
  * @param {{asked?: string}} mount
- * @param {{model: any, texts: any}} have
  * @param {(key: string, value: unknown) => void} setStateValue
  */
-function askMissing(data, mount, have, setStateValue) {
-  const ids = [...(have.model ? [] : [data.model_id]), ...(have.texts ? [] : [data.texts_id])];
+function askMissing(ids, mount, setStateValue) {
   const asking = JSON.stringify(ids);
   if (mount.asked === asking) return;
   mount.asked = asking;
@@ -155,9 +154,17 @@ export default function (component) {
     showProblem(parentElement, say(TEXTS.get(data?.texts_id) ?? FALLBACK, error.key, error.values));
     return;
   }
-  if (!have.model || !have.texts) {
-    askMissing(data, mount, have, setStateValue);
+  const lacking = [...(have.model || data.loading ? [] : [data.model_id]), ...(have.texts ? [] : [data.texts_id])];
+  if (lacking.length) {
+    askMissing(lacking, mount, setStateValue);
     showProblem(parentElement, say(have.texts ?? FALLBACK, "loading"));
+    return;
+  }
+  if (data.loading) { // a server's first visit: the pad now, the network once torch is imported there
+    clearProblem(parentElement);
+    data = { ...data, texts: have.texts };
+    if (!mount.view) mount.view = mountLiveView(parentElement, null, data);
+    else if (!mount.view3d) mount.view.update(data, null); // (a view given its network keeps it)
     return;
   }
   const model = have.model;
@@ -169,7 +176,7 @@ export default function (component) {
     mount.sendSteps = () => setTriggerValue("stepped", mount.learn.stepped());
   }
   try {
-    if (mount.view) {
+    if (mount.view3d) { // a view built on a network: this rerun's data
       if (mount.kind === "live") {
         mount.view.setHooks(liveHooks(setStateValue, setTriggerValue, mount));
         mount.learn.update(data);
@@ -182,13 +189,18 @@ export default function (component) {
           mount.view3d?.show(result, snapshotNet, layers),
       });
       mount.view3d = mount3D(mount.view, data, model, "rp-top");
-    } else {
+    } else { // a live view: new, or the pad shown while the network loaded, now given it (its strokes kept)
       mount.learn = createLearn({ // the inspector, while open, follows the steps as it follows the drawing
         onWeightsChange: () => { if (mount.inspecting) mount.sendSteps(); },
       });
       mount.learn.update(data);
       const hooks = liveHooks(setStateValue, setTriggerValue, mount);
-      mount.view = mountLiveView(parentElement, model, data, hooks);
+      if (mount.view) {
+        mount.view.setHooks(hooks);
+        mount.view.update(data, model);
+      } else {
+        mount.view = mountLiveView(parentElement, model, data, hooks);
+      }
       mount.learn.attach(mount.view);
       mount.view3d = mount3D(mount.view, data, model, "nv-top", hooks.onUnit);
     }

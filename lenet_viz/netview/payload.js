@@ -139,14 +139,20 @@ export function checkNetworkPayload(payload) {
 const VIEWS = ["live", "replay"];
 
 /**
- * Check a rerun's view data (lenet_viz.netview_payload.ViewData) before a view reads it: the
- * view it names, the ids, the input's shape. The network in it, if any, is checked by decode.
+ * Check a rerun's view data (lenet_viz.netview_payload.ViewData, or LoadingViewData while a
+ * server's first visit imports torch) before a view reads it: the view it names, the ids, the
+ * input's shape. The network in it, if any, is checked by decode.
  * @param {any} data
  */
 export function checkViewData(data) {
   const malformed = (detail) => new PayloadError("payload_malformed", { detail });
   if (!data || typeof data !== "object") throw malformed("no data");
   if (!VIEWS.includes(data.view)) throw malformed(`view ${JSON.stringify(data.view ?? null)}`);
+  if (data.loading === true) { // lenet_viz.netview_payload.LoadingViewData: the pad, the network to come
+    if (data.view !== "live" || typeof data.texts_id !== "string") throw malformed("loading");
+    if (data.mode !== "draw" && data.mode !== "input") throw malformed("mode");
+    return;
+  }
   if (typeof data.model_id !== "string" || typeof data.texts_id !== "string") throw malformed("ids");
   if (!Number.isInteger(data.size) || data.size < 1 || !Number.isInteger(data.channels) || data.channels < 1) {
     throw malformed("size");

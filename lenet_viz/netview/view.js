@@ -279,13 +279,14 @@ function drawingReport(view) {
     strokes: currentDrawing().strokes };
 }
 
-// The model on show: its last weight set (the final model); a new model rebuilds the layers.
+// The model on show: its last weight set (the final model); a new model rebuilds the layers. None
+// yet (null) while a server's first visit loads it: the pad works, the layers say they are coming.
 function useModel(view, model) {
-  if (view.model === model) return;
+  if (view.model === model && view.sections.size) return; // (a first null model: the note below)
   view.model = model;
-  view.net = net(model);
+  view.net = model && net(model);
   view.sections.clear();
-  view.layersBox.replaceChildren();
+  view.layersBox.replaceChildren(...(model ? [] : [el("p", "nv-loading", say(view.data?.texts, "loading"))]));
 }
 
 // A rerun's data: the model, the mode and the server's input (shown on an empty pad), the words.
@@ -293,7 +294,7 @@ function update(view, d, model) {
   view.data = d;
   words(view);
   view.padBox.hidden = d.mode !== "draw";
-  view.steps.hidden = d.mode !== "draw";
+  view.steps.hidden = d.mode !== "draw" || !model; // what the network sees needs its input size
   view.padHint.textContent = d.hint ?? "";
   redrawPad(view);
   useModel(view, model);
@@ -383,7 +384,8 @@ function layerValues(view, name) {
 }
 
 function render(view) {
-  if (!view.model || !view.data) return;
+  if (!view.data) return;
+  if (!view.model) return renderPrediction(view); // "–" until the network comes
   ensureSections(view);
   renderSteps(view);
   renderPrediction(view);

@@ -8,6 +8,9 @@ import base64
 import io
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -367,3 +370,41 @@ def test_the_click_and_the_steps_reach_the_inspector_and_garbage_changes_nothing
     session[nv.KEY] = {"unit": {"layer": "conv1", "map": 0, "row": 0, "col": 0}}  # a click after Undo to 0 steps
     nv._take_unit(ckpt, "unit")
     assert nv.inspected_model(ckpt) == (ckpt.model, 0)
+
+
+# A server's first visit, in a process that has not imported torch: the page as AppTest runs it,
+# with the pad's mount (nv.loading_view) noting whether torch was imported when the pad went out.
+FIRST_VISIT = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+from lenet_viz import netview_component as nv
+
+mounts, loading_view = [], nv.loading_view
+def noting(**kwargs):
+    mounts.append({"torch imported": "torch" in sys.modules, **kwargs})
+    loading_view(**kwargs)
+nv.loading_view = noting
+at = AppTest.from_file(sys.argv[1], default_timeout=120).run()
+views = [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "lenet-viz.netview"]
+print(json.dumps({"mounts": mounts, "exceptions": [e.value for e in at.exception],
+                  "views": [{"loading": v.get("loading"), "model": v.get("model") is not None} for v in views],
+                  "info": [i.value for i in at.info], "torch imported": "torch" in sys.modules}))
+"""
+
+
+@needs_bundled
+@pytest.mark.slow
+def test_a_first_visit_shows_the_pad_before_torch_then_the_network():
+    """A deep link to a fresh server: the pad (a view with no network yet) goes out before torch is
+    imported, then the page loads torch and the model and runs again, with the whole view."""
+    from tests.environment import process_environment
+
+    page = Path(__file__).resolve().parents[2] / "app_pages" / "feature_maps.py"
+    proc = subprocess.run([sys.executable, "-c", FIRST_VISIT, str(page)], cwd=page.parents[1], capture_output=True,
+                          text=True, timeout=300, env=process_environment())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["mounts"] == [{"torch imported": False, "mode": "draw", "lang": "en"}]
+    assert seen["exceptions"] == [] and seen["torch imported"]
+    assert seen["views"] == [{"loading": None, "model": True}]  # the same view, now with its network
+    assert any("shows a test image" in info for info in seen["info"])

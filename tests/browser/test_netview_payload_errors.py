@@ -12,7 +12,7 @@ import pytest
 
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.netview_component import view_texts
-from lenet_viz.netview_payload import PAYLOAD_VERSION, LiveViewData, model_payload, view_data
+from lenet_viz.netview_payload import PAYLOAD_VERSION, LiveViewData, LoadingViewData, model_payload, view_data
 from tests.browser.support import chromium, load_netview_modules, module_page  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
@@ -91,3 +91,49 @@ def test_a_malformed_network_is_a_message(page, good):
     shown = page.evaluate(MOUNT, [data({**good, "layers": [{"name": "conv1"}]})])
     assert not shown["view"] and "damaged (layer \"conv1\")" in shown["alert"]
     assert page.errors == []
+
+
+LOADING_THEN_NETWORK = """async ([loading]) => {
+    const { default: mount } = await import("./index.js");
+    (await import("./drawing.js")).keepDrawing([]);  // a blank pad, whatever another test drew
+    const box = document.createElement("div");
+    document.body.replaceChildren(box);
+    const sent = [];
+    window.__mountAgain = (data) => mount({ parentElement: box, data, setStateValue: (key) => sent.push(key),
+                                            setTriggerValue: (key) => sent.push(key) });
+    window.__mountAgain(loading);
+    return { layers: box.querySelector(".nv-layers")?.textContent, sections: box.querySelectorAll(".nv-layer").length,
+             prediction: box.querySelector("[role=status]")?.textContent, alert: box.querySelector("[role=alert]"),
+             sent };
+}"""
+AFTER = """([full]) => {
+    const box = document.body.firstChild;
+    const pad = box.querySelector(".nv-pad-canvas");
+    window.__mountAgain(full);
+    const ink = (canvas) => canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data
+        .reduce((n, v, i) => n + (i % 4 === 0 && v > 0 ? 1 : 0), 0);
+    return { samePad: box.querySelector(".nv-pad-canvas") === pad, padInk: ink(pad),
+             sections: box.querySelectorAll(".nv-layer").length,
+             prediction: box.querySelector("[role=status]")?.textContent };
+}"""
+
+
+def test_the_pad_draws_before_its_network_and_the_network_then_reads_the_drawing(page, good):
+    """A server's first visit sends the pad first (LoadingViewData): it draws at once, and the view the
+    next rerun gives its network keeps the strokes and computes them."""
+    full = data(good)
+    loading = LoadingViewData(view="live", loading=True, texts_id=full["texts_id"], texts=full["texts"], mode="draw",
+                              hint="")
+    shown = page.evaluate(LOADING_THEN_NETWORK, [loading])
+    assert shown == {"layers": "Loading the network…", "sections": 0, "prediction": "–", "alert": None, "sent": []}
+    box = page.locator(".nv-pad-canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.2, steps=5)
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.85, steps=5)
+    page.mouse.up()
+    after = page.evaluate(AFTER, [{**full, "texts": None}])  # the words came with the pad
+    assert after["samePad"] and after["padInk"] > 1000 and after["sections"] >= 6
+    assert after["prediction"] in "0123456789" and after["prediction"] != ""  # the drawing, read by the network
+    assert page.errors == []
+    page.evaluate("async () => (await import('./drawing.js')).keepDrawing([])")

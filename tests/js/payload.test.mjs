@@ -4,8 +4,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { decode } from "../../lenet_viz/netview/lenet.js";
-import { checkNetworkPayload, decodeWeightSet, encodeWeightSet, halfToFloat, PAYLOAD_VERSION, PayloadError }
-  from "../../lenet_viz/netview/payload.js";
+import {
+  checkNetworkPayload, checkViewData, decodeWeightSet, encodeWeightSet, halfToFloat, PAYLOAD_VERSION, PayloadError,
+} from "../../lenet_viz/netview/payload.js";
 import { fixture, NO_FIXTURES } from "./fixtures.mjs";
 
 const base64 = (bytes) => Buffer.from(bytes).toString("base64");
@@ -90,4 +91,13 @@ test("a stepped weight set encodes to little-endian float32 base64 and decodes b
   for (const i of [0, 1, 3, 32_768, 70_000]) assert.ok(Object.is(bytes.readFloatLE(4 * i), values[i]), `value ${i}`);
   assert.deepEqual(decodeWeightSet(text, "float32", values.length), values);
   assert.equal(encodeWeightSet(new Float32Array(0)), "");
+});
+
+test("a view still loading its network passes with its words and mode; one that says less is refused", () => {
+  const loading = { view: "live", loading: true, texts_id: "live-en", texts: null, mode: "draw", hint: "" };
+  checkViewData(loading); // no model_id, size or classes yet: the pad only
+  raisesKey(() => checkViewData({ ...loading, view: "replay" }), "payload_malformed");
+  raisesKey(() => checkViewData({ ...loading, texts_id: undefined }), "payload_malformed");
+  raisesKey(() => checkViewData({ ...loading, mode: "paint" }), "payload_malformed");
+  raisesKey(() => checkViewData({ ...loading, loading: "yes" }), "payload_malformed"); // then a whole view's checks
 });
