@@ -150,8 +150,9 @@ def checkpoint_dict(model: nn.Module, spec: LeNetSpec, dataset: str, classes: tu
 
 def save_checkpoint(path: str | Path, model: nn.Module, spec: LeNetSpec, dataset: str,
                     classes: tuple[str, ...], history: Sequence[Progress] = (), config: dict | None = None,
-                    snapshots: Sequence[Snapshot] = ()) -> Path:
-    """Write a checkpoint atomically: a temporary file in the same folder, then a rename.
+                    snapshots: Sequence[Snapshot] = (), examples: KeptExamples | None = None) -> Path:
+    """Write a checkpoint atomically: a temporary file in the same folder, then a rename (``examples``:
+    a taught network's drawings, kept with it because they exist nowhere else).
 
     Temporary files that a killed writer left beside ``path`` are removed first.
     """
@@ -162,7 +163,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, spec: LeNetSpec, dataset
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(checkpoint_dict(model, spec, dataset, classes, history, config, snapshots), f)
+            torch.save(checkpoint_dict(model, spec, dataset, classes, history, config, snapshots, examples), f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

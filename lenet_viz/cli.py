@@ -24,6 +24,9 @@ from lenet_viz.history import (
 )
 from lenet_viz.model_store import save_samples
 from lenet_viz.models import PRESETS, build_model
+from lenet_viz.run_data import KEPT_BATCH_SIZE, RunData, continue_data, taught_recipe
+from lenet_viz.run_slots import RunRefused
+from lenet_viz.teach import DATASET as TAUGHT_DATASET
 from lenet_viz.training import TrainConfig, evaluate, pick_device, start_device_init, train
 
 
@@ -59,6 +62,15 @@ def positive(kind: type):
     return parse
 
 
+class DefaultsInHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Each flag's default in the help, unless its help says it (one that depends on the checkpoint)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None and "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist", help="dataset")
     p.add_argument("--data-dir", help=f"folder with the IDX files (default: ${DATA_ENV}, then standard places)")
@@ -72,13 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a LeNet and save a checkpoint",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=DefaultsInHelp)
     _data_args(t)
     t.add_argument("--model", choices=sorted(PRESETS), default="classic", help="network preset")
     t.add_argument("--epochs", type=positive(int), default=10, help="passes over the training set")
-    t.add_argument("--lr", type=positive(float), default=0.9, help="learning rate")
-    t.add_argument("--batch-size", type=positive(int), default=256, help="examples per step")
-    t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="optimizer")
+    t.add_argument("--lr", type=positive(float), help="learning rate (default: 0.9; continuing a taught "
+                   "network, the one Teach trained it with)")
+    t.add_argument("--batch-size", type=positive(int), help=f"examples per step (default: 256; continuing a "
+                   f"taught network, {KEPT_BATCH_SIZE})")
+    t.add_argument("--optimizer", choices=("sgd", "adam"), help="optimizer (default: sgd; continuing a taught "
+                   "network, the one Teach trained it with)")
     t.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
     t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--subset", type=positive(int), help="train on only this many random training images")
@@ -87,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", action="store_true", help="random shifts, rotations, scale and stroke width")
     t.add_argument("--out", type=Path, help="where to save the checkpoint (.pt); written at every epoch end")
     t.add_argument("--resume", type=Path, help="continue training this checkpoint (its network and weights; "
-                   "--model is ignored, the history and snapshots go on)")
+                   "--model is ignored, the history and snapshots go on); a network taught on the Teach page "
+                   "goes on with the drawings its checkpoint keeps (--dataset is then ignored)")
     t.add_argument("--snapshots", type=snapshots_arg, default=DEFAULT_SNAPSHOTS,
                    help="weight snapshots kept in the checkpoint for the replay view, log-spaced in steps "
                    "(float16; a LeNet's 24 add 3.0 MB); 0 turns them off")
@@ -96,12 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "at small batches); elsewhere the steps run eagerly either way")
 
     e = sub.add_parser("evaluate", help="test accuracy of a saved checkpoint",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=DefaultsInHelp)
     e.add_argument("checkpoint", type=Path, help="a .pt file saved by train or by the app")
     _data_args(e)
 
     s = sub.add_parser("samples", help="pick a few test images per class for the app's sample picker",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=DefaultsInHelp)
     _data_args(s)
     s.add_argument("--per-class", type=positive(int), default=3, help="images per class (the first ones in range)")
     s.add_argument("--out", type=Path, required=True, help="the .npz file to write (images, labels, classes)")
@@ -158,14 +174,36 @@ def training_split(args: argparse.Namespace, data) -> tuple[torch.Tensor, torch.
     return images, labels
 
 
+def taught_run(args: argparse.Namespace, ckpt) -> RunData:
+    """The drawings a taught network's checkpoint keeps, split as the Teach page split them: the
+    network goes on learning them (a dataset's options do not apply to them)."""
+    given = [flag for flag, value in (("--subset", args.subset), ("--add-test-range", args.add_test_range),
+                                      ("--augment", args.augment)) if value]
+    if given:
+        raise UsageError(f"{args.resume} is a network taught on drawings: {', '.join(given)} cannot apply to them")
+    try:
+        return continue_data(ckpt, args.dataset)
+    except RunRefused as exc:
+        raise UsageError(f"{args.resume}: {exc}") from None
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     device_init = start_device_init(args.device)  # CUDA starts up while the data loads
-    data = load_dataset(args.dataset, args.data_dir, args.download)
-    test_images, test_labels = data.test_images[args.test_range], data.test_labels[args.test_range]
-    train_images, train_labels = training_split(args, data)
-    if args.resume:
-        ckpt = load_checkpoint(args.resume)
-        if ckpt.dataset and ckpt.dataset != args.dataset:
+    ckpt = load_checkpoint(args.resume) if args.resume else None
+    taught = ckpt is not None and (ckpt.examples is not None or ckpt.dataset == TAUGHT_DATASET)
+    if taught:
+        run = taught_run(args, ckpt)
+        (train_images, train_labels), (test_images, test_labels) = run.train, run.test
+        dataset, classes, source = run.dataset, run.classes, "kept in the checkpoint"
+        recipe = taught_recipe(ckpt)
+    else:
+        data = load_dataset(args.dataset, args.data_dir, args.download)
+        test_images, test_labels = data.test_images[args.test_range], data.test_labels[args.test_range]
+        train_images, train_labels = training_split(args, data)
+        dataset, classes, source = args.dataset, data.classes, data.source
+        recipe = TrainConfig()
+    if ckpt is not None:
+        if not taught and ckpt.dataset and ckpt.dataset != args.dataset:
             raise UsageError(f"{args.resume} was trained on {ckpt.dataset}; pass --dataset {ckpt.dataset}")
         spec, model, name = ckpt.spec, ckpt.model, str(ckpt.config.get("model", "checkpoint"))
         earlier = ckpt.history, ckpt.snapshots
@@ -176,18 +214,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     record = RunRecord(bounded_snapshots(MAX_SNAPSHOTS, params), *earlier)
     if args.resume:
         print(f"resuming {args.resume} after {record.offset.epoch:g} epochs", file=sys.stderr)
-    config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer,
-                         device=args.device, seed=args.seed, augment=args.augment)
+    config = TrainConfig(epochs=args.epochs, lr=args.lr or recipe.lr, batch_size=args.batch_size or recipe.batch_size,
+                         optimizer=args.optimizer or recipe.optimizer, device=args.device, seed=args.seed,
+                         augment=args.augment)
     if device_init is not None:
         device_init.join()
     pick_device(args.device)  # fail early on a device that is not there
-    print(f"training {name} on {len(train_images):,} {args.dataset} images "
-          f"({data.source}), testing on {len(test_images):,}", file=sys.stderr)
+    print(f"training {name} on {len(train_images):,} {dataset} images "
+          f"({source}), testing on {len(test_images):,}", file=sys.stderr)
     printer = ProgressPrinter(args.epochs)
     meta = {**config.to_dict(), "model": name, "train_images": len(train_images)}
 
     def save() -> None:
-        save_checkpoint(args.out, model, spec, args.dataset, data.classes, record.history, meta, record.snapshots)
+        save_checkpoint(args.out, model, spec, dataset, classes, record.history, meta, record.snapshots,
+                        ckpt.examples if taught else None)
 
     def on_progress(p: Progress) -> None:
         printer(p)

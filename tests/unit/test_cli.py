@@ -103,3 +103,32 @@ def test_runs_as_a_module():
     proc = subprocess.run([sys.executable, "-m", "lenet_viz", "train", "--lr", "-1"], capture_output=True, text=True,
                           env=process_environment())
     assert proc.returncode == 2 and "--lr: must be positive" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_taught_network_continues_on_the_drawings_its_checkpoint_keeps(tmp_path: Path, capsys):
+    from lenet_viz.checkpoints import load_checkpoint
+    from lenet_viz.run_data import KEPT_BATCH_SIZE, taught_recipe
+    from tests.unit.test_kept_examples import reworked, taught
+
+    source = tmp_path / "taught.pt"
+    source.write_bytes(taught(per_class=8, held_per_class=2))
+    before = load_checkpoint(source)
+    out = tmp_path / "more.pt"
+    assert main(["train", "--resume", str(source), "--epochs", "2", "--out", str(out)]) == 0  # no dataset needed
+    printed = capsys.readouterr()
+    assert "on 18 drawings images (kept in the checkpoint), testing on 6" in printed.err, printed.err
+    after = load_checkpoint(out)
+    assert after.dataset == before.dataset and after.classes == before.classes
+    assert after.examples is not None and (after.examples.images == before.examples.images).all()  # kept again
+    assert after.history[-1].epoch == before.history[-1].epoch + 2
+    recipe = taught_recipe(before)  # as the Teach page trained it, in small batches
+    assert (after.config["optimizer"], after.config["lr"], after.config["batch_size"]) == (
+        recipe.optimizer, recipe.lr, KEPT_BATCH_SIZE)
+
+    assert main(["train", "--resume", str(source), "--subset", "5"]) == 2  # a dataset's options do not apply
+    assert "--subset cannot apply" in capsys.readouterr().err
+    bare = tmp_path / "bare.pt"  # saved before Save kept the drawings: they were only in the browser
+    bare.write_bytes(reworked(source.read_bytes(), lambda raw: raw.pop("examples")))
+    assert main(["train", "--resume", str(bare)]) == 2
+    assert "drawings" in capsys.readouterr().err
