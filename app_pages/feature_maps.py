@@ -223,8 +223,8 @@ prepared = shown_sample = None  # shown_sample: index of the bundled test image 
 notes = st.container()  # one slot above the view, so that the view keeps its place (and its drawing) across reruns
 if ckpt is None:  # a server's first visit: the pad at once, then torch and the model, and the page again
     if mode == "Draw":  # the words the next run shows, so that the pad stays where it is
-        notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")) + (tr("fm.until_then") if samples is not None else ""),
-                   icon=":material/draw:")
+        until_then = tr("fm.until_then") if samples is not None else ""
+        notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")) + until_then, icon=":material/draw:")
         live_view(None)
     ui.need(*ui.TORCH)
     st.rerun()
