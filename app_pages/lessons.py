@@ -17,40 +17,32 @@ from lenet_viz.data import DATASETS
 from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import localize, t
 from lenet_viz.lessons.core import cell_name, format_number
+from lenet_viz.page_state import LessonsState
 from lenet_viz.ui import tr
 
-PICK, PROGRESS = "lesson_pick", "lesson_progress"
 PLOT = {"displayModeBar": False}
 
 
-def kind_key(lesson: str) -> str:
-    return f"lesson_kind_{lesson}"
-
-
-def seed_key(lesson: str, kind: str) -> str:
-    return f"lesson_seed_{lesson}_{kind}"
-
-
-def apply_link() -> links.Controls:
+def apply_link(state: LessonsState) -> links.Controls:
     """Before the widgets: set lesson, question and seed from a new link; the controls it hides or locks."""
     view = ui.link_from_url("lessons")
     if isinstance(view, links.LessonsView):
-        state = st.session_state
-        state[PICK] = view.lesson
         kind = view.question or lessons.LESSONS[view.lesson][0]
-        state[kind_key(view.lesson)] = kind
+        ui.update_page(state, lesson=view.lesson, kind={view.lesson: kind})
         if view.seed is not None:
-            state[seed_key(view.lesson, kind)] = view.seed
+            state.seeds[state.seed_part(view.lesson, kind)] = view.seed
     ui.show_link_notes("lessons")
     return ui.teacher_controls("lessons")
 
 
-def picker(control: str, label: str, options, key: str, fixed: links.Controls, **kwargs) -> str:
-    """A lesson or question picker, unless a teacher's link hides it (its value stays) or locks it."""
-    if key not in st.session_state or st.session_state[key] not in options:
-        st.session_state[key] = options[0]
+def picker(control: str, label: str, options, state: LessonsState, name: str, *entry: str, fixed: links.Controls,
+           **kwargs) -> str:
+    """A lesson or question picker (``state.<name>``, its ``entry`` for a dict field), unless a teacher's
+    link hides it (its value stays) or locks it."""
+    key = ui.bind(state, name, *entry, default=options[0], options=options)
+    value = getattr(state, name)[entry[0]] if entry else getattr(state, name)
     if fixed.hidden(control):
-        return ui.hold(key)
+        return value
     return st.radio(label, options, key=key, disabled=fixed.locked(control), horizontal=True, **kwargs)
 
 
@@ -62,7 +54,7 @@ def network_inputs():
     samples = load_samples(model.dataset) if model else None
     if model is None or samples is None:
         return None
-    nv.drawing_source("lesson_drawing", 28, preprocess.MNIST_FILL)  # the drawing stays in the browser until asked
+    nv.drawing_source(LessonsState.key("drawing"), 28, preprocess.MNIST_FILL)  # the drawing: in the browser until asked
     return ui.load_bundled(str(model.path)), samples, nv.drawn_input(28)
 
 
@@ -95,11 +87,13 @@ def show_question(question: lessons.Question, lang: str) -> None:
         left, right = st.columns(2)
         left.image(preprocess.enlarge(extras["image"], 140), caption=tr("lesson.input"), width=140)
         right.image(gray(extras["map"]), caption=tr("lesson.map"), width=140)
-        st.plotly_chart(kernel_grid("conv1", extras["kernels"], lang=lang), config=PLOT, key="lesson_kernels")
+        st.plotly_chart(kernel_grid("conv1", extras["kernels"], lang=lang), config=PLOT,
+                        key=LessonsState.key("kernels"))
     elif question.kind == "strongest":
         from lenet_viz.figures.feature_maps import kernel_grid
 
-        st.plotly_chart(kernel_grid("conv1", extras["kernels"], lang=lang), config=PLOT, key="lesson_kernels")
+        st.plotly_chart(kernel_grid("conv1", extras["kernels"], lang=lang), config=PLOT,
+                        key=LessonsState.key("kernels"))
     elif question.kind == "say":
         left, right = st.columns(2)
         left.image(preprocess.enlarge(extras["image"], 140), caption=tr("lesson.input"), width=140)
@@ -112,25 +106,27 @@ def show_question(question: lessons.Question, lang: str) -> None:
                       epochs=training.LESSON_EPOCHS))
 
 
-def picked_on_map(chart_key: str, row_key: str, col_key: str) -> None:
+def picked_on_map(state: LessonsState, chart_key: str, part: str) -> None:
     """A click on a pick map (its ``on_select``): the clicked unit goes into the row and column boxes."""
     points = st.session_state[chart_key].selection.points
     unit = next((p for p in points if p.get("curve_number", 0) == 0), None)
     if unit is not None:
-        st.session_state[row_key], st.session_state[col_key] = int(unit["y"]), int(unit["x"])
+        ui.update_page(state, answers={f"{part}.row": int(unit["y"]), f"{part}.col": int(unit["x"])})
 
 
-def pick_on_map(question: lessons.Question, field: lessons.Field, key: str, lang: str) -> tuple:
+def pick_on_map(state: LessonsState, question: lessons.Question, field: lessons.Field, lang: str) -> tuple:
     """A cell answer: the map to click on (the input pixel at each unit's window centre) and, for the
     keyboard, row and column boxes that a click fills; the pick as (row, column)."""
     from lenet_viz.figures.feature_maps import pick_map
 
-    row_key, col_key, chart_key = f"{key}_row", f"{key}_col", f"{key}_map"
-    picked = (st.session_state.get(row_key), st.session_state.get(col_key))
+    part = state.answer_part(question.id, field.key)
+    row_key, col_key = ui.bind(state, "answers", f"{part}.row"), ui.bind(state, "answers", f"{part}.col")
+    chart_key = state.key("pick", part)
+    picked = (state.answers.get(f"{part}.row"), state.answers.get(f"{part}.col"))
     shown = picked if None not in picked else None
     title = tr("lessons.pick_grid", map=question.extras["channel"])
     st.plotly_chart(pick_map(question.extras["backdrop"], title, shown, lang=lang), config=PLOT, key=chart_key,
-                    on_select=partial(picked_on_map, chart_key, row_key, col_key), selection_mode="points",
+                    on_select=partial(picked_on_map, state, chart_key, part), selection_mode="points",
                     width="content")
     rows, cols = field.shape
     left, right, _ = st.columns([1, 1, 2])
@@ -141,15 +137,15 @@ def pick_on_map(question: lessons.Question, field: lessons.Field, key: str, lang
     return row, col
 
 
-def answer_boxes(question: lessons.Question, lang: str) -> dict:
+def answer_boxes(state: LessonsState, question: lessons.Question, lang: str) -> dict:
     """One box per field (empty until the learner fills it); their values by field key."""
     given = {}
     columns = st.columns(2)  # two boxes a row: the 2×2 pooled output reads as a 2×2 grid
     for index, field in enumerate(question.fields):
-        key = f"lesson_answer_{question.id}_{field.key}"
+        key = ui.bind(state, "answers", state.answer_part(question.id, field.key))
         label = localize(field.label, lang)
         if field.kind == "cell":
-            given[field.key] = pick_on_map(question, field, key, lang)
+            given[field.key] = pick_on_map(state, question, field, lang)
         elif field.kind == "number":
             where = columns[index % len(columns)]
             step = 1 if field.integer else 0.25
@@ -170,7 +166,7 @@ def run_training(question: lessons.Question):
         return training.run_variants(question, data)
 
 
-def on_check(question: lessons.Question, given: dict, lang: str) -> None:
+def on_check(state: LessonsState, question: lessons.Question, given: dict, lang: str) -> None:
     """Check: read the answers (a clear message for a box that holds none), run what must run, reveal."""
     try:
         lessons.read_answers(question, given)
@@ -181,10 +177,9 @@ def on_check(question: lessons.Question, given: dict, lang: str) -> None:
     except LenetVizError as exc:
         st.error(exc.text(lang), icon=":material/error:")
         return
-    progress: lessons.LessonProgress = st.session_state.setdefault(PROGRESS, lessons.LessonProgress())
-    progress.add(question, verdict)
+    state.progress.add(question, verdict)
     compare_section.add_runs(records)
-    st.session_state[f"lesson_revealed_{question.id}"] = (question, verdict, records)
+    state.revealed[question.id] = (question, verdict, records)
 
 
 def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, lang: str) -> None:
@@ -208,7 +203,7 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         side = extras["input_side"]
         st.caption(tr("lesson.figure"))
         st.plotly_chart(window_figure(extras["geometry"], side, side, 0, lang), config=PLOT,
-                        key=f"lesson_window_{question.id}")
+                        key=LessonsState.key("window", question.id))
     if question.kind == "kernel":
         st.caption(tr("lesson.candidate_maps"))
         st.image([gray(m) for m in extras["candidate_maps"]], width=90,
@@ -218,7 +213,7 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
 
         gap = verdict.gaps[0]
         st.plotly_chart(pick_map(extras["map"], tr("lessons.pick_map", map=extras["channel"]), gap.given, gap.right,
-                                 lang), config=PLOT, key=f"lesson_map_{question.id}", width="content")
+                                 lang), config=PLOT, key=LessonsState.key("map", question.id), width="content")
         st.caption(tr("lessons.pick_legend"))
     if question.kind == "say":
         st.dataframe({c: [f"{p:.1%}"] for c, p in zip(extras["classes"], extras["after"], strict=True)},
@@ -227,23 +222,21 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         from lenet_viz.figures.train import compare_curves
 
         st.caption(tr("lesson.curves"))
-        st.plotly_chart(compare_curves(records, lang), width="stretch", key=f"lesson_curves_{question.id}")
+        st.plotly_chart(compare_curves(records, lang), width="stretch", key=LessonsState.key("curves", question.id))
 
 
-def progress_section(fixed: links.Controls) -> None:
+def progress_section(state: LessonsState, fixed: links.Controls) -> None:
     """What this session has done per lesson, and Reset (not when a teacher's link locks progress)."""
     if fixed.hidden("progress"):
         return
-    progress: lessons.LessonProgress = st.session_state.setdefault(PROGRESS, lessons.LessonProgress())
     with st.expander(tr("lesson.progress_heading"), icon=":material/checklist:"):
         for lesson in lessons.LESSONS:
-            done, first = progress.summary(lesson)
+            done, first = state.progress.summary(lesson)
             st.markdown("- " + tr("lesson.progress", lesson=tr(f"lesson.name.{lesson}"), done=done, first=first))
-        if st.button(tr("lesson.reset"), icon=":material/restart_alt:", key="lesson_reset",
+        if st.button(tr("lesson.reset"), icon=":material/restart_alt:", key=state.key("reset"),
                      disabled=fixed.locked("progress")):
-            progress.reset()
-            for key in [k for k in st.session_state if str(k).startswith("lesson_revealed_")]:
-                del st.session_state[key]
+            state.progress.reset()
+            state.revealed.clear()
             st.rerun()
 
 
@@ -251,13 +244,14 @@ def main() -> None:
     lang = ui.lang()
     st.title(tr("lesson.title"))
     st.caption(tr("lesson.intro"))
-    fixed = apply_link()
-    lesson = picker("lesson", tr("lesson.pick_lesson"), tuple(lessons.LESSONS), PICK, fixed,
+    state = ui.page_state(LessonsState)
+    fixed = apply_link(state)
+    lesson = picker("lesson", tr("lesson.pick_lesson"), tuple(lessons.LESSONS), state, "lesson", fixed=fixed,
                     format_func=lambda name: t(f"lesson.name.{name}", lang))  # bound: also called outside this run
     kinds = lessons.LESSONS[lesson]
-    kind = picker("question", tr("lesson.pick_kind"), kinds, kind_key(lesson), fixed,
+    kind = picker("question", tr("lesson.pick_kind"), kinds, state, "kind", lesson, fixed=fixed,
                   format_func=lambda name: t(f"lesson.kind.{name}", lang))
-    seed = st.session_state.setdefault(seed_key(lesson, kind), lessons.new_seed())
+    seed = state.seeds.setdefault(state.seed_part(lesson, kind), lessons.new_seed())
     ui.share_view("lessons", links.LessonsView(lesson, kind, seed))
 
     context = {}
@@ -270,17 +264,17 @@ def main() -> None:
     head, new = st.columns([3, 1], vertical_alignment="center")
     head.caption(tr("lesson.question_id", id=question.id))
     if not fixed.hidden("new") and new.button(tr("lesson.new"), icon=":material/casino:",
-                                              disabled=fixed.locked("new"), key="lesson_new"):
-        st.session_state[seed_key(lesson, kind)] = lessons.new_seed()
+                                              disabled=fixed.locked("new"), key=state.key("new")):
+        state.seeds[state.seed_part(lesson, kind)] = lessons.new_seed()
         st.rerun()
     with st.container(border=True):
         show_question(question, lang)
-        given = answer_boxes(question, lang)
-        if st.button(tr("lesson.check"), type="primary", icon=":material/check:", key=f"lesson_check_{question.id}"):
-            on_check(question, given, lang)
-    if revealed := st.session_state.get(f"lesson_revealed_{question.id}"):
+        given = answer_boxes(state, question, lang)
+        if st.button(tr("lesson.check"), type="primary", icon=":material/check:", key=state.key("check", question.id)):
+            on_check(state, question, given, lang)
+    if revealed := state.revealed.get(question.id):
         reveal(*revealed, lang)
-    progress_section(fixed)
+    progress_section(state, fixed)
 
 
 main()

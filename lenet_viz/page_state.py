@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lenet_viz import links
+from lenet_viz.lessons import LessonProgress
 from lenet_viz.models import PRESETS
 
 if TYPE_CHECKING:
@@ -250,9 +251,30 @@ class FeatureMapsState(PageState):
 
 @dataclass
 class LessonsState(PageState):
-    """The Lessons page: so far only its link bookkeeping (as :class:`FeatureMapsState`)."""
+    """The Lessons page: the lesson on show and each lesson's question kind, the learner's answers,
+    each question's seed, what Check revealed, and this session's progress."""
 
     PAGE: ClassVar[str] = "lessons"
+    CONTROLS: ClassVar[tuple[str, ...]] = ("new", "check", "reset", "pick", "kernels", "window", "map", "curves",
+                                          "drawing")
+    MEMORY: ClassVar[tuple[str, ...]] = (*PageState.MEMORY, "seeds", "revealed", "progress")
+
+    lesson: str | None = None  # None: the first lesson
+    kind: dict[str, str] = field(default_factory=dict)  # per lesson: the kind of question asked
+    answers: dict[str, Any] = field(default_factory=dict)  # per "<question id>.<field>" (a cell's: ".row", ".col")
+    seeds: dict[str, int] = field(default_factory=dict)  # per "<lesson>.<kind>": the question on show
+    revealed: dict[str, tuple] = field(default_factory=dict)  # per question id: (question, verdict, runs) after Check
+    progress: LessonProgress = field(default_factory=LessonProgress)
+
+    @staticmethod
+    def seed_part(lesson: str, kind: str) -> str:
+        """The entry of :attr:`seeds` of one kind of question of one lesson."""
+        return f"{lesson}.{kind}"
+
+    @staticmethod
+    def answer_part(question_id: str, field_key: str, *more: str) -> str:
+        """The entry of :attr:`answers` (and the end of its box's key) of one field of a question."""
+        return ".".join((question_id, field_key, *more))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from lenet_viz.lessons import training
 from lenet_viz.model_store import bundled_models, load_samples
 from lenet_viz.netview_component import STATE, FeatureMapsState
 from lenet_viz.netview_payload import Drawing
+from lenet_viz.page_state import LessonsState
 from tests.app.test_language import english_alerts, english_on_page
 from tests.datasets import write_dataset
 
@@ -45,14 +46,23 @@ def question_of(lesson: str, kind: str) -> lessons.Question:
 def answer(at: AppTest, question: lessons.Question, values: dict) -> AppTest:
     """Fill every box, then press Check."""
     for field in question.fields:
-        key = f"lesson_answer_{question.id}_{field.key}"
+        key = box_key(question, field.key)
         if field.kind == "cell":  # what a click on the map fills in (the browser test clicks)
-            at.number_input(key=f"{key}_row").set_value(values[field.key][0])
-            at.number_input(key=f"{key}_col").set_value(values[field.key][1])
+            at.number_input(key=box_key(question, field.key, "row")).set_value(values[field.key][0])
+            at.number_input(key=box_key(question, field.key, "col")).set_value(values[field.key][1])
             continue
         widget = at.number_input(key=key) if field.kind == "number" else at.radio(key=key)
         widget.set_value(values[field.key])
     return check_button(at).click().run()
+
+
+def box_key(question: lessons.Question, field: str, *more: str) -> str:
+    """The key of one answer box of ``question`` (a cell's row and column: ``more`` "row", "col")."""
+    return LessonsState.key("answers", LessonsState.answer_part(question.id, field, *more))
+
+
+def state(at: AppTest) -> LessonsState:
+    return at.session_state[LessonsState.state_key()]
 
 
 def check_button(at: AppTest):
@@ -98,7 +108,7 @@ def test_every_question_asks_then_reveals_the_answer_explanation_and_gap(lesson,
 
     answer(at, question, question.answer)
     assert [s.value for s in at.success] == [t("lesson.right", lang)]
-    progress = at.session_state["lesson_progress"]
+    progress = state(at).progress
     assert progress.records[question.id].checks == 2 and not progress.records[question.id].first_right
 
 
@@ -123,7 +133,7 @@ def test_the_training_question_runs_both_and_overlays_the_curves(tiny_lesson_dat
     picked = question.fields[0].options[0]
     answer(at, question, {"faster": picked})
     assert not at.exception
-    answered, _verdict, records = at.session_state[f"lesson_revealed_{question.id}"]
+    answered, _verdict, records = state(at).revealed[question.id]
     right = answered.answer["faster"] == picked
     assert [m.value for m in (at.success if right else at.error)] == [t("lesson.right" if right else "lesson.wrong",
                                                                         lang)]
@@ -140,20 +150,19 @@ def test_an_empty_negative_or_huge_answer_gets_a_message_and_reveals_nothing(raw
     at = open_lesson(lang, lesson="padding", q="keep", seed="5")
     question = lessons.generate("padding", "keep", 5)
     if raw is not None:
-        at.number_input(key=f"lesson_answer_{question.id}_padding").set_value(raw)
+        at.number_input(key=box_key(question, "padding")).set_value(raw)
     check_button(at).click().run()
     assert not at.exception
     label = question.fields[0].label.text(lang)
     assert len(at.error) == 1 and at.error[0].value.startswith(label)
     assert at.error[0].value == t(key, lang, label=question.fields[0].label, low="0", raw=f"{raw:g}" if raw else "",
                                   most=f"{lessons.core.ANSWER_MAX:,}")
-    assert f"lesson_revealed_{question.id}" not in at.session_state
-    assert "lesson_progress" not in at.session_state or not at.session_state["lesson_progress"].records
+    assert question.id not in state(at).revealed and not state(at).progress.records
 
 
 def test_a_garbage_link_opens_the_first_lesson_with_notes():
     at = open_lesson("en", lesson="<img src=x>", q="../../etc", seed="banana", hide="everything")
-    assert at.radio(key="lesson_pick").value == "shapes"
+    assert at.radio(key=LessonsState.key("lesson")).value == "shapes"
     notes = "\n".join(i.value for i in at.info)
     assert "`lesson=<img src=x>` is not one of" in notes and "`seed=banana` is not a whole number" in notes
     assert "is not a control" in notes
@@ -162,8 +171,9 @@ def test_a_garbage_link_opens_the_first_lesson_with_notes():
 
 def test_a_teachers_link_hides_and_locks_controls_and_keeps_them_in_the_url():
     at = open_lesson("zh", lesson="padding", q="pooled", seed="42", hide="new,progress,nav", lock="lesson,question")
-    assert at.radio(key="lesson_pick").disabled and at.radio(key="lesson_kind_padding").disabled
-    assert at.radio(key="lesson_pick").value == "padding"
+    lesson, kind = at.radio(key=LessonsState.key("lesson")), at.radio(key=LessonsState.key("kind", "padding"))
+    assert lesson.disabled and kind.disabled
+    assert at.radio(key=LessonsState.key("lesson")).value == "padding"
     assert not [b for b in at.button if b.label == t("lesson.new", "zh")]
     assert not at.expander or all(t("lesson.progress_heading", "zh") != e.label for e in at.expander)
     assert at.query_params["seed"] == "42" and at.query_params["hide"] == "new,progress,nav"
@@ -174,13 +184,13 @@ def test_a_teachers_link_hides_and_locks_controls_and_keeps_them_in_the_url():
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_new_question_gives_another_seed_and_the_teacher_builds_a_link(lang):
     at = open_lesson(lang, lesson="shapes")
-    first = at.session_state["lesson_seed_shapes_layer"]
+    first = state(at).seeds["shapes.layer"]
     next(b for b in at.button if b.label == t("lesson.new", lang)).click().run()
-    assert at.session_state["lesson_seed_shapes_layer"] != first or at.session_state["lesson_seed_shapes_layer"] == 0
+    assert state(at).seeds["shapes.layer"] != first or first == 0
     at.multiselect(key="link_hide_lessons").set_value(["nav", "new"]).run()  # the sidebar's link box
     at.multiselect(key="link_lock_lessons").set_value(["question"]).run()
     link = at.sidebar.code[0].value
-    seed = at.session_state["lesson_seed_shapes_layer"]
+    seed = state(at).seeds["shapes.layer"]
     assert link.endswith(f"/lessons?lesson=shapes&q=layer&seed={seed}&hide=new,nav&lock=question&lang={lang}"), link
 
 
@@ -206,8 +216,8 @@ def test_the_network_questions_use_the_drawing_from_feature_maps():
     at.run()
     assert not at.exception
     assert "(your drawing on the Feature maps page)" in texts(at)
-    at.radio(key="lesson_pick").set_value("seeing").run()
-    at.radio(key="lesson_kind_seeing").set_value("say").run()
+    at.radio(key=LessonsState.key("lesson")).set_value("seeing").run()
+    at.radio(key=LessonsState.key("kind", "seeing")).set_value("say").run()
     assert "(your drawing on the Feature maps page)" in texts(at) and not at.exception
 
 
@@ -234,14 +244,13 @@ def test_no_english_sentence_after_the_training_runs_in_chinese(tiny_lesson_data
 def test_a_pick_on_the_map_must_be_made_and_its_reveal_marks_both_units(lang):
     at = open_lesson(lang, lesson="seeing", q="strongest", seed=str(SEED))
     question = question_of("seeing", "strongest")
-    key = f"lesson_answer_{question.id}_cell"
     assert len(at.get("plotly_chart")) == 2  # the kernels and the map to click on; not the network's map
     check_button(at).click().run()
     assert [e.value for e in at.error] == [t("lessons.pick_none", lang, label=question.fields[0].label)]
-    assert f"lesson_revealed_{question.id}" not in at.session_state
+    assert question.id not in state(at).revealed
     row, col = question.answer["cell"]
-    at.number_input(key=f"{key}_row").set_value(row)
-    at.number_input(key=f"{key}_col").set_value(min(col + 1, 27))  # one column off: still the strongest place
+    at.number_input(key=box_key(question, "cell", "row")).set_value(row)
+    at.number_input(key=box_key(question, "cell", "col")).set_value(min(col + 1, 27))  # one column off: still strongest
     check_button(at).click().run()
     assert [s.value for s in at.success] == [t("lesson.right", lang)]
     assert len(at.get("plotly_chart")) == 3  # now the network's map too, with both units marked
