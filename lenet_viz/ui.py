@@ -282,10 +282,16 @@ def page_state(cls: type[State]) -> State:
     return state
 
 
-def bind(state: PageState, name: str, *entry: object, default: Any = None, options: Any = None) -> str:
+def bind(state: PageState, name: str, *entry: object, default: Any = None, options: Any = None,
+         shown: bool = True) -> str:
     """The widget key of ``state.<name>`` (of its entry ``entry`` for a dict field), after making sure the
     widget shows the state's value: ``default`` when it has none yet or one no longer among ``options``.
-    Call it before the widget is drawn (Streamlit refuses a new value for a widget already drawn)."""
+    Call it before the widget is drawn (Streamlit refuses a new value for a widget already drawn).
+
+    ``shown`` False: this run draws no widget for the field (a teacher's link hides it, the page leaves
+    it out): the field is checked all the same, and the widget's key is dropped. A key written on a run
+    that draws no widget with it stays in Streamlit's state under its plain name, and comes back as the
+    widget's value (which :func:`page_state` would read in) once a later run leaves the widget out."""
     key, part = state.key(name, *entry), ".".join(map(str, entry))
     holder = getattr(state, name)
     value = holder.get(part) if entry else holder
@@ -295,7 +301,9 @@ def bind(state: PageState, name: str, *entry: object, default: Any = None, optio
         holder[part] = value
     else:
         setattr(state, name, value)
-    if value is not None and (key not in st.session_state or st.session_state[key] != value):
+    if not shown:
+        st.session_state.pop(key, None)
+    elif value is not None and (key not in st.session_state or st.session_state[key] != value):
         st.session_state[key] = value
     return key
 
