@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -239,20 +240,22 @@ def keep_upload(name: str, data: bytes, need_snapshots: bool = False) -> str:
     return add_uploaded_model(model_choice("fm.uploaded", name=name), data)
 
 
-def upload_checkpoint(file_key: str, model_key: str, error_key: str) -> None:
-    """The Feature maps uploader's ``on_change``: keep a valid upload (:func:`keep_upload`) and select
-    it in the model picker ``model_key``; when it cannot be used, put the reason in ``error_key`` and
-    keep the current model. (Training replay names models by id, through its typed state.)"""
-    file = st.session_state.get(file_key)
+def upload_checkpoint(cls: type[PageState], choice: Callable[[str], str] = str, need_snapshots: bool = False
+                      ) -> None:
+    """A checkpoint uploader's ``on_change`` (its key: the page's ``file`` control): keep a valid upload
+    (:func:`keep_upload`) and select it in the page's model picker (``choice``: the picker's value for
+    the label it is stored under); when it cannot be used, put the reason in the state's ``error`` and
+    keep the current model. Feature maps' picker holds the label, Training replay's a model id."""
+    state = page_state(cls)
+    file = st.session_state.get(cls.key("file"))
     if file is None:
         return
     try:
-        label = keep_upload(file.name, file.getvalue())
+        label = keep_upload(file.name, file.getvalue(), need_snapshots)
     except LenetVizError as exc:
-        st.session_state[error_key] = exc.text(lang())
+        state.error = exc.text(lang())
         return
-    st.session_state[model_key] = label
-    st.session_state.pop(error_key, None)
+    update_page(state, model=choice(label), error=None)
 
 
 def _add_model(store: dict[str, bytes], label: str, data: bytes) -> str:
@@ -407,13 +410,6 @@ def teacher_controls(page: str) -> links.Controls:
     if controls:
         st.caption(tr("link.teacher_fixed"))
     return controls
-
-
-def hold(key: str, default: Any = None) -> Any:
-    """The value of a plain-keyed widget a teacher's link hides, kept for the runs that do not draw it
-    (Streamlit drops a widget's value at the end of a run that does not draw it, unless the run sets it)."""
-    value = st.session_state[key] = st.session_state.get(key, default)
-    return value
 
 
 def share_view(page: str, view: links.View | None = None, private: str | None = None) -> None:
