@@ -5,7 +5,9 @@ prediction; a pen lift reruns nothing. The server computes only the unit inspect
 with the view: closed until a click on a unit, which sends that unit and the drawing then on show.
 On a server's first visit the page sends the pad before torch is imported (a deep link shows it in
 about 3 s instead of 6 here), then loads torch and the model and runs again: the same view gets
-its network and reads what was drawn meanwhile.
+its network and reads what was drawn meanwhile. Its state (the model, the input, the inspected unit,
+and what the view sent) is :class:`lenet_viz.page_state.FeatureMapsState`; shared links set it
+through :func:`lenet_viz.ui.update_page`.
 """
 
 import streamlit as st
@@ -15,6 +17,7 @@ from lenet_viz import netview_component as nv
 from lenet_viz.i18n import class_name, t
 from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_plan
+from lenet_viz.page_state import FeatureMapsState
 from lenet_viz.ui import tr
 
 PLOT = {"displayModeBar": False}
@@ -29,10 +32,11 @@ def _figures():
     return feature_maps
 
 
-def _position(where, axis: str, size: int, key: str, locked: bool) -> int:
-    """A slider over a map's rows or columns (``axis``: "row" or "column"; a map one cell wide has only
-    position 0)."""
+def _position(where, axis: str, size: int, state: FeatureMapsState, name: str, locked: bool) -> int:
+    """A slider over a map's rows or columns (``axis``: "row" or "column"), showing ``state.<name>``; a map
+    one cell wide has only position 0, and no slider."""
     label = tr(f"fm.{axis}")
+    key = ui.bind(state, name, default=0, options=range(size), shown=size > 1)
     if size == 1:
         extent = tr("fm.one_cell_high" if axis == "row" else "fm.one_cell_wide")
         where.caption(tr("fm.one_cell", label=label, extent=extent))
@@ -69,7 +73,7 @@ def _inspected_image(shown) -> tuple:
     """The input the inspector reads, and why there is none: in Draw mode the drawing the browser
     last sent (the example while the pad is blank), else the sample or upload on show."""
     drawing = nv.page_state().drawing
-    if mode != "Draw" or drawing is None or (drawing.image is None and drawing.id == "blank"):
+    if mode != "draw" or drawing is None or (drawing.image is None and drawing.id == "blank"):
         return shown, "nv.inspect_no_input"
     image = drawing.input_for(size)
     return image, "nv.inspect_other_size" if drawing.image is not None else "nv.inspect_no_input"
@@ -96,7 +100,8 @@ def _inspector(image, missing: str) -> dict | None:
     if not state.inspecting:
         st.caption(tr("nv.inspect_hint"))
         return None
-    st.button(tr("nv.inspect_close"), icon=":material/close:", key="fm_unit_close", on_click=_close_inspector)
+    st.button(tr("nv.inspect_close"), icon=":material/close:", key=FeatureMapsState.key("unit_close"),
+              on_click=_close_inspector)
     if image is None:
         st.info(tr(missing))
         return None
@@ -110,33 +115,30 @@ def _inspector(image, missing: str) -> dict | None:
     acts = activations.run(model, spec, preprocess.to_tensor(image, spec.in_channels))
     names = {layer.name: ff.layer_title(layer, lang).replace("<b>", "").replace("</b>", "") for layer in acts.spatial}
     l_col, m_col, r_col, c_col = st.columns([2, 1, 1.5, 1.5])
-    if st.session_state.get("fm_unit_layer") not in names:
-        st.session_state["fm_unit_layer"] = next(iter(names))
-    layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key="fm_unit_layer",
-                                 disabled=locked)
+    layer_key = ui.bind(state, "unit_layer", default=next(iter(names)), options=names)
+    layer_name = l_col.selectbox(tr("fm.layer"), list(names), format_func=names.get, key=layer_key, disabled=locked)
     channels, height, width = acts[layer_name].values.shape
-    if st.session_state.setdefault("fm_unit_map", 0) >= channels:
-        st.session_state["fm_unit_map"] = 0
+    map_key = ui.bind(state, "unit_map", default=0, options=range(channels))
     input_key = hash(image.tobytes())
     if state.clicked:  # the clicked unit, for the input it was clicked on
         state.clicked, state.inspected_input = False, input_key
-    elif (state.inspected_input != input_key or st.session_state.get("fm_unit_row", height) >= height
-            or st.session_state.get("fm_unit_col", width) >= width):
+    elif (state.inspected_input != input_key or state.unit_row not in range(height)
+            or state.unit_col not in range(width)):
         # a new input, or a layer the old position does not fit: start on the strongest unit, not a dead one
-        strong = activations.strongest_unit(acts, layer_name, st.session_state["fm_unit_map"])
-        st.session_state["fm_unit_row"], st.session_state["fm_unit_col"] = strong
+        state.unit_row, state.unit_col = activations.strongest_unit(acts, layer_name, state.unit_map)
         state.inspected_input = input_key
-    map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key="fm_unit_map", disabled=locked)
-    row = _position(r_col, "row", height, "fm_unit_row", locked)
-    col_ = _position(c_col, "column", width, "fm_unit_col", locked)
+    map_ = m_col.number_input(tr("fm.map"), 0, channels - 1, key=map_key, disabled=locked)
+    row = _position(r_col, "row", height, state, "unit_row", locked)
+    col_ = _position(c_col, "column", width, state, "unit_col", locked)
     unit = activations.explain_unit(model, spec, acts, layer_name, int(map_), int(row), int(col_))
     st.latex(activations.formula_latex(unit))
     st.caption(tr("fm.unit_value", value=f"{unit.value:.4f}", name=f"{layer_name}[{unit.map}, {unit.row}, {unit.col}]"))
     where, numbers = st.columns([1, 1.4], gap="medium")
     with where:
-        st.plotly_chart(ff.unit_location(acts, unit, lang), key="fm_unit_where", config=PLOT)
+        st.plotly_chart(ff.unit_location(acts, unit, lang), key=FeatureMapsState.key("unit_where"), config=PLOT)
     with numbers:
-        st.plotly_chart(ff.unit_arithmetic(unit, width_hint=640, lang=lang), key="fm_unit_numbers", config=PLOT)
+        st.plotly_chart(ff.unit_arithmetic(unit, width_hint=640, lang=lang), key=FeatureMapsState.key("unit_numbers"),
+                        config=PLOT)
     return {"layer": layer_name, "map": unit.map, "row": unit.row, "col": unit.col}
 
 
@@ -151,7 +153,7 @@ def live_view(shown) -> None:
         return
     selected = _inspector(*_inspected_image(shown))
     with view_slot:
-        nv.netview(ckpt, mode="draw" if mode == "Draw" else "input", fill=fill, image=shown,
+        nv.netview(ckpt, mode="draw" if mode == "draw" else "input", fill=fill, image=shown,
                    hint=sample_caption if example else "", selected=selected, lang=lang)
 
 
@@ -160,13 +162,13 @@ st.title(tr("fm.title"))
 st.caption(tr("fm.intro"))
 
 # --- Model -------------------------------------------------------------------------------------
+state = ui.page_state(FeatureMapsState)
 bundled = bundled_models()
-MODES = ("Draw", "Sample", "Upload")
 if isinstance(asked := ui.bundled_link_view("feature-maps"), links.FeatureMapsView):  # a shared link opened
+    values = {"source": asked.input, "sample": asked.sample}
     if bundled:
-        st.session_state["fm_model"] = next((m.label for m in bundled if m.key == asked.model), bundled[0].label)
-    st.session_state["fm_source"] = asked.input.capitalize()
-    st.session_state["fm_sample"] = asked.sample
+        values["model"] = next((m.label for m in bundled if m.key == asked.model), bundled[0].label)
+    ui.update_page(state, **values)
 ui.show_link_notes("feature-maps")
 fixed = ui.teacher_controls("feature-maps")
 sources: dict[str, object] = {m.label: m for m in bundled}
@@ -175,19 +177,17 @@ sources.update(ui.uploaded_models())
 model_col, upload_col = st.columns([2, 1])
 if not fixed.hidden("model"):
     with upload_col.expander(tr("fm.upload_checkpoint")):
-        st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key="fm_checkpoint_file",
-                         on_change=ui.upload_checkpoint, disabled=fixed.locked("model"),
-                         args=("fm_checkpoint_file", "fm_model", "fm_checkpoint_error"))
-        if error := st.session_state.get("fm_checkpoint_error"):
-            st.error(tr("fm.checkpoint_error", error=error))
+        st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key=FeatureMapsState.key("file"),
+                         on_change=ui.upload_checkpoint, args=(FeatureMapsState,), disabled=fixed.locked("model"))
+        if state.error:
+            st.error(tr("fm.checkpoint_error", error=state.error))
 if not sources:
     st.warning(tr("fm.no_model"))
     st.stop()
-if st.session_state.get("fm_model") not in sources:
-    st.session_state["fm_model"] = next(iter(sources))
 with model_col:
-    choice = ui.hold("fm_model") if fixed.hidden("model") else st.selectbox(
-        tr("fm.model"), list(sources), key="fm_model", disabled=fixed.locked("model"),
+    model_key = ui.bind(state, "model", default=next(iter(sources)), options=sources, shown=not fixed.hidden("model"))
+    choice = state.model if fixed.hidden("model") else st.selectbox(
+        tr("fm.model"), list(sources), key=model_key, disabled=fixed.locked("model"),
         format_func=lambda choice: ui.model_title(choice, lang))
     source = sources[choice]
     ckpt = _checkpoint(source)  # None: a server's first visit, with torch to come below the pad
@@ -204,48 +204,48 @@ thing = "garment" if fashion else "digit"  # fm.a_<thing> and fm.<thing> in the 
 fill = preprocess.FASHION_FILL if fashion else preprocess.MNIST_FILL
 
 # --- Input -------------------------------------------------------------------------------------
-if st.session_state.get("fm_source") not in MODES:
-    st.session_state["fm_source"] = MODES[0]
-mode = ui.hold("fm_source") if fixed.hidden("input") else st.radio(
-    tr("fm.input"), MODES, horizontal=True, key="fm_source", disabled=fixed.locked("input"),
-    format_func=lambda m: t(f"fm.source.{m.lower()}", lang),
-    captions=[tr(f"fm.source.{m.lower()}_caption") for m in MODES])
+MODES = links.INPUTS  # "draw", "sample", "upload"
+source_key = ui.bind(state, "source", default=MODES[0], options=MODES, shown=not fixed.hidden("input"))
+mode = state.source if fixed.hidden("input") else st.radio(
+    tr("fm.input"), MODES, horizontal=True, key=source_key, disabled=fixed.locked("input"),
+    format_func=lambda m: t(f"fm.source.{m}", lang), captions=[tr(f"fm.source.{m}_caption") for m in MODES])
 samples = _samples(dataset)
-if samples is not None and st.session_state.get("fm_sample", 0) >= len(samples.images):
-    st.session_state["fm_sample"] = 0
-model_key = next((m.key for m in bundled if m.label == choice), None)
-ui.share_view("feature-maps", links.FeatureMapsView(model_key, mode.lower(), st.session_state.get("fm_sample", 0)
-                                                    if mode == "Sample" else 0),
-              private=" ".join(tr(k) for k, missing in (("link.private_model", model_key is None),
-                                                        (f"link.private_{mode.lower()}", mode != "Sample"))
+sample_key = ui.bind(state, "sample", default=0, options=None if samples is None else range(len(samples.images)),
+                     shown=ckpt is not None and mode == "sample" and samples is not None and not fixed.hidden("sample"))
+# (shown: the run reaches the sample picker below; a key no widget takes would come back later, see ui.bind)
+bundled_key = next((m.key for m in bundled if m.label == choice), None)
+ui.share_view("feature-maps", links.FeatureMapsView(bundled_key, mode, state.sample if mode == "sample" else 0),
+              private=" ".join(tr(k) for k, missing in (("link.private_model", bundled_key is None),
+                                                        (f"link.private_{mode}", mode != "sample"))
                                if missing) or None)
 prepared = shown_sample = None  # shown_sample: index of the bundled test image on show
 notes = st.container()  # one slot above the view, so that the view keeps its place (and its drawing) across reruns
 if ckpt is None:  # a server's first visit: the pad at once, then torch and the model, and the page again
-    if mode == "Draw":  # the words the next run shows, so that the pad stays where it is
+    if mode == "draw":  # the words the next run shows, so that the pad stays where it is
         until_then = tr("fm.until_then") if samples is not None else ""
         notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")) + until_then, icon=":material/draw:")
         live_view(None)
     ui.need(*ui.TORCH)
     st.rerun()
 spec, size = ckpt.spec, ckpt.spec.input_size
-if mode == "Draw":
+if mode == "draw":
     if samples is not None:  # the view shows the network at work on an example until something is drawn
         shown_sample = example_index(samples)
-elif mode == "Sample":
+elif mode == "sample":
     if samples is None:
         notes.info(tr("fm.no_samples", dataset=ckpt.dataset or tr("fm.this_model")))
     elif fixed.hidden("sample"):
-        shown_sample = ui.hold("fm_sample", 0)
+        shown_sample = state.sample
     else:
         shown_sample = notes.selectbox(
-            tr("fm.test_image"), range(len(samples.images)), key="fm_sample", disabled=fixed.locked("sample"),
+            tr("fm.test_image"), range(len(samples.images)), key=sample_key, disabled=fixed.locked("sample"),
             format_func=lambda i: t("fm.sample_option", lang, label=class_name(ckpt.classes[samples.labels[i]], lang),
                                     index=samples.indices[i]))
         notes.caption(tr("fm.samples_note", count=len(samples.images), dataset=ckpt.dataset))
 else:
     picture = notes.file_uploader(tr("fm.picture_of", thing=tr(f"fm.a_{thing}")),
-                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"], key="fm_picture")
+                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+                                  key=FeatureMapsState.key("picture"))
     if picture is not None:
         try:
             gray = preprocess.load_upload(picture.getvalue())
@@ -262,8 +262,8 @@ else:
         _show(b, preprocess.enlarge(prepared.boxed(), 112), tr("fm.step_scale", box=max(h, w), width=w, height=h))
 if shown_sample is not None:
     prepared = preprocess.as_input(samples.images[shown_sample], size)
-example = mode == "Draw" and shown_sample is not None
-if mode == "Draw":
+example = mode == "draw" and shown_sample is not None
+if mode == "draw":
     notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")) + (tr("fm.until_then") if example else ""),
                icon=":material/draw:")
 elif prepared is None:
@@ -283,4 +283,5 @@ if not fixed.hidden("kernels"):
         ff = _figures()
         for name in (row.name for row in layer_plan(spec).layers if row.kind == "conv"):
             weights = getattr(ckpt.model, name).weight.detach().numpy()
-            st.plotly_chart(ff.kernel_grid(name, weights, lang=lang), key=f"fm_kernel_{name}", config=PLOT)
+            st.plotly_chart(ff.kernel_grid(name, weights, lang=lang), key=FeatureMapsState.key("kernel", name),
+                            config=PLOT)

@@ -6,13 +6,14 @@ holds every snapshot in the browser, so the slider and Play never wait for the s
 page's "Replay this run" and shared links set it through :func:`lenet_viz.ui.jump`.
 """
 
+from functools import partial
+
 import streamlit as st
 
 from lenet_viz import links, preprocess, ui
 from lenet_viz import netview_component as nv
 from lenet_viz import replay_component as rc
 from lenet_viz.checkpoints import Checkpoint, CheckpointError
-from lenet_viz.errors import LenetVizError
 from lenet_viz.i18n import class_name, t
 from lenet_viz.model_store import BundledModel, bundled_models, example_index, load_samples
 from lenet_viz.page_state import BUNDLED, UPLOADED, Jump, ReplayState, model_id, split_model_id
@@ -26,20 +27,6 @@ def _load(source: BundledModel | bytes) -> Checkpoint | None:
         return ui.load_bundled(str(source.path)) if isinstance(source, BundledModel) else ui.load_saved(source)
     except CheckpointError:
         return None  # the Feature maps and Train pages say why; here it is just not offered
-
-
-def _checkpoint_uploaded() -> None:
-    """The uploader's ``on_change``: replay a valid checkpoint with snapshots, or say why not."""
-    state = ui.page_state(ReplayState)
-    file = st.session_state.get(ReplayState.key("file"))
-    if file is None:
-        return
-    try:
-        label = ui.keep_upload(file.name, file.getvalue(), need_snapshots=True)
-    except LenetVizError as exc:
-        state.error = exc.text(ui.lang())
-        return
-    ui.update_page(state, model=model_id(UPLOADED, label), error=None)
 
 
 lang = ui.lang()
@@ -62,7 +49,8 @@ model_col, upload_col = st.columns([2, 1])
 if not fixed.hidden("model"):
     with upload_col.expander(tr("fm.upload_checkpoint")):
         st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key=ReplayState.key("file"),
-                         on_change=_checkpoint_uploaded, disabled=fixed.locked("model"))
+                         on_change=ui.upload_checkpoint, args=(ReplayState, partial(model_id, UPLOADED), True),
+                         disabled=fixed.locked("model"))  # a checkpoint with snapshots, or why not
         if state.error:
             st.error(state.error)
 if not models:

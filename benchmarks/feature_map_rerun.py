@@ -102,8 +102,8 @@ def page_reruns(url: str, repeats: int) -> list[float]:
     without bundled models."""
     from streamlit.testing.v1 import AppTest
 
-    from lenet_viz.netview_component import STATE, FeatureMapsState
     from lenet_viz.netview_payload import Drawing
+    from lenet_viz.page_state import FeatureMapsState
 
     if not bundled_models():
         return []
@@ -112,7 +112,8 @@ def page_reruns(url: str, repeats: int) -> list[float]:
     for i in range(repeats + 1):
         values[300 + i] ^= 1  # a new input each time, as after every stroke
         image = np.asarray(values, np.uint8).reshape(28, 28)
-        at.session_state[STATE] = FeatureMapsState(drawing=Drawing(f"bench-{i}", 28, image), inspecting=True)
+        state = at.session_state[FeatureMapsState.state_key()]  # the page's, as a pen lift leaves it
+        state.drawing, state.inspecting = Drawing(f"bench-{i}", 28, image), True
         start = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - start) * 1e3)

@@ -8,8 +8,8 @@ session; later reruns send only their ids, and the page asks again (state ``miss
 "at"}``) for what it lost, e.g. after a reload.
 
 The drawing lives in the browser (``drawing.js``): a pen lift sends nothing and reruns nothing.
-The server hears of it only when something here needs it, and keeps the last one it heard in
-:class:`FeatureMapsState`:
+The server hears of it only when something here needs it, and keeps the last one it heard in the
+Feature maps page's state (:class:`lenet_viz.page_state.FeatureMapsState`, which other pages read too):
 
 - ``unit``, on a click on a unit: ``{"layer", "map", "row", "col", "drawing"}``: the unit inspector
   opens on that unit and the drawing then on show (a fragment rerun, not the page);
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -42,14 +41,14 @@ from weakref import WeakKeyDictionary
 import numpy as np
 import streamlit as st
 
-from lenet_viz.errors import LenetVizError
+from lenet_viz import ui
 from lenet_viz.i18n import DEFAULT_LANG, catalogue, class_names, t
 from lenet_viz.netview_payload import (
-    Drawing,
     LiveViewData,
     LoadingViewData,
     NetworkPayload,
     PayloadError,
+    SteppedNetwork,
     model_payload,
     parse_drawing,
     parse_stepped,
@@ -57,6 +56,7 @@ from lenet_viz.netview_payload import (
     stepped_model,
     view_data,
 )
+from lenet_viz.page_state import FeatureMapsState
 
 if TYPE_CHECKING:  # torch comes with the first model: a server's first visit shows the pad before it
     import torch
@@ -64,49 +64,15 @@ if TYPE_CHECKING:  # torch comes with the first model: a server's first visit sh
     from lenet_viz.checkpoints import Checkpoint
 
 COMPONENT = "lenet-viz.netview"  # "<project name>.<component name>" as lenet_viz/pyproject.toml declares it
-KEY = "fm_netview"
-STATE = "feature_maps"  # the Feature maps page's FeatureMapsState
-UNIT_WIDGETS = ("fm_unit_layer", "fm_unit_map", "fm_unit_row", "fm_unit_col")  # the inspector's widgets
+KEY = FeatureMapsState.key("netview")  # the live view's: the same on a first visit's pad and later runs
 SENT = "_netview_sent"  # ids of the models whose weights this session's page has been sent
 SERVED = "_netview_served"  # the last ``missing`` request answered
 _PAYLOADS: WeakKeyDictionary[torch.nn.Module, NetworkPayload] = WeakKeyDictionary()  # (not evaluated)
 
 
-@dataclass(frozen=True)
-class SteppedNetwork:
-    """The network the browser's Learn panel stepped (``steps`` SGD steps from the served model
-    ``model_id``), rebuilt here for the inspector."""
-
-    model_id: str
-    steps: int
-    model: torch.nn.Module
-
-
-@dataclass
-class FeatureMapsState:
-    """What the Feature maps page keeps between reruns and page switches (beside its widgets' values).
-
-    ``drawing``: the last drawing the browser sent (a click, the open inspector, Training replay);
-    ``inspecting``: the unit inspector is open (until then it computes nothing, and pen lifts send
-    nothing); ``clicked``: a click chose the inspected unit, kept for its input (else each new input
-    starts on its strongest unit); ``inspected_input``: a hash of the input the inspector last showed;
-    ``problem``: a request from the view the page could not read, shown once; ``stepped``: the network
-    as the browser last said it is, when the Learn panel has stepped it (None: the served weights)."""
-
-    drawing: Drawing | None = None
-    inspecting: bool = False
-    clicked: bool = False
-    inspected_input: int | None = None
-    problem: LenetVizError | None = None
-    stepped: SteppedNetwork | None = None
-
-
 def page_state() -> FeatureMapsState:
-    """This session's :class:`FeatureMapsState`."""
-    state = st.session_state.get(STATE)
-    if not isinstance(state, FeatureMapsState):
-        state = st.session_state[STATE] = FeatureMapsState()
-    return state
+    """This session's :class:`lenet_viz.page_state.FeatureMapsState`, which keeps what the view sent."""
+    return ui.page_state(FeatureMapsState)
 
 
 @cache
@@ -164,10 +130,8 @@ def _take_unit(ckpt: Checkpoint, event: str) -> None:
         return
     if unit.drawing is not None:
         state.drawing = unit.drawing
-    for key, value in zip(UNIT_WIDGETS, (unit.layer, unit.map, unit.row, unit.col)):
-        st.session_state[key] = value
-    state.stepped = stepped
-    state.inspecting = state.clicked = True
+    ui.update_page(state, unit_layer=unit.layer, unit_map=unit.map, unit_row=unit.row, unit_col=unit.col,
+                   stepped=stepped, inspecting=True, clicked=True)
 
 
 def _take_steps(ckpt: Checkpoint) -> None:

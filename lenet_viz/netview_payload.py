@@ -19,12 +19,15 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import numpy as np
 
 from lenet_viz.errors import LenetVizError
 from lenet_viz.models import LeNetSpec, layer_plan
+
+if TYPE_CHECKING:  # torch only where a stepped network is rebuilt (stepped_model)
+    import torch
 
 PAYLOAD_VERSION = 1  # the format below; lenet_viz/netview/payload.js reads this version and refuses others
 DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2")}
@@ -291,6 +294,16 @@ class SteppedWeights:
     model_id: str
     steps: int
     values: np.ndarray
+
+
+@dataclass(frozen=True)
+class SteppedNetwork:
+    """The network the browser's Learn panel stepped (``steps`` SGD steps from the served model
+    ``model_id``), rebuilt here for the inspector (:func:`stepped_model`)."""
+
+    model_id: str
+    steps: int
+    model: torch.nn.Module
 
 
 MAX_STEPS = 1_000_000  # more steps than anyone clicks: a count beyond it is garbage

@@ -22,12 +22,14 @@ A jump names models by stable ids (:func:`model_id`: ``bundled:digits``, ``saved
 ``uploaded:<label>``) and inputs by ids (``sample``, ``drawing``, ``upload``), never by what a
 picker shows: that text changes with the language.
 
-Adopting it on a page (Feature maps, say): declare ``@dataclass class FeatureMapsState(PageState)``
+Adopting it on a page (Feature maps did so): declare ``@dataclass class FeatureMapsState(PageState)``
 with ``PAGE = "feature-maps"`` and its fields (``model: str | None = None``, ``source: str = "draw"``,
-``sample: int = 0``, ``unit_layer: str | None = None``, …) and ``CONTROLS`` for its buttons and
-uploads; then ``state = ui.page_state(FeatureMapsState)`` at the top of the page, ``key=ui.bind(state,
-"source")`` on each widget (``FeatureMapsState.key("sample")`` where only the key is needed), and
-``ui.update_page(state, …)`` where the page or a link sets a widget's value. Tests read
+``sample: int = 0``, ``unit_layer: str | None = None``, …), ``CONTROLS`` for its buttons and uploads
+and ``MEMORY`` for the fields no widget shows; then ``state = ui.page_state(FeatureMapsState)`` at the
+top of the page, ``key=ui.bind(state, "source")`` on each widget (``FeatureMapsState.key("picture")``
+where only the key is needed; ``ui.bind(state, "source", shown=False)`` and ``state.source`` on a run
+that does not draw it, as where a teacher's link hides it), and ``ui.update_page(state, …)`` where
+the page or a link sets a widget's value. Tests read
 ``at.session_state[FeatureMapsState.state_key()]`` and find widgets by ``key=FeatureMapsState.key(…)``.
 
 No Streamlit here, and no torch: the entry point imports this before any page.
@@ -44,6 +46,8 @@ from lenet_viz.lessons import LessonProgress
 from lenet_viz.models import PRESETS
 
 if TYPE_CHECKING:
+    from lenet_viz.errors import LenetVizError
+    from lenet_viz.netview_payload import Drawing, SteppedNetwork
     from lenet_viz.training_session import TrainingSession
 
 # --- Model ids ------------------------------------------------------------------------------------
@@ -243,10 +247,40 @@ class ReplayState(PageState):
 
 @dataclass
 class FeatureMapsState(PageState):
-    """The Feature maps page: so far only its link bookkeeping; its widgets keep their own keys until
-    the page adopts this class (see the module's docstring)."""
+    """The Feature maps page: the model and the input on show, the unit inspector's unit, and what the
+    page keeps of the live view (``lenet_viz.netview_component``), whose drawing the Train, Training
+    replay and Lessons pages read too.
+
+    ``model``: the picker's value, a bundled model's label or the catalogue's English "Saved: …",
+    "Uploaded: …" (:func:`lenet_viz.ui.model_choice`), so that a switch of language keeps it; ``error``:
+    why the last uploaded checkpoint was refused; ``drawing``: the last drawing the browser sent (a
+    click, the open inspector, Training replay, Lessons); ``inspecting``: the unit inspector is open
+    (until then it computes nothing, and pen lifts send nothing); ``clicked``: a click chose the
+    inspected unit, kept for its input (else each new input starts on its strongest unit);
+    ``inspected_input``: a hash of the input the inspector last showed; ``problem``: a request from the
+    view the page could not read, shown once; ``stepped``: the network as the browser last said it
+    is, when the Learn panel has stepped it (None: the served weights)."""
 
     PAGE: ClassVar[str] = "feature-maps"
+    CONTROLS: ClassVar[tuple[str, ...]] = ("file", "picture", "unit_close", "unit_where", "unit_numbers", "kernel",
+                                          "netview")
+    MEMORY: ClassVar[tuple[str, ...]] = (*PageState.MEMORY, "error", "drawing", "inspecting", "clicked",
+                                         "inspected_input", "problem", "stepped")
+
+    model: str | None = None  # None: the first model the page offers
+    source: str = "draw"  # one of links.INPUTS
+    sample: int = 0  # the position in the bundled samples of the model's dataset
+    unit_layer: str | None = None  # None: the first layer with maps
+    unit_map: int = 0
+    unit_row: int | None = None  # None: the strongest unit's
+    unit_col: int | None = None
+    error: str | None = None
+    drawing: Drawing | None = None
+    inspecting: bool = False
+    clicked: bool = False
+    inspected_input: int | None = None
+    problem: LenetVizError | None = None
+    stepped: SteppedNetwork | None = None
 
 
 @dataclass

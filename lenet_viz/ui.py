@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -239,20 +240,22 @@ def keep_upload(name: str, data: bytes, need_snapshots: bool = False) -> str:
     return add_uploaded_model(model_choice("fm.uploaded", name=name), data)
 
 
-def upload_checkpoint(file_key: str, model_key: str, error_key: str) -> None:
-    """The Feature maps uploader's ``on_change``: keep a valid upload (:func:`keep_upload`) and select
-    it in the model picker ``model_key``; when it cannot be used, put the reason in ``error_key`` and
-    keep the current model. (Training replay names models by id, through its typed state.)"""
-    file = st.session_state.get(file_key)
+def upload_checkpoint(cls: type[PageState], choice: Callable[[str], str] = str, need_snapshots: bool = False
+                      ) -> None:
+    """A checkpoint uploader's ``on_change`` (its key: the page's ``file`` control): keep a valid upload
+    (:func:`keep_upload`) and select it in the page's model picker (``choice``: the picker's value for
+    the label it is stored under); when it cannot be used, put the reason in the state's ``error`` and
+    keep the current model. Feature maps' picker holds the label, Training replay's a model id."""
+    state = page_state(cls)
+    file = st.session_state.get(cls.key("file"))
     if file is None:
         return
     try:
-        label = keep_upload(file.name, file.getvalue())
+        label = keep_upload(file.name, file.getvalue(), need_snapshots)
     except LenetVizError as exc:
-        st.session_state[error_key] = exc.text(lang())
+        state.error = exc.text(lang())
         return
-    st.session_state[model_key] = label
-    st.session_state.pop(error_key, None)
+    update_page(state, model=choice(label), error=None)
 
 
 def _add_model(store: dict[str, bytes], label: str, data: bytes) -> str:
@@ -282,10 +285,16 @@ def page_state(cls: type[State]) -> State:
     return state
 
 
-def bind(state: PageState, name: str, *entry: object, default: Any = None, options: Any = None) -> str:
+def bind(state: PageState, name: str, *entry: object, default: Any = None, options: Any = None,
+         shown: bool = True) -> str:
     """The widget key of ``state.<name>`` (of its entry ``entry`` for a dict field), after making sure the
     widget shows the state's value: ``default`` when it has none yet or one no longer among ``options``.
-    Call it before the widget is drawn (Streamlit refuses a new value for a widget already drawn)."""
+    Call it before the widget is drawn (Streamlit refuses a new value for a widget already drawn).
+
+    ``shown`` False: this run draws no widget for the field (a teacher's link hides it, the page leaves
+    it out): the field is checked all the same, and the widget's key is dropped. A key written on a run
+    that draws no widget with it stays in Streamlit's state under its plain name, and comes back as the
+    widget's value (which :func:`page_state` would read in) once a later run leaves the widget out."""
     key, part = state.key(name, *entry), ".".join(map(str, entry))
     holder = getattr(state, name)
     value = holder.get(part) if entry else holder
@@ -295,7 +304,9 @@ def bind(state: PageState, name: str, *entry: object, default: Any = None, optio
         holder[part] = value
     else:
         setattr(state, name, value)
-    if value is not None and (key not in st.session_state or st.session_state[key] != value):
+    if not shown:
+        st.session_state.pop(key, None)
+    elif value is not None and (key not in st.session_state or st.session_state[key] != value):
         st.session_state[key] = value
     return key
 
@@ -399,13 +410,6 @@ def teacher_controls(page: str) -> links.Controls:
     if controls:
         st.caption(tr("link.teacher_fixed"))
     return controls
-
-
-def hold(key: str, default: Any = None) -> Any:
-    """The value of a plain-keyed widget a teacher's link hides, kept for the runs that do not draw it
-    (Streamlit drops a widget's value at the end of a run that does not draw it, unless the run sets it)."""
-    value = st.session_state[key] = st.session_state.get(key, default)
-    return value
 
 
 def share_view(page: str, view: links.View | None = None, private: str | None = None) -> None:

@@ -1,6 +1,6 @@
 """The feature-maps page in AppTest: the live view's data, samples, uploads, models, and the
 server-side unit inspector: closed (computing nothing) until a click, then on the drawing the
-browser sent with it (set here as the click's callback leaves it, in FeatureMapsState)."""
+browser sent with it (set here as the click's callback leaves it, in the page's FeatureMapsState)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from lenet_viz import activations, model_store, preprocess
 from lenet_viz import netview_component as nv
 from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint
 from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_plan
-from lenet_viz.netview_component import STATE, FeatureMapsState, SteppedNetwork
-from lenet_viz.netview_payload import Drawing, PayloadError, tensor_layout
+from lenet_viz.netview_payload import Drawing, PayloadError, SteppedNetwork, tensor_layout
+from lenet_viz.page_state import FeatureMapsState
 
 PAGE = "../../app_pages/feature_maps.py"
 HAVE_BUNDLED = bool(model_store.bundled_models())
@@ -38,9 +38,19 @@ def drawing(lines=SEVEN, size: int = 28, fill: float = preprocess.MNIST_FILL) ->
     return Drawing(id=f"d{hash(lines)}", size=size, image=preprocess.mnist_style(np.asarray(img), size, fill).image)
 
 
+def page(**fields) -> dict:
+    """The page's state as a test sets it before the first run: ``start(**page(model=...))``."""
+    return {FeatureMapsState.state_key(): FeatureMapsState(**fields)}
+
+
 def inspecting(drawing: Drawing | None = None, **more) -> dict:
-    """The page's state after a click on a unit (the inspector open) on ``drawing``."""
-    return {STATE: FeatureMapsState(drawing=drawing, inspecting=True, **more)}
+    """The page's state after a click on a unit (the inspector open) on ``drawing`` (``more``: other fields)."""
+    return page(drawing=drawing, inspecting=True, **more)
+
+
+def state_of(at: AppTest) -> FeatureMapsState:
+    """The page's state after the last run."""
+    return at.session_state[FeatureMapsState.state_key()]
 
 
 def view_data(at: AppTest) -> dict:
@@ -96,10 +106,10 @@ def test_weights_go_to_the_browser_once_per_model():
     assert again["texts"] is None and again["texts_id"] == "live-en"  # the words too
     assert len(json.dumps(again)) < len(json.dumps(first)) / 20
     fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
-    at.selectbox(key="fm_model").set_value(fashion).run()
+    at.selectbox(key=FeatureMapsState.key("model")).set_value(fashion).run()
     other = view_data(at)
     assert other["model"] is not None and other["model_id"] != first["model_id"] and other["fill"] == 1.0
-    at.selectbox(key="fm_model").set_value(at.selectbox(key="fm_model").options[0]).run()
+    at.selectbox(key=FeatureMapsState.key("model")).set_value(at.selectbox(key=FeatureMapsState.key("model")).options[0]).run()
     assert view_data(at)["model"] is None  # the page still has the first model's weights
 
 
@@ -114,10 +124,10 @@ def test_a_page_that_lost_the_weights_gets_them_again():
 @needs_bundled
 def test_fashion_model_asks_for_clothing_and_fills_the_image():
     fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
-    at = start(fm_model=fashion)
+    at = start(**page(model=fashion))
     assert any("Draw a piece of clothing" in info.value for info in at.info)
     assert view_data(at)["fill"] == preprocess.FASHION_FILL
-    at.radio(key="fm_source").set_value("Upload").run()
+    at.radio(key=FeatureMapsState.key("source")).set_value("upload").run()
     assert "Picture of a piece of clothing" in [u.label for u in at.get("file_uploader")]
 
 
@@ -129,8 +139,9 @@ def test_the_inspector_reads_the_drawing_sent_with_the_click():
     caption = next(c.value for c in at.caption if c.value.startswith("The network computed"))
     assert float(caption.split()[3]) > 0  # the strongest unit of the drawn 7, not a dead one
     data = view_data(at)
-    assert data["unit"] == {"layer": at.session_state["fm_unit_layer"], "map": at.session_state["fm_unit_map"],
-                            "row": at.session_state["fm_unit_row"], "col": at.session_state["fm_unit_col"]}
+    state = state_of(at)
+    assert data["unit"] == {"layer": state.unit_layer, "map": state.unit_map, "row": state.unit_row,
+                            "col": state.unit_col}
     assert data["inspecting"] is True  # pen lifts now send the drawing: the inspector follows it
     next(b for b in at.button if b.label == "Close the inspector").click().run()
     assert not at.latex and view_data(at)["unit"] is None and view_data(at)["inspecting"] is False
@@ -155,50 +166,73 @@ def test_a_request_the_page_cannot_read_is_a_message():
 @needs_bundled
 def test_unit_inspector_follows_the_widgets():
     at = start(**inspecting(drawing()))
-    at.slider(key="fm_unit_row").set_value(11).run()
-    at.slider(key="fm_unit_col").set_value(11).run()
-    at.selectbox(key="fm_unit_layer").set_value("pool2").run()
+    at.slider(key=FeatureMapsState.key("unit_row")).set_value(11).run()
+    at.slider(key=FeatureMapsState.key("unit_col")).set_value(11).run()
+    at.selectbox(key=FeatureMapsState.key("unit_layer")).set_value("pool2").run()
     assert not at.exception
-    assert at.slider(key="fm_unit_row").max == 4  # the sliders follow the 5×5 maps of pool2
-    row, col = at.slider(key="fm_unit_row").value, at.slider(key="fm_unit_col").value
+    assert at.slider(key=FeatureMapsState.key("unit_row")).max == 4  # the sliders follow the 5×5 maps of pool2
+    row, col = (at.slider(key=FeatureMapsState.key(name)).value for name in ("unit_row", "unit_col"))
     caption = next(c.value for c in at.caption if c.value.startswith("The network computed"))
-    assert f"pool2[{at.number_input(key='fm_unit_map').value}, {row}, {col}]" in caption
-    assert at.number_input(key="fm_unit_map").max == 15
+    assert f"pool2[{at.number_input(key=FeatureMapsState.key('unit_map')).value}, {row}, {col}]" in caption
+    assert at.number_input(key=FeatureMapsState.key("unit_map")).max == 15
     assert "max" in at.latex[0].value
     assert view_data(at)["unit"]["layer"] == "pool2"  # the view marks the inspected unit
+
+
+@needs_bundled
+def test_the_settings_and_the_inspected_unit_survive_a_visit_to_another_page():
+    """Streamlit forgets a widget's value when a run leaves it out: the page's state keeps them."""
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "streamlit_app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/feature_maps.py").run()
+    fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
+    at.selectbox(key=FeatureMapsState.key("model")).set_value(fashion).run()
+    at.radio(key=FeatureMapsState.key("source")).set_value("sample").run()
+    at.selectbox(key=FeatureMapsState.key("sample")).set_value(3).run()
+    state_of(at).inspecting = True  # as after a click on a unit
+    at.run()
+    at.selectbox(key=FeatureMapsState.key("unit_layer")).set_value("conv2").run()
+    at.slider(key=FeatureMapsState.key("unit_row")).set_value(2).run()
+    at.switch_page("app_pages/output_size.py").run()
+    at.switch_page("app_pages/feature_maps.py").run()
+    assert not at.exception
+    assert at.selectbox(key=FeatureMapsState.key("model")).value == fashion
+    assert at.radio(key=FeatureMapsState.key("source")).value == "sample"
+    assert at.selectbox(key=FeatureMapsState.key("sample")).value == 3
+    assert at.selectbox(key=FeatureMapsState.key("unit_layer")).value == "conv2"
+    assert at.slider(key=FeatureMapsState.key("unit_row")).value == 2
 
 
 @needs_bundled
 def test_fashion_sample_is_handed_to_the_view():
     at = start()
     fashion = next(m.label for m in model_store.bundled_models() if m.dataset == "fashion-mnist")
-    at.selectbox(key="fm_model").set_value(fashion).run()
-    at.radio(key="fm_source").set_value("Sample").run()
+    at.selectbox(key=FeatureMapsState.key("model")).set_value(fashion).run()
+    at.radio(key=FeatureMapsState.key("source")).set_value("sample").run()
     assert not at.exception
-    if not at.selectbox(key="fm_sample").options:
+    if not at.selectbox(key=FeatureMapsState.key("sample")).options:
         pytest.skip("no bundled Fashion-MNIST samples yet")
     classes = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot")
     data = view_data(at)
     assert data["mode"] == "input" and data["classes"] == list(classes)
     samples = model_store.load_samples("fashion-mnist")
-    assert data["input"] == samples.images[at.selectbox(key="fm_sample").value].ravel().tolist()
+    assert data["input"] == samples.images[at.selectbox(key=FeatureMapsState.key("sample")).value].ravel().tolist()
 
 
 @needs_bundled
 def test_uploaded_picture_and_bad_picture():
     at = start()
-    at.radio(key="fm_source").set_value("Upload").run()
+    at.radio(key=FeatureMapsState.key("source")).set_value("upload").run()
     img = Image.new("L", (300, 240), 235)
     ImageDraw.Draw(img).line([(60, 40), (240, 40), (130, 220)], fill=15, width=18)  # dark 7 on paper
     buffer = io.BytesIO()
     img.convert("RGB").save(buffer, "JPEG")
-    at.file_uploader(key="fm_picture").upload("seven.jpg", buffer.getvalue(), "image/jpeg").run()
+    at.file_uploader(key=FeatureMapsState.key("picture")).upload("seven.jpg", buffer.getvalue(), "image/jpeg").run()
     assert not at.exception
     data = view_data(at)
     assert data["mode"] == "input" and len(data["input"]) == 784 and max(data["input"]) > 200
     assert any("scaled into 20×20" in i.caption for element in at.get("image") for i in element.proto.imgs)
-    at.file_uploader(key="fm_picture").set_value(("seven.png", b"not a picture", "image/png")).run()
+    at.file_uploader(key=FeatureMapsState.key("picture")).set_value(("seven.png", b"not a picture", "image/png")).run()
     assert not at.exception
     assert "not a picture" in at.error[0].value
     assert not at.info  # the error alone, no "choose an input" beside it
@@ -207,29 +241,29 @@ def test_uploaded_picture_and_bad_picture():
 @needs_bundled
 def test_bad_checkpoint_upload_keeps_the_current_model():
     at = start()
-    before = at.selectbox(key="fm_model").value
-    at.file_uploader(key="fm_checkpoint_file").upload("junk.pt", b"junk", "application/octet-stream").run()
+    before = at.selectbox(key=FeatureMapsState.key("model")).value
+    at.file_uploader(key=FeatureMapsState.key("file")).upload("junk.pt", b"junk", "application/octet-stream").run()
     assert not at.exception
-    assert at.selectbox(key="fm_model").value == before
+    assert at.selectbox(key=FeatureMapsState.key("model")).value == before
     assert any("not a readable checkpoint" in e.value and "current model stays" in e.value for e in at.error)
 
 
 def test_saved_and_uploaded_models_of_any_shape():
     spec, data = custom_checkpoint()
-    at = start(saved_models={"my net": data}, fm_model="Saved: my net", **inspecting(drawing()))
+    at = start(saved_models={"my net": data}, **inspecting(drawing(), model="Saved: my net"))
     assert not at.exception and not at.error
     view = view_data(at)
     assert view["model"]["layers"] == [layer.to_dict() for layer in layer_plan(spec).layers]
     assert at.latex  # the inspector runs on this network too
     assert view["model"]["spec"] == spec.to_dict()
-    at.file_uploader(key="fm_checkpoint_file").upload("other.pt", data, "application/octet-stream").run()
-    assert at.selectbox(key="fm_model").value == "Uploaded: other.pt"
+    at.file_uploader(key=FeatureMapsState.key("file")).upload("other.pt", data, "application/octet-stream").run()
+    assert at.selectbox(key=FeatureMapsState.key("model")).value == "Uploaded: other.pt"
 
 
 def test_without_samples_for_its_data_an_empty_pad_only_asks_for_a_drawing():
     spec = PRESETS["modern"]
     data = checkpoint_bytes(build_model(spec), spec, None, tuple("0123456789"))  # trained on unknown data
-    at = start(uploaded_models={"Uploaded: net.pt": data}, fm_model="Uploaded: net.pt")
+    at = start(uploaded_models={"Uploaded: net.pt": data}, **page(model="Uploaded: net.pt"))
     assert not at.exception
     assert any("Draw a digit" in info.value and "test image" not in info.value for info in at.info)
     assert view_data(at)["input"] is None  # the view shows an empty pad
@@ -240,15 +274,15 @@ def test_no_model_gives_a_clear_message(monkeypatch, tmp_path):
     at = start()
     assert not at.exception
     assert "No model is available" in at.warning[0].value
-    assert at.file_uploader(key="fm_checkpoint_file")  # and a way out
+    assert at.file_uploader(key=FeatureMapsState.key("file"))  # and a way out
 
 
 def test_classic_preset_checkpoint_runs_end_to_end():
     """The page with a classic (sigmoid, average pooling) network and class names of its own."""
     spec = PRESETS["classic"]
     data = checkpoint_bytes(build_model(spec), spec, "fashion-mnist", tuple(f"c{i}" for i in range(10)))
-    at = start(saved_models={"classic": data}, fm_model="Saved: classic",
-               **inspecting(drawing(fill=preprocess.FASHION_FILL)))
+    at = start(saved_models={"classic": data},
+               **inspecting(drawing(fill=preprocess.FASHION_FILL), model="Saved: classic"))
     assert not at.exception and at.latex
     assert view_data(at)["classes"] == [f"c{i}" for i in range(10)]
 
@@ -258,8 +292,8 @@ def test_one_cell_maps_can_be_inspected():
     spec = LeNetSpec(conv=(ConvBlock(4, 5, pool="max", pool_kernel=4, pool_stride=4), ConvBlock(6, 6, pool="none")),
                      hidden=(16,), activation="relu")
     data = checkpoint_bytes(build_model(spec), spec, "mnist", tuple("0123456789"))
-    at = start(saved_models={"tiny": data}, fm_model="Saved: tiny", **inspecting(drawing()))
-    at.selectbox(key="fm_unit_layer").set_value("conv2").run()
+    at = start(saved_models={"tiny": data}, **inspecting(drawing(), model="Saved: tiny"))
+    at.selectbox(key=FeatureMapsState.key("unit_layer")).set_value("conv2").run()
     assert not at.exception
     assert any("Row: 0 (the map is one cell high)" in c.value for c in at.caption)
     assert any("conv2[" in c.value and ", 0, 0]" in c.value for c in at.caption)
@@ -268,17 +302,17 @@ def test_one_cell_maps_can_be_inspected():
 @needs_bundled
 def test_each_new_input_starts_the_inspector_on_its_strongest_unit():
     at = start(**inspecting())  # the example 7
-    first = (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"])
-    at.session_state[STATE].drawing = drawing(((150, 40), (150, 240)))  # a 1: its ink is elsewhere
+    first = (state_of(at).unit_row, state_of(at).unit_col)
+    state_of(at).drawing = drawing(((150, 40), (150, 240)))  # a 1: its ink is elsewhere
     at.run()
-    assert (at.session_state["fm_unit_row"], at.session_state["fm_unit_col"]) != first
+    assert (state_of(at).unit_row, state_of(at).unit_col) != first
     computed = next(c.value for c in at.caption if c.value.startswith("The network computed"))
     assert float(computed.split()[3]) > 0.5  # a unit that responds, not a dead spot
 
 
 # ---- after "Learn from this" stepped the network in the browser ------------------------------------
 
-UNIT = {"fm_unit_layer": "conv2", "fm_unit_map": 5, "fm_unit_row": 4, "fm_unit_col": 4}
+UNIT = {"unit_layer": "conv2", "unit_map": 5, "unit_row": 4, "unit_col": 4}
 
 
 def _stepped_digits(steps: int = 3):
@@ -314,8 +348,8 @@ def _start_in(lang: str, **state) -> AppTest:
 def test_the_inspector_shows_the_network_the_view_stepped(lang, note):
     ckpt, stepped = _stepped_digits()
     seven = drawing()
-    trained = _start_in(lang, **inspecting(seven, clicked=True), **UNIT)
-    at = _start_in(lang, **inspecting(seven, clicked=True, stepped=stepped), **UNIT)
+    trained = _start_in(lang, **inspecting(seven, clicked=True, **UNIT))
+    at = _start_in(lang, **inspecting(seven, clicked=True, stepped=stepped, **UNIT))
     assert not at.exception and not trained.exception
     assert not any(note in info.value for info in trained.info)
     assert any(note in info.value for info in at.info)  # it says which network it shows
@@ -327,10 +361,10 @@ def test_the_inspector_shows_the_network_the_view_stepped(lang, note):
 @needs_bundled
 def test_one_step_and_steps_of_another_model():
     ckpt, stepped = _stepped_digits(steps=1)
-    at = start(**inspecting(drawing(), clicked=True, stepped=stepped), **UNIT)
+    at = start(**inspecting(drawing(), clicked=True, stepped=stepped, **UNIT))
     assert any("after 1 step of Learn from this" in info.value for info in at.info)
     other = SteppedNetwork("another-model", 4, stepped.model)  # the learner has since chosen another model
-    at = start(**inspecting(drawing(), clicked=True, stepped=other), **UNIT)
+    at = start(**inspecting(drawing(), clicked=True, stepped=other, **UNIT))
     assert not at.exception and not any("steps of Learn" in info.value for info in at.info)
 
 
@@ -359,7 +393,8 @@ def test_the_click_and_the_steps_reach_the_inspector_and_garbage_changes_nothing
     session[nv.KEY] = {"stepped_unit": {"layer": "pool2", "map": 0, "row": 0, "col": 0, "stepped": garbage}}
     nv._take_unit(ckpt, "stepped_unit")
     assert state.problem.key == "nv.inspect_step_bad" and "not base64" in str(state.problem)
-    assert session["fm_unit_layer"] == "conv2" and nv.inspected_model(ckpt)[0] is model  # nothing changed
+    assert state.unit_layer == session[FeatureMapsState.key("unit_layer")] == "conv2"  # nothing changed
+    assert nv.inspected_model(ckpt)[0] is model
 
     session[nv.KEY] = {"stepped": {"model_id": model_id, "steps": 0, "weights": None}}  # Reset weights
     nv._take_steps(ckpt)

@@ -18,7 +18,7 @@ from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz.i18n import catalogue
-from lenet_viz.page_state import OutputSizeState, TrainState
+from lenet_viz.page_state import FeatureMapsState, OutputSizeState, TrainState
 from tests.datasets import write_dataset
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -196,8 +196,8 @@ def test_feature_maps_in_chinese_in_each_input_mode():
     at = rendered_in_chinese("app_pages/feature_maps.py")
     assert at.title[0].value == "特征图"
     assert "实时预测" in rendered_texts(at)  # the in-browser view's own words come in Chinese too
-    for mode in ("Draw", "Sample", "Upload"):
-        at.radio(key="fm_source").set_value(mode).run()
+    for mode in ("draw", "sample", "upload"):
+        at.radio(key=FeatureMapsState.key("source")).set_value(mode).run()
         assert not at.exception, mode
         assert (mode, english_on_page(at), english_alerts(at)) == (mode, [], [])
 
@@ -245,10 +245,10 @@ def test_a_saved_model_stays_chosen_across_a_switch_of_language():
     data = checkpoint_bytes(build_model(PRESETS["modern"]), PRESETS["modern"], "mnist", tuple("0123456789"))
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["saved_models"] = {"mine": data}
-    at.session_state["fm_model"] = "Saved: mine"
+    at.session_state[FeatureMapsState.state_key()] = FeatureMapsState(model="Saved: mine")
     at.run().switch_page("app_pages/feature_maps.py").run()
     at.selectbox(key="_lang_choice").set_value("zh").run()
     assert not at.exception
-    model = at.selectbox(key="fm_model")
+    model = at.selectbox(key=FeatureMapsState.key("model"))
     assert model.value == "Saved: mine"  # the choice is kept in English; the reader sees it in Chinese
     assert "已保存：mine" in model.options and "手写数字：现代 LeNet（内置）" in model.options

@@ -15,9 +15,8 @@ from lenet_viz.checkpoints import load_checkpoint
 from lenet_viz.i18n import t
 from lenet_viz.lessons import training
 from lenet_viz.model_store import bundled_models, load_samples
-from lenet_viz.netview_component import STATE, FeatureMapsState
 from lenet_viz.netview_payload import Drawing
-from lenet_viz.page_state import LessonsState
+from lenet_viz.page_state import FeatureMapsState, LessonsState
 from tests.app.test_language import english_alerts, english_on_page
 from tests.datasets import write_dataset
 
@@ -211,7 +210,8 @@ def test_the_network_questions_use_the_drawing_from_feature_maps():
         drawing[row * 28 + 14] = 255  # a vertical stroke: a 1
     at = AppTest.from_file(PAGE, default_timeout=60)
     image = np.asarray(drawing, np.uint8).reshape(28, 28)
-    at.session_state[STATE] = FeatureMapsState(drawing=Drawing("d1", 28, image))  # as a click or Replay left it
+    fm_state = FeatureMapsState(drawing=Drawing("d1", 28, image))  # as a click or Replay left it
+    at.session_state[FeatureMapsState.state_key()] = fm_state
     at.query_params.update({"lang": "en", "lesson": "seeing", "q": "kernel", "seed": "4"})
     at.run()
     assert not at.exception

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet_viz import settings
-from lenet_viz.page_state import OutputSizeState, ReplayState
+from lenet_viz.page_state import FeatureMapsState, OutputSizeState, ReplayState
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 OUTPUT = "Output size (H × W)"
@@ -121,9 +121,9 @@ def open_page(page: str, **query: str) -> AppTest:
 @pytest.mark.slow
 def test_a_feature_maps_link_opens_its_model_and_sample():
     at = open_page("app_pages/feature_maps.py", model="fashion", sample="3")
-    assert at.selectbox(key="fm_model").value.startswith("Fashion-MNIST")
-    assert at.radio(key="fm_source").value == "Sample"
-    assert at.selectbox(key="fm_sample").value == 3
+    assert at.selectbox(key=FeatureMapsState.key("model")).value.startswith("Fashion-MNIST")
+    assert at.radio(key=FeatureMapsState.key("source")).value == "sample"
+    assert at.selectbox(key=FeatureMapsState.key("sample")).value == 3
     assert not at.info or "link" not in at.info[0].value
     assert dict(at.query_params) == {"model": "fashion", "sample": "3", "lang": "en"}
     assert at.sidebar.code[0].value.endswith("/feature_maps?model=fashion&sample=3&lang=en")
@@ -132,10 +132,10 @@ def test_a_feature_maps_link_opens_its_model_and_sample():
 @pytest.mark.slow
 def test_bad_feature_maps_link_falls_back_with_a_note_and_widgets_write_back():
     at = open_page("app_pages/feature_maps.py", model="nope", sample="abc")
-    assert at.selectbox(key="fm_model").value.startswith("Digits")
+    assert at.selectbox(key=FeatureMapsState.key("model")).value.startswith("Digits")
     note = at.info[0].value
     assert "nope" in note and "sample=abc" in note
-    at.radio(key="fm_source").set_value("Upload").run()
+    at.radio(key=FeatureMapsState.key("source")).set_value("upload").run()
     assert dict(at.query_params) == {"model": "digits", "input": "upload", "lang": "en"}
 
 

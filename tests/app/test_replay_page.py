@@ -13,9 +13,8 @@ from lenet_viz import model_store
 from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint
 from lenet_viz.history import Snapshot
 from lenet_viz.models import PRESETS, build_model
-from lenet_viz.netview_component import STATE, FeatureMapsState
 from lenet_viz.netview_payload import Drawing
-from lenet_viz.page_state import ReplayState
+from lenet_viz.page_state import FeatureMapsState, ReplayState
 
 PAGE = "../../app_pages/replay.py"
 STEPS = (0, 3, 10)
@@ -33,11 +32,14 @@ def run_bytes(snapshots: bool = True, dataset: str = "mnist") -> bytes:
     return checkpoint_bytes(model, spec, dataset, tuple("0123456789"), snapshots=kept if snapshots else ())
 
 
-def start(replay: ReplayState | None = None, **state) -> AppTest:
-    """The page with ``state`` in the session (its stores, a drawing) and ``replay`` as its typed state."""
+def start(replay: ReplayState | None = None, drawing: Drawing | None = None, **state) -> AppTest:
+    """The page with ``state`` in the session (its stores), ``replay`` as its typed state and ``drawing``
+    as the Feature maps page keeps the browser's drawing."""
     at = AppTest.from_file(PAGE, default_timeout=60)
     if replay is not None:
         state[ReplayState.state_key()] = replay
+    if drawing is not None:
+        state[FeatureMapsState.state_key()] = FeatureMapsState(drawing=drawing)
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -90,7 +92,7 @@ def test_the_feature_maps_drawing_is_an_input():
     drawing = np.zeros((28, 28), np.uint8)
     drawing[4:24, 13:16] = 255  # a 1
     at = start(saved_models={"run": run_bytes()}, replay=ReplayState(model="saved:run"),
-               **{STATE: FeatureMapsState(drawing=Drawing("d1", 28, drawing))})
+               drawing=Drawing("d1", 28, drawing))
     assert "My drawing" in at.radio(key=ReplayState.key("input")).options
     at.radio(key=ReplayState.key("input")).set_value("drawing").run()
     assert not at.exception
@@ -101,7 +103,7 @@ def test_the_feature_maps_drawing_is_an_input():
 
 def test_a_drawing_for_another_input_size_is_not_offered():
     at = start(saved_models={"run": run_bytes()}, replay=ReplayState(model="saved:run"),
-               **{STATE: FeatureMapsState(drawing=Drawing("d1", 32, np.zeros((32, 32), np.uint8)))})
+               drawing=Drawing("d1", 32, np.zeros((32, 32), np.uint8)))
     assert at.radio(key=ReplayState.key("input")).options == ["Sample", "Upload"]
 
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet_viz import model_store, teach
 from lenet_viz import teach_component as tc
-from lenet_viz.page_state import ReplayState
+from lenet_viz.page_state import FeatureMapsState, ReplayState
 from lenet_viz.teach import Examples
 from tests.unit.test_teach import report as taught_report
 
@@ -118,10 +118,10 @@ def test_save_keeps_the_taught_network_where_the_other_pages_find_it():
     saved = {"saved_models": at.session_state["saved_models"]}
     fm = AppTest.from_file("../../app_pages/feature_maps.py", default_timeout=60)
     fm.session_state["saved_models"] = saved["saved_models"]
-    fm.session_state["fm_model"] = "Saved: Taught: 一 · △ · JB"
+    fm.session_state[FeatureMapsState.state_key()] = FeatureMapsState(model="Saved: Taught: 一 · △ · JB")
     fm.run()
     assert not fm.exception and not fm.error
-    assert "Saved: Taught: 一 · △ · JB" in fm.selectbox(key="fm_model").options
+    assert "Saved: Taught: 一 · △ · JB" in fm.selectbox(key=FeatureMapsState.key("model")).options
     replay = AppTest.from_file("../../app_pages/replay.py", default_timeout=60)
     replay.session_state["saved_models"] = saved["saved_models"]
     replay.session_state[ReplayState.state_key()] = ReplayState(model="saved:Taught: 一 · △ · JB")

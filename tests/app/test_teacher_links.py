@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet_viz import links
 from lenet_viz.i18n import t
-from lenet_viz.page_state import OutputSizeState, ReplayState, TrainState
+from lenet_viz.page_state import FeatureMapsState, OutputSizeState, ReplayState, TrainState
 from tests.app.test_language import english_on_page
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -104,12 +104,14 @@ def test_feature_maps_keeps_a_hidden_model_and_input_and_locks_the_sample(lang):
     at.query_params.update({"model": "fashion", "sample": "3", "hide": "model,input,kernels,nav",
                             "lock": "sample,inspector"})
     at.run()
-    assert absent(at.selectbox, "fm_model") and absent(at.radio, "fm_source")
-    assert at.selectbox(key="fm_sample").disabled and at.selectbox(key="fm_sample").value == 3
+    assert absent(at.selectbox, FeatureMapsState.key("model")) and absent(at.radio, FeatureMapsState.key("source"))
+    sample = at.selectbox(key=FeatureMapsState.key("sample"))
+    assert sample.disabled and sample.value == 3
     assert all(e.label != t("fm.kernels", lang) for e in at.expander)
     assert nav_hidden(at) and fixed_note_shown(at, lang)
     at.run()  # a rerun (a click in the view) draws no hidden widget: the values are kept all the same
-    assert at.session_state["fm_model"].startswith("Fashion-MNIST") and at.session_state["fm_source"] == "Sample"
+    state = at.session_state[FeatureMapsState.state_key()]
+    assert state.model.startswith("Fashion-MNIST") and state.source == "sample"
     assert dict(at.query_params) == {"model": "fashion", "sample": "3", "hide": "model,input,kernels,nav",
                                      "lock": "sample,inspector", "lang": lang}
 

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet_viz import netview_component as nv
 from lenet_viz.netview_payload import Drawing
-from lenet_viz.page_state import ReplayState, TrainState
+from lenet_viz.page_state import FeatureMapsState, ReplayState, TrainState
 from tests.datasets import write_dataset
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -21,7 +20,8 @@ def finished_run(tmp_path: Path, drawing: np.ndarray | None = None, lang: str = 
     at.query_params["lang"] = lang
     at.run()
     if drawing is not None:  # what the Feature maps page keeps of the drawing the browser sent
-        at.session_state[nv.STATE] = nv.FeatureMapsState(drawing=Drawing("d1", drawing.shape[0], drawing))
+        state = FeatureMapsState(drawing=Drawing("d1", drawing.shape[0], drawing))
+        at.session_state[FeatureMapsState.state_key()] = state
     at.switch_page("app_pages/train.py").run()
     at.selectbox(key=TrainState.key("dataset")).set_value("mnist").run()
     at.text_input(key=TrainState.key("data_dir", "mnist")).set_value(str(folder)).run()

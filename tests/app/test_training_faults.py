@@ -314,21 +314,22 @@ def test_a_killed_cli_run_resumes_from_its_last_epoch(idx_folder, tmp_path):
 
 @pytest.mark.slow
 def test_the_feature_maps_page_leaves_the_cached_bundled_model_as_it_was():
-    from lenet_viz import netview_component as nv
     from lenet_viz import ui
     from lenet_viz.model_store import bundled_models
+    from lenet_viz.page_state import FeatureMapsState
 
     models = bundled_models()
     if not models:
         pytest.skip("no bundled models in assets/models")
     reference = load_checkpoint(models[0].path).model.state_dict()
     at = AppTest.from_file(str(ROOT / "app_pages" / "feature_maps.py"))
-    at.session_state["fm_source"] = "Sample"
-    at.session_state[nv.STATE] = nv.FeatureMapsState(inspecting=True)  # as after a click on a unit
+    state = FeatureMapsState(source="sample", inspecting=True)  # as after a click on a unit
+    at.session_state[FeatureMapsState.state_key()] = state
     at.run(timeout=30)
     assert not at.exception
-    at.selectbox(key="fm_unit_layer").set_value("conv1").run(timeout=30)  # the server-side inspector runs the model
-    at.number_input(key="fm_unit_map").set_value(2).run(timeout=30)
+    layer = at.selectbox(key=FeatureMapsState.key("unit_layer"))
+    layer.set_value("conv1").run(timeout=30)  # the server-side inspector runs the model
+    at.number_input(key=FeatureMapsState.key("unit_map")).set_value(2).run(timeout=30)
     assert not at.exception
     shared = ui.load_bundled(str(models[0].path))
     assert not shared.model.training

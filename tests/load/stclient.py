@@ -26,7 +26,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from lenet_viz.page_state import TrainState
+from lenet_viz.page_state import FeatureMapsState, TrainState
 
 FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY  # others: st.rerun(), a compile error
 FRAGMENT_FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
@@ -189,7 +189,7 @@ async def open_feature_maps(base_url: str) -> tuple[Session, Answer]:
     return session, first
 
 
-NETVIEW_KEY = "fm_netview"  # the in-browser network view's component, where it exists
+NETVIEW_KEY = FeatureMapsState.key("netview")  # the in-browser network view's component, where it exists
 
 
 def has_netview(session: Session) -> bool:
@@ -215,18 +215,18 @@ async def pen_lift(session: Session, image, index: int = 0) -> Answer:
 
 
 def sample_options(session: Session) -> list[str]:
-    return list(session.find(key="fm_sample").proto.options)
+    return list(session.find(key=FeatureMapsState.key("sample")).proto.options)
 
 
 async def pick_sample(session: Session, index: int) -> Answer:
     """Choose the Sample input and one test image: the same server work as a pen lift (new input,
     forward pass, every figure), without the canvas."""
-    source = session.find(key="fm_source")
+    source = session.find(key=FeatureMapsState.key("source"))
     if session.states.get(source.id) is None:
         session.set_string(source, "Sample")
         await session.rerun()
     options = sample_options(session)
-    session.set_string(session.find(key="fm_sample"), options[index % len(options)])
+    session.set_string(session.find(key=FeatureMapsState.key("sample")), options[index % len(options)])
     return await session.rerun()
 
 

@@ -1,5 +1,8 @@
 """The pages' typed state: widget keys derived in one place, widget values read back, links both ways."""
 
+import subprocess
+import sys
+
 import pytest
 
 from lenet_viz import links
@@ -38,6 +41,25 @@ def test_widget_values_go_into_their_fields_and_nothing_else():
     assert state.run is None  # memory, not a widget: never taken from a key
     assert TrainState.field_of("train.start") is None and TrainState.field_of("replay.model") is None
     assert TrainState.field_of("train.lr.sgd_relu") == ("lr", "sgd_relu")
+
+
+def test_feature_maps_memory_is_never_taken_from_a_key():
+    state = FeatureMapsState()
+    state.take_widget_values({"feature-maps.source": "sample", "feature-maps.unit_row": 3,
+                              "feature-maps.inspecting": True, "feature-maps.drawing": "x", "feature-maps.netview": {}})
+    assert (state.source, state.unit_row) == ("sample", 3)
+    assert not state.inspecting and state.drawing is None  # what the view sent lives in the object only
+    assert FeatureMapsState.key("netview") == "feature-maps.netview"  # the live view's component: a control
+
+
+def test_the_states_import_neither_streamlit_nor_torch():
+    """The entry point imports them before any page; a first visit shows the pad before torch."""
+    from tests.environment import process_environment
+
+    code = "import sys, lenet_viz.page_state; print(sorted({'streamlit', 'torch'} & set(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=process_environment())
+    assert run.stdout.strip() == "[]"
 
 
 def test_each_session_gets_its_own_dicts():
