@@ -175,6 +175,7 @@ def on_check(state: LessonsState, question: lessons.Question, given: dict, lang:
             question, records = run_training(question)
         verdict = lessons.check(question, given)
     except LenetVizError as exc:
+        state.revealed.pop(question.id, None)  # the message replaces an earlier reveal: it no longer matches the boxes
         st.error(exc.text(lang), icon=":material/error:")
         return
     state.progress.add(question, verdict)

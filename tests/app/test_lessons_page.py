@@ -159,6 +159,22 @@ def test_an_empty_negative_or_huge_answer_gets_a_message_and_reveals_nothing(raw
     assert question.id not in state(at).revealed and not state(at).progress.records
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_bad_answer_after_a_right_one_clears_the_old_reveal(lang):
+    at = open_lesson(lang, lesson="padding", q="keep", seed="5")
+    question = lessons.generate("padding", "keep", 5)
+    answer(at, question, question.answer)
+    assert [s.value for s in at.success] == [t("lesson.right", lang)]
+    answer(at, question, {"padding": -3})  # then a bad answer: its message alone, no stale "Right!"
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("lesson.error.too_small", lang, label=question.fields[0].label, low="0",
+                                            raw="-3", most=f"{lessons.core.ANSWER_MAX:,}")]
+    assert not at.success and t("lesson.answer", lang) not in [h.value for h in at.subheader]
+    assert question.id not in state(at).revealed
+    assert state(at).progress.records[question.id].checks == 1  # the bad answer is not counted as a try
+
+
 def test_a_garbage_link_opens_the_first_lesson_with_notes():
     at = open_lesson("en", lesson="<img src=x>", q="../../etc", seed="banana", hide="everything")
     assert at.radio(key=LessonsState.key("lesson")).value == "shapes"
