@@ -2,7 +2,8 @@
 
 The drawing, the training and the live view of the taught network all run in the page
 (``lenet_viz.teach_component``); this script offers the zip restore and shows what a restore or a
-Save left to say.
+Save left to say, and the sidebar's link box (the link opens the page: what the learner drew stays in
+their browser).
 """
 
 import streamlit as st
@@ -17,6 +18,7 @@ st.caption(tr("teach.intro"))
 ui.link_from_url("teach")  # no link view: only what a teacher's link hides (the page list)
 ui.show_link_notes("teach")
 ui.teacher_controls("teach")
+ui.share_view("teach", private=tr("link.private_teach"))  # the page; the drawings are the browser's
 with st.expander(tr("teach.restore")):
     st.file_uploader(tr("teach.zip_file"), type=["zip"], key=tc.FILE, on_change=tc.restore_upload)
 if said := tc.notice():

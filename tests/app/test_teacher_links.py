@@ -145,3 +145,18 @@ def test_home_hides_the_page_list(lang):
     at = open_page("home", lang, hide="nav")
     assert nav_hidden(at) and fixed_note_shown(at, lang)
     assert at.sidebar.code[0].value.endswith(f"/?hide=nav&lang={lang}")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_teach_offers_its_link_and_a_teachers_link_hides_the_page_list(lang):
+    at = open_page("teach", lang)
+    assert not nav_hidden(at) and not fixed_note_shown(at, lang)
+    assert at.sidebar.code[0].value.endswith(f"/teach?lang={lang}")  # the page, in the session's language
+    assert dict(at.query_params) == {"lang": lang}
+    assert any(c.value.endswith(t("link.private_teach", lang)) for c in at.sidebar.caption)  # says what stays behind
+    at.multiselect(key="link_hide_teach").set_value(["nav"]).run()
+    assert at.sidebar.code[0].value.endswith(f"/teach?hide=nav&lang={lang}")
+
+    at = open_page("teach", lang, hide="nav")
+    assert nav_hidden(at) and fixed_note_shown(at, lang)
+    assert at.sidebar.code[0].value.endswith(f"/teach?hide=nav&lang={lang}")
