@@ -179,13 +179,15 @@ def network_settings(state: TrainState, busy: bool, fixed: links.Controls) -> tu
         st.warning(tr("train.custom_error", reason=exc))
     networks = [n for n in NETWORKS if n != "custom" or custom]
     lang = ui.lang()  # bound now: a format_func may also be called outside this run
-    network_key = ui.bind(state, "network", default="classic", options=networks)
+    network_key = ui.bind(state, "network", default=TrainState.network, options=networks)
     network = state.network if fixed.hidden("network") else st.selectbox(
         tr("train.network"), networks, format_func=lambda n: t(f"train.network.{n}", lang),
         disabled=busy or fixed.locked("network"), key=network_key)
     spec = custom if network == "custom" else PRESETS[network]
     st.caption(tr("train.parameters", description=describe(spec, ui.lang()),
                   count=f"{layer_plan(spec).total_params:,}"))
+    if spec.activation == "sigmoid":  # the seed's recipe: slow to leave chance level, which can look broken
+        st.caption(tr("train.sigmoid_hint"))
     return network, spec
 
 

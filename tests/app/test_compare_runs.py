@@ -26,7 +26,7 @@ def legend(at: AppTest) -> list[str]:
 
 
 def train_once(at: AppTest, lr: float) -> AppTest:
-    at.number_input(key=TrainState.key("lr", "sgd_sigmoid")).set_value(lr)
+    at.number_input(key=TrainState.key("lr", "sgd_relu")).set_value(lr)  # the default network: modern
     button(at.run(timeout=30), "Start").click().run(timeout=30)
     session = at.session_state[TrainState.state_key()].run
     assert session.join(60)

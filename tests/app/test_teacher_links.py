@@ -124,7 +124,7 @@ def test_train_hides_and_locks_its_settings(lang):
     assert all(e.label != t("train.resume", lang) for e in at.expander)
     assert at.selectbox(key=TrainState.key("network")).disabled
     assert at.number_input(key=TrainState.key("epochs")).disabled
-    assert not at.number_input(key=TrainState.key("lr", "sgd_sigmoid")).disabled
+    assert not at.number_input(key=TrainState.key("lr", "sgd_relu")).disabled  # the default network: modern
     assert nav_hidden(at) and fixed_note_shown(at, lang)
     assert at.query_params["hide"] == "dataset,resume,nav" and at.query_params["lock"] == "network,epochs"
 

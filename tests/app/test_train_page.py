@@ -157,9 +157,24 @@ def test_each_dataset_has_its_own_data_folder(tiny_folder, monkeypatch):
     assert at.text_input(key=TrainState.key("data_dir", "mnist")).value == str(tiny_folder)
 
 
+def test_the_first_run_learns_and_the_seeds_recipe_is_one_choice_away_with_a_hint(tiny_folder):
+    at = page(tiny_folder)
+    # the defaults: a network that leaves chance level in a quick first run (tests/unit/test_training.py measures it)
+    assert at.selectbox(key=TrainState.key("network")).value == "modern"
+    assert at.select_slider(key=TrainState.key("batch_size")).value == 64
+    assert at.radio(key=TrainState.key("optimizer")).value == "sgd"
+    assert at.number_input(key=TrainState.key("lr", "sgd_relu")).value == 0.1
+    hint = "Sigmoid networks start slowly"
+    assert not any(c.value.startswith(hint) for c in at.caption)
+    at.selectbox(key=TrainState.key("network")).set_value("classic").run(timeout=30)
+    assert at.number_input(key=TrainState.key("lr", "sgd_sigmoid")).value == 0.9  # the seed's recipe
+    assert any(c.value.startswith(hint) for c in at.caption)  # which stays at chance for a while: said before a run
+
+
 def test_the_learning_rate_fits_the_network_and_optimizer_and_any_positive_one_is_taken(tiny_folder):
     at = page(tiny_folder)
     lr = TrainState.key("lr", "sgd_sigmoid")
+    at.selectbox(key=TrainState.key("network")).set_value("classic").run(timeout=30)
     assert at.number_input(key=lr).value == 0.9  # the seed's recipe for its sigmoid LeNet
     at.selectbox(key=TrainState.key("network")).set_value("modern").run(timeout=30)
     assert at.number_input(key=TrainState.key("lr", "sgd_relu")).value == 0.1  # 0.9 would kill its ReLUs

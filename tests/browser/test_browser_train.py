@@ -58,7 +58,7 @@ def test_train_watch_stop_save(browser_page, streamlit_server):  # noqa: F811
     page.get_by_test_id("stSidebarNav").get_by_text("Feature maps", exact=True).click()
     page.get_by_text("Prediction").first.wait_for(timeout=60_000)
     page.get_by_test_id("stMain").get_by_test_id("stSelectbox").first.click()  # the sidebar has the language one
-    assert page.get_by_role("option", name="classic").count() >= 1  # the saved model is offered
+    assert page.get_by_role("option", name="modern").count() >= 1  # the saved model (the default network) is offered
     page.keyboard.press("Escape")
     assert not errors, errors
 
