@@ -40,6 +40,7 @@ from lenet_viz.history import (
     last_test_acc,
     parse_history,
     parse_snapshots,
+    with_train_points,
 )
 from lenet_viz.i18n import Msg
 from lenet_viz.models import LeNetSpec, SpecError, build_model, layer_plan
@@ -255,7 +256,7 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
         if len(classes) != spec.num_classes:
             raise CheckpointError.keyed("checkpoint.class_count", name=name, count=len(classes),
                                         outputs=spec.num_classes)
-        history = parse_history(raw.get("history", []))
+        history = with_train_points(parse_history(raw.get("history", [])))  # Teach: one event an epoch
         snapshots = parse_snapshots(raw.get("snapshots", []), state)
         config = dict(raw.get("config", {}))
         examples = parse_kept_examples(raw["examples"], spec, name) if raw.get("examples") is not None else None

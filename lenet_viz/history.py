@@ -167,6 +167,20 @@ def parse_history(raw: Any) -> tuple[Progress, ...]:
     return tuple(events)
 
 
+def with_train_points(history: list[Progress] | tuple[Progress, ...]) -> tuple[Progress, ...]:
+    """``history`` in the engine's form, where an epoch's end is a train event (``test_acc`` None) and
+    then its test event at the same step: an event that carries both (the Teach page writes one per
+    epoch, with its held-out accuracy) gets its train event before it, so that the train loss and
+    accuracy curves have that point too (they read the events without ``test_acc``). A history that is
+    already in this form comes back as it was."""
+    events: list[Progress] = []
+    for p in history:
+        if p.test_acc is not None and not (events and events[-1].test_acc is None and events[-1].step == p.step):
+            events.append(replace(p, test_acc=None))
+        events.append(p)
+    return tuple(events)
+
+
 def history_dicts(history: list[Progress] | tuple[Progress, ...]) -> list[dict[str, Any]]:
     """The plain form a checkpoint stores."""
     return [asdict(p) for p in history]

@@ -39,6 +39,7 @@ from lenet_viz.history import (
     bounded_snapshots,
     parse_history,
     thin,
+    with_train_points,
 )
 from lenet_viz.i18n import Msg
 from lenet_viz.models import LeNetSpec, SpecError, layer_plan
@@ -385,7 +386,7 @@ def taught_checkpoint(report: Mapping[str, Any]) -> bytes:
     model = build_model(spec)
     model.load_state_dict(_state(spec, _floats(report.get("weights"), params, "weights")))
     try:
-        history = parse_history(report.get("history", []))
+        history = with_train_points(parse_history(report.get("history", [])))  # one event an epoch: split
     except HistoryError as exc:
         raise TeachError.keyed("teach.save_bad_field", what=f"history ({exc})") from exc
     snapshots = _snapshots(spec, report.get("snapshots", []), params)

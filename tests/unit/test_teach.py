@@ -14,6 +14,8 @@ from PIL import Image
 
 from lenet_viz import teach
 from lenet_viz.checkpoints import load_checkpoint
+from lenet_viz.cli import main
+from lenet_viz.figures.train import live_curves
 from lenet_viz.history import DEFAULT_SNAPSHOTS, Progress, history_dicts
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.netview_payload import tensor_layout, weight_blob
@@ -306,3 +308,35 @@ def test_a_network_too_large_to_keep_is_refused_before_it_is_built():
     with pytest.raises(TeachError) as info:
         teach.taught_checkpoint({"spec": spec.to_dict(), "classes": list(CLASSES), "weights": ""})
     assert info.value.key == "teach.save_too_large"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("saved", ["now", "before"])
+def test_a_taught_network_continued_keeps_its_teach_points_on_every_curve(tmp_path, saved):
+    """Teach writes one event an epoch, with the train metrics and the held-out accuracy together; the
+    curves read train points from events without a test accuracy. A continued run (``train --resume``,
+    as Train's Continue) shows the Teach epochs on the train loss and accuracy curves too, also for a
+    checkpoint saved before the events were split ("before": its history as the page sent it)."""
+    _, sent = report(examples=drawings(per_class=8))
+    path, out = tmp_path / "taught.pt", tmp_path / "continued.pt"
+    path.write_bytes(teach.taught_checkpoint(sent))
+    if saved == "before":
+        raw = torch.load(path, weights_only=True)
+        raw["history"] = sent["history"]
+        torch.save(raw, path)
+    assert main(["train", "--resume", str(path), "--epochs", "1", "--out", str(out), "--device", "cpu"]) == 0
+    history = load_checkpoint(out).history
+    train_loss, train_acc, test_acc = live_curves(history, history[-1].epoch).data
+    assert set(train_loss.x) >= {1, 2, 3, 4, 5} and set(train_acc.x) >= {1, 2, 3, 4, 5}  # Teach's four, then one
+    assert list(train_loss.y[:4]) == [1.0, 0.5, 1 / 3, 0.25]  # Teach's losses, as it sent them
+    assert list(test_acc.x) == [1, 2, 3, 4, 5]
+
+
+def test_a_history_in_the_engines_form_is_left_as_it_is():
+    from lenet_viz.history import with_train_points
+
+    engine = (Progress(0.5, 2, 8, 2.0, 0.3, None, 1.0, 1.0), Progress(1.0, 4, 8, 1.5, 0.5, None, 1.0, 2.0),
+              Progress(1.0, 4, 8, 1.5, 0.5, 0.6, 1.0, 2.0))
+    assert with_train_points(engine) == engine
+    teach_form = (Progress(1.0, 4, 8, 1.5, 0.5, 0.6, 1.0, 2.0),)
+    assert with_train_points(teach_form) == (Progress(1.0, 4, 8, 1.5, 0.5, None, 1.0, 2.0), teach_form[0])
