@@ -256,9 +256,11 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
         if len(classes) != spec.num_classes:
             raise CheckpointError.keyed("checkpoint.class_count", name=name, count=len(classes),
                                         outputs=spec.num_classes)
-        history = with_train_points(parse_history(raw.get("history", [])))  # Teach: one event an epoch
+        history = parse_history(raw.get("history", []))
         snapshots = parse_snapshots(raw.get("snapshots", []), state)
         config = dict(raw.get("config", {}))
+        if config.get("source") == "teach":  # saved by the Teach page before its events were split on Save
+            history = with_train_points(history)
         examples = parse_kept_examples(raw["examples"], spec, name) if raw.get("examples") is not None else None
     except CheckpointError:
         raise
