@@ -1,6 +1,7 @@
 """The app on a 390×844 phone (two device pixels per CSS pixel, touch), in English and in Chinese:
 Training replay, Feature maps and Output size fit the screen's width (anything wider scrolls inside
-its own box). Screenshots go to test-output/screenshots (or ``$LENET_VIZ_SHOTS``).
+its own box), and Output size's window figure keeps its axis numbers off the other grid.
+Screenshots go to test-output/screenshots (or ``$LENET_VIZ_SHOTS``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,29 @@ WIDER_THAN_SCREEN = """() => {
           page: Math.max(document.documentElement.scrollWidth, block.parentElement.scrollWidth)};
 }"""
 
+# Pairs of texts in a Plotly figure that overlap: tick numbers, axis titles and legend entries with
+# each other, and any axis's words over another subplot's plot area.
+PLOTLY_CLASHES = """(root) => {
+  const box = (e) => { const r = e.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
+  const hit = (a, b) => a.l < b.r - 0.5 && b.l < a.r - 0.5 && a.t < b.b - 0.5 && b.t < a.b - 0.5;
+  const texts = [...root.querySelectorAll(
+      '.xaxislayer-above text, .yaxislayer-above text, .infolayer text[class*="title"], g.legend text')]
+    .filter((e) => e.textContent.trim() && e.getBoundingClientRect().width > 0)
+    .map((e) => ({name: e.textContent.trim(), ...box(e),
+                  owner: e.closest('g.subplot')?.getAttribute('class').split(' ')[1] ?? ''}));
+  const areas = [...root.querySelectorAll('g.draglayer > g')]
+    .map((g) => ({name: g.getAttribute('class'), ...box(g.querySelector('rect.nsewdrag'))}));
+  const clashes = [];
+  texts.forEach((a, i) => {
+    for (const b of texts.slice(i + 1)) if (hit(a, b)) clashes.push(`"${a.name}" × "${b.name}"`);
+    for (const area of areas) {
+      if (a.owner && a.owner !== area.name && hit(a, area)) clashes.push(`"${a.name}" (${a.owner}) over ${area.name}`);
+    }
+  });
+  return {clashes, texts: texts.length, areas: areas.length};
+}"""
+
+
 def phone_page(browser, locale: str):
     """A new visitor on a phone, reading the app in ``locale``."""
     context = new_context(browser, locale=locale, **PHONE)
@@ -107,5 +131,27 @@ def test_the_pages_fit_a_phone(chromium, streamlit_server, locale):  # noqa: F81
         to_the_bottom(page)
         assert_fits(page, "Output size")
         screenshot(page, f"phone_output_size_{lang}", full=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale, link", [
+    ("en-US", "/output_size"),
+    ("zh-CN", "/output_size?kind=maxpool&k=2&s=2&p=0"),
+    ("en-US", "/output_size?kind=convtranspose&size=8&k=3&s=2"),
+])
+def test_the_window_figure_keeps_its_labels_apart_on_a_phone(chromium, streamlit_server, locale, link):  # noqa: F811
+    context, page = phone_page(chromium, locale)
+    try:
+        page.goto(streamlit_server + link)
+        figure = page.locator(".js-plotly-plot").first
+        figure.wait_for()
+        wait_idle(page)
+        figure.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        found = figure.evaluate(PLOTLY_CLASHES)
+        assert found["areas"] == 2 and found["texts"] > 10, found  # both grids, their numbers and titles read
+        assert found["clashes"] == [], found["clashes"]
+        screenshot(page, f"phone_window_figure_{LANG[locale]}_{link.count('&')}")
     finally:
         context.close()
