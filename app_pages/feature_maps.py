@@ -177,7 +177,7 @@ sources.update(ui.uploaded_models())
 model_col, upload_col = st.columns([2, 1])
 if not fixed.hidden("model"):
     with upload_col.expander(tr("fm.upload_checkpoint")):
-        st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key=FeatureMapsState.key("file"),
+        st.file_uploader(tr("fm.checkpoint_file"), key=FeatureMapsState.key("file"),  # any file: a wrong one is told
                          on_change=ui.upload_checkpoint, args=(FeatureMapsState,), disabled=fixed.locked("model"))
         if state.error:
             st.error(tr("fm.checkpoint_error", error=state.error))

@@ -251,6 +251,18 @@ def test_bad_checkpoint_upload_keeps_the_current_model():
     assert any("not a readable checkpoint" in e.value and "current model stays" in e.value for e in at.error)
 
 
+@needs_bundled
+def test_a_text_file_as_checkpoint_is_refused_in_words_and_keeps_the_current_model():
+    at = start()
+    before = at.selectbox(key=FeatureMapsState.key("model")).value
+    at.file_uploader(key=FeatureMapsState.key("file")).upload("notes.txt", b"my notes", "text/plain").run()
+    assert not at.exception
+    assert at.selectbox(key=FeatureMapsState.key("model")).value == before
+    assert any("“notes.txt” is not a checkpoint" in e.value and ".pt / .pth" in e.value
+               and "current model stays" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.file_uploader(key=FeatureMapsState.key("file")).proto.type == []  # any file reaches the page, to be told
+
+
 def test_saved_and_uploaded_models_of_any_shape():
     spec, data = custom_checkpoint()
     at = start(saved_models={"my net": data}, **inspecting(drawing(), model="Saved: my net"))

@@ -1,6 +1,7 @@
 """The app on a 390×844 phone (two device pixels per CSS pixel, touch), in English and in Chinese:
 Training replay, Feature maps and Output size fit the screen's width (anything wider scrolls inside
-its own box), and Output size's window figure keeps its axis numbers off the other grid.
+its own box), Output size's window figure keeps its axis numbers off the other grid, and a file that
+is no checkpoint is refused with a message on the page, not in a tooltip.
 Screenshots go to test-output/screenshots (or ``$LENET_VIZ_SHOTS``).
 """
 
@@ -153,5 +154,33 @@ def test_the_window_figure_keeps_its_labels_apart_on_a_phone(chromium, streamlit
         assert found["areas"] == 2 and found["texts"] > 10, found  # both grids, their numbers and titles read
         assert found["clashes"] == [], found["clashes"]
         screenshot(page, f"phone_window_figure_{LANG[locale]}_{link.count('&')}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_a_text_file_is_refused_as_a_checkpoint_in_words_on_the_page(chromium, streamlit_server, locale,  # noqa: F811
+                                                                     tmp_path):
+    context, page = phone_page(chromium, locale)
+    lang = LANG[locale]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes, not a network\n")
+    try:
+        page.goto(streamlit_server + "/feature_maps")
+        page.locator(LIVE_PREDICTION).wait_for()
+        wait_idle(page)
+        model = page.get_by_test_id("stSelectbox").filter(has_text=t("fm.model", lang)).inner_text()
+        page.get_by_text(t("fm.upload_checkpoint", lang)).click()
+        page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(notes))
+        wait_idle(page)
+        said = t("checkpoint.wrong_type", lang, name="notes.txt", suffixes=".pt / .pth").split("`")[0]
+        error = page.get_by_test_id("stAlertContentError").filter(has_text=said)
+        error.wait_for()
+        assert error.is_visible()
+        assert t("fm.checkpoint_error", lang, error="").strip() in error.inner_text()  # the model stays
+        assert page.get_by_test_id("stSelectbox").filter(has_text=t("fm.model", lang)).inner_text() == model
+        assert page.get_by_test_id("stException").count() == 0
+        page.locator(LIVE_PREDICTION).wait_for()  # the view still reads with the model it had
+        screenshot(page, f"phone_text_file_refused_{lang}")
     finally:
         context.close()
