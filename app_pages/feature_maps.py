@@ -149,7 +149,7 @@ def live_view(shown) -> None:
     view_slot = st.container()  # the view goes here once the inspector below has chosen its unit
     if ckpt is None:  # a server's first visit: the pad now, the network with the next rerun
         with view_slot:
-            nv.loading_view(mode="draw", lang=lang)
+            nv.loading_view(mode="draw", hint=tr("fm.until_then") if samples is not None else "", lang=lang)
         return
     selected = _inspector(*_inspected_image(shown))
     with view_slot:
@@ -177,7 +177,7 @@ sources.update(ui.uploaded_models())
 model_col, upload_col = st.columns([2, 1])
 if not fixed.hidden("model"):
     with upload_col.expander(tr("fm.upload_checkpoint")):
-        st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key=FeatureMapsState.key("file"),
+        st.file_uploader(tr("fm.checkpoint_file"), key=FeatureMapsState.key("file"),  # any file: a wrong one is told
                          on_change=ui.upload_checkpoint, args=(FeatureMapsState,), disabled=fixed.locked("model"))
         if state.error:
             st.error(tr("fm.checkpoint_error", error=state.error))
@@ -222,8 +222,7 @@ prepared = shown_sample = None  # shown_sample: index of the bundled test image 
 notes = st.container()  # one slot above the view, so that the view keeps its place (and its drawing) across reruns
 if ckpt is None:  # a server's first visit: the pad at once, then torch and the model, and the page again
     if mode == "draw":  # the words the next run shows, so that the pad stays where it is
-        until_then = tr("fm.until_then") if samples is not None else ""
-        notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")) + until_then, icon=":material/draw:")
+        notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")), icon=":material/draw:")
         live_view(None)
     ui.need(*ui.TORCH)
     st.rerun()
@@ -263,13 +262,13 @@ else:
 if shown_sample is not None:
     prepared = preprocess.as_input(samples.images[shown_sample], size)
 example = mode == "draw" and shown_sample is not None
-if mode == "draw":
-    notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")) + (tr("fm.until_then") if example else ""),
-               icon=":material/draw:")
+if mode == "draw":  # that a test image is on show until something is drawn is said under the pad, which the
+    # view hides once there is a drawing (the drawing stays in the browser: this page never knows of it)
+    notes.info(tr("fm.draw_prompt", thing=tr(f"fm.a_{thing}")), icon=":material/draw:")
 elif prepared is None:
     notes.info(tr("fm.choose_input"), icon=":material/draw:")
 sample_caption = "" if shown_sample is None else tr(
-    "fm.sample_caption", size=size, index=samples.indices[shown_sample],
+    "fm.example_hint" if example else "fm.sample_caption", size=size, index=samples.indices[shown_sample],
     label=class_name(ckpt.classes[samples.labels[shown_sample]], lang))
 if sample_caption and not example:
     notes.caption(sample_caption)

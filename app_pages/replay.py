@@ -48,7 +48,7 @@ models = {mid: ckpt for mid, source in ui.model_sources().items() if (ckpt := _l
 model_col, upload_col = st.columns([2, 1])
 if not fixed.hidden("model"):
     with upload_col.expander(tr("fm.upload_checkpoint")):
-        st.file_uploader(tr("fm.checkpoint_file"), type=["pt", "pth"], key=ReplayState.key("file"),
+        st.file_uploader(tr("fm.checkpoint_file"), key=ReplayState.key("file"),  # any file: a wrong one is told
                          on_change=ui.upload_checkpoint, args=(ReplayState, partial(model_id, UPLOADED), True),
                          disabled=fixed.locked("model"))  # a checkpoint with snapshots, or why not
         if state.error:

@@ -10,7 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from lenet_viz import links, preprocess, ui
 from lenet_viz import netview_component as nv
 from lenet_viz.advice import default_lr
-from lenet_viz.checkpoints import check_upload
+from lenet_viz.checkpoints import check_upload, check_upload_name
 from lenet_viz.compare_section import compare_runs
 from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
 from lenet_viz.errors import LenetVizError
@@ -253,8 +253,14 @@ def continue_saved(settings: RunSettings, busy: bool) -> None:
         pick = st.selectbox(tr("train.resume_pick"), list(stored), index=None, key=TrainState.key("resume_pick"),
                             placeholder=tr("train.none_saved") if not stored else tr("train.choose"),
                             disabled=busy or not stored)
-        upload = st.file_uploader(tr("train.resume_file"), type=["pt", "pth"], key=TrainState.key("resume_file"),
-                                  disabled=busy)
+        upload = st.file_uploader(tr("train.resume_file"), key=TrainState.key("resume_file"),
+                                  disabled=busy)  # any file: a wrong one is told below, not in a tooltip
+        if upload is not None:
+            try:
+                check_upload_name(upload.name)
+            except LenetVizError as exc:  # said here, at once, and the file is not offered to Continue
+                st.error(exc.text(ui.lang()))
+                upload = None
         st.caption(tr("train.resume_note"))
         st.caption(tr("train.taught_note"))
         chosen = upload.getvalue() if upload else stored.get(pick)

@@ -181,6 +181,17 @@ def checkpoint_bytes(*args: Any, **kwargs: Any) -> bytes:
     return buffer.getvalue()
 
 
+CHECKPOINT_SUFFIXES = (".pt", ".pth")
+"""The file names a checkpoint upload may have (the uploaders take any file, so that this is said on the page)."""
+
+
+def check_upload_name(name: str) -> None:
+    """Refuse an uploaded file whose name is not a checkpoint's (``.pt``, ``.pth``), saying so: the
+    uploaders accept any file, as a browser's own refusal shows only in a tooltip."""
+    if not name.lower().endswith(CHECKPOINT_SUFFIXES):
+        raise CheckpointError.keyed("checkpoint.wrong_type", name=name, suffixes=" / ".join(CHECKPOINT_SUFFIXES))
+
+
 def check_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
     """Refuse an uploaded file larger than the app accepts (Streamlit checks it too)."""
     if len(data) > max_bytes:

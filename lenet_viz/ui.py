@@ -230,9 +230,11 @@ def add_uploaded_model(label: str, data: bytes) -> str:
 def keep_upload(name: str, data: bytes, need_snapshots: bool = False) -> str:
     """Keep a valid uploaded checkpoint in this session's (capped) store and return its label there.
     The one upload path of the Feature maps and Training replay pages; raises :class:`LenetVizError`
-    (a damaged file, one without the snapshots a replay needs, a full session), keeping nothing."""
-    from lenet_viz.checkpoints import CheckpointError, check_upload
+    (a file that is no checkpoint, a damaged one, one without the snapshots a replay needs, a full
+    session), keeping nothing."""
+    from lenet_viz.checkpoints import CheckpointError, check_upload, check_upload_name
 
+    check_upload_name(name)
     check_upload(data)
     ckpt = load_saved(data)  # a damaged file is refused here, before it is kept
     if need_snapshots and not ckpt.snapshots:

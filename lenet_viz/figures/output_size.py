@@ -189,9 +189,11 @@ def _add_panel(fig: go.Figure, panel: Panel, col: int, lang: str) -> None:
     fig.update_xaxes(row=1, col=col, side="top", showgrid=False, zeroline=False, constrain="domain",
                      constraintoward="left", range=[panel.first[1] - 0.5, panel.first[1] + cols - 0.5],
                      title={"text": panel.title, "standoff": 6})
+    # the output's rows are numbered on its right: between the grids its numbers would sit on the
+    # input's last columns when the figure is narrow (a phone), as the gap between them is a share of it
     fig.update_yaxes(row=1, col=col, autorange="reversed", showgrid=False, zeroline=False,
                      scaleanchor=f"x{'' if col == 1 else col}", scaleratio=1, constrain="domain",
-                     constraintoward="top")
+                     constraintoward="top", side="left" if col == 1 else "right", automargin=True)
     crossed = [(panel.first[0] + r, panel.first[1] + c) for r in range(rows) for c in range(cols)
                if panel.z[r][c] in (UNREAD, BIAS_ONLY)]
     if crossed:

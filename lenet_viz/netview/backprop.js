@@ -484,16 +484,18 @@ export function explainGradient(net, trace, gradients, label, layerName, index) 
 }
 
 /**
- * Saliency, gradient × input for the predicted class: x · ∂log p(predicted)/∂x per input value.
- * Positive where the pixel pushes the prediction up. Also the predicted class.
+ * Saliency, gradient × input for one class (the predicted one unless ``target`` is given, as Learn
+ * from this gives the True label): x · ∂log p(target)/∂x per input value. Positive where the pixel
+ * pushes the network towards that class. Also the predicted class and the target.
  * @param {Net} net
  * @param {Trace} trace
- * @returns {{predicted: number, saliency: Float32Array}}
+ * @param {number} [target]
+ * @returns {{predicted: number, target: number, saliency: Float32Array}}
  */
-export function saliency(net, trace) {
+export function saliency(net, trace, target = trace.prediction) {
   const predicted = trace.prediction;
-  const { gradInput } = backward(net, trace, predicted); // ∂(−log p)/∂x
+  const { gradInput } = backward(net, trace, target); // ∂(−log p)/∂x
   const out = new Float32Array(gradInput.length);
   for (let i = 0; i < out.length; i++) out[i] = -gradInput[i] * trace.input[i];
-  return { predicted, saliency: out };
+  return { predicted, target, saliency: out };
 }

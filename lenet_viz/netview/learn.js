@@ -254,14 +254,15 @@ export function createLearn({ onWeightsChange } = {}) {
     const trace = traced();
     ui.saliencyBox.hidden = !trace;
     if (!trace) return;
-    const { predicted, saliency: map } = saliency(state.net, trace);
+    // for the True label, the class the panel is about (its heading names it: it follows the label's choice)
+    const { target, saliency: map } = saliency(state.net, trace, state.label ?? undefined);
     const [channels, size] = [state.net.layers[0].input_shape[0], state.net.layers[0].input_shape[1]];
     const summed = new Float32Array(size * size); // a colour input: its channels added
     for (let c = 0; c < channels; c++) for (let i = 0; i < summed.length; i++) summed[i] += map[c * size * size + i];
     ui.saliency.width = ui.saliency.height = size;
     const [lo, hi] = valueRange(summed);
     paintMap(ui.saliency, summed, 0, size, size, lo, hi, true);
-    const name = classes[predicted] ?? String(predicted);
+    const name = classes[target] ?? String(target);
     ui.saliencyTitle.textContent = say(texts(), "learn.saliency", { name });
     ui.saliencyHelp.textContent = say(texts(), "learn.saliency_help", { name });
   }

@@ -77,9 +77,12 @@ def custom_checkpoint() -> tuple[LeNetSpec, bytes]:
 def test_empty_pad_shows_the_network_on_a_test_image_and_the_page_computes_nothing_more():
     at = start()
     assert not at.exception
-    assert any("Draw a digit" in info.value and "shows a test image" in info.value for info in at.info)
+    assert any("Draw a digit" in info.value for info in at.info)
+    # that a test image is on show is said under the pad only, where the view hides it once something
+    # is drawn (the page never knows of the drawing): a note above it would stay
+    assert not [info.value for info in at.info if "test image" in info.value]
     data = view_data(at)
-    assert "test image #" in data["hint"] and "label: 7" in data["hint"]  # under the pad, until something is drawn
+    assert data["hint"].startswith("Until you draw, everything below shows test image #") and "label: 7" in data["hint"]
     assert data["mode"] == "draw" and len(data["input"]) == 28 * 28 and data["inspecting"] is False
     assert [layer["name"] for layer in data["model"]["layers"]] == [
         layer.name for layer in layer_plan(_bundled_spec()).layers]
@@ -246,6 +249,18 @@ def test_bad_checkpoint_upload_keeps_the_current_model():
     assert not at.exception
     assert at.selectbox(key=FeatureMapsState.key("model")).value == before
     assert any("not a readable checkpoint" in e.value and "current model stays" in e.value for e in at.error)
+
+
+@needs_bundled
+def test_a_text_file_as_checkpoint_is_refused_in_words_and_keeps_the_current_model():
+    at = start()
+    before = at.selectbox(key=FeatureMapsState.key("model")).value
+    at.file_uploader(key=FeatureMapsState.key("file")).upload("notes.txt", b"my notes", "text/plain").run()
+    assert not at.exception
+    assert at.selectbox(key=FeatureMapsState.key("model")).value == before
+    assert any("“notes.txt” is not a checkpoint" in e.value and ".pt / .pth" in e.value
+               and "current model stays" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.file_uploader(key=FeatureMapsState.key("file")).proto.type == []  # any file reaches the page, to be told
 
 
 def test_saved_and_uploaded_models_of_any_shape():
@@ -439,7 +454,9 @@ def test_a_first_visit_shows_the_pad_before_torch_then_the_network():
                           text=True, timeout=300, env=process_environment())
     assert proc.returncode == 0, proc.stderr[-3000:]
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert seen["mounts"] == [{"torch imported": False, "mode": "draw", "lang": "en"}]
+    assert seen["mounts"] == [{"torch imported": False, "mode": "draw", "lang": "en",
+                               "hint": "Until you draw, everything below shows a test image."}]  # under the pad
     assert seen["exceptions"] == [] and seen["torch imported"]
     assert seen["views"] == [{"loading": None, "model": True}]  # the same view, now with its network
-    assert any("shows a test image" in info for info in seen["info"])
+    assert any("Draw a digit" in info for info in seen["info"])
+    assert not [info for info in seen["info"] if "test image" in info]  # said under the pad, hidden once drawn

@@ -110,3 +110,15 @@ def test_damaged_drawings_say_so_and_nothing_is_loaded(lang):
     said = CheckpointError.keyed("train.taught_bad_examples", name=Msg("checkpoint.the_upload"), what="labels")
     assert [e.value for e in at.error] == [said.text(lang)]
     assert state(at).run is None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_text_file_to_continue_is_refused_in_words_and_the_saved_network_stays_offered(lang):
+    at = page(lang, {"taught": taught(per_class=8, held_per_class=2)})
+    at.file_uploader(key=TrainState.key("resume_file")).upload("notes.txt", b"my notes", "text/plain").run()
+    assert not at.exception, at.exception
+    said = t("checkpoint.wrong_type", lang, name="notes.txt", suffixes=".pt / .pth")
+    assert [e.value for e in at.error] == [said]
+    assert button(at, t("train.resume_button", lang)).disabled  # nothing to load: the text file is not offered
+    load(at, lang, "taught")  # the saved network still loads
+    assert at.session_state[TrainState.state_key()].run is not None

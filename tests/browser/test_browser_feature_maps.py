@@ -54,6 +54,14 @@ def page(browser_page, streamlit_server):  # noqa: F811 (fixtures imported above
     return browser_page
 
 
+EXAMPLE_SAID = re.compile(r"(Until then|Until you draw), everything below shows")  # a test image is on show
+
+
+def shown_words(page, words: re.Pattern) -> int:
+    """How many elements the user sees that say ``words`` (hidden ones left out)."""
+    return page.get_by_text(words).evaluate_all("els => els.filter((e) => e.getClientRects().length).length")
+
+
 def layer_titles(page) -> str:
     return " | ".join(page.locator(".nv-layer-title").all_inner_texts())
 
@@ -65,9 +73,9 @@ def test_the_view_follows_the_pen_and_sends_nothing_even_at_pen_lift(browser_pag
     page.goto(streamlit_server + "/feature_maps")
     page.locator(PAD).wait_for()
     wait_idle(page)
-    page.get_by_text("Until then, everything below shows a test image").wait_for()  # an example, at once
     # under the pad once the network has come (a server's first visit sends the pad before it)
-    page.locator(EXAMPLE_HINT, has_text=re.compile(r"test image #\d+, label: 7")).wait_for()
+    page.locator(EXAMPLE_HINT, has_text=re.compile(r"Until you draw, .* test image #\d+, label: 7")).wait_for()
+    assert shown_words(page, EXAMPLE_SAID) == 1  # said once, under the pad
     assert prediction(page) == "7"
     assert page.get_by_test_id("stMetric").count() == 0  # the prediction is shown once, in the view
     titles = layer_titles(page)
@@ -81,12 +89,14 @@ def test_the_view_follows_the_pen_and_sends_nothing_even_at_pen_lift(browser_pag
     screenshot(page, "mid_stroke")
     page.mouse.up()
     page.locator(EXAMPLE_HINT).wait_for(state="hidden")
+    assert shown_words(page, EXAMPLE_SAID) == 0  # nothing on the page says a test image is on show any more
     page.wait_for_timeout(1000)
     assert sent_frames(page) == frames_before  # nor at pen lift: the drawing stays in the browser
     assert prediction(page) == "7"
     screenshot(page, "drawn_7_full", full=True)
     page.get_by_role("button", name="Undo").click()
     page.locator(EXAMPLE_HINT).wait_for()  # nothing left: the example again
+    assert shown_words(page, EXAMPLE_SAID) == 1
     assert sent_frames(page) == frames_before
 
 
@@ -202,6 +212,7 @@ def test_switching_model_and_page_keeps_the_drawing(page):
         "c => c.getContext('2d').getImageData(0, 0, 280, 280).data.filter((v, i) => i % 4 === 0 && v > 128).length")
     assert ink > 1000  # the drawing came back with the page
     assert page.locator(EXAMPLE_HINT).is_hidden()
+    assert shown_words(page, EXAMPLE_SAID) == 0  # nor does anything else say a test image is on show
     assert prediction(page) != "–"  # the drawing read again by the model on show
 
 

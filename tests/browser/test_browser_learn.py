@@ -113,7 +113,15 @@ def test_gradients_show_in_the_layers_and_a_hovered_unit_explains_its_gradient(b
     tip.wait_for()
     assert "∂loss/∂pool1[0," in tip.inner_text()
     assert "kernel weights × ∂loss/∂conv2" in tip.inner_text()
-    assert page.get_by_text('Saliency: gradient × input for “7”').count() == 1
+    # the saliency map is for the True label, and its heading says so (not the prediction, 7)
+    assert page.get_by_text(f"Saliency: gradient × input for “{TRUE_LABEL}”").count() == 1
+    saliency_before = pixels(page, ".nv-learn-saliency")
+    page.get_by_label("True label").select_option(label="1")
+    page.get_by_text("Saliency: gradient × input for “1”").wait_for()  # it follows the choice
+    assert page.get_by_text("Red pixels push the prediction towards “1”").count() == 1
+    assert pixels(page, ".nv-learn-saliency") != saliency_before
+    page.get_by_label("True label").select_option(label=TRUE_LABEL)
+    page.get_by_text(f"Saliency: gradient × input for “{TRUE_LABEL}”").wait_for()
     screenshot(page, "learn_gradients")
     page.get_by_role("button", name="Activations").click()
     assert pixels(page, 'canvas[data-layer="conv1"]') == activations

@@ -146,6 +146,24 @@ test("saliency is input × ∂log p(predicted)/∂input", () => {
   }
 });
 
+test("saliency for another class is input × ∂log p(that class)/∂input (Learn from this: the True label)", () => {
+  const net = bp.buildNet(TINY, bp.initParams(TINY, 2));
+  const x = tinyInput();
+  const predicted = bp.forwardTrace(net, x).prediction;
+  const target = (predicted + 1) % bp.forwardTrace(net, x).probabilities.length;
+  const result = bp.saliency(net, bp.forwardTrace(net, x), target);
+  assert.equal(result.target, target);
+  assert.equal(result.predicted, predicted);
+  const logP = () => Math.log(bp.forwardTrace(net, x).probabilities[target]);
+  for (let i = 1; i < x.length; i += 9) {
+    const keep = x[i];
+    x[i] = keep + 1e-2; const up = logP();
+    x[i] = keep - 1e-2; const down = logP();
+    x[i] = keep;
+    assert.ok(Math.abs(((up - down) / 2e-2) * keep - result.saliency[i]) < 1e-3, `pixel ${i}`);
+  }
+});
+
 test("backwardBatch with trainable layers gives those layers' gradients alone, the same as in full", () => {
   const net = bp.buildNet(TINY, bp.initParams(TINY, 4));
   const inputs = [tinyInput(), tinyInput().map((v) => 1 - v), tinyInput().map((v, i) => (i % 3 ? v : 0))];

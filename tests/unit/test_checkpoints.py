@@ -6,7 +6,14 @@ import pickle
 import pytest
 import torch
 
-from lenet_viz.checkpoints import CheckpointError, Snapshot, checkpoint_bytes, load_checkpoint, save_checkpoint
+from lenet_viz.checkpoints import (
+    CheckpointError,
+    Snapshot,
+    check_upload_name,
+    checkpoint_bytes,
+    load_checkpoint,
+    save_checkpoint,
+)
 from lenet_viz.history import MAX_SNAPSHOTS, Progress, take_snapshot
 from lenet_viz.models import PRESETS, build_model
 
@@ -163,3 +170,16 @@ def test_bad_files_give_a_clear_error(name, capsys):
 def test_missing_file(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_checkpoint(tmp_path / "none.pt")
+
+
+@pytest.mark.parametrize("name", ["run.pt", "RUN.PTH", "a.b.pt"])
+def test_an_upload_named_as_a_checkpoint_passes(name):
+    check_upload_name(name)
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "run.pt.zip", "pt", "model"])
+def test_an_upload_named_otherwise_is_refused_in_both_languages(name):
+    with pytest.raises(CheckpointError) as caught:
+        check_upload_name(name)
+    assert f"“{name}” is not a checkpoint" in caught.value.text("en") and ".pt / .pth" in caught.value.text("en")
+    assert f"“{name}”不是检查点" in caught.value.text("zh")
