@@ -242,8 +242,7 @@ elif mode == "sample":
                                     index=samples.indices[i]))
         notes.caption(tr("fm.samples_note", count=len(samples.images), dataset=ckpt.dataset))
 else:
-    picture = notes.file_uploader(tr("fm.picture_of", thing=tr(f"fm.a_{thing}")),
-                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+    picture = notes.file_uploader(tr("fm.picture_of", thing=tr(f"fm.a_{thing}")),  # any file: a wrong one is told
                                   key=FeatureMapsState.key("picture"))
     if picture is not None:
         try:

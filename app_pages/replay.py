@@ -99,8 +99,7 @@ elif mode == "drawing":
     image = drawn
     st.caption(tr("replay.drawing_note"))
 else:
-    picture = st.file_uploader(tr("replay.picture"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
-                               key=ReplayState.key("picture"))
+    picture = st.file_uploader(tr("replay.picture"), key=ReplayState.key("picture"))  # any file: a wrong one is told
     if picture is None:
         st.info(tr("replay.upload_prompt"))
         st.stop()

@@ -20,7 +20,7 @@ ui.show_link_notes("teach")
 ui.teacher_controls("teach")
 ui.share_view("teach", private=tr("link.private_teach"))  # the page; the drawings are the browser's
 with st.expander(tr("teach.restore")):
-    st.file_uploader(tr("teach.zip_file"), type=["zip"], key=tc.FILE, on_change=tc.restore_upload)
+    st.file_uploader(tr("teach.zip_file"), key=tc.FILE, on_change=tc.restore_upload)  # any file: a wrong one is told
 if said := tc.notice():
     kind, text = said
     {"error": st.error, "warning": st.warning}.get(kind, st.success)(text)

@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 from lenet_viz import activations, model_store, preprocess
 from lenet_viz import netview_component as nv
 from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint
+from lenet_viz.i18n import t
 from lenet_viz.models import PRESETS, ConvBlock, LeNetSpec, build_model, layer_plan
 from lenet_viz.netview_payload import Drawing, PayloadError, SteppedNetwork, tensor_layout
 from lenet_viz.page_state import FeatureMapsState
@@ -239,6 +240,10 @@ def test_uploaded_picture_and_bad_picture():
     assert not at.exception
     assert "not a picture" in at.error[0].value
     assert not at.info  # the error alone, no "choose an input" beside it
+    at.file_uploader(key=FeatureMapsState.key("picture")).upload("notes.txt", b"my notes", "text/plain").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("error.not_a_picture", "en")]
+    assert at.file_uploader(key=FeatureMapsState.key("picture")).proto.type == []  # any file reaches the page
 
 
 @needs_bundled

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from lenet_viz import model_store
 from lenet_viz.checkpoints import checkpoint_bytes, load_checkpoint
 from lenet_viz.history import Snapshot
+from lenet_viz.i18n import t
 from lenet_viz.models import PRESETS, build_model
 from lenet_viz.netview_payload import Drawing
 from lenet_viz.page_state import FeatureMapsState, ReplayState
@@ -133,3 +134,12 @@ def test_switching_dataset_shows_its_samples_and_classes():
     index = at.selectbox(key=ReplayState.key("sample", "fashion-mnist")).value
     assert clothes["input"] == samples.images[index].ravel().tolist()
     assert clothes["label"] == samples.classes[samples.labels[index]]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_file_that_is_no_picture_is_refused_in_words(no_bundled, lang):
+    at = start(saved_models={"run": run_bytes(dataset="unknown")}, _lang=lang)
+    at.file_uploader(key=ReplayState.key("picture")).upload("notes.txt", b"my notes", "text/plain").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("error.not_a_picture", lang)]
+    assert at.file_uploader(key=ReplayState.key("picture")).proto.type == []  # any file reaches the page, to be told

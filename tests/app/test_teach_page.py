@@ -89,6 +89,11 @@ def test_a_hostile_zip_says_why_and_changes_nothing(lang, words):
     assert not at.exception
     assert any(words in e.value for e in at.error)
     assert teach_data(at)["restore"] == before
+    at.file_uploader(key=tc.FILE).upload("notes.txt", b"my notes", "text/plain").run()
+    assert not at.exception
+    assert any(words in e.value and "notes.txt" in e.value for e in at.error), [e.value for e in at.error]
+    assert teach_data(at)["restore"] == before
+    assert at.file_uploader(key=tc.FILE).proto.type == []  # any file reaches the page, to be told
 
 
 def saved_by_teach(report: dict) -> AppTest:
