@@ -184,6 +184,18 @@ function previousOf(built, result, layerName) {
         prevLayer: built.layers[index - 1] };
 }
 
+/**
+ * The weighted sum a conv or linear unit adds its bias to, shown as its own term so that the
+ * explanation does not read as if the bias alone gave the value.
+ * @param {{weight: number | null, value: number}[]} sources
+ * @returns {number}
+ */
+function weightedSum(sources) {
+  let sum = 0;
+  for (const s of sources) sum += (s.weight ?? 0) * s.value;
+  return sum;
+}
+
 // What one unit reads in the previous layer and how its value follows from it.
 export function explainUnit(built, result, layerName, map, row, col) {
   const { layer, prevName, prev } = previousOf(built, result, layerName);
@@ -210,10 +222,11 @@ export function explainUnit(built, result, layerName, map, row, col) {
         }
       }
     }
+    const sum = weightedSum(sources);
     formula = `Σ ${sources.length} weights × inputs (${cin} channel${cin > 1 ? "s" : ""}, ${k}×${k} window` +
-      (padded ? `, ${padded} padding cells = 0` : "") + `) + bias ${fmt(bias)} = ${fmt(value)}`;
+      (padded ? `, ${padded} padding cells = 0` : "") + `) = ${fmt(sum)}, plus bias ${fmt(bias)} = ${fmt(value)}`;
     words = { key: `f_conv${cin > 1 ? "" : "_one"}${padded ? "_padded" : ""}`,
-      values: { count: sources.length, channels: cin, k, padded, bias: fmt(bias), value: fmt(value) } };
+      values: { count: sources.length, channels: cin, k, padded, sum: fmt(sum), bias: fmt(bias), value: fmt(value) } };
   } else if (layer.kind === "avgpool" || layer.kind === "maxpool") {
     const [, h, w] = layer.input_shape;
     const { kernel: k, stride: s } = layer.geometry;
@@ -232,8 +245,9 @@ export function explainUnit(built, result, layerName, map, row, col) {
     for (let i = 0; i < n; i++) {
       sources.push({ layer: prevName, map: i, row: 0, col: 0, weight: layer.weight[map * n + i], value: prev[i] });
     }
-    formula = `Σ ${n} weights × inputs + bias ${fmt(bias)} = ${fmt(value)}`;
-    words = { key: "f_linear", values: { count: n, bias: fmt(bias), value: fmt(value) } };
+    const sum = weightedSum(sources);
+    formula = `Σ ${n} weights × inputs = ${fmt(sum)}, plus bias ${fmt(bias)} = ${fmt(value)}`;
+    words = { key: "f_linear", values: { count: n, sum: fmt(sum), bias: fmt(bias), value: fmt(value) } };
   } else if (layer.kind === "flatten") {
     const [, h, w] = layer.input_shape;
     const m = Math.floor(map / (h * w)), r = Math.floor((map % (h * w)) / w), c = map % w;

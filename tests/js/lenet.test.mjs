@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { formulaNumber } from "../../lenet_viz/netview/format.js";
 import { decode, explainUnit, forward, net, softmax } from "../../lenet_viz/netview/lenet.js";
 import { PAYLOAD_VERSION } from "../../lenet_viz/netview/payload.js";
 import { fixture, NO_FIXTURES } from "./fixtures.mjs";
@@ -59,6 +60,9 @@ test("a unit's explanation adds up to its value", () => {
   assert.ok(Math.abs(sum - unit.value) < 1e-6);
   assert.deepEqual(unit.window, { top: 1, left: 0, size: 2 });
   assert.equal(unit.words.key, "f_conv_one");
+  const weighted = formulaNumber(unit.value - unit.bias); // the sum is its own term, not hidden behind the bias
+  assert.equal(unit.words.values.sum, weighted);
+  assert.ok(unit.formula.includes(`= ${weighted}, plus bias ${formulaNumber(unit.bias)} = `), unit.formula);
   assert.throws(() => explainUnit(built, result, "nope", 0, 0, 0));
 });
 
