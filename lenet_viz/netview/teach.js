@@ -641,7 +641,7 @@ function renderClasses(ui) {
   ui.classList.replaceChildren(...(rows.length ? rows : [el("div", "nv-hint", t("ui.no_classes"))]));
   const total = totalExamples();
   ui.heldNote.textContent = say(texts(ui), "ui.held_out_note",
-    { count: held.size, total, share: Math.round(work.settings.share * 100) });
+    { count: held.size, total, share: total ? Math.round((100 * held.size) / total) : 0 }); // the share it is, not the setting
 }
 
 function renderTraining(ui) {

@@ -31,11 +31,13 @@ WORDS = {  # the accessible names, as the issue gives them in English and the ca
               "add_drawing": "Add drawing to {name}", "train": "Train", "status": "Training status",
               "trained": "Trained", "save": "Save network", "saved": "Saved as", "blank": "The pad is blank",
               "duplicate": "There is already a class called", "need": "draw at least 5",
-              "download": "Download examples (zip)", "nav_fm": "Feature maps", "model": "Model"},
+              "download": "Download examples (zip)", "nav_fm": "Feature maps", "model": "Model",
+              "held_note": re.compile(r"^(?P<count>\d+) of (?P<total>\d+) drawings \((?P<share>\d+)%\) are held out")},
     "zh-CN": {"pad": "画板", "add_class": "添加类别", "new_class": "新类别名", "add_drawing": "把这幅图加入“{name}”",
               "train": "训练", "status": "训练状态", "trained": "训练用时", "save": "保存网络", "saved": "已保存为",
               "blank": "画板是空的", "duplicate": "已经有一个叫", "need": "每个类别至少要画 5 幅",
-              "download": "下载示例（zip）", "nav_fm": "特征图", "model": "模型"},
+              "download": "下载示例（zip）", "nav_fm": "特征图", "model": "模型",
+              "held_note": re.compile(r"^(?P<total>\d+) 幅图中有 (?P<count>\d+) 幅（(?P<share>\d+)%）留作测试")},
 }
 
 
@@ -91,6 +93,12 @@ def test_teach_three_symbols_train_in_the_page_and_keep_the_network(browser, str
         for symbol in SYMBOLS:  # every drawing became a thumbnail with its delete button
             name = f"Delete drawing 5 of {symbol}" if locale == "en-US" else f"删除“{symbol}”的第 5 幅图"
             expect(page.get_by_role("button", name=name)).to_have_count(1)
+        held_words = "are held out" if locale == "en-US" else "留作测试"
+        note = page.locator(".nv-hint").filter(has_text=held_words).text_content()
+        held = words["held_note"].match(note)
+        assert held, note
+        count, total, share = (int(held[name]) for name in ("count", "total", "share"))
+        assert total == 15 and 0 < count < total and share == round(100 * count / total), held[0]  # not the setting's
         delete = "Delete drawing 5 of ×" if locale == "en-US" else "删除“×”的第 5 幅图"
         page.get_by_role("button", name=delete).click()  # 4 crosses left: too few to train
         page.get_by_role("button", name=words["train"], exact=True).click()
