@@ -230,7 +230,8 @@ export function createLearn({ onWeightsChange } = {}) {
     ui.step.disabled = !ready;
     ui.undo.disabled = h.undo.length === 0;
     ui.reset.disabled = h.steps === 0 && h.undo.length === 0;
-    ui.status.textContent = state.message || (h.steps ? say(t, "learn.steps", { count: h.steps }) : say(t, "learn.trained"));
+    const steps = h.steps === 1 ? "learn.steps_one" : "learn.steps";
+    ui.status.textContent = state.message || (h.steps ? say(t, steps, { count: h.steps }) : say(t, "learn.trained"));
   }
 
   // The saliency map and the kernels: at most every FIGURES_EVERY_MS while the pen moves.

@@ -92,6 +92,8 @@ def test_steps_move_the_prediction_to_the_true_label_and_back_with_no_server_fra
     assert probability(page, TRUE_LABEL) == pytest.approx(trained_p, abs=0.002)
     assert page.get_by_text("The trained network.").count() == 1
     assert page.get_by_role("button", name="Undo step").is_disabled()
+    step.click()
+    assert page.get_by_text("1 step taken since the trained network.", exact=True).count() == 1  # one step, said so
     assert sent_frames(page) == frames, "Step, Undo step and Reset weights sent nothing to the server"
 
 
