@@ -166,7 +166,6 @@ def test_a_training_run_in_chinese(chinese_page, streamlit_server):  # noqa: F81
     page.goto(streamlit_server + "/train?lang=zh")
     page.get_by_role("heading", name="训练 LeNet").wait_for(timeout=60_000)
     wait_idle(page)
-    page.get_by_text("只用一部分训练图片快速训练").click()
     for name, value in (("训练图片数", "1000"), ("迭代周期数", "1")):
         box = page.get_by_role("spinbutton", name=name)
         box.fill(value)

@@ -23,13 +23,15 @@ POINTS = "() => (document.querySelector('.js-plotly-plot')?.data || [])" \
 @pytest.mark.slow
 @requires(DEBIAN_FASHION, "Fashion-MNIST, the Train page's default dataset (apt-get install dataset-fashion-mnist)")
 def test_train_watch_stop_save(browser_page, streamlit_server):  # noqa: F811
+    from playwright.sync_api import expect
+
     page = browser_page
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(streamlit_server)
     page.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
     page.get_by_role("heading", name="Train LeNet").wait_for(timeout=60_000)
-    page.get_by_text("Quick run on a subset of the training images").click()
+    expect(page.get_by_role("checkbox", name="Quick run on a subset of the training images")).to_be_checked()  # default
     images = page.get_by_role("spinbutton", name="Training images")
     images.fill("3000")
     images.press("Enter")
@@ -75,7 +77,6 @@ def test_replay_this_run_in_chinese_opens_that_run(browser_page, streamlit_serve
     try:
         page.goto(streamlit_server + "/train?lang=zh")
         page.get_by_role("heading", name="训练 LeNet").wait_for(timeout=60_000)
-        page.get_by_text("只用一部分训练图片快速训练").click()
         images = page.get_by_role("spinbutton", name="训练图片数")
         images.fill("1000")
         images.press("Enter")
