@@ -395,7 +395,19 @@ function liveData(ui, image) {
 /** The pad's drawing through the taught network, every layer repainted (each frame the pen moves). */
 function showOnLiveView(ui) {
   if (!work.taught || !ui.live) return;
-  ui.live.update(liveData(ui, padImage(ui)), work.taught.model);
+  const image = padImage(ui);
+  ui.live.update(liveData(ui, image), work.taught.model);
+  showReading(ui, image ? ui.live.result : null);
+}
+
+/** The taught network's reading of the pad, said under the pad: the live view with its prediction
+ * is below the classes, out of sight on most screens while one draws. */
+function showReading(ui, result) {
+  ui.reads.hidden = !result;
+  if (!result) return;
+  const best = result.prediction;
+  ui.reads.textContent = say(texts(ui), "ui.reads_now",
+    { name: work.taught.names[best], share: (100 * result.probabilities[best]).toFixed(1) });
 }
 
 function renderLive(ui) {
@@ -411,6 +423,7 @@ function renderLive(ui) {
     ui.learn.update(data);
     ui.live = mountLiveView(ui.liveBody, work.taught.model, data, ui.learn.hooks);
     ui.learn.attach(ui.live);
+    showReading(ui, data.input ? ui.live.result : null);
   } else { // a rerun (the page's language) or a newly taught network: the panel's words and classes too
     ui.learn.update(liveData(ui, null));
     showOnLiveView(ui);
@@ -476,7 +489,10 @@ function build(parent) {
   ui.padCtx = ui.pad.getContext("2d", { willReadFrequently: true });
   ui.clear = button("", () => clearPad(ui));
   ui.padHint = el("div", "nv-hint");
-  padBox.append(ui.pad, ui.clear, ui.padHint);
+  ui.reads = el("div", "teach-reads"); // what the taught network reads, beside the pad (its live view is far below)
+  ui.reads.setAttribute("aria-live", "polite");
+  ui.reads.hidden = true;
+  padBox.append(ui.pad, ui.clear, ui.reads, ui.padHint);
 
   const classBox = el("div", "teach-classes");
   ui.classesTitle = el("div", "nv-title");

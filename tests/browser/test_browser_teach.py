@@ -116,6 +116,10 @@ def test_teach_three_symbols_train_in_the_page_and_keep_the_network(browser, str
         draw_strokes(page, symbol_strokes("○", random.Random(11)), pad_name=words["pad"])
         expect(page.get_by_role("status", name="Prediction" if locale == "en-US" else "预测")).to_have_text(
             re.compile("^[一○×]$"))
+        read = page.get_by_role("status", name="Prediction" if locale == "en-US" else "预测").text_content()
+        reads = "Your network reads: " if locale == "en-US" else "你的网络认为："
+        beside_the_pad = page.locator(".teach-pad .teach-reads")  # the live view is out of sight, far below
+        expect(beside_the_pad).to_have_text(re.compile(f"^{reads}{read} ?[（(]\\d+\\.\\d%[）)]$"))
         screenshot(page, f"teach-trained-{locale}", full=True)
         if locale == "en-US":  # a learning rate that diverges: said, and the taught network stays as it was
             page.get_by_label("Learning rate (Adam)").fill("10")
