@@ -2,6 +2,7 @@
 
     python benchmarks/server_load.py [--sessions 40] [--think 10] [--seconds 60] [--train]
     python benchmarks/server_load.py --only rates --rates 1 2 3 4
+    python benchmarks/server_load.py --sessions 200 --only rss answers [--post-script-gc]
 
 Starts its own server (loopback, a free port) and drives it with the protocol-level client of
 ``tests/load/stclient.py``: real Streamlit sessions over websockets, the browser's BackMsg/ForwardMsg
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from lenet_viz.model_store import load_samples  # noqa: E402
 from tests.browser.support import free_port, start_server, stop_server  # noqa: E402
 from tests.load.stclient import (  # noqa: E402
+    has_netview,
     open_feature_maps,
     pen_lift,
     percentile,
@@ -66,9 +68,18 @@ async def settle(pid: int, seconds: float = 3.0) -> float:
     return mb(pid)
 
 
+OPEN_ERRORS: list[str] = []  # pages that came with an error instead of the view: reported, left out
+
+
 async def open_many(base: str, n: int) -> list:
     opened = await asyncio.gather(*(open_feature_maps(base) for _ in range(n)))
-    sessions = [s for s, _ in opened]
+    sessions = []
+    for session, answer in opened:
+        if answer.exceptions or not has_netview(session):
+            OPEN_ERRORS.append("; ".join(answer.exceptions) or "no network view on the page")
+            await session.close()
+        else:
+            sessions.append(session)
     await asyncio.gather(*(pen_lift(s, DRAWINGS[i % len(DRAWINGS)], i) for i, s in enumerate(sessions)))
     return sessions
 
@@ -136,6 +147,7 @@ async def measure(base: str, pid: int, args) -> dict:
         ok = [r["per_s"] for r in out["rates"] if r["p95_s"] < 2.0]
         out["sustained_per_s"] = max(ok) if ok else 0.0
     await asyncio.gather(*(s.close() for s in sessions))
+    out["open_errors"] = OPEN_ERRORS
     if "waves" in args.only:
         start = await settle(pid, TTL_S + 5)
         waves = []
@@ -163,14 +175,19 @@ def main() -> None:
     parser.add_argument("--rate-seconds", type=float, default=30.0)
     parser.add_argument("--only", nargs="*", default=["rss", "answers", "waves", "rates"],
                         choices=["rss", "answers", "waves", "rates"])
+    parser.add_argument("--post-script-gc", action="store_true",
+                        help="Streamlit's default, off in .streamlit/config.toml: a full collection after every run")
     args = parser.parse_args()
     env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(TTL_S), "LENET_VIZ_MAX_RUNS": "1"}
+    if args.post_script_gc:
+        env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true"
     proc = start_server(free_port(), env=env)
     port = proc.args[proc.args.index("--server.port") + 1]
     try:
         result = asyncio.run(measure(f"http://127.0.0.1:{port}", proc.pid, args))
     finally:
         stop_server(proc)
+    result["post_script_gc"] = args.post_script_gc
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "load_1min_at_end": os.getloadavg()[0]}
     print(json.dumps(result, indent=2))
