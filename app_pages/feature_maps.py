@@ -15,7 +15,7 @@ import streamlit as st
 from lenet_viz import links, preprocess, ui
 from lenet_viz import netview_component as nv
 from lenet_viz.i18n import class_name, t
-from lenet_viz.model_store import BundledModel, Samples, bundled_models, example_index, load_samples
+from lenet_viz.model_store import BundledModel, bundled_models, example_index, load_samples
 from lenet_viz.models import layer_plan
 from lenet_viz.page_state import FeatureMapsState
 from lenet_viz.ui import tr
@@ -47,11 +47,6 @@ def _position(where, axis: str, size: int, state: FeatureMapsState, name: str, l
 def _show(where, image, caption: str) -> None:
     """An image at its own size (never stretched to the column)."""
     where.image(image, caption=caption, width=image.shape[1])
-
-
-@st.cache_data(show_spinner=False)
-def _samples(dataset: str) -> Samples | None:
-    return load_samples(dataset)
 
 
 def _checkpoint(source):
@@ -209,7 +204,7 @@ source_key = ui.bind(state, "source", default=MODES[0], options=MODES, shown=not
 mode = state.source if fixed.hidden("input") else st.radio(
     tr("fm.input"), MODES, horizontal=True, key=source_key, disabled=fixed.locked("input"),
     format_func=lambda m: t(f"fm.source.{m}", lang), captions=[tr(f"fm.source.{m}_caption") for m in MODES])
-samples = _samples(dataset)
+samples = load_samples(dataset)
 sample_key = ui.bind(state, "sample", default=0, options=None if samples is None else range(len(samples.images)),
                      shown=ckpt is not None and mode == "sample" and samples is not None and not fixed.hidden("sample"))
 # (shown: the run reaches the sample picker below; a key no widget takes would come back later, see ui.bind)

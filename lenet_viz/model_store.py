@@ -8,6 +8,7 @@ another): the app keeps them as checkpoint bytes in that session's state.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,17 +64,38 @@ def save_samples(path: Path, images, labels, classes: tuple[str, ...], indices: 
                         classes=np.asarray(classes, dtype=str), indices=np.asarray(indices, dtype=np.int64))
 
 
+_SAMPLES_LOCK = threading.Lock()
+_samples_read: dict[tuple, Samples] = {}  # by (path, mtime, size): a changed file is read again
+
+
 def load_samples(dataset: str) -> Samples | None:
-    """The bundled samples of a dataset (``assets/samples/<dataset>.npz``), or None if absent."""
+    """The bundled samples of a dataset (``assets/samples/<dataset>.npz``), or None if absent.
+
+    Read once per process and shared, read-only, by every session: pages ask on every run, and
+    ``np.load`` parses each array's header with ``ast``, which Python 3.11 can get wrong when threads
+    do it at once (a page showed "SystemError: AST constructor recursion depth mismatch" when 200
+    sessions opened together, benchmarks/README.md), so the one read happens under a lock."""
     path = SAMPLES_DIR / f"{dataset}.npz"
-    if not path.exists():
-        return None
+    with _SAMPLES_LOCK:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key not in _samples_read:
+            _samples_read[key] = _read_samples(path)
+        return _samples_read[key]
+
+
+def _read_samples(path: Path) -> Samples:
     with np.load(path, allow_pickle=False) as f:
         samples = Samples(f["images"], f["labels"].astype(np.int64), tuple(str(c) for c in f["classes"]),
                           f["indices"])
     if samples.images.ndim != 3 or samples.images.dtype != np.uint8 or len(samples.images) != len(samples.labels):
         raise ValueError(f"{path.name}: expected uint8 images N×H×W and N labels, got {samples.images.dtype} "
                          f"{samples.images.shape} and {samples.labels.shape}.")
+    for array in (samples.images, samples.labels, samples.indices):
+        array.setflags(write=False)
     return samples
 
 

@@ -12,7 +12,7 @@ from lenet_viz.models import PRESETS, build_model
 
 def accuracy(model, samples) -> float:
     with torch.no_grad():
-        predicted = model(to_input(torch.from_numpy(samples.images))).argmax(1).numpy()
+        predicted = model(to_input(torch.tensor(samples.images))).argmax(1).numpy()
     return float(np.mean(predicted == samples.labels))
 
 

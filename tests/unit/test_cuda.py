@@ -60,7 +60,7 @@ def test_the_gpu_and_the_cpu_compute_the_same_network():
     if samples is None:
         pytest.skip("no bundled model and samples to compare")
     model = load_checkpoint(models[0].path).model.eval()
-    images, labels = torch.from_numpy(samples.images), torch.from_numpy(samples.labels).long()
+    images, labels = torch.tensor(samples.images), torch.tensor(samples.labels).long()
     on_cpu, accuracy_cpu = predict(model, images, torch.device("cpu")), evaluate(model, (images, labels))
     with torch.no_grad():
         cpu_logits = model(to_input(images))
