@@ -10,7 +10,9 @@ still asks the server: a fragment rerun). Reports, per session and over all of t
 - pointer move → repainted (the view's own measure, ``window.__netview.latencies``), median and p95;
 - websocket frames each page sent while drawing and at its pen lifts (the drawing stays in the
   browser, so a pen lift has nothing to wait for);
-- click on a unit → the inspector's first words on screen, for every session clicking at once.
+- click on a unit → the inspector's first words on screen, for every session clicking at once, and
+  → the server's last message of that answer received (the rest is the page drawing the inspector:
+  its Plotly and KaTeX code, fetched and compiled by each browser on its first click).
 
 Writes ``benchmarks/results/browser_sessions.json``.
 """
@@ -35,6 +37,15 @@ from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, COUNT_SENT_FRAMES, PA
 
 RESULTS = ROOT / "benchmarks" / "results" / "browser_sessions.json"
 INSPECTOR_READY = "The network computed"
+# When the page last received a websocket message (performance.now()), to tell the server's answer
+# from the page's drawing of it.
+STAMP_MESSAGES = """window.__lastMessageAt = 0;
+window.WebSocket = class extends window.WebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("message", () => { window.__lastMessageAt = performance.now(); });
+  }
+};"""
 
 
 async def open_feature_maps(browser, base: str):
@@ -42,6 +53,7 @@ async def open_feature_maps(browser, base: str):
     page = await context.new_page()
     page.set_default_timeout(120_000)
     await page.add_init_script(COUNT_SENT_FRAMES)
+    await page.add_init_script(STAMP_MESSAGES)
     await page.goto(base + "/feature_maps")
     await page.locator(PAD).wait_for()
     await page.wait_for_function("window.__netview !== undefined")
@@ -71,12 +83,16 @@ async def draw_then_inspect(page, start: asyncio.Event) -> dict:
     unit = page.locator("canvas.nv-map-canvas[data-layer=conv1]").first
     await unit.scroll_into_view_if_needed()
     ubox = await unit.bounding_box()
+    clicked_at = await page.evaluate("performance.now()")
     clicked = time.perf_counter()
     await page.mouse.click(ubox["x"] + ubox["width"] / 2, ubox["y"] + ubox["height"] / 2)
     await page.get_by_text(INSPECTOR_READY).first.wait_for()
     inspector_s = time.perf_counter() - clicked
+    await page.wait_for_timeout(500)  # nothing more comes; the last message was the answer's end
+    answered_s = (await page.evaluate("window.__lastMessageAt") - clicked_at) / 1000
     latencies = await page.evaluate("window.__netview.latencies")
     return {"frames_sent_during_strokes": during, "frames_sent_with_lifts": at_lift, "inspector_s": inspector_s,
+            "server_answered_s": answered_s,
             "moves": len(latencies), "move_to_repaint_ms": {"median": statistics.median(latencies),
                                                              "p95": percentile(latencies, 95)}}
 
@@ -113,13 +129,16 @@ def main() -> None:
         m = r["move_to_repaint_ms"]
         print(f"session {i}: {r['moves']} moves, move→repaint median {m['median']:.1f} ms, p95 {m['p95']:.1f} ms; "
               f"frames sent while drawing {r['frames_sent_during_strokes']}, with the lifts "
-              f"{r['frames_sent_with_lifts']}; click → inspector {r['inspector_s']:.2f} s")
+              f"{r['frames_sent_with_lifts']}; click → inspector {r['inspector_s']:.2f} s "
+              f"(server's answer received {r['server_answered_s']:.2f} s)")
     answers = [r["inspector_s"] for r in results]
+    served = [r["server_answered_s"] for r in results]
     p95s = [r["move_to_repaint_ms"]["p95"] for r in results]
     print(f"{args.sessions} sessions at once (load average {load_before:.1f} before): move→repaint p95 "
           f"{min(p95s):.1f}–{max(p95s):.1f} ms; frames sent while drawing and at the lifts: "
           f"{sum(r['frames_sent_with_lifts'] for r in results)}; click → inspector median "
-          f"{statistics.median(answers):.2f} s, slowest {max(answers):.2f} s")
+          f"{statistics.median(answers):.2f} s, slowest {max(answers):.2f} s; the server's answers received "
+          f"{min(served):.2f}–{max(served):.2f} s after the clicks")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"benchmark": "browser_sessions", "date": time.strftime("%Y-%m-%d %H:%M"),
                                    "machine": {"platform": platform.platform(), "load_before": load_before},
