@@ -69,3 +69,31 @@ def test_bundled_models_carry_snapshots_from_untrained_to_their_final_weights(ke
     untrained.load_state_dict({k: v.float() for k, v in ckpt.snapshots[0].state_dict.items()})
     assert accuracy(untrained, load_samples(ckpt.dataset)) <= 0.3  # step 0 guesses
     assert ckpt.snapshots[-1].test_acc == ckpt.test_acc
+
+
+def test_samples_are_read_once_for_all_threads_and_shared_read_only(monkeypatch):
+    """Every session's run asks for the samples; they are read once, by one thread (np.load parses
+    with ast, which Python 3.11 can get wrong in threads at once), and no session can change them."""
+    import threading
+    import time
+
+    from lenet_viz import model_store
+
+    reads, read = [], model_store._read_samples
+
+    def slow_read(path):
+        reads.append(path)
+        time.sleep(0.05)  # long enough for every thread to arrive meanwhile
+        return read(path)
+
+    monkeypatch.setattr(model_store, "_samples_read", {})
+    monkeypatch.setattr(model_store, "_read_samples", slow_read)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(load_samples("mnist"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(reads) == 1 and len(got) == 8 and all(samples is got[0] for samples in got)
+    with pytest.raises(ValueError, match="read-only"):
+        got[0].images[0, 0, 0] = 255
