@@ -9,7 +9,8 @@ Each run starts a fresh server on a free port, waits until it answers its health
 nobody has visited yet), opens the page in headless Chromium and waits until its ready text (or
 ``--ready-selector``) is drawn, and stops the server. It reports both the time from ``streamlit run``
 (``start_s``) and from opening the URL on the fresh server (``open_s``: what a visitor of a deep link
-waits). ``--deep-links`` measures the two deep links of issue 21: ``/output_size`` to its first slider
+waits, in a browser tab already open; until 2026-12-06 it also counted opening a new tab, 0.2–0.7 s
+here). ``--deep-links`` measures the two deep links of issue 21: ``/output_size`` to its first slider
 and ``/feature_maps`` to the drawing pad (``canvas[aria-label="Drawing pad"]``), and Home (``/``)
 as the floor: a page that waits for nothing. With ``--roots``
 the runs alternate between checkouts (before/after on a loaded machine). With ``--then``, it waits
@@ -78,6 +79,7 @@ def wait_listening(port: int, start: float) -> None:
 
 def one_run(browser, root: Path, target: Target, then: str | None, then_ready: str, pause: float) -> dict:
     port = free_port()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")  # the visitor's tab
     start = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
@@ -85,7 +87,6 @@ def one_run(browser, root: Path, target: Target, then: str | None, then_ready: s
     try:
         wait_listening(port, start)
         listening = time.perf_counter()
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
         page.goto(f"http://127.0.0.1:{port}/{target.path}", timeout=60_000)
         target.locator(page).first.wait_for(timeout=60_000)
         ready = time.perf_counter()
@@ -96,9 +97,9 @@ def one_run(browser, root: Path, target: Target, then: str | None, then_ready: s
             page.get_by_test_id("stSidebarNav").get_by_role("link", name=then, exact=True).click()
             page.get_by_text(then_ready).first.wait_for(timeout=60_000)
             times["switch_s"] = time.perf_counter() - clicked
-        page.close()
         return times
     finally:
+        page.close()
         server.terminate()
         server.wait(10)
 
