@@ -333,6 +333,28 @@ export function sgdStep(net, gradParams, lr) {
   }
 }
 
+/** The learning rates Learn from this offers (its select), smallest first. */
+export const LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+const FIRST_STEP_SHARE = 0.25; // the suggested learning rate's first step takes about this share of the loss
+
+/**
+ * The learning rate Learn from this suggests for one input and its True label: the largest of
+ * LEARNING_RATES whose first step, to first order (lr·‖∂loss/∂weights‖²), takes about
+ * FIRST_STEP_SHARE of the loss. A trained ReLU network's gradients can be a thousand times larger
+ * than a sigmoid one's: one fixed rate would turn the first in one step and barely move the second.
+ * @param {Net} net
+ * @param {ArrayLike<number>} input
+ * @param {number} label
+ * @returns {{rate: number}}
+ */
+export function suggestLearningRate(net, input, label) {
+  const grads = backward(net, forwardTrace(net, input), label);
+  let norm = 0;
+  for (const g of Object.values(grads.gradParams)) for (const v of g) norm += v * v;
+  const target = norm > 0 ? (FIRST_STEP_SHARE * grads.loss) / norm : Infinity;
+  return { rate: [...LEARNING_RATES].reverse().find((rate) => rate <= target) ?? LEARNING_RATES[0] };
+}
+
 /**
  * Adam on the net's parameters, with torch.optim.Adam's defaults and update rule (no weight decay,
  * no amsgrad): m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε).

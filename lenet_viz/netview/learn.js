@@ -10,15 +10,14 @@
 // and onWeightsChange (index.js) hears of every Step, Undo step and Reset weights.
 
 import {
-  backward, cloneParams, crossEntropyLoss, explainGradient, forwardTrace, restoreParams, saliency, sgdStep, traceOf,
+  LEARNING_RATES, backward, cloneParams, crossEntropyLoss, explainGradient, forwardTrace, restoreParams, saliency, sgdStep,
+  suggestLearningRate, traceOf,
 } from "./backprop.js";
 import { paintMap, valueRange } from "./colours.js";
 import { el, say } from "./draw.js";
 import { formulaNumber, metric } from "./format.js";
 import { encodeWeightSet } from "./payload.js";
 
-const RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
-const FIRST_STEP_SHARE = 0.25; // the suggested learning rate's first step takes about this share of the loss
 const UNDO_LIMIT = 200; // steps kept for Undo step (each is a copy of the weights, ~250 kB for LeNet)
 const MAX_KERNELS = 16; // kernels of the first convolution shown (its first input channel)
 const SALIENCY_PX = 112; // the saliency map's size on screen
@@ -82,8 +81,8 @@ export function createLearn({ onWeightsChange } = {}) {
     if (result && state.open) {
       const classes = result.probabilities.length;
       if (state.label === null || state.label >= classes) state.label = result.prediction;
-      if (state.suggestRate && gradients()) {
-        ui.rate.value = String(suggestedRate(gradients()));
+      if (state.suggestRate && state.label !== null) {
+        ui.rate.value = String(suggestLearningRate(state.net, result.input, state.label).rate);
         state.suggestRate = false;
       }
       if (state.showGradients) gradients();
@@ -306,17 +305,6 @@ export function createLearn({ onWeightsChange } = {}) {
   };
 }
 
-// The learning rate offered for a True label: the largest of RATES whose first step, to first order
-// (lr·‖∂loss/∂weights‖²), takes about FIRST_STEP_SHARE of the loss. A trained ReLU network's
-// gradients can be a thousand times larger than a sigmoid one's: one fixed rate would turn the
-// first in one step and barely move the second.
-function suggestedRate(grads) {
-  let norm = 0;
-  for (const g of Object.values(grads.gradParams)) for (const v of g) norm += v * v;
-  const target = norm > 0 ? (FIRST_STEP_SHARE * grads.loss) / norm : Infinity;
-  return [...RATES].reverse().find((rate) => rate <= target) ?? RATES[0];
-}
-
 // The panel's elements, built once; their words are set by render() in the page's language.
 function buildPanel() {
   const details = el("details", "nv-learn");
@@ -337,7 +325,7 @@ function buildPanel() {
   const gradientsHelp = el("div", "nv-hint");
 
   const rate = el("select", "nv-learn-select");
-  for (const value of RATES) {
+  for (const value of LEARNING_RATES) {
     const option = el("option", "", String(value));
     option.value = String(value);
     rate.append(option);
