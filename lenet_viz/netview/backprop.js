@@ -334,25 +334,64 @@ export function sgdStep(net, gradParams, lr) {
 }
 
 /** The learning rates Learn from this offers (its select), smallest first. */
-export const LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
-const FIRST_STEP_SHARE = 0.25; // the suggested learning rate's first step takes about this share of the loss
+export const LEARNING_RATES = [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+/** Steps within which the suggested learning rate makes the network say the True label. */
+export const SUGGEST_WITHIN = 3;
+/** The largest step the suggestion allows: this share of the weights' size (‖lr·∂loss/∂weights‖ ≤ share·‖weights‖). */
+export const MAX_STEP_SHARE = 0.02;
+
+/** √(Σ v²) over every array of some parameters. @param {Params} params */
+function normOf(params) {
+  let sum = 0;
+  for (const values of Object.values(params)) for (const v of values) sum += v * v;
+  return Math.sqrt(sum);
+}
 
 /**
- * The learning rate Learn from this suggests for one input and its True label: the largest of
- * LEARNING_RATES whose first step, to first order (lr·‖∂loss/∂weights‖²), takes about
- * FIRST_STEP_SHARE of the loss. A trained ReLU network's gradients can be a thousand times larger
- * than a sigmoid one's: one fixed rate would turn the first in one step and barely move the second.
+ * The learning rate Learn from this suggests for one input and its True label: the smallest of
+ * `rates` with which `within` Steps (each a plain SGD step on that input's loss, as learn.js takes
+ * them) make the net predict the label, tried on the net itself (a bisection over the rates, about
+ * log₂(rates) tries of up to `within` steps; the weights are put back exactly). Capped: no rate whose
+ * first step would move the weights by more than `maxShare` of their size (a larger step turns this
+ * input at the cost of many others); when even the cap is not enough, the cap is suggested and
+ * `steps` is null (more Steps will be needed). When the net already says the label, the cap too
+ * (`steps` 0). The smallest rate that does it is the gentlest on everything else the net knows.
  * @param {Net} net
  * @param {ArrayLike<number>} input
  * @param {number} label
- * @returns {{rate: number}}
+ * @param {{rates?: number[], within?: number, maxShare?: number}} [options]
+ * @returns {{rate: number, steps: number | null}} `steps`: after how many Steps at `rate` the net
+ *   says the label (0: it does already; null: not within `within`)
  */
-export function suggestLearningRate(net, input, label) {
-  const grads = backward(net, forwardTrace(net, input), label);
-  let norm = 0;
-  for (const g of Object.values(grads.gradParams)) for (const v of g) norm += v * v;
-  const target = norm > 0 ? (FIRST_STEP_SHARE * grads.loss) / norm : Infinity;
-  return { rate: [...LEARNING_RATES].reverse().find((rate) => rate <= target) ?? LEARNING_RATES[0] };
+export function suggestLearningRate(net, input, label, { rates = LEARNING_RATES, within = SUGGEST_WITHIN,
+  maxShare = MAX_STEP_SHARE } = {}) {
+  const start = forwardTrace(net, input);
+  const first = backward(net, start, label);
+  const gradNorm = normOf(first.gradParams);
+  const cap = gradNorm > 0 ? (maxShare * normOf(paramsOf(net))) / gradNorm : Infinity;
+  const allowed = rates.filter((rate) => rate <= cap);
+  if (!allowed.length) allowed.push(rates[0]);
+  if (start.prediction === label) return { rate: allowed[allowed.length - 1], steps: 0 };
+  const saved = cloneParams(net);
+  // after how many steps at this rate the net says the label (0: not within `within`)
+  const stepsAt = (rate) => {
+    let said = 0, trace = start;
+    for (let step = 1; step <= within && !said; step++) {
+      sgdStep(net, (step === 1 ? first : backward(net, trace, label)).gradParams, rate);
+      trace = forwardTrace(net, input);
+      if (trace.prediction === label && Number.isFinite(crossEntropyLoss(trace.logits, label))) said = step;
+    }
+    restoreParams(net, saved);
+    return said;
+  };
+  // the first rate that does it is in (lo, hi]; allowed.length stands for "none"
+  let lo = -1, hi = allowed.length, steps = null;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    const said = stepsAt(allowed[mid]);
+    if (said) { hi = mid; steps = said; } else lo = mid;
+  }
+  return hi < allowed.length ? { rate: allowed[hi], steps } : { rate: allowed[allowed.length - 1], steps: null };
 }
 
 /**
