@@ -17,7 +17,7 @@ export default [
     },
   },
   {
-    files: ["tests/js/**/*.mjs", "tools/**/*.mjs", "eslint.config.js"],
+    files: ["tests/js/**/*.mjs", "tools/**/*.mjs", "benchmarks/**/*.mjs", "eslint.config.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: globals.node },
   },
 ];

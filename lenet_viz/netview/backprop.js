@@ -333,6 +333,67 @@ export function sgdStep(net, gradParams, lr) {
   }
 }
 
+/** The learning rates Learn from this offers (its select), smallest first. */
+export const LEARNING_RATES = [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+/** Steps within which the suggested learning rate makes the network say the True label. */
+export const SUGGEST_WITHIN = 3;
+/** The largest step the suggestion allows: this share of the weights' size (‖lr·∂loss/∂weights‖ ≤ share·‖weights‖). */
+export const MAX_STEP_SHARE = 0.02;
+
+/** √(Σ v²) over every array of some parameters. @param {Params} params */
+function normOf(params) {
+  let sum = 0;
+  for (const values of Object.values(params)) for (const v of values) sum += v * v;
+  return Math.sqrt(sum);
+}
+
+/**
+ * The learning rate Learn from this suggests for one input and its True label: the smallest of
+ * `rates` with which `within` Steps (each a plain SGD step on that input's loss, as learn.js takes
+ * them) make the net predict the label, tried on the net itself (a bisection over the rates, about
+ * log₂(rates) tries of up to `within` steps; the weights are put back exactly). Capped: no rate whose
+ * first step would move the weights by more than `maxShare` of their size (a larger step turns this
+ * input at the cost of many others); when even the cap is not enough, the cap is suggested and
+ * `steps` is null (more Steps will be needed). When the net already says the label, the cap too
+ * (`steps` 0). The smallest rate that does it is the gentlest on everything else the net knows.
+ * @param {Net} net
+ * @param {ArrayLike<number>} input
+ * @param {number} label
+ * @param {{rates?: number[], within?: number, maxShare?: number}} [options]
+ * @returns {{rate: number, steps: number | null}} `steps`: after how many Steps at `rate` the net
+ *   says the label (0: it does already; null: not within `within`)
+ */
+export function suggestLearningRate(net, input, label, { rates = LEARNING_RATES, within = SUGGEST_WITHIN,
+  maxShare = MAX_STEP_SHARE } = {}) {
+  const start = forwardTrace(net, input);
+  const first = backward(net, start, label);
+  const gradNorm = normOf(first.gradParams);
+  const cap = gradNorm > 0 ? (maxShare * normOf(paramsOf(net))) / gradNorm : Infinity;
+  const allowed = rates.filter((rate) => rate <= cap);
+  if (!allowed.length) allowed.push(rates[0]);
+  if (start.prediction === label) return { rate: allowed[allowed.length - 1], steps: 0 };
+  const saved = cloneParams(net);
+  // after how many steps at this rate the net says the label (0: not within `within`)
+  const stepsAt = (rate) => {
+    let said = 0, trace = start;
+    for (let step = 1; step <= within && !said; step++) {
+      sgdStep(net, (step === 1 ? first : backward(net, trace, label)).gradParams, rate);
+      trace = forwardTrace(net, input);
+      if (trace.prediction === label && Number.isFinite(crossEntropyLoss(trace.logits, label))) said = step;
+    }
+    restoreParams(net, saved);
+    return said;
+  };
+  // the first rate that does it is in (lo, hi]; allowed.length stands for "none"
+  let lo = -1, hi = allowed.length, steps = null;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    const said = stepsAt(allowed[mid]);
+    if (said) { hi = mid; steps = said; } else lo = mid;
+  }
+  return hi < allowed.length ? { rate: allowed[hi], steps } : { rate: allowed[allowed.length - 1], steps: null };
+}
+
 /**
  * Adam on the net's parameters, with torch.optim.Adam's defaults and update rule (no weight decay,
  * no amsgrad): m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε).

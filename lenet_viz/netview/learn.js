@@ -2,7 +2,9 @@
 // (True label); the panel shows the loss, a saliency map and the first layer's kernels, the layers
 // can show their gradients instead of their activations (same canvases, same colour scales), a
 // hovered unit's tooltip says how its gradient is computed, and Step applies one SGD step to the
-// network in the page (Undo step, Reset weights). All of it runs here: nothing goes to the server.
+// network in the page (Undo step, Reset weights), at a learning rate suggested for the label and
+// the drawing (backprop.js suggestLearningRate: the smallest that makes the network say the label
+// within a few Steps, capped) until the learner picks one. All of it runs here: nothing goes to the server.
 //
 // view.js knows nothing of it beyond its hooks: createLearn() gives the hooks (onResult, valuesOf,
 // extraTipLines) and attach(liveView) puts the panel in the view's slot. The server's unit inspector
@@ -10,15 +12,14 @@
 // and onWeightsChange (index.js) hears of every Step, Undo step and Reset weights.
 
 import {
-  backward, cloneParams, crossEntropyLoss, explainGradient, forwardTrace, restoreParams, saliency, sgdStep, traceOf,
+  LEARNING_RATES, MAX_STEP_SHARE, SUGGEST_WITHIN, backward, cloneParams, crossEntropyLoss, explainGradient,
+  forwardTrace, restoreParams, saliency, sgdStep, suggestLearningRate, traceOf,
 } from "./backprop.js";
 import { paintMap, valueRange } from "./colours.js";
 import { el, say } from "./draw.js";
 import { formulaNumber, metric } from "./format.js";
 import { encodeWeightSet } from "./payload.js";
 
-const RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
-const FIRST_STEP_SHARE = 0.25; // the suggested learning rate's first step takes about this share of the loss
 const UNDO_LIMIT = 200; // steps kept for Undo step (each is a copy of the weights, ~250 kB for LeNet)
 const MAX_KERNELS = 16; // kernels of the first convolution shown (its first input channel)
 const SALIENCY_PX = 112; // the saliency map's size on screen
@@ -26,6 +27,12 @@ const FIGURES_EVERY_MS = 150; // the saliency map and kernels follow the pen at 
 
 /**
  * @typedef {{undo: Record<string, Float32Array>[], trained: Record<string, Float32Array>, steps: number}} History
+ */
+
+/**
+ * @typedef {{label: number, input: Float32Array, rate: number, steps: number | null}} Suggestion the
+ *   learning rate suggested for a True label and an input (a copy of its values), with its Steps
+ *   (suggestLearningRate's)
  */
 
 /**
@@ -53,7 +60,9 @@ export function createLearn({ onWeightsChange } = {}) {
     live: /** @type {any} */ (null), net: /** @type {any} */ (null), data: /** @type {any} */ (null),
     result: /** @type {any} */ (null), trace: /** @type {any} */ (null), grads: /** @type {any} */ (null),
     label: /** @type {number | null} */ (null), showGradients: false, open: false, message: "",
-    suggestRate: true, rateChosen: false, // until the learner picks a learning rate, one is suggested per True label
+    // until the learner picks a learning rate, one is suggested for the True label and the input on show
+    // (backprop.js suggestLearningRate): when the label is chosen, and at a Step on another input
+    suggestRate: true, rateChosen: false, suggestion: /** @type {Suggestion | null} */ (null),
     figuresAt: 0, figuresTimer: 0,
   };
   const ui = buildPanel();
@@ -82,8 +91,8 @@ export function createLearn({ onWeightsChange } = {}) {
     if (result && state.open) {
       const classes = result.probabilities.length;
       if (state.label === null || state.label >= classes) state.label = result.prediction;
-      if (state.suggestRate && gradients()) {
-        ui.rate.value = String(suggestedRate(gradients()));
+      if (state.suggestRate) {
+        suggest();
         state.suggestRate = false;
       }
       if (state.showGradients) gradients();
@@ -133,7 +142,24 @@ export function createLearn({ onWeightsChange } = {}) {
       weights: steps ? encodeWeightSet(state.net.model.sets[state.net.setIndex]) : null };
   }
 
+  // Whether the suggestion on show was made for this True label and this input.
+  function suggestionFits() {
+    const s = state.suggestion, input = state.result?.input;
+    return Boolean(s && input && s.label === state.label && s.input.length === input.length
+      && s.input.every((v, i) => v === input[i]));
+  }
+
+  // The learning rate for the True label and the input on show, in the rate's select (tried on the
+  // net itself, which comes back unchanged: ~20-40 ms for the bundled models).
+  function suggest() {
+    if (state.rateChosen || !state.result || state.label === null || suggestionFits()) return;
+    const { rate, steps } = suggestLearningRate(state.net, state.result.input, state.label);
+    ui.rate.value = String(rate);
+    state.suggestion = { label: state.label, input: Float32Array.from(state.result.input), rate, steps };
+  }
+
   function step() {
+    suggest(); // a new drawing since the suggestion: one for it first (the label's choice made one)
     const grads = gradients();
     if (!grads) return;
     const h = history();
@@ -184,7 +210,7 @@ export function createLearn({ onWeightsChange } = {}) {
     state.suggestRate = !state.rateChosen;
     refresh();
   });
-  ui.rate.addEventListener("change", () => { state.rateChosen = true; });
+  ui.rate.addEventListener("change", () => { state.rateChosen = true; render(); });
   ui.showActivations.addEventListener("click", () => { state.showGradients = false; refresh(); });
   ui.showGradients.addEventListener("click", () => { state.showGradients = true; refresh(); });
   ui.step.addEventListener("click", step);
@@ -230,8 +256,20 @@ export function createLearn({ onWeightsChange } = {}) {
     ui.step.disabled = !ready;
     ui.undo.disabled = h.undo.length === 0;
     ui.reset.disabled = h.steps === 0 && h.undo.length === 0;
+    renderSuggestion(t, classes);
     const steps = h.steps === 1 ? "learn.steps_one" : "learn.steps";
     ui.status.textContent = state.message || (h.steps ? say(t, steps, { count: h.steps }) : say(t, "learn.trained"));
+  }
+
+  // What the suggested learning rate is, while it is the one in the select and fits the input on show.
+  function renderSuggestion(t, classes) {
+    const s = state.suggestion;
+    ui.rateHint.hidden = state.rateChosen || !suggestionFits() || Number(ui.rate.value) !== s.rate;
+    if (ui.rateHint.hidden) return;
+    const values = { rate: s.rate, name: classes[s.label] ?? String(s.label), within: SUGGEST_WITHIN,
+      share: Math.round(MAX_STEP_SHARE * 100) };
+    const key = s.steps === 0 ? "learn.suggested_already" : s.steps === null ? "learn.suggested_capped" : "learn.suggested";
+    ui.rateHint.textContent = say(t, key, values);
   }
 
   // The saliency map and the kernels: at most every FIGURES_EVERY_MS while the pen moves.
@@ -306,17 +344,6 @@ export function createLearn({ onWeightsChange } = {}) {
   };
 }
 
-// The learning rate offered for a True label: the largest of RATES whose first step, to first order
-// (lr·‖∂loss/∂weights‖²), takes about FIRST_STEP_SHARE of the loss. A trained ReLU network's
-// gradients can be a thousand times larger than a sigmoid one's: one fixed rate would turn the
-// first in one step and barely move the second.
-function suggestedRate(grads) {
-  let norm = 0;
-  for (const g of Object.values(grads.gradParams)) for (const v of g) norm += v * v;
-  const target = norm > 0 ? (FIRST_STEP_SHARE * grads.loss) / norm : Infinity;
-  return [...RATES].reverse().find((rate) => rate <= target) ?? RATES[0];
-}
-
 // The panel's elements, built once; their words are set by render() in the page's language.
 function buildPanel() {
   const details = el("details", "nv-learn");
@@ -337,7 +364,7 @@ function buildPanel() {
   const gradientsHelp = el("div", "nv-hint");
 
   const rate = el("select", "nv-learn-select");
-  for (const value of RATES) {
+  for (const value of LEARNING_RATES) {
     const option = el("option", "", String(value));
     option.value = String(value);
     rate.append(option);
@@ -351,6 +378,7 @@ function buildPanel() {
   const stepRow = el("div", "nv-learn-row");
   stepRow.append(rateLabel, step, undo, reset);
   for (const b of [showActivations, showGradients, step, undo, reset]) b.type = "button";
+  const rateHint = el("div", "nv-hint");
   const status = el("div", "nv-hint");
   status.setAttribute("aria-live", "polite");
 
@@ -367,8 +395,8 @@ function buildPanel() {
   const figures = el("div", "nv-learn-figures");
   figures.append(saliencyBox, kernelsBox);
 
-  details.append(summary, intro, labelRow, loss, stepRow, status, showRow, gradientsHelp, figures);
+  details.append(summary, intro, labelRow, loss, stepRow, rateHint, status, showRow, gradientsHelp, figures);
   return { details, summary, intro, label, labelText, loss, showText, showActivations, showGradients, gradientsHelp,
-    rate, rateText, step, undo, reset, status, saliency, saliencyTitle, saliencyHelp, saliencyBox, kernels,
+    rate, rateText, rateHint, step, undo, reset, status, saliency, saliencyTitle, saliencyHelp, saliencyBox, kernels,
     kernelsTitle, kernelsBox };
 }

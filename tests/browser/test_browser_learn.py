@@ -31,6 +31,8 @@ pytestmark = [
 ]
 TIMEOUT = 60_000
 TRUE_LABEL = "3"  # the digits model reads the drawn seven as 7; the learner says it is a 3
+WITHIN = 3  # Steps at the suggested learning rate before the network says the True label (backprop.js SUGGEST_WITHIN)
+SUGGESTED = "Suggested: "  # the suggested learning rate's line (learn.suggested*)
 # the class's probability in the bars (the row whose label is the class), as a number in 0..1
 PROBABILITY = """(rows, name) => {
   const row = rows.find((r) => r.children[0].textContent === name);
@@ -67,13 +69,17 @@ def test_steps_move_the_prediction_to_the_true_label_and_back_with_no_server_fra
     assert page.locator(LIVE_PREDICTION).inner_text() == "7"
     page.get_by_label("True label").select_option(label=TRUE_LABEL)
     page.get_by_text("Loss (cross-entropy):").wait_for()
+    hint = page.locator(".nv-learn .nv-hint", has_text=SUGGESTED)
+    rate = page.get_by_label("Learning rate").input_value()
+    assert hint.inner_text() == (f"Suggested: {rate}, the smallest learning rate in the list with which {WITHIN} Steps "
+                                 f"make the network say “{TRUE_LABEL}” for this drawing (tried out here first).")
     loss_before = page.get_by_text("Loss (cross-entropy):").inner_text()
     kernels_before = pixels(page, ".nv-learn-kernel")
     frames = sent_frames(page)
     step = page.get_by_role("button", name="Step", exact=True)
     trained_p = probability(page, TRUE_LABEL)
     seen = [trained_p]
-    for _ in range(12):
+    for _ in range(WITHIN):  # the point of Step: the student sees the network learn within a few presses
         step.click()
         seen.append(probability(page, TRUE_LABEL))
         if page.locator(LIVE_PREDICTION).inner_text() == TRUE_LABEL:
@@ -81,7 +87,8 @@ def test_steps_move_the_prediction_to_the_true_label_and_back_with_no_server_fra
     assert page.locator(LIVE_PREDICTION).inner_text() == TRUE_LABEL, seen
     assert all(b >= a for a, b in zip(seen, seen[1:])) and seen[-1] > 0.5, seen  # each step raised the true class
     assert page.get_by_text("Loss (cross-entropy):").inner_text() != loss_before
-    assert page.get_by_text(f"{len(seen) - 1} steps taken").count() == 1
+    assert page.get_by_text(f"{len(seen) - 1} step{'s' if len(seen) > 2 else ''} taken").count() == 1
+    assert page.get_by_label("Learning rate").input_value() == rate  # one rate for the steps on one drawing
     assert pixels(page, ".nv-learn-kernel") != kernels_before  # the kernels moved too
     screenshot(page, "learn_after_steps")
 
@@ -95,6 +102,26 @@ def test_steps_move_the_prediction_to_the_true_label_and_back_with_no_server_fra
     step.click()
     assert page.get_by_text("1 step taken since the trained network.", exact=True).count() == 1  # one step, said so
     assert sent_frames(page) == frames, "Step, Undo step and Reset weights sent nothing to the server"
+
+
+def test_the_suggested_rate_follows_a_new_drawing_at_the_next_step(browser_page, streamlit_server):  # noqa: F811
+    page = browser_page
+    open_learning(page, streamlit_server)
+    page.get_by_label("True label").select_option(label=TRUE_LABEL)
+    hint = page.locator(".nv-learn .nv-hint", has_text=SUGGESTED)
+    hint.wait_for()
+    frames = sent_frames(page)
+    stroke(page, [(40, 150), (240, 150)])  # a bar across the seven: another drawing, the suggestion was not made for it
+    hint.wait_for(state="hidden")
+    page.get_by_role("button", name="Step", exact=True).click()
+    assert f"say “{TRUE_LABEL}” for this drawing" in hint.inner_text()  # made again, for this drawing, before the step
+    assert hint.inner_text().startswith(f"Suggested: {page.get_by_label('Learning rate').input_value()}, ")
+    assert page.get_by_text("1 step taken since the trained network.", exact=True).count() == 1
+    page.get_by_label("Learning rate").select_option("0.1")  # the learner's own rate: no more suggestions
+    assert hint.is_hidden()
+    page.get_by_role("button", name="Step", exact=True).click()
+    assert page.get_by_label("Learning rate").input_value() == "0.1"
+    assert sent_frames(page) == frames
 
 
 def test_gradients_show_in_the_layers_and_a_hovered_unit_explains_its_gradient(browser_page, streamlit_server):  # noqa: F811
