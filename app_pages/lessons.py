@@ -199,12 +199,12 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         st.latex(latex)
     extras = question.extras
     if extras.get("geometry") is not None:
-        from lenet_viz.figures.output_size import window_figure
+        from lenet_viz.figures.output_size import window_picture
 
         side = extras["input_side"]
         st.caption(tr("lesson.figure"))
-        st.plotly_chart(window_figure(extras["geometry"], side, side, 0, lang), config=PLOT,
-                        key=LessonsState.key("window", question.id))
+        ui.window_picture(window_picture(extras["geometry"], side, side, 0, lang),
+                          LessonsState.key("window", question.id))
     if question.kind == "kernel":
         st.caption(tr("lesson.candidate_maps"))
         st.image([gray(m) for m in extras["candidate_maps"]], width=90,
