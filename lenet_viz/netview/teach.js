@@ -563,7 +563,7 @@ function buildSettings(ui) {
   if (!d.bundled) s.start = "fresh";
   const box = ui.settingsBox;
   box.replaceChildren();
-  const start = radios("teach-start", [["fresh", t("ui.fresh")], ...(d.bundled ? [["bundled", `${t("ui.bundled")}: ${d.bundled.title}`]] : [])],
+  const start = radios("teach-start", [["fresh", t("ui.fresh")], ...(d.bundled ? [["bundled", t("ui.bundled", { title: d.bundled.title })]] : [])],
     s.start, (v) => { s.start = v; renderTraining(ui); });
   start.legend.textContent = t("ui.start_from");
   const network = el("select");
