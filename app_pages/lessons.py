@@ -191,7 +191,7 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         field = question.field(gap.key)
         right = (localize(field.label_of(str(gap.right)), lang) if field.kind == "choice"
                  else localize(cell_name(*gap.right), lang) if field.kind == "cell" else format_number(gap.right))
-        st.markdown(f"**{localize(field.label, lang)}: {right}** — {localize(gap.text, lang)}")
+        st.markdown(tr("lesson.answer_line", label=field.label, right=right, gap=gap.text))
     st.subheader(tr("lesson.how"))
     for line in question.explanation:
         st.markdown(localize(line, lang))
@@ -199,16 +199,17 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         st.latex(latex)
     extras = question.extras
     if extras.get("geometry") is not None:
-        from lenet_viz.figures.output_size import window_figure
+        from lenet_viz.figures.output_size import window_picture
 
         side = extras["input_side"]
         st.caption(tr("lesson.figure"))
-        st.plotly_chart(window_figure(extras["geometry"], side, side, 0, lang), config=PLOT,
-                        key=LessonsState.key("window", question.id))
+        ui.window_picture(window_picture(extras["geometry"], side, side, 0, lang),
+                          LessonsState.key("window", question.id))
     if question.kind == "kernel":
         st.caption(tr("lesson.candidate_maps"))
         st.image([gray(m) for m in extras["candidate_maps"]], width=90,
-                 caption=[f"{i}: {d:.3g}" for i, d in enumerate(extras["differences"])])
+                 caption=[tr("lesson.seeing.difference", kernel=i, difference=f"{d:.3g}")
+                          for i, d in enumerate(extras["differences"])])
     if question.kind == "strongest":
         from lenet_viz.figures.feature_maps import pick_map
 

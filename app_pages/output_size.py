@@ -92,7 +92,7 @@ def window_stepper(state: OutputSizeState, chosen: LayerInput, fixed: links.Cont
     """The grid picture with a slider (and play button) over every kernel placement (a teacher's link may
     hide or lock both: the picture then stays at its placement)."""
     ui.need(*ui.TABLES)  # the figure's imports: the controls and formulas are on the screen meanwhile
-    from lenet_viz.figures.output_size import describe_step, drawable, step_count, window_figure
+    from lenet_viz.figures.output_size import describe_step, drawable, step_count, window_picture
 
     layer, height, width = chosen.layer, chosen.height, chosen.width
     if not drawable(layer, height, width):
@@ -120,8 +120,7 @@ def window_stepper(state: OutputSizeState, chosen: LayerInput, fixed: links.Cont
                     now.playing = not playing
                     st.rerun()  # the whole page, so the fragment's timer starts or stops
         st.caption(describe_step(layer, height, width, step, ui.lang()))
-        st.plotly_chart(window_figure(layer, height, width, step, ui.lang()), key=now.key("window"),
-                        config={"displayModeBar": False})
+        ui.window_picture(window_picture(layer, height, width, step, ui.lang()), now.key("window"))
 
     stepper()
 

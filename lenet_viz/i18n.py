@@ -55,22 +55,24 @@ def _rebuild_msg(key: str, values: dict[str, Any]) -> Msg:
 
 
 class Msgs(str):
-    """Several messages shown as one list ("a, b"), each in the reader's language; its English text
-    is the English list, as for :class:`Msg`."""
+    """Several messages shown as one list ("a, b"; "a; b" with ``separator="list.semicolon"``), each in
+    the reader's language, joined by its punctuation (Chinese: "、", "；"); its English text is the
+    English list, as for :class:`Msg`."""
 
     messages: tuple[str, ...]
+    separator: str
 
-    def __new__(cls, messages: Iterable[str]) -> Msgs:
+    def __new__(cls, messages: Iterable[str], separator: str = "list.separator") -> Msgs:
         messages = tuple(messages)
-        joined = super().__new__(cls, t("list.separator", DEFAULT_LANG).join(messages))
-        joined.messages = messages
+        joined = super().__new__(cls, t(separator, DEFAULT_LANG).join(messages))
+        joined.messages, joined.separator = messages, separator
         return joined
 
     def __reduce__(self):
-        return Msgs, (self.messages,)
+        return Msgs, (self.messages, self.separator)
 
     def text(self, lang: str = DEFAULT_LANG) -> str:
-        return t("list.separator", lang).join(_as_text(m, lang) for m in self.messages)
+        return t(self.separator, lang).join(_as_text(m, lang) for m in self.messages)
 
 
 def localize(value: Any, lang: str) -> Any:

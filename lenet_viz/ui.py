@@ -18,6 +18,7 @@ the checkpoint code is imported by the first function that needs it.
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from lenet_viz.page_state import BUNDLED, SAVED, STATES, UPLOADED, Jump, PageSta
 
 if TYPE_CHECKING:
     from lenet_viz.checkpoints import Checkpoint
+    from lenet_viz.figures.output_size import WindowPicture
 
 State = TypeVar("State", bound=PageState)
 
@@ -490,3 +492,16 @@ def model_title(choice: str, language: str) -> str:
         if choice.startswith(prefix):
             return t(key, language, **{name: choice.removeprefix(prefix)})
     return choice
+
+
+WINDOW_CONFIG = {"displayModeBar": False}
+
+
+def window_picture(picture: WindowPicture, key: str) -> None:
+    """Output size's grids of one kernel placement (also a lesson's) as wide as the column, as tall as
+    their square cells need at that width (a phone's too: the figure's height is set in the browser,
+    by :meth:`WindowPicture.html`'s style on their container), and the legend under them."""
+    box = re.sub(r"[^A-Za-z0-9_-]", "-", f"{key}-box")  # as Streamlit makes a key into the class st-key-<key>
+    with st.container(key=box):
+        st.plotly_chart(picture.figure, key=key, config=WINDOW_CONFIG)
+        st.html(picture.html(f"st-key-{box}"))

@@ -1,15 +1,18 @@
 """Figures and tables of the output-size page: the sliding window and the LeNet layer table.
 
-Pure plotly (no Streamlit, no torch). :func:`window_figure` draws a layer's input and output grids
+Pure plotly (no Streamlit, no torch). :func:`window_picture` draws a layer's input and output grids
 side by side for one placement of the kernel, picked by a step number that runs over every
-output cell (convolution, pooling) or every input cell (transposed convolution). Every text
-takes ``lang`` (see :mod:`lenet_viz.i18n`).
+output cell (convolution, pooling) or every input cell (transposed convolution), with its legend
+as HTML and the figure's height for whatever width the page gives it (:meth:`WindowPicture.html`).
+Every text takes ``lang`` (see :mod:`lenet_viz.i18n`).
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -40,9 +43,17 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
 (PADDING, INPUT, UNREAD, OVERHANG, TAP, TAP_PADDING, OUTPUT, CURRENT, CROPPED, BIAS_ONLY, WRITTEN,
  WRITTEN_CROPPED, SOURCE) = range(len(CATEGORIES))
 EXPECTED_WIDTH = 650
-"""Typical width in pixels of the figure on the page, to size its height."""
+"""Width in pixels of the figure on a desktop page: its height where the page cannot fit it to its width."""
+MARGIN = {"l": 10, "r": 10, "t": 60, "b": 10}  # the titles and column numbers sit in the top margin
+SIDES = 76
+"""Pixels the row numbers take beside the grids (Plotly widens the side margins for them), about
+38 on each side for two-digit numbers."""
+SPACING = 0.06  # between the two grids, a share of the plot's width
+MAX_CELL = 24
+"""Largest cell side in pixels: a 2×2 grid is not drawn as wide as the page."""
 OUTLINE = "#a63603"
 MISSED = "#cb181d"
+LANDS = "#08519c"
 
 
 def _colorscale() -> list[tuple[float, str]]:
@@ -203,19 +214,98 @@ def _add_panel(fig: go.Figure, panel: Panel, col: int, lang: str) -> None:
                                  hoverinfo="skip", name=f"× {name}", showlegend=False), row=1, col=col)
 
 
-def _add_legend(fig: go.Figure, panels: tuple[Panel, Panel], lang: str) -> None:
-    """A legend entry for each cell category the grids show (heatmaps have none of their own)."""
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of the legend: a name and how it is drawn (a coloured cell, a red cross, a dot)."""
+
+    name: str
+    colour: str
+    mark: Literal["cell", "cross", "dot"] = "cell"
+
+
+def _legend(panels: tuple[Panel, Panel], transposed: bool, lang: str) -> tuple[LegendEntry, ...]:
+    """An entry for each cell category the grids show, and for the dots of a transposed layer."""
     present = {v for panel in panels for row in panel.z for v in row}
-    for i, (key, colour) in enumerate(CATEGORIES):
-        if i in present:
-            crossed = {"symbol": "x-thin", "line": {"color": MISSED, "width": 2}}
-            plain = {"symbol": "square", "color": colour, "line": {"color": "#888", "width": 1}}
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=t(key, lang), hoverinfo="skip",
-                                     marker={"size": 12, **(crossed if i in (UNREAD, BIAS_ONLY) else plain)}))
+    entries = [LegendEntry(t(key, lang), MISSED if i in (UNREAD, BIAS_ONLY) else colour,
+                           "cross" if i in (UNREAD, BIAS_ONLY) else "cell")
+               for i, (key, colour) in enumerate(CATEGORIES) if i in present]
+    if transposed:
+        entries.append(LegendEntry(t("cell.lands", lang), LANDS, "dot"))
+    return tuple(entries)
 
 
-def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = DEFAULT_LANG) -> go.Figure:
-    """Input grid (with padding) and output grid for kernel placement ``step``.
+def panel_shapes(layer: Layer, height: int, width: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(rows, columns) of the input grid and of the output grid as drawn (padding, overhang, cropped cells)."""
+    if layer.kind == "convtranspose":
+        (r0, r1), (c0, c1) = _transposed_extent(layer, height), _transposed_extent(layer, width)
+        return (height, width), (r1 - r0, c1 - c0)
+    (r0, r1), (c0, c1) = _input_extent(layer, height), _input_extent(layer, width)
+    return (r1 - r0, c1 - c0), (layer.output(height), layer.output(width))
+
+
+def _column_widths(shapes: tuple[tuple[int, int], ...]) -> list[int]:
+    """The subplots' shares of the width: their columns (at least 4, so that a narrow grid keeps its title)."""
+    return [max(cols, 4) for _, cols in shapes]
+
+
+def _height_terms(shapes: tuple[tuple[int, int], ...]) -> list[tuple[float, float]]:
+    """For each grid, (pixels per pixel of plot width, largest pixels) of its height: its cells are
+    square, as wide as its share of the plot's width allows and at most :data:`MAX_CELL`."""
+    widths = _column_widths(shapes)
+    return [(rows * (1 - SPACING) * share / (sum(widths) * cols), rows * MAX_CELL)
+            for (rows, cols), share in zip(shapes, widths, strict=True)]
+
+
+def plot_height(layer: Layer, height: int, width: int, figure_width: float) -> float:
+    """Height in pixels of the grids' plot area in a figure ``figure_width`` pixels wide: the taller
+    grid fills it, its cells as wide as they can be."""
+    terms = _height_terms(panel_shapes(layer, height, width))
+    return max(min(per_pixel * (figure_width - SIDES), most) for per_pixel, most in terms)
+
+
+def height_css(layer: Layer, height: int, width: int) -> str:
+    """:func:`plot_height` plus the margins, as a CSS length for a figure as wide as its container
+    (``100cqw``, the box being a size container): the page's width decides it, a phone's too."""
+    terms = ", ".join(f"min({per_pixel:.6f} * (100cqw - {SIDES}px), {most}px)"
+                      for per_pixel, most in _height_terms(panel_shapes(layer, height, width)))
+    return f"calc(max({terms}) + {MARGIN['t'] + MARGIN['b']}px)"
+
+
+@dataclass(frozen=True)
+class WindowPicture:
+    """The grids of one kernel placement: the figure, its legend, and its height for any width."""
+
+    figure: go.Figure
+    legend: tuple[LegendEntry, ...]
+    height: str
+    """CSS length of the figure's height in a box as wide as the figure (:func:`height_css`)."""
+
+    def html(self, box: str) -> str:
+        """The legend as a list, and the style that sizes the figure in the element with class ``box``
+        (a size container, so the figure's height follows its width with no empty band under the grids)."""
+        items = "".join(
+            f'<li><span class="os-mark os-{e.mark}" style="--mark: {e.colour}" aria-hidden="true">'
+            f'{"×" if e.mark == "cross" else ""}</span>{html.escape(e.name)}</li>' for e in self.legend)
+        style = (f".{box} {{ container-type: inline-size; }}"  # 100cqw: the box's width
+                 # Streamlit sizes the chart's element to the figure's layout height, and the figure to
+                 # its element's height: the element follows the chart, the chart the box's width
+                 f' .{box} [data-testid="stElementContainer"] {{ flex: 0 0 auto !important; height: auto !important; }}'
+                 f' .{box} [data-testid="stPlotlyChart"] {{ height: {self.height} !important; }}'
+                 # the legend lines up with the input grid (Streamlit's own list style is overridden)
+                 f" .{box} ul.os-legend {{ list-style: none; margin: 0; padding: 0 0 0 {SIDES // 2}px; display: flex;"
+                 " flex-wrap: wrap; gap: 0.15rem 1.1rem; font-size: 0.85rem; line-height: 1.5; }"
+                 f" .{box} .os-legend li {{ display: flex; align-items: center; gap: 0.4rem; margin: 0; padding: 0; }}"
+                 f" .{box} .os-mark {{ flex: none; width: 0.8rem; height: 0.8rem; box-sizing: border-box;"
+                 " display: inline-flex; align-items: center; justify-content: center; }"
+                 f" .{box} .os-cell {{ background: var(--mark); border: 1px solid #888; }}"
+                 f" .{box} .os-cross {{ color: var(--mark); font-weight: 700; font-size: 1rem; }}"
+                 f" .{box} .os-dot::before {{ content: ''; width: 0.4rem; height: 0.4rem; border-radius: 50%;"
+                 " background: var(--mark); }")
+        return f'<style>{style}</style><ul class="os-legend">{items}</ul>'
+
+
+def window_picture(layer: Layer, height: int, width: int, step: int, lang: str = DEFAULT_LANG) -> WindowPicture:
+    """Input grid (with padding) and output grid for kernel placement ``step``, with their legend.
 
     Convolution and pooling: the window over the padded input, its taps highlighted (dilation
     holes left plain), and the output cell it writes. Transposed convolution: the input cell
@@ -226,8 +316,8 @@ def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = 
     build = _transposed_panels if transposed else _conv_panels
     source, target, tap_rows, tap_cols = build(layer, height, width, step, lang)
     panels = (source, target)
-    widths = [max(p.shape[1], 4) for p in panels]
-    fig = make_subplots(rows=1, cols=2, column_widths=widths, horizontal_spacing=0.06)
+    fig = make_subplots(rows=1, cols=2, column_widths=_column_widths(tuple(p.shape for p in panels)),
+                        horizontal_spacing=SPACING)
     for col, panel in enumerate(panels, start=1):
         _add_panel(fig, panel, col, lang)
     outlined = 2 if transposed else 1
@@ -237,18 +327,18 @@ def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = 
         anchors = [(r * layer.step - layer.padding, c * layer.step - layer.padding)
                    for r in range(height) for c in range(width)]
         fig.add_trace(go.Scatter(x=[a[1] for a in anchors], y=[a[0] for a in anchors], mode="markers",
-                                 marker={"size": 5, "color": "#08519c"}, hoverinfo="skip",
+                                 marker={"size": 5, "color": LANDS}, hoverinfo="skip",
                                  name=t("cell.lands", lang)), row=1, col=2)
-    _add_legend(fig, panels, lang)
-    # Cells come out about EXPECTED_WIDTH / (columns drawn) pixels wide; fit the height to that.
-    cell = min(24.0, EXPECTED_WIDTH / (1.1 * sum(widths)))
-    tallest = max(p.shape[0] for p in panels)
-    fig.update_layout(
-        height=int(tallest * cell) + 150, margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "xanchor": "left", "x": 0},
-        plot_bgcolor="white", showlegend=True,
-    )
-    return fig
+    # the legend is the page's (HTML wraps to any width); the height is for a desktop page, where the
+    # page cannot set it from the width the figure gets (WindowPicture.html)
+    fig.update_layout(height=round(plot_height(layer, height, width, EXPECTED_WIDTH)) + MARGIN["t"] + MARGIN["b"],
+                      margin=MARGIN, plot_bgcolor="white", showlegend=False)
+    return WindowPicture(fig, _legend(panels, transposed, lang), height_css(layer, height, width))
+
+
+def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = DEFAULT_LANG) -> go.Figure:
+    """The figure of :func:`window_picture`, without its legend."""
+    return window_picture(layer, height, width, step, lang).figure
 
 
 TABLE_COLUMNS = ("layer", "type", "hyperparameters", "output_shape", "parameters")

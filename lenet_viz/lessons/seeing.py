@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from lenet_viz import activations
 from lenet_viz.checkpoints import Checkpoint
-from lenet_viz.i18n import Msg, class_name
+from lenet_viz.i18n import Msg, Msgs, class_name
 from lenet_viz.lessons.core import Field, Question, cell_name
 from lenet_viz.model_store import Samples
 from lenet_viz.preprocess import to_tensor
@@ -51,6 +51,11 @@ def match_kernel(image: np.ndarray, target: np.ndarray, kernels: np.ndarray, bia
     return int(np.argmin(differences)), differences, maps
 
 
+def kernel_differences(differences: list[float]) -> tuple[Msg, ...]:
+    """Each candidate kernel's largest difference from the map, as "kernel: difference" in the reader's language."""
+    return tuple(Msg("lesson.seeing.difference", kernel=i, difference=f"{d:.3g}") for i, d in enumerate(differences))
+
+
 def kernel_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.ndarray | None = None) -> Question:
     """Which conv1 kernel made this map? The kernels are shown in an order the seed shuffles."""
     rng = random.Random(seed)
@@ -63,8 +68,7 @@ def kernel_question(seed: int, ckpt: Checkpoint, samples: Samples, drawing: np.n
     best, differences, candidate_maps = match_kernel(image, maps[channel], kernels[order], biases[order],
                                                      block.stride, block.padding)
     options = tuple(str(i) for i in range(len(order)))
-    diffs = ", ".join(f"{i}: {d:.3g}" for i, d in enumerate(differences))
-    explanation = (Msg("lesson.seeing.explain_kernel", kernel=best, diffs=diffs),
+    explanation = (Msg("lesson.seeing.explain_kernel", kernel=best, diffs=Msgs(kernel_differences(differences))),
                    Msg("lesson.seeing.explain_kernel_how"))
     field = Field("kernel", Msg("lesson.seeing.kernel"), "choice", options=options)
     return Question("seeing", "kernel", seed, Msg("lesson.seeing.kernel_prompt", source=source), (field,),

@@ -12,7 +12,7 @@ import random
 import numpy as np
 
 from lenet_viz.arithmetic import Layer, conv_output_size, formula_line
-from lenet_viz.i18n import Msg
+from lenet_viz.i18n import Msg, Msgs
 from lenet_viz.lessons.core import Field, Question
 from lenet_viz.models import ConvBlock, LeNetSpec, SpecError, layer_plan
 
@@ -116,7 +116,8 @@ def stride_question(seed: int) -> Question:
     size, padding = rng.randint(7, 15), rng.choice((0, 1))
     strided, plain = Layer("conv", 3, 2, padding), Layer("conv", 3, 1, padding)
     out = strided.output(size)
-    reads = "; ".join(f"{o}: {', '.join(map(str, strided.taps(o)))}" for o in range(out))
+    reads = Msgs((Msg("lesson.stride.read", output=o, cells=Msgs(map(str, strided.taps(o)))) for o in range(out)),
+                 separator="list.semicolon")
     explanation = (Msg("lesson.stride.explain", size=size, padding=padding, plain=plain.output(size), out=out),
                    Msg("lesson.stride.reads", reads=reads, last=size - 1))
     return Question("padding", "stride", seed, Msg("lesson.stride.prompt", size=size, padding=padding),

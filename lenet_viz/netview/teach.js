@@ -443,7 +443,7 @@ function tell(ui, message) {
   ui.message.hidden = !text;
 }
 
-function button(text, onClick, className = "nv-tool") {
+function button(text, onClick, className = "teach-button") {
   const b = el("button", className, text);
   b.type = "button";
   b.addEventListener("click", onClick);
@@ -497,7 +497,7 @@ function build(parent) {
   const classBox = el("div", "teach-classes");
   ui.classesTitle = el("div", "nv-title");
   const adder = el("div", "teach-adder");
-  ui.nameBox = el("input", "teach-name");
+  ui.nameBox = el("input", "teach-input teach-name");
   ui.nameBox.type = "text";
   ui.nameBox.addEventListener("keydown", (e) => { if (e.key === "Enter") addClass(ui); });
   ui.addClass = button("", () => addClass(ui));
@@ -513,7 +513,7 @@ function build(parent) {
   const trainBox = el("section", "teach-train");
   ui.trainTitle = el("div", "nv-title");
   ui.settingsBox = el("div", "teach-settings");
-  ui.trainButton = button("", () => train(ui), "nv-tool teach-primary");
+  ui.trainButton = button("", () => train(ui), "teach-button teach-primary");
   ui.stopButton = button("", () => stop());
   ui.trainNote = el("div", "nv-hint");
   ui.heldNote = el("div", "nv-hint");
@@ -563,10 +563,10 @@ function buildSettings(ui) {
   if (!d.bundled) s.start = "fresh";
   const box = ui.settingsBox;
   box.replaceChildren();
-  const start = radios("teach-start", [["fresh", t("ui.fresh")], ...(d.bundled ? [["bundled", `${t("ui.bundled")}: ${d.bundled.title}`]] : [])],
+  const start = radios("teach-start", [["fresh", t("ui.fresh")], ...(d.bundled ? [["bundled", t("ui.bundled", { title: d.bundled.title })]] : [])],
     s.start, (v) => { s.start = v; renderTraining(ui); });
   start.legend.textContent = t("ui.start_from");
-  const network = el("select");
+  const network = el("select", "teach-input");
   for (const [name, net] of Object.entries(d.networks)) {
     const option = el("option", "", net.title);
     option.value = name;
@@ -578,17 +578,17 @@ function buildSettings(ui) {
   const layers = radios("teach-layers", [["all", t("ui.all_layers")], ["fc", t("ui.fc_layers")]], s.layers,
     (v) => { s.layers = v; });
   layers.legend.textContent = t("ui.layers");
-  ui.lrBox = el("input");
+  ui.lrBox = el("input", "teach-input");
   ui.lrBox.type = "number";
   ui.lrBox.step = "any";
   ui.lrBox.min = "0";
   ui.lrBox.value = String(s.lr);
-  ui.epochsBox = el("input");
+  ui.epochsBox = el("input", "teach-input");
   ui.epochsBox.type = "number";
   ui.epochsBox.min = "1";
   ui.epochsBox.max = "200";
   ui.epochsBox.value = String(s.epochs);
-  const share = el("select");
+  const share = el("select", "teach-input");
   for (const v of SHARES) {
     const option = el("option", "", `${Math.round(v * 100)}%`);
     option.value = String(v);
@@ -624,7 +624,7 @@ function renderClasses(ui) {
     const row = el("div", "teach-class");
     const head = el("div", "teach-class-head");
     head.append(el("strong", "teach-class-name", c.name), el("span", "nv-hint", t("ui.count", { count: c.examples.length })));
-    const add = button(t("ui.add_drawing", { name: c.name }), () => addDrawing(ui, index), "nv-tool teach-primary");
+    const add = button(t("ui.add_drawing", { name: c.name }), () => addDrawing(ui, index), "teach-button teach-primary");
     const remove = button("×", () => {
       work.classes.splice(index, 1);
       renderClasses(ui);

@@ -4,6 +4,7 @@ a teacher's link hides and locks controls; progress counts and resets."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,9 @@ from lenet_viz.lessons import training
 from lenet_viz.model_store import bundled_models, load_samples
 from lenet_viz.netview_payload import Drawing
 from lenet_viz.page_state import FeatureMapsState, LessonsState
-from tests.app.test_language import english_alerts, english_on_page
+from tests.app.test_language import english_alerts, english_on_page, rendered_texts
 from tests.datasets import write_dataset
+from tests.unit.test_i18n import ascii_colons
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "lessons.py")
 SEED = 7
@@ -245,6 +247,10 @@ def test_no_english_sentence_on_the_chinese_page_before_or_after_check(lesson, k
     question = question_of(lesson, kind)
     answer(at, question, wrong_values(question))
     assert (english_on_page(at), english_alerts(at)) == ([], [])
+    # "label：value" with Chinese punctuation: the answer lines, the explanations, the maps' captions
+    # (in what the page shows: an HTML element's markup and style are not its text)
+    shown = [re.sub(r"<style>.*?</style>|<[^>]*>", " ", text, flags=re.S) for text in rendered_texts(at)]
+    assert [colon for text in shown for colon in ascii_colons(text)] == []
 
 
 @pytest.mark.slow

@@ -96,8 +96,8 @@ def test_chinese_from_the_browser_language_kept_across_pages(chinese_page, strea
 
     go(page, "输出尺寸", "一层输出的特征图有多大")
     assert re.search(r"[?&]lang=zh", page.url), page.url  # the page switch kept the language
-    page.locator(".legendtext").first.wait_for(timeout=30_000)  # the figure is drawn
-    legend = page.locator(".legendtext").all_text_contents()
+    page.locator(".os-legend li").first.wait_for(timeout=30_000)  # the window figure is drawn, its legend under it
+    legend = page.locator(".os-legend li").all_text_contents()
     assert "窗口读取的格子" in legend, legend
     assert english_in(page) == []
     screenshot(page, "zh-output-size", full=True)

@@ -1,7 +1,8 @@
 """The app on a 390×844 phone (two device pixels per CSS pixel, touch), in English and in Chinese:
 Training replay, Feature maps and Output size fit the screen's width (anything wider scrolls inside
-its own box), Output size's window figure keeps its axis numbers off the other grid, and a file that
-is no checkpoint is refused with a message on the page, not in a tooltip.
+its own box), Output size's window figure keeps its axis numbers off the other grid and its legend
+right under its grids (on a desktop too), and a file that is no checkpoint is refused with a message
+on the page, not in a tooltip.
 Screenshots go to test-output/screenshots (or ``$LENET_VIZ_SHOTS``).
 """
 
@@ -81,6 +82,19 @@ PLOTLY_CLASHES = """(root) => {
 }"""
 
 
+# The bottom of a window figure's grids: its subplots' plot areas, each shrunk to its grid's square cells.
+GRIDS_BOTTOM = """(root) => Math.max(...[...root.querySelectorAll('g.draglayer > g rect.nsewdrag')]
+  .map((area) => area.getBoundingClientRect().bottom))"""
+LEGEND_GAP = 48  # px from the grids down to their legend: a margin and a line's spacing, no empty band
+
+
+def legend_gap(page, figure, lang: str) -> float:
+    """Pixels from the bottom of the window figure's grids down to the legend's "input cell" entry."""
+    entry = page.get_by_text(t("cell.input", lang), exact=True).first
+    entry.wait_for()
+    return entry.bounding_box()["y"] - figure.evaluate(GRIDS_BOTTOM)
+
+
 def phone_page(browser, locale: str):
     """A new visitor on a phone, reading the app in ``locale``."""
     context = new_context(browser, locale=locale, **PHONE)
@@ -153,7 +167,14 @@ def test_the_window_figure_keeps_its_labels_apart_on_a_phone(chromium, streamlit
         found = figure.evaluate(PLOTLY_CLASHES)
         assert found["areas"] == 2 and found["texts"] > 10, found  # both grids, their numbers and titles read
         assert found["clashes"] == [], found["clashes"]
+        assert 0 < legend_gap(page, figure, LANG[locale]) < LEGEND_GAP
         screenshot(page, f"phone_window_figure_{LANG[locale]}_{link.count('&')}")
+
+        page.set_viewport_size({"width": 1400, "height": 1000})  # the same page on a desktop's width
+        page.wait_for_function("(f) => f._fullLayout?.width > 600", arg=figure.element_handle())
+        wait_idle(page)
+        assert 0 < legend_gap(page, figure, LANG[locale]) < LEGEND_GAP
+        screenshot(page, f"wide_window_figure_{LANG[locale]}_{link.count('&')}")
     finally:
         context.close()
 

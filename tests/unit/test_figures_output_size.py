@@ -1,6 +1,7 @@
 """The window geometry of the output-size page, checked against real PyTorch layers, and its figures."""
 
 import itertools
+import re
 
 import pytest
 import torch
@@ -10,7 +11,9 @@ from lenet_viz.arithmetic import Layer, coverage_warning, formula_line, missed_c
 from lenet_viz.figures.output_size import (
     BIAS_ONLY,
     CURRENT,
+    EXPECTED_WIDTH,
     INPUT,
+    MARGIN,
     OVERHANG,
     PADDING,
     SOURCE,
@@ -21,8 +24,11 @@ from lenet_viz.figures.output_size import (
     describe_step,
     drawable,
     layer_rows,
+    panel_shapes,
+    plot_height,
     step_count,
     window_figure,
+    window_picture,
 )
 from lenet_viz.models import PRESETS, layer_plan
 
@@ -155,6 +161,45 @@ def test_transposed_figure_scatters_one_input_cell_onto_the_output():
                if v == WRITTEN}
     assert written == {(r, c) for r in (2, 3) for c in (2, 3)}
     assert any(v == BIAS_ONLY for row in target.z for v in row)
+
+
+def css_height(length: str, width: float) -> float:
+    """A :func:`height_css` length worked out for a box ``width`` pixels wide."""
+    terms = re.findall(r"min\(([\d.]+) \* \(100cqw - (\d+)px\), (\d+)px\)", length)
+    extra = re.fullmatch(r"calc\(max\(.*\) \+ (\d+)px\)", length)
+    assert terms and extra, length
+    return max(min(float(k) * (width - int(sides)), int(most)) for k, sides, most in terms) + int(extra.group(1))
+
+
+@pytest.mark.parametrize("layer, size", [(Layer("conv", 5, 1, 2), 28), (Layer("maxpool", 2, 2), 28),
+                                         (Layer("convtranspose", 3, 2, 2), 8), (Layer("conv", 1), 2),
+                                         (Layer("conv", 3, 1, 8, 3), 64)], ids=repr)
+def test_the_figure_is_as_tall_as_its_square_cells_at_any_width(layer, size):
+    picture = window_picture(layer, size, size, 0)
+    assert picture.figure.layout.height == round(plot_height(layer, size, size, EXPECTED_WIDTH)) + 70
+    (rows_in, cols_in), (rows_out, cols_out) = panel_shapes(layer, size, size)
+    assert [len(t.z) for t in picture.figure.data if t.type == "heatmap"] == [rows_in, rows_out]
+    for width in (358, EXPECTED_WIDTH, 1200):  # a phone's column, a desktop's, a wide screen's
+        grids = plot_height(layer, size, size, width)
+        assert css_height(picture.height, width) == pytest.approx(grids + MARGIN["t"] + MARGIN["b"])
+        plot_width = (width - 76) * 0.94  # the two grids' share of it, in proportion to their columns
+        cell = min(plot_width / (max(cols_in, 4) + max(cols_out, 4)), 24)  # square, at most 24 px
+        assert grids == pytest.approx(max(rows_in, rows_out) * cell)
+    assert plot_height(layer, size, size, 358) < plot_height(layer, size, size, EXPECTED_WIDTH) or size < 8
+
+
+def test_the_legend_names_what_the_grids_show_and_sizes_the_figure_in_its_box():
+    dilated = window_picture(Layer("conv", 3, 2, 1, 2), 8, 8, 4)  # skips rows: some input cells never read
+    assert [(e.name, e.mark) for e in dilated.legend] == [
+        ("padding", "cell"), ("input cell", "cell"), ("input cell never read", "cross"),
+        ("read by the window", "cell"), ("output cell", "cell"), ("output cell being written", "cell")]
+    assert not dilated.figure.layout.showlegend  # the page shows the legend, as HTML
+    transposed = window_picture(Layer("convtranspose", 2, 3, 1), 4, 4, 5, "zh")
+    assert transposed.legend[-1].mark == "dot" and transposed.legend[-1].name == "每个输入格落下的位置（间隔为步幅）"
+    assert any(e.mark == "cross" and e.name.startswith("没有输入到达的输出格") for e in transposed.legend)
+    html = dilated.html("st-key-box")
+    assert html.count("<li>") == 6 and ".st-key-box { container-type: inline-size; }" in html
+    assert f'.st-key-box [data-testid="stPlotlyChart"] {{ height: {dilated.height} !important; }}' in html
 
 
 def test_huge_grids_are_not_drawn():

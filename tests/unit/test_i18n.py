@@ -2,6 +2,7 @@
 English fallback, the seed's terms, and errors that can be shown in the reader's language."""
 
 import itertools
+import pickle
 import re
 import string
 from pathlib import Path
@@ -22,6 +23,22 @@ LITERAL_KEY = re.compile(r"""\b(?:t|tr|Msg|keyed)\(\s*["']([a-z_]+\.[A-Za-z0-9_.
 # Values a translation may keep as they are: names and symbols (LeNet, ReLU, …) and punctuation.
 SAME_IN_EVERY_LANGUAGE = {"kind.sigmoid", "kind.relu", "kind.tanh", "layer_kind.sigmoid", "layer_kind.relu",
                           "layer_kind.tanh", "coverage.layer"}
+
+
+# Chinese text's punctuation, ideographs and full-width forms: after one of them a colon is "："
+CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# An ASCII colon ending a label: right after a Chinese character (Markdown emphasis or a space may come
+# between: "**参数量**: 60"), or before a space ("{label}: {value}", "0: 2.02"). Not a time (12:30), a
+# URL (https://), an icon (:material/check:) or a format field's spec ({value:.2f}), which
+# :func:`ascii_colons` takes out first.
+LABEL_COLON = re.compile(rf"[{CJK}][*_`\s]*:|:\s")
+FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+
+
+def ascii_colons(text: str) -> list[str]:
+    """Where Chinese ``text`` ends a label with an ASCII colon (a few characters around each)."""
+    plain = FORMAT_FIELD.sub("{}", text)
+    return [plain[max(0, m.start() - 8):m.end() + 8] for m in LABEL_COLON.finditer(plain)]
 
 
 def placeholders(text: str) -> set[str]:
@@ -144,6 +161,14 @@ def test_every_word_the_in_browser_views_ask_for_is_sent_to_them():
     assert sorted(kinds - feature_maps) == [] and sorted(kinds - replay) == []  # layer titles: `kind.${layer.kind}`
 
 
+def test_the_views_leave_the_colon_after_a_label_to_the_catalogue():
+    """A view that writes `${t("label")}: ${value}` shows an ASCII colon in Chinese: the catalogue's text
+    holds the colon, and the value is a placeholder ("…：{title}"). A time's `${m}:${s}` is no label."""
+    joined = [f"{path.name}: {line.strip()}" for path in sorted(NETVIEW.glob("*.js"))
+              for line in path.read_text(encoding="utf-8").splitlines() if re.search(r"\}:\s+\$\{", line)]
+    assert joined == []
+
+
 def test_keys_built_from_names_exist():
     kinds = {"conv", "maxpool", "avgpool", "convtranspose"}
     keys = {f"step.{k}" for k in kinds} | {f"coverage.axis_{a}" for a in ("rows", "columns", "rows_and_columns")}
@@ -157,6 +182,26 @@ def test_chinese_translates_every_sentence():
     english, chinese = catalogue("en"), catalogue("zh")
     kept = {key for key in english if chinese[key] == english[key] and re.search(r"[A-Za-z]{3}", english[key])}
     assert kept <= SAME_IN_EVERY_LANGUAGE
+
+
+def test_chinese_ends_labels_with_a_full_width_colon():
+    found = {key: ascii_colons(text) for key, text in catalogue("zh").items() if ascii_colons(text)}
+    assert found == {}
+    for wrong in ("参数量: 60", "**输出的高（= 宽）**: 5", "内置模型（替换最后一层）:{title}", "{label}: {value}",
+                  "最大差值分别是 0: 0, 1: 2.02"):
+        assert ascii_colons(wrong), wrong
+    for right in ("参数量：60", "权重 %{customdata[2]:.4g}", "{value:.2f} 秒", "12:30 见 https://example.com",
+                  ":material/check:", "卷积核 {kernel}：{difference}"):
+        assert ascii_colons(right) == [], right
+
+
+def test_a_list_is_joined_with_the_readers_punctuation():
+    reads = i18n.Msgs([Msg("lesson.stride.read", output=0, cells=i18n.Msgs(["-1", "0", "1"])),
+                       Msg("lesson.stride.read", output=1, cells=i18n.Msgs(["1", "2", "3"]))],
+                      separator="list.semicolon")
+    assert reads == "0: -1, 0, 1; 1: 1, 2, 3"  # its English text, as for a Msg
+    assert reads.text("zh") == "输出 0：-1、0、1；输出 1：1、2、3"
+    assert pickle.loads(pickle.dumps(reads)).text("zh") == reads.text("zh")  # kept in the session, it stays a list
 
 
 def test_chinese_uses_the_seed_and_d2l_terms():

@@ -94,6 +94,17 @@ def test_stride_two_output_matches_pytorch(seed):
     assert question.answer["size"] == conv(torch.zeros(1, 1, size, size)).shape[-1]
 
 
+def test_the_explanations_list_their_numbers_with_chinese_punctuation_in_chinese(digits):
+    from tests.unit.test_i18n import ascii_colons
+
+    stride = generate("padding", "stride", 3)
+    reads = stride.explanation[1]
+    assert "0: " in str(reads) and "; 1: " in str(reads)  # English: "0: -1, 0, 1; 1: 1, 2, 3"
+    assert ascii_colons(reads.text("zh")) == [] and "；输出 1：" in reads.text("zh")
+    kernel = generate("seeing", "kernel", 3, *digits)
+    assert ascii_colons(kernel.explanation[0].text("zh")) == [] and "卷积核 1：" in kernel.explanation[0].text("zh")
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_the_kernel_answer_is_the_network_kernel_whose_map_is_shown(seed, digits):
     ckpt, samples = digits
