@@ -355,7 +355,7 @@ def live_column(state: TrainState, settings: RunSettings, view: SessionView | No
     if view.status not in ("idle", "running"):  # how the run ended, under its curves
         {"finished": st.success, "stopped": st.info}.get(view.status, st.error)(localize(view.message, ui.lang()))
         if view.summary and view.status != "error":
-            st.code(localize(view.summary, ui.lang()), language=None)
+            st.code(localize(view.summary, ui.lang()), language=None, wrap_lines=True)  # a phone shows all of it
         if view.busy:
             st.info(tr("train.predicting"), icon=":material/hourglass_top:")
 

@@ -54,9 +54,10 @@ def live_curves(history: Sequence[Progress], epochs: float, lang: str = DEFAULT_
     fig.update_layout(
         xaxis={"title": epoch, "range": [0, max(epochs, 1e-9)]},
         yaxis={"range": [0, top * 1.05]},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        # the legend under the axis: above it, Plotly's toolbar (always shown on a touch screen) covered it
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        height=360,
+        height=380,
         uirevision="live",
     )
     return fig
@@ -81,7 +82,7 @@ def confusion_figure(labels: torch.Tensor, predictions: torch.Tensor, classes: S
     fig.update_layout(
         xaxis={"title": t("confusion.predicted", lang), "side": "bottom", "type": "category"},
         yaxis={"title": t("confusion.true", lang), "autorange": "reversed", "type": "category"},
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},  # a band for the toolbar, not over the first row
         height=460,
     )
     return fig
@@ -141,6 +142,6 @@ def compare_curves(records: Sequence[RunRecord], lang: str = DEFAULT_LANG) -> go
     fig.update_yaxes(range=[0, min(highest, LOSS_AXIS_MAX) * 1.05], row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_xaxes(title=epoch)
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=380)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},  # a band above the
+                      margin={"l": 10, "r": 10, "t": 60, "b": 10}, height=410)  # titles for the toolbar
     return fig

@@ -2,7 +2,8 @@
 Training replay, Feature maps and Output size fit the screen's width (anything wider scrolls inside
 its own box), Output size's window figure keeps its axis numbers off the other grid and its legend
 right under its grids (on a desktop too), and a file that is no checkpoint is refused with a message
-on the page, not in a tooltip.
+on the page, not in a tooltip; after a training run, its curves' legend is clear of Plotly's toolbar
+and its summary wraps.
 Screenshots go to test-output/screenshots (or ``$LENET_VIZ_SHOTS``).
 """
 
@@ -20,6 +21,7 @@ from tests.browser.support import (  # noqa: F401 (fixtures)
     streamlit_server,
     wait_idle,
 )
+from tests.datasets import DEBIAN_FASHION, requires
 
 pytestmark = [
     pytest.mark.browser,
@@ -203,5 +205,44 @@ def test_a_text_file_is_refused_as_a_checkpoint_in_words_on_the_page(chromium, s
         assert page.get_by_test_id("stException").count() == 0
         page.locator(LIVE_PREDICTION).wait_for()  # the view still reads with the model it had
         screenshot(page, f"phone_text_file_refused_{lang}")
+    finally:
+        context.close()
+
+
+# Boxes that overlap in a Plotly figure: its toolbar (always shown on a touch screen) and its legend.
+TOOLBAR_OVER_LEGEND = """(plot) => {
+  const bar = plot.querySelector('.modebar')?.getBoundingClientRect();
+  const legend = plot.querySelector('g.legend')?.getBoundingClientRect();
+  if (!bar || !legend) return null;
+  return bar.left < legend.right && legend.left < bar.right && bar.top < legend.bottom && legend.top < bar.bottom;
+}"""
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+@requires(DEBIAN_FASHION, "Fashion-MNIST, the Train page's default dataset (apt-get install dataset-fashion-mnist)")
+def test_a_finished_run_reads_whole_on_a_phone(chromium, streamlit_server, locale):  # noqa: F811
+    """After a run: the curves' legend clear of Plotly's toolbar, and the run's summary wrapped, not cut off."""
+    lang = "zh" if locale.startswith("zh") else "en"
+    context, page = phone_page(chromium, locale)
+    try:
+        page.goto(f"{streamlit_server}/train")
+        images = page.get_by_role("spinbutton", name=t("train.subset", lang))
+        images.fill("1024")
+        images.press("Enter")
+        epochs = page.get_by_role("spinbutton", name=t("train.epochs", lang))
+        epochs.fill("1")
+        epochs.press("Enter")
+        wait_idle(page)
+        page.get_by_role("button", name=t("train.start", lang), exact=True).click()
+        page.get_by_text(t("training.finished_one", lang)).wait_for(timeout=120_000)
+        wait_idle(page)
+        curves = page.locator(".js-plotly-plot").first
+        curves.scroll_into_view_if_needed()
+        assert curves.evaluate(TOOLBAR_OVER_LEGEND) is False
+        summary = page.get_by_test_id("stCode").first
+        summary.scroll_into_view_if_needed()
+        screenshot(page, f"phone-train-finished-{locale}")
+        assert summary.evaluate("(box) => { const pre = box.querySelector('pre');"
+                                " return pre.scrollWidth <= pre.clientWidth + 1; }")
     finally:
         context.close()
