@@ -247,7 +247,7 @@ def test_helpers():
 
 
 def test_slow_start_advice_fits_the_run():
-    assert "seed's sigmoid LeNet" in advice.slow_start_advice("sigmoid", TrainConfig(optimizer="sgd"))
+    assert "sigmoid LeNet of d2l's LeNet chapter" in advice.slow_start_advice("sigmoid", TrainConfig(optimizer="sgd"))
     said = advice.slow_start_advice("relu", TrainConfig(optimizer="adam", lr=0.001))
     assert "relu network with Adam" in said and "0.001 now" in said and "sigmoid" not in said
 
