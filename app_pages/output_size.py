@@ -70,7 +70,8 @@ def layer_controls(state: OutputSizeState, fixed: links.Controls) -> LayerInput:
     variant = ".transposed" if transposed else ".pool" if pooling else ""
     kernel = setting(state, fixed, "kernel", tr("os.kernel"), "kernel", 1, 32,
                      tr("os.kernel_note.transposed" if transposed else "os.kernel_note"))
-    stride = setting(state, fixed, "stride", tr("os.stride"), "stride", 1, 8, tr("os.stride_note"))
+    stride = setting(state, fixed, "stride", tr("os.stride"), "stride", 1, 8,
+                     tr("os.stride_note.transposed" if transposed else "os.stride_note"))
     padding = setting(state, fixed, "padding", tr("os.padding"), "padding", 0, 8, tr(f"os.padding_note{variant}"))
     dilation = setting(state, fixed, "dilation", tr("os.dilation"), "dilation", 1, 6,
                        tr("os.dilation_note.pool" if pooling else "os.dilation_note"))

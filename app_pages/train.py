@@ -332,7 +332,8 @@ def run_buttons(state: TrainState, settings: RunSettings, view: SessionView | No
               or view.stop_requested, on_click=run.stop if run else None)
     b3.button(tr("train.continue"), icon=":material/fast_forward:", width="stretch",
               disabled=busy or not same_model or not (view.history or view.resumed) or view.status == "diverged",
-              help=tr("train.continue_help", epochs=settings.config.epochs),
+              help=tr("train.continue_help_one" if settings.config.epochs == 1 else "train.continue_help",
+                   epochs=settings.config.epochs),
               on_click=start, args=(settings, False))
     if state.notice:
         kind, text = state.notice

@@ -20,6 +20,7 @@ import glob
 import io
 import math
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -221,10 +222,19 @@ def _check_spec_size(name: str | Msg, spec: LeNetSpec, state: dict[str, torch.Te
                                      limit=f"{MAX_PARAMS:,}"))
 
 
+_REFUSED_GLOBAL = re.compile(
+    r"(?:Unsupported global: GLOBAL|Trying to load unsupported GLOBAL) "
+    r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)* (?:was not an allowed global|whose module)", re.ASCII)
+"""How ``torch.load(weights_only=True)`` refuses a pickle that asks for a function or class it does not
+allow (``os.system``, a custom class), naming it; the name must be a Python name, so that random bytes
+that happen to hold a GLOBAL opcode are not taken for one."""
+
+
 def _unreadable_reason(exc: Exception) -> Msg:
-    """A short, plain reason for a file ``torch.load`` refused."""
-    text = str(exc)
-    if "weights_only" in text or "Unsupported global" in text or "Unsupported operand" in text:
+    """A short, plain reason for a file ``torch.load`` refused: "could run code" only for a real pickle
+    that asks for a global that is not allowed; anything else (random bytes, a text file, a truncated
+    checkpoint, a pickle torch cannot read) is damaged or not a checkpoint."""
+    if _REFUSED_GLOBAL.search(str(exc)):
         return Msg("checkpoint.unsafe")
     return Msg("checkpoint.damaged")
 
@@ -250,7 +260,7 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO) -> Checkpoint:
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for bad files
         raise CheckpointError.keyed("checkpoint.unreadable", name=name, reason=_unreadable_reason(exc)) from exc
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise CheckpointError.keyed("checkpoint.no_format", name=name, format=FORMAT)
+        raise CheckpointError.keyed("checkpoint.no_format", name=name)
     try:
         if not isinstance(raw["spec"], dict):
             raise CheckpointError.keyed("checkpoint.spec_not_dict", name=name)

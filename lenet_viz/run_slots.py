@@ -48,7 +48,8 @@ class RunSlots:
         with self._lock:
             limit = self._limit()
             if self._active >= limit:
-                raise RunRefused.keyed("training.busy_server", active=self._active, env=MAX_RUNS_ENV, limit=limit)
+                raise RunRefused.keyed("training.busy_server_one" if self._active == 1 else "training.busy_server",
+                                      active=self._active, env=MAX_RUNS_ENV, limit=limit)
             self._active += 1
 
     def release(self) -> None:

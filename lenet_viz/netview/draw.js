@@ -32,6 +32,12 @@ export function say(texts, key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
+/** `say` for a text about `values.count` things: the `<key>_one` text when the count is 1 ("1 drawing"), if there
+ * is one. */
+export function sayCount(texts, key, values) {
+  return say(texts, values.count === 1 && texts?.[`${key}_one`] !== undefined ? `${key}_one` : key, values);
+}
+
 /**
  * @typedef {{name: string, kind: string, label?: string, output_shape: number[], input_shape?: number[],
  *   geometry?: {kernel: number, stride: number, padding: number}}} ShownLayer

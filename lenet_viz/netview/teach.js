@@ -7,7 +7,7 @@
 // unmounts the component, and coming back mounts a new one on the same drawings, network and run.
 // Class names come from the learner: they go into the page with textContent only.
 
-import { el, say } from "./draw.js";
+import { el, say, sayCount } from "./draw.js";
 import { createLearn } from "./learn.js";
 import { base64Bytes } from "./payload.js";
 import { mnistStyle, rgbaToGray } from "./preprocess.js";
@@ -149,7 +149,7 @@ function trainProblem(ui) {
   const limits = ui.data.limits;
   if (work.classes.length < limits.min_classes) return { key: "ui.need_classes", values: { least: limits.min_classes } };
   const few = work.classes.find((c) => c.examples.length < limits.min_examples);
-  if (few) return { key: "ui.need_examples", values: { name: few.name, count: few.examples.length, least: limits.min_examples } };
+  if (few) return { key: few.examples.length === 1 ? "ui.need_examples_one" : "ui.need_examples", values: { name: few.name, count: few.examples.length, least: limits.min_examples } };
   const lr = work.settings.lr;
   if (!(lr > 0 && lr <= 10)) return { key: "ui.bad_lr" };
   return null;
@@ -623,7 +623,7 @@ function renderClasses(ui) {
   const rows = work.classes.map((c, index) => {
     const row = el("div", "teach-class");
     const head = el("div", "teach-class-head");
-    head.append(el("strong", "teach-class-name", c.name), el("span", "nv-hint", t("ui.count", { count: c.examples.length })));
+    head.append(el("strong", "teach-class-name", c.name), el("span", "nv-hint", sayCount(texts(ui), "ui.count", { count: c.examples.length })));
     const add = button(t("ui.add_drawing", { name: c.name }), () => addDrawing(ui, index), "teach-button teach-primary");
     const remove = button("×", () => {
       work.classes.splice(index, 1);

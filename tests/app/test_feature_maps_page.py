@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import random
 import re
 import subprocess
 import sys
@@ -249,6 +250,8 @@ def test_uploaded_picture_and_bad_picture():
 @needs_bundled
 @pytest.mark.parametrize("name, data, said", [
     ("junk.pt", b"junk", ("not a readable checkpoint",)),
+    # a new user's try: random bytes are damaged, not "could run code"
+    ("junk.pt", random.Random(3).randbytes(3000), ("not a readable checkpoint", "damaged or incomplete")),
     ("notes.txt", b"my notes", ("“notes.txt” is not a checkpoint", ".pt / .pth")),  # any file reaches the page
 ])
 def test_a_bad_checkpoint_upload_is_refused_in_words_and_keeps_the_current_model(name, data, said):

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from lenet_viz import ui
+from lenet_viz.i18n import t
 from lenet_viz.models import LeNetSpec, build_model, forward_all
 from lenet_viz.page_state import OutputSizeState, TrainState
 
@@ -106,6 +107,19 @@ def test_shown_size_matches_pytorch(at, setting):
         assert f"= {expected[0]} " in latex and f"= {expected[1]} " in latex
         assert f"{height} +" in latex or f"({height} - 1)" in latex
         assert f"{width} +" in latex or f"({width} - 1)" in latex
+
+
+def test_the_notes_follow_the_kind_of_layer(at):
+    def captions() -> list[str]:
+        return [c.value for c in at.caption]
+
+    assert t("os.stride_note", "en") in captions() and "halves" in t("os.stride_note", "en")
+    set_layer(at, "convtranspose", 5, 5, 3, 2, 1, 1)
+    assert {t(f"os.{name}_note.transposed", "en") for name in ("kernel", "stride", "padding")} <= set(captions())
+    assert not any("halves" in c for c in captions())  # a transposed convolution's stride grows the size
+    assert "doubles the size" in t("os.stride_note.transposed", "en")
+    set_layer(at, "conv", 5, 5, 3, 2, 1, 1)
+    assert t("os.stride_note", "en") in captions()
 
 
 def test_unread_cells_are_warned_about(at):

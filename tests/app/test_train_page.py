@@ -123,8 +123,17 @@ def test_a_full_server_refuses_with_a_clear_message(tiny_folder, monkeypatch):
     finally:
         SLOTS.release()
     assert not at.exception
-    assert any("already training 1 network(s)" in e.value for e in at.error)
+    assert any("already training 1 network, its limit" in e.value for e in at.error), [e.value for e in at.error]
     assert TrainState.state_key() not in at.session_state or at.session_state[TrainState.state_key()].run is None
+
+
+def test_counts_are_said_in_the_singular_or_the_plural(tiny_folder):
+    at = page(tiny_folder)
+    assert any("Training runs on the server: 0 going on" in c.value for c in at.caption)
+    assert not any("(s)" in c.value for c in at.caption)
+    for epochs, said in [(1, "1 more epoch with"), (2, "2 more epochs with")]:
+        at.number_input(key=TrainState.key("epochs")).set_value(epochs).run(timeout=30)
+        assert said in button(at, "Continue").help and "(s)" not in button(at, "Continue").help
 
 
 def test_the_network_of_the_output_size_page_can_be_trained_and_a_wrong_one_is_refused(tiny_folder):

@@ -71,7 +71,7 @@ def test_a_network_taught_in_the_page_continues_on_the_train_page(browser_page, 
     epochs.press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_text(re.compile(r"Finished 3 more epoch\(s\)"))).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(r"Finished 3 more epochs"))).to_be_visible(timeout=120_000)
     expect(page.get_by_role("heading", name=re.compile(r"The taught network \(一 · ○ · ×\) on 15 drawings"))
            ).to_be_visible()
     expect(page.get_by_test_id("stMetric").filter(has_text="test acc")).to_have_count(1)

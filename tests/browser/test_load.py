@@ -87,7 +87,7 @@ def test_many_sessions_while_one_trains(loaded_server, tmp_path):
 
             # ... a second one is refused, with the reason ...
             rival.get_by_role("button", name=re.compile("Start")).click()
-            rival.get_by_text("already training 1 network(s)").wait_for(timeout=20_000)
+            rival.get_by_text("already training 1 network, its limit").wait_for(timeout=20_000)
             assert "LENET_VIZ_MAX_RUNS=1" in rival.locator("[data-testid=stAlert]").first.inner_text()
 
             # ... one uploads a model that another session must never see ...

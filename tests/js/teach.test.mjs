@@ -4,7 +4,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inflateSync } from "node:zlib";
 
+import { readFileSync } from "node:fs";
+
 import { buildNet, forwardTrace } from "../../lenet_viz/netview/backprop.js";
+import { sayCount } from "../../lenet_viz/netview/draw.js";
 import {
   confusion, floatsBase64, heldOut, keptExamples, nameKey, packImages, paramViews, planFor, snapshotEpochs,
   startingWeights, trainedLayers, weightCount,
@@ -130,4 +133,18 @@ test("a zip lists its files with their sizes and offsets", () => {
   assert.equal(zip.readUInt32LE(zip.readUInt32LE(directory + 42)), 0x04034b50);
   assert.equal(zip.toString("utf8", 30, 35), "a.txt");
   assert.equal(zip.toString("utf8", 35, 40), "hello");
+});
+
+test("counts of drawings are said in the singular or the plural, in the page's own words", () => {
+  const catalogue = (lang) => JSON.parse(readFileSync(new URL(`../../lenet_viz/locales/${lang}.json`, import.meta.url), "utf8"));
+  // the texts as lenet_viz/teach_component.teach_texts gives them: every teach.* message, without the prefix
+  const texts = (lang) => Object.fromEntries(Object.entries(catalogue(lang))
+    .filter(([key]) => key.startsWith("teach.")).map(([key, text]) => [key.slice("teach.".length), text]));
+  const en = texts("en"), zh = texts("zh");
+  assert.equal(sayCount(en, "ui.count", { count: 1 }), "1 drawing");
+  assert.equal(sayCount(en, "ui.count", { count: 2 }), "2 drawings");
+  assert.equal(sayCount(en, "ui.count", { count: 0 }), "0 drawings");
+  assert.equal(sayCount(zh, "ui.count", { count: 1 }), "1 幅图");
+  assert.equal(sayCount(zh, "ui.count", { count: 2 }), "2 幅图");
+  assert.equal(sayCount({ n: "{count} things" }, "n", { count: 1 }), "1 things"); // no _one text: the one there is
 });

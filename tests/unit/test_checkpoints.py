@@ -1,7 +1,9 @@
 """Checkpoints: atomic writes, weights_only loading, clear errors for bad files."""
 
 import io
+import os
 import pickle
+import random
 
 import pytest
 import torch
@@ -161,10 +163,59 @@ def test_bad_files_give_a_clear_error(name, capsys):
     message = str(info.value)
     assert "The uploaded file" in message and len(message) < 300
     assert "pwned" not in capsys.readouterr().out
-    if name in ("text", "truncated", "empty"):
-        assert "not a file saved by PyTorch, or it is damaged or incomplete" in message
+    if name in ("text", "truncated", "empty", "plain pickle"):
+        assert DAMAGED in message
     if name == "pickle payload":
         assert "could run code" in message
+
+
+DAMAGED = "not a file saved by PyTorch, or it is damaged or incomplete"
+
+
+@pytest.mark.parametrize("size", [1, 2, 40, 3000, 100_000])
+def test_random_bytes_are_damaged_not_dangerous(size):
+    # the first try of a new user: random bytes named junk.pt; torch's weights_only unpickler refuses
+    # their first unknown opcode, which must not be told as "could run code"
+    for seed in range(20):
+        data = random.Random(size * 100 + seed).randbytes(size)
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(data)
+        assert DAMAGED in str(info.value) and "could run code" not in str(info.value), data[:20]
+    with pytest.raises(CheckpointError, match="damaged or incomplete"):
+        load_checkpoint(os.urandom(size))
+
+
+def test_random_bytes_that_name_no_python_global_are_damaged():
+    # a GLOBAL opcode (b"c") followed by bytes that are not a module and a name
+    for data in (b"\x80\x02c\x01\x02\n\x03\n.", b"c-\n+\n.", b"c\n\n."):
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(data)
+        assert DAMAGED in str(info.value), data
+
+
+class Custom:
+    def __init__(self):
+        self.weights = [1, 2, 3]
+
+
+def test_pickles_asking_for_code_could_run_code(capsys):
+    # os.system by hand (protocol 2 and 0) and custom classes: only ever given to load_checkpoint
+    hand_made = b"\x80\x02cos\nsystem\nq\x00X\x0b\x00\x00\x00echo pwned!q\x01\x85q\x02Rq\x03."
+    for data in (hand_made, b"cos\nsystem\n(S'echo pwned'\ntR.", _saved({"format": "lenet-viz/1", "x": Custom()}),
+                 _saved(Custom()), BAD_FILES["pickle payload"]):
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(data)
+        message = str(info.value)
+        assert "could run code" in message and DAMAGED not in message, data[:30]
+    assert "pwned" not in capsys.readouterr().out
+
+
+def test_a_torch_file_without_the_format_tag_says_plainly_it_was_not_saved_by_lenet_viz():
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(BAD_FILES["other torch file"])
+    assert str(info.value).startswith("The uploaded file was not saved by lenet-viz")
+    assert "format tag" not in str(info.value)
+    assert info.value.text("zh").startswith("上传的文件不是 lenet-viz 保存的文件")
 
 
 def test_missing_file(tmp_path):

@@ -262,6 +262,19 @@ def test_damaged_checkpoint_files_give_clear_errors():
     assert tally["checkpoint damaged bytes: clear error"] >= 100, tally  # the damage reached the loader's checks
 
 
+@pytest.mark.slow
+def test_random_bytes_as_a_checkpoint_are_damaged_not_dangerous():
+    @FUZZ
+    @given(st.binary(max_size=4096))
+    def fuzz(data):
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(data)
+        assert "damaged or incomplete" in str(info.value) and "could run code" not in str(info.value)
+        COUNTS["checkpoint random bytes: damaged"] += 1
+
+    assert outcomes_of(fuzz)["checkpoint random bytes: damaged"] >= 100
+
+
 class Payload:
     def __init__(self, marker: str):
         self.marker = marker
@@ -279,7 +292,7 @@ def test_pickle_payloads_never_run(tmp_path):
         mutate(hostile, where, Payload(str(marker)))
         out = io.BytesIO()
         torch.save(hostile, out)
-        with pytest.raises(CheckpointError):
+        with pytest.raises(CheckpointError, match="could run code"):
             load_checkpoint(out.getvalue())
         COUNTS["checkpoint pickle payload: clear error"] += 1
     assert not marker.exists() and raw["format"] == "lenet-viz/1"

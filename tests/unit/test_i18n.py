@@ -213,6 +213,30 @@ def test_chinese_uses_the_seed_and_d2l_terms():
         assert other not in text, f"{other}: say {ours}"
 
 
+RANDOM_SEED_KEYS = {"lesson.compare.setting.seed"}  # a run's random seed, shown as "seed=3"
+
+
+def test_the_source_is_named_not_called_the_seed():
+    # a student reads "the seed" as a random seed: texts name d2l's LeNet chapter (Dive into Deep Learning)
+    # instead; "seed-nopad" is a preset's name, and a random seed stays a seed
+    for lang, word in (("en", r"\bseed\b(?!-nopad)"), ("zh", "种子|原文")):
+        said = {key for key, text in catalogue(lang).items() if re.search(word, text, re.IGNORECASE)}
+        assert said <= RANDOM_SEED_KEYS, (lang, said - RANDOM_SEED_KEYS)
+    assert "d2l's LeNet chapter" in t("train.intro", "en") and "《动手学深度学习》" in t("train.intro", "zh")
+
+
+CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’《》]"  # Chinese characters and punctuation
+
+
+def test_chinese_has_no_space_between_chinese_words():
+    # "平均 池化", "的 梯度": Chinese runs its words together; spaces stay around ASCII words, numbers and
+    # placeholders ("步幅 2", "{count} 个"). Bold marks (**) are looked through: "的 **平均** 池化" reads "的 平均 池化"
+    spaced = {key: text for key, text in catalogue("zh").items()
+              if re.search(f"{CJK} +{CJK}", text.replace("**", ""))}
+    assert spaced == {}
+    assert t("fm.checkpoint_error", "zh", error="坏了。") == "坏了。当前模型保持不变。"
+
+
 def test_missing_translation_falls_back_to_english(monkeypatch):
     monkeypatch.setitem(catalogue("zh"), "nav.train", None)
     monkeypatch.delitem(catalogue("zh"), "nav.train")

@@ -97,6 +97,17 @@ def test_one_run_per_session_and_a_server_wide_cap():
     assert second.join(30) and second.view().status == "finished" and slots.active == 0
 
 
+def test_a_full_server_counts_its_networks_in_words():
+    for limit, said in [(1, "already training 1 network, its limit"), (2, "already training 2 networks, its limit")]:
+        slots = RunSlots(lambda limit=limit: limit)
+        for _ in range(limit):
+            slots.acquire()
+        with pytest.raises(RunRefused) as info:
+            slots.acquire()
+        assert said in str(info.value) and "(s)" not in str(info.value)
+    assert run_slots.MAX_RUNS_ENV in str(info.value)
+
+
 def test_continue_needs_a_run_first():
     with pytest.raises(RunRefused, match="nothing to continue"):
         session().start(quick(), fresh=False)
@@ -236,7 +247,7 @@ def test_helpers():
 
 
 def test_slow_start_advice_fits_the_run():
-    assert "seed's sigmoid LeNet" in advice.slow_start_advice("sigmoid", TrainConfig(optimizer="sgd"))
+    assert "sigmoid LeNet of d2l's LeNet chapter" in advice.slow_start_advice("sigmoid", TrainConfig(optimizer="sgd"))
     said = advice.slow_start_advice("relu", TrainConfig(optimizer="adam", lr=0.001))
     assert "relu network with Adam" in said and "0.001 now" in said and "sigmoid" not in said
 
