@@ -16,7 +16,7 @@ from lenet_viz.data import DATA_ENV, DataNotFound, load_dataset, locate
 from lenet_viz.errors import LenetVizError
 from lenet_viz.figures.train import confusion_figure, live_curves, misclassified_figure
 from lenet_viz.history import last_test_acc, loss_text
-from lenet_viz.i18n import localize, t
+from lenet_viz.i18n import count_text, localize, t
 from lenet_viz.models import PRESETS, LeNetSpec, SpecError, describe, layer_plan
 from lenet_viz.page_state import SAVED, Jump, TrainState, model_id
 from lenet_viz.run_data import (
@@ -128,7 +128,7 @@ def load_to_continue(settings: RunSettings, data: bytes, uploaded: bool) -> None
         notice("error", exc.text(ui.lang()))
         return
     history = run.view().history
-    epochs = f"{history[-1].epoch:.1f}" if history else "0"
+    epochs = count_text("train.n_epochs", round(history[-1].epoch, 1) if history else 0, ui.lang())
     if run_data.examples is not None:  # trained on as it was taught: the same optimizer and rate, small batches
         recipe = taught_recipe(ckpt)
         ui.update_page(state, dataset=run_data.dataset, run=run, optimizer=recipe.optimizer,

@@ -98,6 +98,13 @@ def t(key: str, lang: str = DEFAULT_LANG, /, **values: Any) -> str:
     return text.format(**{name: _as_text(v, lang) for name, v in values.items()}) if values else text
 
 
+def count_text(key: str, count: float, lang: str = DEFAULT_LANG) -> str:
+    """``key`` said of ``count`` things: ``<key>_one`` for exactly one (English's singular; Chinese
+    says both alike), else ``key`` with ``{count}`` filled (a fraction as short as it goes: 2.5, 10)."""
+    return t(f"{key}_one" if count == 1 and has(f"{key}_one") else key, lang,
+             count=f"{count:g}" if isinstance(count, float) else count)
+
+
 def has(key: str) -> bool:
     """Whether the English catalogue defines ``key``."""
     return key in catalogue(DEFAULT_LANG)

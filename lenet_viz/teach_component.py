@@ -20,7 +20,7 @@ import streamlit as st
 from lenet_viz import netview_component as nv
 from lenet_viz import teach, ui
 from lenet_viz.errors import LenetVizError
-from lenet_viz.i18n import DEFAULT_LANG, catalogue, t
+from lenet_viz.i18n import DEFAULT_LANG, catalogue, count_text, t
 from lenet_viz.model_store import bundled_models
 from lenet_viz.models import PRESETS, LeNetSpec, layer_plan
 from lenet_viz.netview_payload import tensor_layout
@@ -81,7 +81,9 @@ def restore_upload() -> None:
     count = (st.session_state.get(RESTORE) or {}).get("count", 0) + 1  # the same zip again restores again
     digest = hashlib.sha256(file.getvalue()).hexdigest()[:12]
     st.session_state[RESTORE] = {"id": f"{digest}-{count}", "count": count, **teach.examples_payload(examples)}
-    text = ui.tr("teach.restored", count=len(examples.labels), classes=len(examples.classes), name=file.name)
+    lang = ui.lang()
+    text = ui.tr("teach.restored", drawings=count_text("teach.n_drawings", len(examples.labels), lang),
+                 classes=count_text("teach.n_classes", len(examples.classes), lang), name=file.name)
     notes = " ".join(note.text(ui.lang()) for note in examples.notes)
     st.session_state[NOTICE] = ("warning" if notes else "success", f"{text} {notes}".strip())
 

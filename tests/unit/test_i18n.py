@@ -12,7 +12,7 @@ import pytest
 from lenet_viz import i18n
 from lenet_viz.arithmetic import Layer, LayerError, conv_output_size, coverage_warning, formula_line
 from lenet_viz.data import DATASETS
-from lenet_viz.i18n import LANGS, Msg, catalogue, class_name, language_of, t
+from lenet_viz.i18n import LANGS, Msg, catalogue, class_name, count_text, language_of, t
 from lenet_viz.models import PRESETS, SpecError, layer_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -331,3 +331,13 @@ def test_the_network_description_in_chinese():
 
     described = describe(PRESETS["classic"], "zh")
     assert described.startswith("卷积 6@5×5 填充 2 → 平均池化 2 → 卷积 16@5×5 → 平均池化 2 → 全连接")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_counts_say_one_thing_in_the_singular(lang):
+    """"1 drawing", "1 epoch" (not "1 drawings"); a fraction as short as it goes; Chinese says both alike."""
+    one, two = count_text("teach.n_drawings", 1, lang), count_text("teach.n_drawings", 2, lang)
+    assert one == ("1 drawing" if lang == "en" else "1 幅图") and two == t("teach.n_drawings", lang, count=2)
+    assert count_text("train.n_epochs", 10.0, lang) == t("train.n_epochs", lang, count=10)
+    assert count_text("train.n_epochs", 2.5, lang) == t("train.n_epochs", lang, count="2.5")
+    assert count_text("train.n_epochs", 1.0, lang) == t("train.n_epochs_one", lang)
