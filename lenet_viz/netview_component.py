@@ -197,7 +197,7 @@ def view3d_texts(lang: str) -> dict[str, str]:
     the unit tooltip's ``nv.*`` (formulas, what a unit reads)."""
     live = view_texts(lang)
     return {key: text for key, text in live.items()
-            if key.startswith(("v3d.", "f_")) or key in ("reads", "reads_one", "window", "click")}
+            if key.startswith(("v3d.", "f_")) or key in ("reads", "reads_one", "window", "click", "input_name")}
 
 
 def netview(ckpt: Checkpoint, *, mode: str, image: np.ndarray | None, fill: float, hint: str = "",

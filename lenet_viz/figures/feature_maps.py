@@ -173,7 +173,8 @@ def unit_arithmetic(unit: UnitExplanation, width_hint: int = WIDTH_HINT, lang: s
     channel, stacked otherwise.
     """
     channels, kh, kw = unit.patch.shape
-    panels = [(t("unit.patch", lang, source=unit.source), unit.patch)]
+    source = t("nv.input_name", lang) if unit.source == "input" else unit.source  # conv1, pool1: identifiers
+    panels = [(t("unit.patch", lang, source=source), unit.patch)]
     if unit.weights is not None:
         panels += [(t("unit.kernel", lang, map=unit.map), unit.weights),
                    (t("unit.products", lang), unit.weights * unit.patch)]

@@ -39,6 +39,17 @@ export function sayCount(texts, key, values) {
 }
 
 /**
+ * A layer's name as the page shows it: the network's input in the page's language ("输入"), the other
+ * layers as the network names them (conv1, pool2, …: identifiers, the same in every language).
+ * @param {string} name
+ * @param {Record<string, string> | undefined} texts
+ * @returns {string}
+ */
+export function layerName(name, texts) {
+  return name === "input" ? texts?.input_name ?? name : name;
+}
+
+/**
  * @typedef {{name: string, kind: string, label?: string, output_shape: number[], input_shape?: number[],
  *   geometry?: {kernel: number, stride: number, padding: number}}} ShownLayer
  */
@@ -159,7 +170,7 @@ export function tipLines(texts, unit, info, clickable) {
   if (n) {
     const size = info.window?.size;
     const window = size ? say(texts, "window", { size }) : "";
-    lines.push(say(texts, n > 1 ? "reads" : "reads_one", { count: n, source: info.sources[0].layer, window }));
+    lines.push(say(texts, n > 1 ? "reads" : "reads_one", { count: n, source: layerName(info.sources[0].layer, texts), window }));
   }
   if (clickable) lines.push(say(texts, "click"));
   return lines;

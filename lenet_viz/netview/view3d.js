@@ -9,7 +9,7 @@
 import * as THREE from "./vendor/three/three.module.js";
 import { OrbitControls } from "./vendor/three/OrbitControls.js";
 import { colourScale, GRAY, RDBU, valueRange, VIRIDIS } from "./colours.js";
-import { el, raises, say, strongestSources, tipLines } from "./draw.js";
+import { el, layerName, raises, say, strongestSources, tipLines } from "./draw.js";
 import { layout3d, locate, unitAt, unitPosition } from "./net3d.js";
 
 const MAX_LINES = 400; // node-link lines drawn at most (the strongest contributions), as in 2D
@@ -502,10 +502,10 @@ export function createView3D(container, { layers, texts, explain, onHover, onCli
     toggles.setAttribute("aria-label", tx("v3d.layers"));
     for (const entry of sheets.values()) {
       const { sheet: s, label, box } = entry;
-      label.firstChild.textContent = `${s.name}${s.label ? ` (${s.label})` : ""}`;
+      label.firstChild.textContent = `${layerName(s.name, words)}${s.label ? ` (${s.label})` : ""}`;
       label.title = s.kind === "input" ? tx("v3d.input") : tx(`kind.${s.kind}`);
       entry.labelWidth = 0; // measured again when next shown
-      box.setAttribute("aria-label", tx("v3d.show_layer", { name: s.name }));
+      box.setAttribute("aria-label", tx("v3d.show_layer", { name: layerName(s.name, words) }));
     }
     if (state.hover) showHover();
   }

@@ -83,3 +83,18 @@ def test_kernel_grid_of_a_wide_layer_shows_the_first_inputs():
     assert np.count_nonzero(~np.isnan(z)) == 16 * ff.MAX_KERNEL_INPUTS * 9
     assert "32 inputs (first 16 shown)" in fig.layout.title.text
     assert ff.kernel_grid("conv1", weights[:, :1]).layout.height >= 220  # room for the colour bar
+
+
+def test_the_inputs_patch_is_named_in_the_readers_language(classic):
+    """A conv1 unit reads the network's input: "input patch (from input)", 输入块（来自输入）, no English
+    word in Chinese; a deeper unit's source is its layer's name (conv1, pool1: identifiers)."""
+    import json
+
+    def words(unit, lang: str) -> str:  # the figure's titles and labels
+        return json.dumps(ff.unit_arithmetic(unit, lang=lang).layout.to_plotly_json(), ensure_ascii=False, default=str)
+
+    spec, model, acts = classic
+    first = words(activations.explain_unit(model, spec, acts, "conv1", 2, 0, 27), "zh")
+    assert "输入块（来自输入）" in first and "input" not in first, first
+    deeper = activations.explain_unit(model, spec, acts, "conv2", 3, 4, 4)
+    assert f"input patch (from {deeper.source})" in words(deeper, "en")

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE = shutil.which("node")
 TOOLS = ROOT / "node_modules" / ".bin"
 FED = ("tests/js/payload.test.mjs", "tests/js/lenet.test.mjs", "tests/js/preprocess.test.mjs")  # read our fixtures
+PLAIN = ("tests/js/draw.test.mjs",)  # need nothing from Python but the catalogues
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed (the JS unit tests need Node 20+)")
 needs_tools = pytest.mark.skipif(
     not (TOOLS / "eslint").exists() or not (TOOLS / "tsc").exists(),
@@ -103,7 +104,7 @@ def _run(command: list[str], **env: str) -> subprocess.CompletedProcess:
 
 @needs_node
 def test_node_unit_tests_pass_on_pythons_payloads_and_drawings(fixtures):
-    result = _run([NODE, "--test", "--test-reporter=tap", *FED], LENET_VIZ_JS_FIXTURES=str(fixtures))
+    result = _run([NODE, "--test", "--test-reporter=tap", *FED, *PLAIN], LENET_VIZ_JS_FIXTURES=str(fixtures))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "# skipped 0" in result.stdout and "# fail 0" in result.stdout  # the Python-fed tests ran too
 
