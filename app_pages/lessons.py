@@ -206,10 +206,11 @@ def reveal(question: lessons.Question, verdict: lessons.Verdict, records: list, 
         ui.window_picture(window_picture(extras["geometry"], side, side, 0, lang),
                           LessonsState.key("window", question.id))
     if question.kind == "kernel":
+        from lenet_viz.lessons.seeing import kernel_differences
+
         st.caption(tr("lesson.candidate_maps"))
         st.image([gray(m) for m in extras["candidate_maps"]], width=90,
-                 caption=[tr("lesson.seeing.difference", kernel=i, difference=f"{d:.3g}")
-                          for i, d in enumerate(extras["differences"])])
+                 caption=[localize(line, lang) for line in kernel_differences(extras["differences"])])
     if question.kind == "strongest":
         from lenet_viz.figures.feature_maps import pick_map
 

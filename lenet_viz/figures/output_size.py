@@ -336,11 +336,6 @@ def window_picture(layer: Layer, height: int, width: int, step: int, lang: str =
     return WindowPicture(fig, _legend(panels, transposed, lang), height_css(layer, height, width))
 
 
-def window_figure(layer: Layer, height: int, width: int, step: int, lang: str = DEFAULT_LANG) -> go.Figure:
-    """The figure of :func:`window_picture`, without its legend."""
-    return window_picture(layer, height, width, step, lang).figure
-
-
 TABLE_COLUMNS = ("layer", "type", "hyperparameters", "output_shape", "parameters")
 
 

@@ -16,7 +16,7 @@ import {
   forwardTrace, restoreParams, saliency, sgdStep, suggestLearningRate, traceOf,
 } from "./backprop.js";
 import { paintMap, valueRange } from "./colours.js";
-import { el, say } from "./draw.js";
+import { el, say, sayCount } from "./draw.js";
 import { formulaNumber, metric } from "./format.js";
 import { encodeWeightSet } from "./payload.js";
 
@@ -257,8 +257,7 @@ export function createLearn({ onWeightsChange } = {}) {
     ui.undo.disabled = h.undo.length === 0;
     ui.reset.disabled = h.steps === 0 && h.undo.length === 0;
     renderSuggestion(t, classes);
-    const steps = h.steps === 1 ? "learn.steps_one" : "learn.steps";
-    ui.status.textContent = state.message || (h.steps ? say(t, steps, { count: h.steps }) : say(t, "learn.trained"));
+    ui.status.textContent = state.message || (h.steps ? sayCount(t, "learn.steps", { count: h.steps }) : say(t, "learn.trained"));
   }
 
   // What the suggested learning rate is, while it is the one in the select and fits the input on show.

@@ -149,7 +149,7 @@ function trainProblem(ui) {
   const limits = ui.data.limits;
   if (work.classes.length < limits.min_classes) return { key: "ui.need_classes", values: { least: limits.min_classes } };
   const few = work.classes.find((c) => c.examples.length < limits.min_examples);
-  if (few) return { key: few.examples.length === 1 ? "ui.need_examples_one" : "ui.need_examples", values: { name: few.name, count: few.examples.length, least: limits.min_examples } };
+  if (few) return { key: "ui.need_examples", values: { name: few.name, count: few.examples.length, least: limits.min_examples } };
   const lr = work.settings.lr;
   if (!(lr > 0 && lr <= 10)) return { key: "ui.bad_lr" };
   return null;
@@ -438,7 +438,7 @@ function texts(ui) {
 
 function tell(ui, message) {
   work.message = message;
-  const text = message ? say(texts(ui), message.key, message.values) : "";
+  const text = message ? sayCount(texts(ui), message.key, message.values ?? {}) : ""; // "1 drawing", not "1 drawings"
   ui.message.textContent = text;
   ui.message.hidden = !text;
 }

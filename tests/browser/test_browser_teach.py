@@ -190,3 +190,19 @@ def test_a_restored_zip_trains_its_fully_connected_layers_only(browser, streamli
         assert sent_frames(page) == before
     finally:
         page.close()
+
+
+def test_a_class_with_one_drawing_is_said_in_the_singular(browser, streamlit_server):  # noqa: F811
+    """Train with one drawing per class: the page says '“○” has 1 drawing', not '1 drawings'."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    try:
+        page.goto(f"{streamlit_server}/teach")
+        wait_idle(page)
+        pad(page).wait_for(timeout=60_000)
+        teach_classes(page, 1)
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_role("alert")).to_contain_text(f"“{SYMBOLS[0]}” has 1 drawing: draw at least")
+    finally:
+        page.close()

@@ -27,7 +27,6 @@ from lenet_viz.figures.output_size import (
     panel_shapes,
     plot_height,
     step_count,
-    window_figure,
     window_picture,
 )
 from lenet_viz.models import PRESETS, layer_plan
@@ -124,7 +123,7 @@ def test_formula_line_shows_the_numbers_and_the_ceil_correction():
 def test_window_figure_highlights_the_window_and_its_output_cell():
     layer = Layer("conv", 3, 2, 1, 2)
     step = 4  # output (1, 1) of a 3×3 output
-    fig = window_figure(layer, 8, 8, step)
+    fig = window_picture(layer, 8, 8, step).figure
     source, target = (t for t in fig.data if t.type == "heatmap")
     rows, cols = list(source.y), list(source.x)
     assert rows[0] == -1 and cols[-1] == 8
@@ -144,7 +143,7 @@ def test_window_figure_highlights_the_window_and_its_output_cell():
 def test_ceil_mode_overhang_is_drawn_as_ignored_cells():
     layer = Layer("maxpool", 2, 2, 0, 1, True)
     assert layer.output(5) == 3
-    source = window_figure(layer, 5, 5, 8).data[0]
+    source = window_picture(layer, 5, 5, 8).figure.data[0]
     assert len(source.x) == 6 and source.z[5][0] == OVERHANG and source.z[5][5] == OVERHANG
     assert source.z[4][4] == TAP and "rows 4…5" in describe_step(layer, 5, 5, 8)
 
@@ -152,7 +151,7 @@ def test_ceil_mode_overhang_is_drawn_as_ignored_cells():
 def test_transposed_figure_scatters_one_input_cell_onto_the_output():
     layer = Layer("convtranspose", 2, 3, 1)
     assert step_count(layer, 4, 4) == 16
-    fig = window_figure(layer, 4, 4, 5)  # input cell (1, 1)
+    fig = window_picture(layer, 4, 4, 5).figure  # input cell (1, 1)
     source, target = (t for t in fig.data if t.type == "heatmap")
     assert source.z[1][1] == SOURCE
     rows = list(target.y)
